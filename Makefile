@@ -1,0 +1,52 @@
+# ShopFlow Analytics. The two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+SHOPFLOW := $(BIN)/shopflow
+
+.PHONY: demo test install db-start db-stop lint format pytest dbt-build docs clean
+
+## demo: install, start the local database and run the whole pipeline
+demo: install db-start
+	$(SHOPFLOW) run
+
+## test: lint (ruff, sqlfluff) and every test (pytest, including the real dbt build)
+test: install db-start lint pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+db-start: install
+	$(SHOPFLOW) db start
+
+db-stop: install
+	$(SHOPFLOW) db stop
+
+lint: install db-start
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project tests/dbt
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix dbt_project tests/dbt
+
+pytest: install db-start
+	$(BIN)/pytest
+
+dbt-build: install db-start
+	$(BIN)/dbt build
+
+docs: install db-start
+	$(BIN)/dbt docs generate
+	@echo "Serve with: $(BIN)/dbt docs serve --port 8080"
+
+clean: db-stop
+	rm -rf target logs

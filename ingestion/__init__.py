@@ -1,0 +1,1 @@
+"""ShopFlow Analytics: ingestion (dlt), the simulated source systems and the `shopflow` CLI."""

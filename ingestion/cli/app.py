@@ -1,0 +1,28 @@
+"""The `shopflow` command: one CLI for the database, simulators, ingestion and dbt."""
+
+from __future__ import annotations
+
+import typer
+
+from ingestion.cli import db
+from ingestion.cli.console import configure_logging
+from ingestion.cli.run import run
+
+app = typer.Typer(
+    help="ShopFlow Analytics: run and operate the ELT pipeline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.command()(run)
+
+
+@app.callback()
+def main_options(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging."),
+) -> None:
+    configure_logging(verbose)
+
+
+def main() -> None:
+    app()

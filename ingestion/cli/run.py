@@ -1,0 +1,48 @@
+"""`shopflow run`: the whole pipeline with a closing summary table."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from ingestion.cli.console import console, fail
+from ingestion.database import service
+from ingestion.database.errors import DatabaseError
+from ingestion.orchestration.pipeline import RunOptions, pipeline_stages
+from ingestion.orchestration.stages import Stage, StageResult, run_stages
+
+STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
+
+
+def summary_table(results: list[StageResult]) -> Table:
+    table = Table(title="shopflow run")
+    table.add_column("stage")
+    table.add_column("status")
+    table.add_column("seconds", justify="right")
+    table.add_column("detail", overflow="fold")
+    for result in results:
+        style = STATUS_STYLE[result.status]
+        table.add_row(
+            result.name, f"[{style}]{result.status}[/]", f"{result.seconds:.1f}", result.detail
+        )
+    return table
+
+
+def run(
+    full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild incremental models."),
+) -> None:
+    """Run the whole pipeline: simulate -> ingest -> dbt build -> docs."""
+    try:
+        settings = service.ensure_ready().settings
+    except DatabaseError as exc:
+        fail(str(exc))
+    stages = pipeline_stages(settings, RunOptions(full_refresh=full_refresh))
+
+    def announce(stage: Stage) -> None:
+        console.rule(f"[bold]{stage.name}[/]: {stage.description}")
+
+    results = run_stages(stages, on_start=announce)
+    console.print(summary_table(results))
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        fail(f"stage '{failed[0].name}' failed: {failed[0].detail}")

@@ -1,0 +1,5 @@
+"""Errors a person can act on: raised with a message that says what to do."""
+
+
+class DatabaseError(RuntimeError):
+    """The database could not be reached, started or used; the message says why."""

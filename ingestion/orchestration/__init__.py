@@ -1,0 +1,1 @@
+"""`shopflow run`: the whole pipeline, stage by stage."""

@@ -1,0 +1,39 @@
+"""The stages of `shopflow run`, in order: simulate -> ingest -> dbt build -> docs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingestion.orchestration.stages import Stage
+from ingestion.settings import ConnectionSettings
+from ingestion.transform.dbt_runner import run_dbt
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    full_refresh: bool = False
+
+
+def dbt_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
+    def action() -> str:
+        args = ["build"] + (["--full-refresh"] if options.full_refresh else [])
+        output = run_dbt(args, settings)
+        done = [line for line in output.splitlines() if "Done. PASS=" in line]
+        return done[-1].split("Done. ", 1)[1].strip() if done else "done"
+
+    return Stage("dbt build", "seeds, models, snapshots and tests", action)
+
+
+def dbt_docs_stage(settings: ConnectionSettings) -> Stage:
+    def action() -> str:
+        run_dbt(["docs", "generate"], settings, stream=False)
+        return "target/index.html, target/catalog.json"
+
+    return Stage("dbt docs", "documentation and lineage", action)
+
+
+def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[Stage]:
+    return [
+        dbt_build_stage(settings, options),
+        dbt_docs_stage(settings),
+    ]

@@ -1,0 +1,53 @@
+"""The dbt profile: `profiles.example.yml` (committed) rendered into a git-ignored `profiles.yml`.
+
+dbt looks for `profiles.yml` in the working directory first, so after `shopflow db start`
+plain `dbt build` works from the repo root. The example reads every setting through
+`env_var()`; the rendered copy only adds the local server's generated password as the
+default of `SHOPFLOW_PG_PASSWORD`, so no credential is ever committed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingestion.settings import (
+    ENV_DATABASE,
+    ENV_HOST,
+    ENV_OPS_DATABASE,
+    ENV_PASSWORD,
+    ENV_PORT,
+    ENV_USER,
+    REPO_ROOT,
+    ConnectionSettings,
+)
+
+EXAMPLE_PROFILE = REPO_ROOT / "profiles.example.yml"
+PASSWORD_LOOKUP = "env_var('SHOPFLOW_PG_PASSWORD')"
+
+
+def render_profile(settings: ConnectionSettings) -> str:
+    text = EXAMPLE_PROFILE.read_text()
+    if PASSWORD_LOOKUP not in text:
+        raise ValueError(f"{EXAMPLE_PROFILE} no longer reads the password via {PASSWORD_LOOKUP}")
+    if settings.external:
+        return text
+    escaped = settings.password.replace("'", "\\'")
+    return text.replace(PASSWORD_LOOKUP, f"env_var('SHOPFLOW_PG_PASSWORD', '{escaped}')")
+
+
+def write_profile(settings: ConnectionSettings, target: Path = REPO_ROOT / "profiles.yml") -> Path:
+    target.write_text(render_profile(settings))
+    target.chmod(0o600)
+    return target
+
+
+def dbt_environment(settings: ConnectionSettings) -> dict[str, str]:
+    """The environment variables the profile reads, for a dbt subprocess."""
+    return {
+        ENV_HOST: settings.host,
+        ENV_PORT: str(settings.port),
+        ENV_USER: settings.user,
+        ENV_PASSWORD: settings.password,
+        ENV_DATABASE: settings.database,
+        ENV_OPS_DATABASE: settings.ops_database,
+    }

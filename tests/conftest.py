@@ -1,0 +1,97 @@
+"""Shared fixtures: a throwaway warehouse per test session, isolated environment variables."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingestion.database import service
+from ingestion.database.connection import create_database, drop_database
+from ingestion.settings import (
+    ENV_DATABASE,
+    ENV_HOME,
+    ENV_HOST,
+    ENV_OPS_DATABASE,
+    ENV_PASSWORD,
+    ENV_PORT,
+    ENV_USER,
+    ConnectionSettings,
+    connection_settings,
+)
+
+SHOPFLOW_ENV = (
+    ENV_HOST,
+    ENV_PORT,
+    ENV_USER,
+    ENV_PASSWORD,
+    ENV_DATABASE,
+    ENV_OPS_DATABASE,
+    ENV_HOME,
+)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server_settings() -> ConnectionSettings:
+    """The server the tests use: the configured external one, else the local one (started)."""
+    return service.ensure_ready(connection_settings()).settings
+
+
+@pytest.fixture(scope="session")
+def warehouse(server_settings: ConnectionSettings) -> Iterator[ConnectionSettings]:
+    """A throwaway warehouse and operations database for this test session, dropped afterwards."""
+    suffix = uuid.uuid4().hex[:8]
+    settings = server_settings.with_databases(
+        f"shopflow_test_{suffix}", f"shopflow_test_{suffix}_ops"
+    )
+    create_database(settings, settings.database)
+    create_database(settings, settings.ops_database)
+    yield settings
+    drop_database(settings, settings.database)
+    drop_database(settings, settings.ops_database)
+
+
+@pytest.fixture
+def warehouse_env(
+    warehouse: ConnectionSettings, monkeypatch: pytest.MonkeyPatch
+) -> ConnectionSettings:
+    """Point every SHOPFLOW_PG_* variable at the throwaway databases for one test."""
+    values = {
+        ENV_HOST: warehouse.host if warehouse.external else "",
+        ENV_PORT: str(warehouse.port),
+        ENV_USER: warehouse.user,
+        ENV_PASSWORD: warehouse.password,
+        ENV_DATABASE: warehouse.database,
+        ENV_OPS_DATABASE: warehouse.ops_database,
+    }
+    for name, value in values.items():
+        if value:
+            monkeypatch.setenv(name, value)
+        else:
+            monkeypatch.delenv(name, raising=False)
+    return warehouse
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No SHOPFLOW_* variable from the caller leaks in; local state goes to a temporary folder."""
+    for name in SHOPFLOW_ENV:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "shopflow-home"
+    monkeypatch.setenv(ENV_HOME, str(home))
+    return home
+
+
+def pytest_report_header() -> str:
+    target = os.environ.get(ENV_HOST) or "local embedded server"
+    return f"shopflow test server: {target}"

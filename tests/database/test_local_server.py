@@ -1,0 +1,75 @@
+"""The local embedded server: start, restart, stop, stale pid files, busy ports."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from ingestion.database import local_server, service
+from ingestion.database.errors import DatabaseError
+from ingestion.settings import ENV_PORT, ConnectionSettings, connection_settings
+from tests.conftest import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture
+def own_server(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConnectionSettings]:
+    """A private local server in a temporary home on a free port; stopped afterwards."""
+    monkeypatch.setenv(ENV_PORT, str(free_port()))
+    settings = connection_settings()
+    yield settings
+    service.stop_local()
+
+
+def test_start_twice_is_harmless_and_url_connects(own_server: ConnectionSettings) -> None:
+    first = service.ensure_ready(own_server)
+    second = service.ensure_ready(own_server)
+
+    assert first.started_now is True
+    assert set(first.created_databases) == {"shopflow", "shopflow_ops"}
+    assert second.started_now is False
+    assert second.created_databases == ()
+    state = service.local_status()
+    assert state.running and state.port == own_server.port
+    with psycopg2.connect(own_server.ops_url) as conn, conn.cursor() as cur:
+        cur.execute("select current_database()")
+        assert cur.fetchone() == ("shopflow_ops",)
+
+
+def test_stop_then_status_says_stopped(own_server: ConnectionSettings) -> None:
+    service.ensure_ready(own_server)
+    assert service.stop_local() is True
+    assert service.local_status().running is False
+    assert service.stop_local() is False
+    with pytest.raises(DatabaseError, match=f"127.0.0.1:{own_server.port}"):
+        service.ensure_ready(own_server.__class__(**{**own_server.__dict__, "external": True}))
+
+
+def test_stale_pid_file_after_a_crash_is_cleared(own_server: ConnectionSettings) -> None:
+    service.ensure_ready(own_server)
+    service.stop_local()
+    paths = service.local_paths()
+    # a crashed server leaves its pid file; the pid is long gone (pid_max is below 2**22)
+    paths.pid_file.write_text(
+        f"4194303\n{paths.data}\n0\n{own_server.port}\n\n127.0.0.1\n0 0\nready\n"
+    )
+
+    assert service.ensure_ready(own_server).started_now is True
+    assert service.local_status().running is True
+
+
+def test_port_taken_by_another_program_is_named(own_server: ConnectionSettings) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
+        blocker.bind(("127.0.0.1", own_server.port))
+        blocker.listen()
+        with pytest.raises(DatabaseError) as info:
+            local_server.start(service.local_paths(), own_server)
+    message = str(info.value)
+    assert f"Port {own_server.port}" in message
+    assert "SHOPFLOW_PG_PORT" in message
+    assert service.local_status().running is False
