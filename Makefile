@@ -31,12 +31,12 @@ db-stop: install
 lint: install db-start
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint dbt_project tests/dbt
+	$(BIN)/sqlfluff lint dbt_project $(wildcard tests/dbt)
 
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-	$(BIN)/sqlfluff fix dbt_project tests/dbt
+	$(BIN)/sqlfluff fix dbt_project $(wildcard tests/dbt)
 
 pytest: install db-start
 	$(BIN)/pytest
