@@ -1,0 +1,92 @@
+"""The switchable faults of the storefront API, drawn from one seeded random generator.
+
+With the same configuration and the same sequence of requests, the same faults come out:
+failures are repeatable. Duplicated records are decided by the endpoints themselves (the
+last record of a page repeated first on the next one); everything random lives here.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from ingestion.simulators.storefront_api.config import ApiConfig
+
+Record = dict[str, Any]
+
+MISSING_ID = "missing_id"
+AMOUNT_NOT_A_NUMBER = "amount_not_a_number"
+NEGATIVE_AMOUNT = "negative_amount"
+UNPARSEABLE_TIMESTAMP = "unparseable_timestamp"
+MALFORMATIONS = (MISSING_ID, AMOUNT_NOT_A_NUMBER, NEGATIVE_AMOUNT, UNPARSEABLE_TIMESTAMP)
+
+NOT_A_NUMBER_VALUES = ("N/A", "call for price", "12,99 EUR", "free")
+UNPARSEABLE_TIMESTAMPS = ("not-a-date", "2025-13-45T25:61:00Z", "yesterday", "01/02/25 9am")
+ERROR_STATUSES = (500, 503)
+EXTRA_FIELD = "sustainability_score"
+
+
+@dataclass(frozen=True)
+class RecordFields:
+    """Which fields of a resource the malformations bend."""
+
+    id: str
+    amount: str
+    timestamp: str
+
+
+PRODUCT_FIELDS = RecordFields(id="id", amount="price", timestamp="updated_at")
+SALE_FIELDS = RecordFields(id="partner_order_id", amount="gross_amount", timestamp="sold_at")
+
+
+class FaultInjector:
+    """Decides, request by request and record by record, which faults happen."""
+
+    def __init__(self, config: ApiConfig) -> None:
+        self._config = config
+        self._random = random.Random(config.seed)
+        self._lock = threading.Lock()
+
+    def _happens(self, rate: float) -> bool:
+        """One draw against ``rate``; no draw at all when the fault is off."""
+        if rate <= 0.0:
+            return False
+        with self._lock:
+            return self._random.random() < rate
+
+    def request_delay(self) -> float:
+        """Seconds to wait before answering this request (0 when it is not slowed)."""
+        return self._config.slow_seconds if self._happens(self._config.slow_rate) else 0.0
+
+    def request_error(self) -> int | None:
+        """The status (500 or 503) this request fails with, or None."""
+        if not self._happens(self._config.error_rate):
+            return None
+        with self._lock:
+            return self._random.choice(ERROR_STATUSES)
+
+    def malform(self, record: Record, fields: RecordFields) -> Record:
+        """Return the record, or (at the malformed rate) a copy broken in one of four ways."""
+        if not self._happens(self._config.malformed_rate):
+            return record
+        with self._lock:
+            kind = self._random.choice(MALFORMATIONS)
+            broken = dict(record)
+            if kind == MISSING_ID:
+                broken.pop(fields.id, None)
+            elif kind == AMOUNT_NOT_A_NUMBER:
+                broken[fields.amount] = self._random.choice(NOT_A_NUMBER_VALUES)
+            elif kind == NEGATIVE_AMOUNT:
+                broken[fields.amount] = -(abs(float(record[fields.amount])) or 1.0)
+            else:
+                broken[fields.timestamp] = self._random.choice(UNPARSEABLE_TIMESTAMPS)
+        return broken
+
+    def add_extra_field(self, record: Record) -> Record:
+        """Add ``sustainability_score`` (0-100, stable per product) when the fault is on."""
+        if not self._config.extra_field:
+            return record
+        score = random.Random(f"{self._config.seed}:{record.get('id')}").randint(0, 100)
+        return {**record, EXTRA_FIELD: score}
