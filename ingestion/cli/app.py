@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ingestion.cli import db
+from ingestion.cli.ci_slim import ci_slim
 from ingestion.cli.console import configure_logging
 from ingestion.cli.run import run
 
@@ -15,6 +16,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.command()(run)
+app.command(name="ci-slim")(ci_slim)
 
 
 @app.callback()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ingestion.orchestration.stages import Stage
 from ingestion.settings import ConnectionSettings
 from ingestion.transform.dbt_runner import run_dbt
+from ingestion.transform.slim_ci import publish_production_state
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ def dbt_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
     def action() -> str:
         args = ["build"] + (["--full-refresh"] if options.full_refresh else [])
         output = run_dbt(args, settings)
+        publish_production_state(settings)
         done = [line for line in output.splitlines() if "Done. PASS=" in line]
         return done[-1].split("Done. ", 1)[1].strip() if done else "done"
 

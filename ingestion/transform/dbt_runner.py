@@ -18,6 +18,15 @@ class DbtError(RuntimeError):
     """A dbt command exited non-zero; the message holds the end of its output."""
 
 
+def target_dir(project_dir: Path = REPO_ROOT) -> Path:
+    """Where dbt writes its artifacts: `DBT_TARGET_PATH` if set (tests use their own), else target/."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    if not configured:
+        return project_dir / "target"
+    path = Path(configured)
+    return path if path.is_absolute() else project_dir / path
+
+
 def dbt_executable() -> str:
     candidate = Path(sys.executable).with_name("dbt")
     return str(candidate) if candidate.exists() else "dbt"
@@ -28,10 +37,16 @@ def run_dbt(
     settings: ConnectionSettings,
     project_dir: Path = REPO_ROOT,
     stream: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> str:
     """Run `dbt <args>` in `project_dir`; raise DbtError with the output's tail on failure."""
     write_profile(settings, project_dir / "profiles.yml")
-    env = {**os.environ, **dbt_environment(settings), "DBT_PROFILES_DIR": str(project_dir)}
+    env = {
+        **os.environ,
+        **dbt_environment(settings),
+        "DBT_PROFILES_DIR": str(project_dir),
+        **(extra_env or {}),
+    }
     command = [dbt_executable(), *args, "--project-dir", str(project_dir)]
     log.info("running %s", " ".join(command))
     process = subprocess.Popen(

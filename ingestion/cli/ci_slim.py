@@ -1,0 +1,30 @@
+"""`shopflow ci-slim`: build and test only the changed models and their children."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ingestion.cli.console import console, fail
+from ingestion.database.errors import DatabaseError
+from ingestion.settings import connection_settings
+from ingestion.transform.dbt_runner import DbtError
+from ingestion.transform.slim_ci import SlimCiError, run_slim_ci
+
+
+def ci_slim(
+    state: Path | None = typer.Option(
+        None, "--state", help="Folder with the production manifest.json (default: the last run's)."
+    ),
+    base: str = typer.Option(
+        "HEAD", "--base", help="Git revision the changed SQL files are compared with."
+    ),
+) -> None:
+    """Lint changed SQL, then build state:modified+ with --defer in ci_* schemas."""
+    try:
+        result = run_slim_ci(connection_settings(), state=state, base=base)
+    except (SlimCiError, DbtError, DatabaseError) as exc:
+        fail(str(exc))
+    console.print(f"linted {len(result.linted)} changed SQL file(s): {', '.join(result.linted)}")
+    console.print(f"built {len(result.built)} node(s), ran {len(result.tested)} test(s)")

@@ -1,0 +1,116 @@
+"""Slim CI for analysts: build only what changed (and its children), deferring to production.
+
+`shopflow run` publishes the manifest of each successful production build. `shopflow
+ci-slim` then builds `state:modified+` with `--defer` against it, in schemas prefixed
+`ci_` (so production tables are never overwritten), and lints only the changed SQL files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingestion.settings import REPO_ROOT, ConnectionSettings, state_dir
+from ingestion.transform.dbt_runner import run_dbt, target_dir
+
+log = logging.getLogger(__name__)
+
+SQL_FOLDERS = ("dbt_project/", "tests/dbt/")
+CI_SCHEMA_PREFIX = "ci"
+
+
+class SlimCiError(RuntimeError):
+    """Slim CI cannot run; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class SlimCiResult:
+    built: list[str]
+    """unique ids of the models, seeds and snapshots that were built"""
+    tested: list[str]
+    linted: list[str]
+
+
+def production_state_dir(settings: ConnectionSettings) -> Path:
+    """Where the production manifest of this warehouse database is kept."""
+    return state_dir() / "dbt-state" / settings.database
+
+
+def publish_production_state(settings: ConnectionSettings, project_dir: Path = REPO_ROOT) -> Path:
+    """Keep the manifest of the build that just succeeded as the production state."""
+    manifest = target_dir(project_dir) / "manifest.json"
+    destination = production_state_dir(settings)
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(manifest, destination / "manifest.json")
+    return destination
+
+
+def _git(project_dir: Path, *args: str) -> list[str]:
+    result = subprocess.run(
+        ["git", *args], cwd=project_dir, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise SlimCiError(f"git {' '.join(args)} failed in {project_dir}: {result.stderr.strip()}")
+    return [line for line in result.stdout.splitlines() if line]
+
+
+def changed_sql_files(project_dir: Path, base: str) -> list[str]:
+    """SQL files under the dbt folders that differ from `base` or are new (untracked)."""
+    changed = _git(project_dir, "diff", "--name-only", base, "--")
+    untracked = _git(project_dir, "ls-files", "--others", "--exclude-standard")
+    return sorted(
+        {
+            name
+            for name in [*changed, *untracked]
+            if name.endswith(".sql")
+            and name.startswith(SQL_FOLDERS)
+            and (project_dir / name).exists()
+        }
+    )
+
+
+def lint(project_dir: Path, files: list[str]) -> None:
+    if not files:
+        return
+    sqlfluff = Path(sys.executable).with_name("sqlfluff")
+    result = subprocess.run(
+        [str(sqlfluff), "lint", *files], cwd=project_dir, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SlimCiError(f"sqlfluff found problems in the changed files:\n{result.stdout}")
+
+
+def run_slim_ci(
+    settings: ConnectionSettings,
+    project_dir: Path = REPO_ROOT,
+    state: Path | None = None,
+    base: str = "HEAD",
+) -> SlimCiResult:
+    """Lint the changed SQL, then build `state:modified+` deferring to the production state."""
+    state = state or production_state_dir(settings)
+    if not (state / "manifest.json").exists():
+        raise SlimCiError(
+            f"No production manifest in {state}. Run `shopflow run` first (it publishes one "
+            "after a successful build) or pass --state <folder with manifest.json>."
+        )
+    files = changed_sql_files(project_dir, base)
+    log.info("changed SQL files: %s", files or "none")
+    lint(project_dir, files)
+    run_dbt(
+        ["build", "--select", "state:modified+", "--defer", "--state", str(state)],
+        settings,
+        project_dir=project_dir,
+        extra_env={"SHOPFLOW_SCHEMA_PREFIX": CI_SCHEMA_PREFIX},
+    )
+    results = json.loads((target_dir(project_dir) / "run_results.json").read_text())["results"]
+    ids = [r["unique_id"] for r in results]
+    return SlimCiResult(
+        built=[i for i in ids if not i.startswith(("test.", "unit_test."))],
+        tested=[i for i in ids if i.startswith(("test.", "unit_test."))],
+        linted=files,
+    )
