@@ -19,7 +19,7 @@ class DbtError(RuntimeError):
 
 
 def target_dir(project_dir: Path = REPO_ROOT) -> Path:
-    """Where dbt writes its artifacts: `DBT_TARGET_PATH` if set (tests use their own), else target/."""
+    """Where dbt writes artifacts: `DBT_TARGET_PATH` if set (tests use their own), else target/."""
     configured = os.environ.get("DBT_TARGET_PATH")
     if not configured:
         return project_dir / "target"
