@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SHOPFLOW := $(BIN)/shopflow
 
-.PHONY: demo test install db-start db-stop lint format pytest dbt-build docs clean
+.PHONY: demo test install db-start db-stop lint format pytest dbt-build docs ci-slim clean
 
 ## demo: install, start the local database and run the whole pipeline
 demo: install db-start
@@ -43,6 +43,10 @@ pytest: install db-start
 
 dbt-build: install db-start
 	$(BIN)/dbt build
+
+## ci-slim: lint changed SQL, build only changed models and their children (deferring to the last run)
+ci-slim: install db-start
+	$(SHOPFLOW) ci-slim
 
 docs: install db-start
 	$(BIN)/dbt docs generate
