@@ -37,7 +37,9 @@ class ApiHandle:
     port: int
 
 
-def uvicorn_config(config: ApiConfig, port: int, log_level: str = "warning") -> uvicorn.Config:
+def uvicorn_config(
+    config: ApiConfig, port: int, log_level: str = "warning", access_log: bool = False
+) -> uvicorn.Config:
     """A uvicorn configuration for the API on 127.0.0.1 that leaves logging set-up alone."""
     return uvicorn.Config(
         create_app(config),
@@ -45,7 +47,7 @@ def uvicorn_config(config: ApiConfig, port: int, log_level: str = "warning") -> 
         port=port,
         log_config=None,
         log_level=log_level,
-        access_log=False,
+        access_log=access_log,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
@@ -111,5 +113,10 @@ def running_api(config: ApiConfig, port: int | None = None) -> Iterator[ApiHandl
 
 
 def serve_forever(config: ApiConfig, port: int, log_level: str = "info") -> None:
-    """Serve the API in the foreground on 127.0.0.1 until interrupted (Ctrl-C)."""
-    uvicorn.Server(uvicorn_config(config, port, log_level=log_level)).run()
+    """Serve the API in the foreground on 127.0.0.1 until interrupted (Ctrl-C).
+
+    Raises OSError when the port cannot be bound (e.g. it is in use).
+    """
+    with closing(bind_socket(port)) as sock:
+        server = uvicorn.Server(uvicorn_config(config, port, log_level=log_level, access_log=True))
+        server.run(sockets=[sock])
