@@ -16,6 +16,22 @@ create table if not exists sim.clock (
     ticks integer not null default 0
 );
 
+-- The last id handed out per entity (and per marketplace partner), so an erased customer's
+-- id is never given to a new one.
+create table if not exists sim.id_sequences (
+    entity text primary key,
+    last_id bigint not null check (last_id >= 0)
+);
+
+-- One row per build (tick 0) or tick: the business-time window it wrote; the landing files of
+-- the latest window can be written again (with or without faults) from it.
+create table if not exists sim.tick_log (
+    tick integer primary key check (tick >= 0),
+    window_start timestamptz not null,
+    window_end timestamptz not null,
+    check (window_end > window_start)
+);
+
 create table if not exists storefront.products (
     product_id bigint primary key,
     sku text not null unique,
