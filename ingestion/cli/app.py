@@ -8,6 +8,7 @@ from ingestion.cli import db
 from ingestion.cli.ci_slim import ci_slim
 from ingestion.cli.console import configure_logging
 from ingestion.cli.run import run
+from ingestion.quality.cli import check_project
 
 app = typer.Typer(
     help="ShopFlow Analytics: run and operate the ELT pipeline.",
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.command()(run)
 app.command(name="ci-slim")(ci_slim)
+app.command(name="check-project")(check_project)
 
 
 @app.callback()

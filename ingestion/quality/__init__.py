@@ -1,0 +1,1 @@
+"""Data quality outside dbt's own tests: project rules, alerts."""
