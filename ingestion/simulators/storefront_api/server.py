@@ -53,8 +53,13 @@ def uvicorn_config(
 
 
 def bind_socket(port: int | None) -> socket.socket:
-    """A TCP socket bound to 127.0.0.1 on ``port`` (a free one when None or 0)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """A TCP socket bound to 127.0.0.1 on ``port`` (a free one when None or 0).
+
+    The protocol is named explicitly: asyncio only turns Nagle's algorithm off (TCP_NODELAY)
+    on sockets whose ``proto`` is IPPROTO_TCP, and without that every keep-alive answer
+    waits ~40 ms for a delayed ACK.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((HOST, port or 0))
