@@ -648,10 +648,10 @@ def test_slow_fault_outlasts_a_short_client_timeout(serve: ServeApi) -> None:
     with serve(slow_rate=1.0, slow_seconds=1.5, timeout=0.5) as api:
         with pytest.raises(httpx.ReadTimeout):
             api.get("/v1/products", params={"limit": 1})
-        started = datetime.now(UTC)
+        started = time.monotonic()
         response = api.get("/v1/products", params={"limit": 1}, timeout=5)
         assert response.status_code == 200
-        assert (datetime.now(UTC) - started).total_seconds() >= 1.5
+        assert time.monotonic() - started >= 1.5
 
 
 @pytest.mark.integration
