@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import typer
 from rich.table import Table
 
@@ -10,6 +12,7 @@ from ingestion.database import service
 from ingestion.database.errors import DatabaseError
 from ingestion.orchestration.pipeline import RunOptions, pipeline_stages
 from ingestion.orchestration.stages import Stage, StageResult, run_stages
+from ingestion.quality.alerts import alert_failed_run
 
 STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
 
@@ -41,8 +44,10 @@ def run(
     def announce(stage: Stage) -> None:
         console.rule(f"[bold]{stage.name}[/]: {stage.description}")
 
+    started = time.time()
     results = run_stages(stages, on_start=announce)
     console.print(summary_table(results))
     failed = [r for r in results if r.status == "failed"]
     if failed:
+        alert_failed_run(results, since=started)  # posts to $SHOPFLOW_ALERT_WEBHOOK if set
         fail(f"stage '{failed[0].name}' failed: {failed[0].detail}")
