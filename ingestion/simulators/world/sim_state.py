@@ -12,6 +12,9 @@ from pathlib import Path
 import numpy as np
 import psycopg2.extensions
 
+from ingestion.database.connection import connect
+from ingestion.settings import ConnectionSettings
+
 log = logging.getLogger(__name__)
 
 Cursor = psycopg2.extensions.cursor
@@ -144,3 +147,13 @@ def take_ids(cur: Cursor, entity: str, count: int) -> np.ndarray:
     )
     last = int(cur.fetchone()[0])
     return np.arange(last - count + 1, last + 1, dtype=np.int64)
+
+
+def read_world_clock(settings: ConnectionSettings) -> Clock | None:
+    """The clock of the operations DB in ``settings``, or None when no world is built."""
+    conn = connect(settings, settings.ops_database)
+    try:
+        with conn, conn.cursor() as cur:
+            return read_clock(cur)
+    finally:
+        conn.close()

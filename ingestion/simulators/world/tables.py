@@ -169,22 +169,29 @@ def copy_rows(cur: Cursor, table: Table, frame: pd.DataFrame) -> int:
     return copy_frame(cur, table.name, rows)
 
 
-def update_rows(cur: Cursor, table: Table, frame: pd.DataFrame, columns: tuple[str, ...]) -> int:
-    """Set ``columns`` on the rows of ``table`` whose key is in ``frame`` (``frame`` holds the
-    key and ``columns``). Goes through a temporary table loaded with COPY."""
+def update_rows(
+    cur: Cursor,
+    table: Table,
+    frame: pd.DataFrame,
+    columns: tuple[str, ...],
+    key: str | None = None,
+) -> int:
+    """Set ``columns`` on the rows of ``table`` matched on ``key`` (default: the primary key)
+    by the rows of ``frame``, which holds the key and ``columns``. Goes through a temporary
+    table loaded with COPY. Returns the number of rows updated."""
     if frame.empty:
         return 0
+    key = key or table.key
     staging = f"sim_changes_{table.name.replace('.', '_')}"
     cur.execute(
         f"create temporary table {staging} on commit drop as "
-        f"select {table.key}, {', '.join(columns)} from {table.name} with no data"
+        f"select {key}, {', '.join(columns)} from {table.name} with no data"
     )
     timestamps = tuple(column for column in columns if column in table.timestamps)
-    copy_frame(cur, staging, with_iso_columns(frame[[table.key, *columns]], timestamps))
+    copy_frame(cur, staging, with_iso_columns(frame[[key, *columns]], timestamps))
     assignments = ", ".join(f"{column} = s.{column}" for column in columns)
     cur.execute(
-        f"update {table.name} as t set {assignments} from {staging} as s "
-        f"where t.{table.key} = s.{table.key}"
+        f"update {table.name} as t set {assignments} from {staging} as s where t.{key} = s.{key}"
     )
     count = cur.rowcount
     cur.execute(f"drop table {staging}")
