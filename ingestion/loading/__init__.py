@@ -1,0 +1,1 @@
+"""Running the dlt pipelines: one pipeline per source, audit rows, accounting and summaries."""

@@ -1,0 +1,91 @@
+"""``audit.pipeline_runs``: one row per ingestion run and source, written by us (not dlt).
+
+dlt's own ``_dlt_loads`` table (one per raw schema) lists the loads; this table says what a
+person wants to know about a run: when, which source, whether it worked, how many rows
+were loaded and rejected, how many files quarantined, and the error if any.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from ingestion.database.connection import autocommit
+from ingestion.settings import ConnectionSettings
+
+log = logging.getLogger(__name__)
+
+AUDIT_SCHEMA = "audit"
+PIPELINE_RUNS_DDL = """
+create schema if not exists audit;
+create table if not exists audit.pipeline_runs (
+    run_id text not null,
+    stage text not null,
+    source text not null,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status text not null,
+    rows_loaded bigint not null default 0,
+    rows_rejected bigint not null default 0,
+    files_quarantined integer not null default 0,
+    error text,
+    primary key (run_id, stage, source)
+);
+"""
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """One row of ``audit.pipeline_runs``."""
+
+    run_id: str
+    stage: str
+    source: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    status: str
+    rows_loaded: int
+    rows_rejected: int
+    files_quarantined: int
+    error: str | None
+
+
+def ensure_audit_table(settings: ConnectionSettings) -> None:
+    """Create ``audit.pipeline_runs`` unless it exists."""
+    with autocommit(settings, settings.database) as cursor:
+        cursor.execute(PIPELINE_RUNS_DDL)
+
+
+def record_run(settings: ConnectionSettings, run: PipelineRun) -> None:
+    """Insert (or update, for the same run, stage and source) one audit row."""
+    ensure_audit_table(settings)
+    with autocommit(settings, settings.database) as cursor:
+        cursor.execute(
+            """
+            insert into audit.pipeline_runs (
+                run_id, stage, source, started_at, finished_at, status,
+                rows_loaded, rows_rejected, files_quarantined, error
+            ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            on conflict (run_id, stage, source) do update set
+                finished_at = excluded.finished_at,
+                status = excluded.status,
+                rows_loaded = excluded.rows_loaded,
+                rows_rejected = excluded.rows_rejected,
+                files_quarantined = excluded.files_quarantined,
+                error = excluded.error
+            """,
+            (
+                run.run_id,
+                run.stage,
+                run.source,
+                run.started_at,
+                run.finished_at,
+                run.status,
+                run.rows_loaded,
+                run.rows_rejected,
+                run.files_quarantined,
+                run.error,
+            ),
+        )
+    log.debug("audit: %s", run)

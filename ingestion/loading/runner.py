@@ -1,0 +1,198 @@
+"""`shopflow ingest`: run the sources' pipelines, unit by unit, and record what happened.
+
+Each source gets one dlt pipeline (``shopflow_<source>``) loading into ``raw_<source>``.
+A source runs as a sequence of load units (see ``registry``); a failing unit is reported and
+the others still run. Each source run leaves one ``audit.pipeline_runs`` row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from psycopg2 import sql
+
+from ingestion.database.connection import autocommit
+from ingestion.loading.accounting import UnitResult, fill_from_trace
+from ingestion.loading.audit import PipelineRun, record_run
+from ingestion.loading.registry import SOURCES, IngestContext, LoadUnit, SourceSpec
+from ingestion.loading.runtime import make_pipeline, reset_source
+from ingestion.settings import ConnectionSettings
+from ingestion.sources.validation import QUARANTINED_FILES_TABLE, REJECTED_RECORDS_TABLE
+
+log = logging.getLogger(__name__)
+
+STAGE = "ingest"
+
+BOOKKEEPING_DDL: dict[str, str] = {
+    REJECTED_RECORDS_TABLE: """
+        resource varchar not null,
+        reason varchar not null,
+        raw_payload varchar,
+        load_id varchar not null,
+        rejected_at timestamp with time zone not null,
+        _dlt_load_id varchar not null,
+        _dlt_id varchar not null unique
+    """,
+    QUARANTINED_FILES_TABLE: """
+        file_name varchar not null,
+        reason varchar not null,
+        load_id varchar not null,
+        quarantined_at timestamp with time zone not null,
+        _dlt_load_id varchar not null,
+        _dlt_id varchar not null unique
+    """,
+}
+"""The bookkeeping tables, in the types dlt gives them, so they exist before the first reject."""
+
+
+class IngestObserver(Protocol):
+    """Told about progress (the CLI shows it with rich)."""
+
+    def unit_started(self, source: str, unit: LoadUnit) -> None:
+        """A unit starts loading."""
+
+    def unit_finished(self, result: UnitResult) -> None:
+        """A unit finished (successfully or not)."""
+
+
+@dataclass
+class SourceRun:
+    """One source's part of an ingestion run."""
+
+    source: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    units: list[UnitResult] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """``ok`` when every unit loaded, else ``failed``."""
+        return "failed" if any(u.status != "ok" for u in self.units) else "ok"
+
+    @property
+    def error(self) -> str | None:
+        """The errors of the failed units, one per line."""
+        errors = [f"{u.table}: {u.error}" for u in self.units if u.error]
+        return "\n".join(errors) or None
+
+    def total(self, attribute: str) -> int:
+        """A unit attribute summed over the units."""
+        return sum(int(getattr(u, attribute)) for u in self.units)
+
+
+@dataclass
+class IngestReport:
+    """Everything one `shopflow ingest` did."""
+
+    run_id: str
+    sources: list[SourceRun] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every unit of every source loaded."""
+        return all(s.status == "ok" for s in self.sources)
+
+    @property
+    def units(self) -> list[UnitResult]:
+        """Every unit result, source by source."""
+        return [u for s in self.sources for u in s.units]
+
+
+def ensure_bookkeeping_tables(settings: ConnectionSettings, spec: SourceSpec) -> None:
+    """Create the source's ``rejected_records`` (and other bookkeeping tables) if missing."""
+    tables = (REJECTED_RECORDS_TABLE, *spec.extra_tables)
+    with autocommit(settings, settings.database) as cursor:
+        cursor.execute(
+            sql.SQL("create schema if not exists {}").format(sql.Identifier(spec.dataset))
+        )
+        for table in tables:
+            cursor.execute(
+                sql.SQL("create table if not exists {}.{} ({})").format(
+                    sql.Identifier(spec.dataset),
+                    sql.Identifier(table),
+                    sql.SQL(BOOKKEEPING_DDL[table]),
+                )
+            )
+
+
+def run_source(
+    spec: SourceSpec,
+    context: IngestContext,
+    full_refresh: bool = False,
+    observer: IngestObserver | None = None,
+) -> SourceRun:
+    """Load one source, unit by unit. Never raises for a failing unit: it is reported."""
+    settings = context.settings
+    run = SourceRun(spec.name, started_at=dt.datetime.now(dt.UTC))
+    if full_refresh:
+        reset_source(spec.name, spec.dataset, settings)
+    ensure_bookkeeping_tables(settings, spec)
+    pipeline = make_pipeline(spec.name, spec.dataset, settings)
+    for unit in spec.units:
+        if observer is not None:
+            observer.unit_started(spec.name, unit)
+        result = UnitResult(spec.name, unit.table)
+        started = time.perf_counter()
+        try:
+            source = spec.build(context).with_resources(*unit.resources)
+            info = pipeline.run(source, loader_file_format=spec.loader_file_format)
+            result.load_ids = tuple(info.loads_ids)
+            fill_from_trace(result, pipeline, unit.resources)
+        except Exception as exc:  # reported per unit; the other units still run
+            log.debug("%s.%s failed", spec.name, unit.table, exc_info=True)
+            result.status = "failed"
+            result.error = f"{type(exc).__name__}: {_short(exc)}"
+        result.seconds = time.perf_counter() - started
+        run.units.append(result)
+        if observer is not None:
+            observer.unit_finished(result)
+    run.finished_at = dt.datetime.now(dt.UTC)
+    return run
+
+
+def ingest(
+    sources: Sequence[str],
+    context: IngestContext,
+    full_refresh: bool = False,
+    observer: IngestObserver | None = None,
+    run_id: str | None = None,
+) -> IngestReport:
+    """Run the named sources in order and record each in ``audit.pipeline_runs``."""
+    unknown = [name for name in sources if name not in SOURCES]
+    if unknown:
+        raise ValueError(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(SOURCES)}")
+    report = IngestReport(run_id or uuid.uuid4().hex)
+    for name in sources:
+        source_run = run_source(SOURCES[name], context, full_refresh, observer)
+        report.sources.append(source_run)
+        record_run(
+            context.settings,
+            PipelineRun(
+                run_id=report.run_id,
+                stage=STAGE,
+                source=name,
+                started_at=source_run.started_at,
+                finished_at=source_run.finished_at,
+                status=source_run.status,
+                rows_loaded=source_run.total("rows_loaded"),
+                rows_rejected=source_run.total("rows_rejected"),
+                files_quarantined=source_run.total("files_quarantined"),
+                error=source_run.error,
+            ),
+        )
+    return report
+
+
+def _short(exc: BaseException, limit: int = 500) -> str:
+    """An exception's message, cut to ``limit`` characters, its root cause included."""
+    text = str(exc)
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and str(cause) not in text:
+        text = f"{text} (caused by {type(cause).__name__}: {cause})"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

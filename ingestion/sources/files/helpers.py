@@ -1,0 +1,379 @@
+"""Plumbing of the files source: readers, event flattening, validation and quarantine.
+
+Events are read as Arrow tables (streaming JSON reader or Parquet batches), flattened and
+validated with Arrow compute, so a million rows never pass through Python one by one. Only a
+file the fast reader cannot parse (a truncated line, a wrong type) is re-read line by line,
+so that its good lines load and each bad line becomes a rejected record.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+import pyarrow.parquet as pq
+from dlt.common.pendulum import pendulum
+from dlt.extract.items import DataItemWithMeta
+from dlt.sources.filesystem import FileItemDict
+
+from ingestion.sources.files.settings import (
+    EVENT_COLUMN_TYPES,
+    EVENT_READ_SCHEMA,
+    JSON_BLOCK_SIZE,
+    PARQUET_BATCH_ROWS,
+    SPEND_REQUIRED_COLUMNS,
+)
+from ingestion.sources.validation import (
+    METRIC_FILES_QUARANTINED,
+    METRIC_FILES_READ,
+    METRIC_REJECTED,
+    QUARANTINED_FILES_COLUMNS,
+    QUARANTINED_FILES_TABLE,
+    RejectedRecordError,
+    count_metric,
+    current_load_id,
+    parse_date,
+    parse_decimal,
+    parse_int,
+    parse_timestamp,
+    rejected_record,
+    require_text,
+    routed_row,
+)
+
+log = logging.getLogger(__name__)
+
+Rejects = list[tuple[str, Any]]
+"""(reason, raw payload) pairs."""
+LoadItem = pa.Table | list[dict[str, Any]] | DataItemWithMeta
+FileReader = Callable[[Path, str, str], Iterator[LoadItem]]
+"""Reads one file (path, relative name, resource name) into loadable items."""
+
+
+class UnreadableFileError(Exception):
+    """A file that cannot be parsed at all; the message is the reason it is quarantined."""
+
+
+# --- quarantine ---------------------------------------------------------------------------
+
+
+def quarantine_file(path: Path, relative_name: str, quarantine_dir: Path, reason: str) -> Path:
+    """Move a file into the quarantine folder (keeping its sub-folder) beside a ``.reason`` file.
+
+    An earlier file of the same name already there is kept: the new one gets a time suffix.
+    """
+    target = quarantine_dir / relative_name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+        target = target.with_name(f"{target.stem}.{stamp}{target.suffix}")
+    shutil.move(str(path), target)
+    target.with_name(target.name + ".reason").write_text(reason + "\n", encoding="utf-8")
+    log.warning("quarantined %s: %s", relative_name, reason)
+    return target
+
+
+def quarantined_row(relative_name: str, reason: str) -> dict[str, Any]:
+    """The ``quarantined_files`` row for one file."""
+    return {
+        "file_name": relative_name,
+        "reason": reason,
+        "load_id": current_load_id(),
+        "quarantined_at": pendulum.now("UTC"),
+    }
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+def event_chunks(path: Path, source_file: str) -> Iterator[tuple[pa.Table, Rejects]]:
+    """Validated event tables (flattened, typed) and the rejects of each chunk of a file.
+
+    Raises UnreadableFileError, before yielding anything, for a file with no readable record.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        yield from _parquet_event_chunks(path, source_file)
+    else:
+        yield from _jsonl_event_chunks(path, source_file)
+
+
+def _parquet_event_chunks(path: Path, source_file: str) -> Iterator[tuple[pa.Table, Rejects]]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise UnreadableFileError(f"not a readable Parquet file: {exc}") from exc
+    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+        yield normalise_events(pa.Table.from_batches([batch]), source_file)
+
+
+def _jsonl_event_chunks(path: Path, source_file: str) -> Iterator[tuple[pa.Table, Rejects]]:
+    """Stream with Arrow's JSON reader; on a parse error, finish the file line by line."""
+    rows_done = 0
+    try:
+        reader = pj.open_json(
+            path,
+            read_options=pj.ReadOptions(block_size=JSON_BLOCK_SIZE),
+            parse_options=pj.ParseOptions(
+                explicit_schema=EVENT_READ_SCHEMA, unexpected_field_behavior="infer"
+            ),
+        )
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            yield normalise_events(table, source_file)
+            rows_done += table.num_rows
+        return
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        log.info("%s: fast JSON reader stopped (%s); reading line by line", source_file, exc)
+    yield from _jsonl_slow_chunks(path, source_file, skip_records=rows_done)
+
+
+def _jsonl_slow_chunks(
+    path: Path, source_file: str, skip_records: int
+) -> Iterator[tuple[pa.Table, Rejects]]:
+    """Line-by-line reading of a faulty JSON-lines file, after ``skip_records`` loaded ones."""
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    lines = [line for line in text.splitlines() if line.strip()][skip_records:]
+    objects: list[dict[str, Any]] = []
+    rejects: Rejects = []
+    for number, line in enumerate(lines, start=skip_records + 1):
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rejects.append((f"line {number}: not valid JSON ({exc.msg})", line))
+            continue
+        if not isinstance(value, dict):
+            rejects.append((f"line {number}: not a JSON object", line))
+            continue
+        try:
+            objects.append(_conform_event(value))
+        except RejectedRecordError as exc:
+            rejects.append((f"line {number}: {exc}", line))
+    if not objects and skip_records == 0 and lines:
+        raise UnreadableFileError(f"none of its {len(lines)} lines is a readable event")
+    table, more_rejects = normalise_events(_events_table(objects), source_file)
+    yield table, rejects + more_rejects
+
+
+def _conform_event(value: dict[str, Any]) -> dict[str, Any]:
+    """Coerce the documented fields of one parsed event to their read types, or reject it."""
+    event = dict(value)
+    for nested in ("user_identifiers", "product_information"):
+        part = event.get(nested)
+        if part is not None and not isinstance(part, dict):
+            raise RejectedRecordError(f"{nested}: not an object")
+        if isinstance(part, dict):
+            event[nested] = {k: (None if v is None else str(v)) for k, v in part.items()}
+    for text_field in ("event_id", "timestamp", "event_name"):
+        if event.get(text_field) is not None and not isinstance(event[text_field], str):
+            event[text_field] = str(event[text_field])
+    if event.get("order_id") is not None:
+        event["order_id"] = parse_int(event["order_id"], "order_id")
+    return event
+
+
+def _events_table(objects: list[dict[str, Any]]) -> pa.Table:
+    """An Arrow table of conformed events: documented fields typed, new fields inferred."""
+    known = [field.name for field in EVENT_READ_SCHEMA]
+    table = pa.Table.from_pylist(
+        [{name: obj.get(name) for name in known} for obj in objects], schema=EVENT_READ_SCHEMA
+    )
+    extras = sorted({key for obj in objects for key in obj} - set(known))
+    for name in extras:
+        values = [obj.get(name) for obj in objects]
+        try:
+            column = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            column = pa.array([None if v is None else json.dumps(v) for v in values])
+        table = table.append_column(name, column)
+    return table
+
+
+def flatten_columns(table: pa.Table) -> pa.Table:
+    """Nested structs flattened to ``parent__child`` columns, every name lower-case."""
+    while any(pa.types.is_struct(field.type) for field in table.schema):
+        table = table.flatten()
+    return table.rename_columns([name.replace(".", "__").lower() for name in table.column_names])
+
+
+def parse_timestamps(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """ISO-8601 text to UTC timestamps; a value that cannot be parsed becomes null."""
+    target = EVENT_COLUMN_TYPES["timestamp"]
+    if pa.types.is_timestamp(column.type):
+        return column.cast(target) if column.type.tz else pc.assume_timezone(column, "UTC")
+    try:
+        return pc.cast(column, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = []
+        for value in column.to_pylist():
+            try:
+                values.append(parse_timestamp(value, "timestamp"))
+            except RejectedRecordError:
+                values.append(None)
+        return pa.chunked_array([pa.array(values, type=target)])
+
+
+def normalise_events(table: pa.Table, source_file: str) -> tuple[pa.Table, Rejects]:
+    """Flatten, type and validate a table of events; split off the invalid rows.
+
+    A row is invalid without an ``event_id``, an ``event_name`` or a parseable ``timestamp``.
+    Known columns come first in the documented order, new fields after, then ``source_file``.
+    """
+    table = flatten_columns(table)
+    for name, data_type in EVENT_COLUMN_TYPES.items():
+        if name not in table.column_names and name != "source_file":
+            table = table.append_column(name, pa.nulls(table.num_rows, type=data_type))
+    raw = table
+    timestamps = parse_timestamps(table["timestamp"])
+    invalid = pc.or_kleene(
+        pc.or_kleene(_blank(table["event_id"]), _blank(table["event_name"])),
+        pc.is_null(timestamps),
+    )
+    typed = []
+    for name, data_type in EVENT_COLUMN_TYPES.items():
+        if name == "source_file":
+            continue
+        column = timestamps if name == "timestamp" else table[name]
+        try:
+            typed.append(column.cast(data_type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise UnreadableFileError(f"column {name} has type {column.type}: {exc}") from exc
+    extras = [n for n in table.column_names if n not in EVENT_COLUMN_TYPES]
+    names = [n for n in EVENT_COLUMN_TYPES if n != "source_file"] + extras
+    typed_table = pa.table(typed + [table[n] for n in extras], names=names)
+    typed_table = typed_table.append_column(
+        "source_file", pa.repeat(pa.scalar(source_file), typed_table.num_rows)
+    )
+    rejects: Rejects = []
+    if pc.any(invalid).as_py():
+        for row in raw.filter(invalid).to_pylist():
+            rejects.append((f"{source_file}: {_event_problem(row)}", row))
+        typed_table = typed_table.filter(pc.invert(invalid))
+    return typed_table, rejects
+
+
+def _blank(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    text = column.cast(pa.string())
+    return pc.or_kleene(pc.is_null(text), pc.equal(pc.utf8_trim_whitespace(text), ""))
+
+
+def _event_problem(row: dict[str, Any]) -> str:
+    """The reason an event row was rejected, in words."""
+    if not row.get("event_id"):
+        return "event_id: missing"
+    if not row.get("event_name"):
+        return "event_name: missing"
+    value = row.get("timestamp")
+    return f"timestamp: missing or unparseable ({value!r})"
+
+
+# --- marketing spend ----------------------------------------------------------------------
+
+
+def spend_records(path: Path) -> list[dict[str, Any]]:
+    """The raw records of a marketing spend file (CSV or Parquet), all read before any load.
+
+    Raises UnreadableFileError for a file that cannot be decoded or parsed, or whose header
+    lacks one of the documented columns.
+    """
+    if path.suffix.lower() == ".parquet":
+        try:
+            records = pq.read_table(path).to_pylist()
+        except (pa.ArrowException, OSError) as exc:
+            raise UnreadableFileError(f"not a readable Parquet file: {exc}") from exc
+        columns = set(records[0]) if records else set(SPEND_REQUIRED_COLUMNS)
+    else:
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UnreadableFileError(f"not UTF-8 text: {exc}") from exc
+        try:
+            reader = csv.DictReader(io.StringIO(text))
+            records = list(reader)
+        except csv.Error as exc:
+            raise UnreadableFileError(f"not parseable as CSV: {exc}") from exc
+        columns = {name.strip() for name in reader.fieldnames or []}
+    missing = [name for name in SPEND_REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise UnreadableFileError(
+            f"wrong columns: missing {', '.join(missing)} (found {', '.join(sorted(columns))})"
+        )
+    return records
+
+
+def clean_spend(record: dict[str, Any], source_file: str) -> dict[str, Any]:
+    """One marketing spend row ready to load, or RejectedRecordError saying why it cannot be."""
+    if None in record:
+        raise RejectedRecordError(f"more fields than the header has ({record[None]!r})")
+    row = {str(k).strip(): (v.strip() if isinstance(v, str) else v) for k, v in record.items()}
+    row["date"] = parse_date(row.get("date"), "date")
+    row["channel"] = require_text(row.get("channel"), "channel")
+    row["campaign"] = require_text(row.get("campaign"), "campaign")
+    row["spend"] = parse_decimal(row.get("spend"), "spend", minimum=parse_decimal(0, "zero"))
+    row["currency"] = require_text(row.get("currency"), "currency")
+    row["impressions"] = parse_int(row.get("impressions"), "impressions", minimum=0)
+    row["clicks"] = parse_int(row.get("clicks"), "clicks", minimum=0)
+    row["source_file"] = source_file
+    return row
+
+
+# --- one landing file ---------------------------------------------------------------------
+
+
+def read_landing_file(
+    item: FileItemDict,
+    resource: str,
+    suffixes: frozenset[str],
+    quarantine_dir: Path,
+    reader: FileReader,
+) -> Iterator[LoadItem]:
+    """Read one listed file with ``reader``; quarantine it if it cannot be parsed at all."""
+    path = Path(item.local_file_path)
+    name = item["relative_path"]
+    count_metric(METRIC_FILES_READ)
+    try:
+        if path.suffix.lower() not in suffixes:
+            raise UnreadableFileError(
+                f"unsupported file type {path.suffix!r} (expected {', '.join(sorted(suffixes))})"
+            )
+        yield from reader(path, name, resource)
+    except UnreadableFileError as exc:
+        quarantine_file(path, name, quarantine_dir, str(exc))
+        count_metric(METRIC_FILES_QUARANTINED)
+        yield routed_row(
+            quarantined_row(name, str(exc)), QUARANTINED_FILES_TABLE, QUARANTINED_FILES_COLUMNS
+        )
+
+
+def events_of(path: Path, source_file: str, resource: str) -> Iterator[LoadItem]:
+    """The loadable event tables and rejected records of one events file."""
+    for table, rejects in event_chunks(path, source_file):
+        count_metric(METRIC_REJECTED, len(rejects))
+        for reason, payload in rejects:
+            yield rejected_record(resource, reason, payload)
+        if table.num_rows:
+            yield table
+
+
+def spend_of(path: Path, source_file: str, resource: str) -> Iterator[LoadItem]:
+    """The loadable rows and rejected records of one marketing spend file."""
+    records = spend_records(path)
+    good: list[dict[str, Any]] = []
+    for line, record in enumerate(records, start=2):
+        try:
+            good.append(clean_spend(record, source_file))
+        except RejectedRecordError as exc:
+            count_metric(METRIC_REJECTED)
+            yield rejected_record(resource, f"{source_file} line {line}: {exc}", record)
+    if good:
+        yield good

@@ -1,0 +1,90 @@
+"""The operations database (``shopflow_ops``, schema ``ops``) read with dlt's ``sql_database``.
+
+Configuration: the connection string as ``SOURCES__OPS__CREDENTIALS`` (or passed in).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import dlt
+import sqlalchemy as sa
+from dlt.extract.resource import DltResource
+from dlt.sources.sql_database import sql_table
+
+from ingestion.sources.ops.helpers import psycopg2_url, source_keys, tombstones, warehouse_keys
+from ingestion.sources.ops.settings import (
+    CHUNK_SIZE,
+    CURSOR_COLUMN,
+    DELETED_FLAG_COLUMN,
+    SOURCE_SCHEMA,
+    TABLE_PRIMARY_KEYS,
+)
+from ingestion.sources.validation import RecordsInCounter
+
+log = logging.getLogger(__name__)
+
+
+@dlt.source(name="ops")
+def ops_source(
+    credentials: str = dlt.secrets.value,
+    schema: str = SOURCE_SCHEMA,
+    table_names: list[str] | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> list[DltResource]:
+    """The order system's tables, each merged on its primary key, plus their deletions.
+
+    For each table: a ``<table>`` resource (``sql_table``, pyarrow backend, chunked,
+    incremental on ``updated_at``; the first run loads everything) and a
+    ``<table>_deletions`` resource writing tombstones into the same table for keys that
+    disappeared from the source (see ``helpers``).
+
+    Args:
+        credentials: SQLAlchemy URL of the operations database.
+        schema: The schema holding the order system's tables.
+        table_names: A subset of the tables (default: all of ``TABLE_PRIMARY_KEYS``).
+        chunk_size: Rows per Arrow batch.
+    """
+    engine = sa.create_engine(psycopg2_url(credentials), pool_pre_ping=True)
+    resources: list[DltResource] = []
+    for table in table_names or list(TABLE_PRIMARY_KEYS):
+        key = TABLE_PRIMARY_KEYS[table]
+        rows = sql_table(
+            credentials=engine,
+            table=table,
+            schema=schema,
+            backend="pyarrow",
+            chunk_size=chunk_size,
+            reflection_level="full_with_precision",
+            incremental=dlt.sources.incremental(CURSOR_COLUMN),
+            primary_key=key,
+            write_disposition="merge",
+        )
+        rows.add_step(RecordsInCounter())
+        resources.append(rows)
+        resources.append(
+            deletions(engine, schema, table, key)
+            .with_name(f"{table}_deletions")
+            .apply_hints(table_name=table, primary_key=key)
+        )
+    return resources
+
+
+@dlt.resource(
+    write_disposition="merge",
+    columns={DELETED_FLAG_COLUMN: {"data_type": "bool", "hard_delete": True, "nullable": True}},
+)
+def deletions(engine: sa.Engine, schema: str, table: str, key: str) -> Iterator[Any]:
+    """Tombstones for keys in the warehouse copy of ``table`` that the source no longer has.
+
+    Key reconciliation on every run: dlt's ``hard_delete`` column hint makes the merge delete
+    those keys. Yields nothing when nothing was deleted.
+    """
+    pipeline = dlt.current.pipeline()
+    missing = warehouse_keys(pipeline, table, key) - source_keys(engine, schema, table, key)
+    if missing:
+        log.info("ops.%s: %d key(s) deleted in the source", table, len(missing))
+        dlt.current.resource_metrics()["deleted"] = len(missing)
+        yield from tombstones(pipeline, table, key, missing)

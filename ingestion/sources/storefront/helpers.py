@@ -1,0 +1,137 @@
+"""Plumbing of the storefront source: the HTTP client and the record validation rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from dlt.extract.items import DataItemWithMeta
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
+
+from ingestion.sources.validation import (
+    METRIC_REJECTED,
+    RejectedRecordError,
+    count_metric,
+    parse_decimal,
+    parse_int,
+    parse_timestamp,
+    rejected_record,
+    require_text,
+)
+
+log = logging.getLogger(__name__)
+
+
+def api_client(
+    base_url: str,
+    api_key: str,
+    timeout_seconds: float,
+    max_attempts: int,
+    backoff_factor: float,
+    max_retry_delay_seconds: float,
+) -> RESTClient:
+    """A dlt RESTClient with bearer auth, a request timeout and retries.
+
+    Retries cover 429 and every 5xx answer plus connection errors and timeouts, with
+    exponential backoff; a ``Retry-After`` header, when sent, sets the wait instead.
+    """
+    retrying = Client(
+        request_timeout=timeout_seconds,
+        request_max_attempts=max_attempts,
+        request_backoff_factor=backoff_factor,
+        request_max_retry_delay=max_retry_delay_seconds,
+        respect_retry_after_header=True,
+        raise_for_status=False,
+    )
+    return RESTClient(
+        base_url=base_url.rstrip("/"),
+        auth=BearerTokenAuth(token=api_key),
+        session=retrying.session,
+    )
+
+
+def clean_product(record: dict[str, Any]) -> dict[str, Any]:
+    """A product ready to load, or RejectedRecordError saying why it cannot be.
+
+    Unknown fields pass through unchanged (they become new columns).
+    """
+    if not isinstance(record, dict):
+        raise RejectedRecordError(f"not a JSON object ({type(record).__name__})")
+    product = dict(record)
+    product["id"] = parse_int(record.get("id"), "id", minimum=1)
+    product["price"] = _positive_price(record.get("price"))
+    product["created_at"] = parse_timestamp(record.get("created_at"), "created_at")
+    product["updated_at"] = parse_timestamp(record.get("updated_at"), "updated_at")
+    if not isinstance(record.get("is_deleted", False), bool):
+        raise RejectedRecordError(f"is_deleted: not a boolean ({record.get('is_deleted')!r})")
+    reviews = record.get("reviews") or []
+    if not isinstance(reviews, list):
+        raise RejectedRecordError("reviews: not a list")
+    product["reviews"] = [_clean_review(review) for review in reviews]
+    return product
+
+
+def _positive_price(value: Any) -> Decimal:
+    price = parse_decimal(value, "price")
+    if price <= 0:
+        raise RejectedRecordError(f"price: {price} is not positive")
+    return price
+
+
+def _clean_review(review: Any) -> dict[str, Any]:
+    if not isinstance(review, dict):
+        raise RejectedRecordError("reviews: an entry is not an object")
+    cleaned = dict(review)
+    cleaned["id"] = parse_int(review.get("id"), "reviews.id")
+    cleaned["date"] = parse_timestamp(review.get("date"), "reviews.date")
+    return cleaned
+
+
+def clean_sale(record: dict[str, Any]) -> dict[str, Any]:
+    """A marketplace sale ready to load, or RejectedRecordError saying why it cannot be."""
+    if not isinstance(record, dict):
+        raise RejectedRecordError(f"not a JSON object ({type(record).__name__})")
+    sale = dict(record)
+    sale["partner_order_id"] = require_text(record.get("partner_order_id"), "partner_order_id")
+    sale["quantity"] = parse_int(record.get("quantity"), "quantity", minimum=1)
+    sale["gross_amount"] = parse_decimal(
+        record.get("gross_amount"), "gross_amount", minimum=Decimal(0)
+    )
+    sale["sold_at"] = parse_timestamp(record.get("sold_at"), "sold_at")
+    return sale
+
+
+def date_windows(first: dt.date, window_days: int) -> Iterator[tuple[dt.date, dt.date]]:
+    """Consecutive inclusive ``(start, end)`` date windows from ``first`` onwards, forever.
+
+    The caller stops iterating (see ``sales`` in the source) once the windows have passed
+    both today and the last day that had data.
+    """
+    start = first
+    while True:
+        end = start + dt.timedelta(days=window_days - 1)
+        yield start, end
+        start = end + dt.timedelta(days=1)
+
+
+def validated_page(
+    page: list[Any], resource: str, clean: Callable[[Any], dict[str, Any]]
+) -> Iterator[list[dict[str, Any]] | DataItemWithMeta]:
+    """Split one page into loadable rows (one list) and rejected records (one item each).
+
+    Counts the rejects in the resource's metrics.
+    """
+    good: list[dict[str, Any]] = []
+    for record in page:
+        try:
+            good.append(clean(record))
+        except RejectedRecordError as exc:
+            count_metric(METRIC_REJECTED)
+            yield rejected_record(resource, str(exc), record)
+    if good:
+        yield good

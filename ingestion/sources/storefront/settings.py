@@ -1,0 +1,42 @@
+"""Constants of the storefront API source: endpoints, page sizes, timeouts and retry policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+DATASET_NAME = "raw_storefront"
+
+PRODUCTS_PATH = "/v1/products"
+SALES_PATH = "/v1/sales"
+
+PRODUCTS_PAGE_SIZE = 200
+"""Products per request (the API allows 1-500)."""
+SALES_PAGE_SIZE = 200
+SALES_WINDOW_DAYS = 31
+"""Sales are requested one date window at a time, each window paginated by cursor."""
+SALES_FIRST_DATE = dt.date(2025, 1, 1)
+"""Where the first (full) sales load starts: the first day of the business history."""
+
+REQUEST_TIMEOUT_SECONDS = 10.0
+REQUEST_MAX_ATTEMPTS = 12
+"""Attempts per request: a 20% error rate fails a request 12 times in a row once in 4e8."""
+REQUEST_BACKOFF_FACTOR = 0.25
+"""Exponential backoff multiplier (0.25, 0.5, 1, 2 ... seconds) when no Retry-After is sent."""
+REQUEST_MAX_RETRY_DELAY_SECONDS = 10.0
+
+PRODUCT_COLUMNS: dict[str, dict[str, Any]] = {
+    "id": {"data_type": "bigint", "nullable": False},
+    "price": {"data_type": "decimal", "precision": 12, "scale": 2},
+    "stock": {"data_type": "bigint"},
+    "is_deleted": {"data_type": "bool"},
+    "created_at": {"data_type": "timestamp"},
+    "updated_at": {"data_type": "timestamp", "nullable": False},
+}
+
+SALE_COLUMNS: dict[str, dict[str, Any]] = {
+    "partner_order_id": {"data_type": "text", "nullable": False},
+    "quantity": {"data_type": "bigint"},
+    "gross_amount": {"data_type": "decimal", "precision": 12, "scale": 2},
+    "sold_at": {"data_type": "timestamp", "nullable": False},
+}
