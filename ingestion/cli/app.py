@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ingestion.cli import db
+from ingestion.cli import db, simulate
 from ingestion.cli.ci_slim import ci_slim
 from ingestion.cli.console import configure_logging
 from ingestion.cli.run import run
@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(simulate.app, name="simulate")
 app.command()(run)
 app.command(name="ci-slim")(ci_slim)
 app.command(name="check-project")(check_project)

@@ -285,3 +285,13 @@ def _write_spend(
         _write_text(root / name, day_rows.to_csv(index=False, header=header, lineterminator="\n"))
         names.append(name)
     return tuple(names), len(spend)
+
+
+def clear_landing_files(root: Path) -> int:
+    """Remove the files this simulator writes (and nothing else) from a landing folder."""
+    removed = 0
+    for pattern in (f"{CLICKSTREAM_DIR}/events_*.jsonl", f"{SPEND_DIR}/spend_*.csv"):
+        for path in root.glob(pattern):
+            path.unlink()
+            removed += 1
+    return removed
