@@ -33,13 +33,17 @@ def summary_table(results: list[StageResult]) -> Table:
 
 def run(
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild incremental models."),
+    seed: int = typer.Option(42, "--seed", help="Seed of a world built by this run."),
+    scale: float = typer.Option(1.0, "--scale", min=0.001, help="Size of a world built now."),
+    tick: int = typer.Option(0, "--tick", min=0, help="Advance an existing world N days first."),
 ) -> None:
     """Run the whole pipeline: simulate -> ingest -> dbt build -> docs."""
     try:
         settings = service.ensure_ready().settings
     except DatabaseError as exc:
         fail(str(exc))
-    stages = pipeline_stages(settings, RunOptions(full_refresh=full_refresh))
+    options = RunOptions(full_refresh=full_refresh, seed=seed, scale=scale, tick_days=tick)
+    stages = pipeline_stages(settings, options)
 
     def announce(stage: Stage) -> None:
         console.rule(f"[bold]{stage.name}[/]: {stage.description}")

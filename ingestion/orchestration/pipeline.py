@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ingestion.orchestration.stages import Stage
 from ingestion.settings import ConnectionSettings
+from ingestion.simulators.world.pipeline_step import prepare_sources
 from ingestion.transform.dbt_runner import run_dbt
 from ingestion.transform.slim_ci import publish_production_state
 
@@ -13,6 +14,16 @@ from ingestion.transform.slim_ci import publish_production_state
 @dataclass(frozen=True)
 class RunOptions:
     full_refresh: bool = False
+    seed: int = 42
+    scale: float = 1.0
+    tick_days: int = 0
+
+
+def simulate_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
+    def action() -> str:
+        return prepare_sources(settings, options.seed, options.scale, options.tick_days)
+
+    return Stage("simulate", "source systems: build the world once, tick on request", action)
 
 
 def dbt_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
@@ -36,6 +47,7 @@ def dbt_docs_stage(settings: ConnectionSettings) -> Stage:
 
 def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[Stage]:
     return [
+        simulate_stage(settings, options),
         dbt_build_stage(settings, options),
         dbt_docs_stage(settings),
     ]
