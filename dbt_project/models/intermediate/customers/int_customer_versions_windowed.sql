@@ -1,0 +1,87 @@
+{#- Snapshot rows renamed and typed like staging, with the point-in-time join window
+    (doc block `point_in_time_join`). -#}
+with
+
+customer_snapshot as (
+
+    select
+        customer_id,
+        first_name,
+        last_name,
+        email,
+        phone,
+        country_code,
+        city,
+        address,
+        registered_at,
+        dbt_valid_from,
+        dbt_valid_to
+    from {{ ref("snap_ops__customers") }}
+
+),
+
+renamed as (
+
+    select
+        cast(customer_snapshot.customer_id as {{ dbt.type_bigint() }}) as customer_id,
+        trim(customer_snapshot.first_name) as first_name,
+        trim(customer_snapshot.last_name) as last_name,
+        lower(trim(customer_snapshot.email)) as email,
+        nullif(trim(customer_snapshot.phone), '') as phone,
+        upper(trim(customer_snapshot.country_code)) as country_code,
+        trim(customer_snapshot.city) as city,
+        trim(customer_snapshot.address) as address,
+        {{ to_utc_timestamp("customer_snapshot.registered_at") }} as registered_at,
+        {{ to_utc_timestamp("customer_snapshot.dbt_valid_from") }} as valid_from,
+        {{ to_utc_timestamp("customer_snapshot.dbt_valid_to") }} as valid_to
+    from customer_snapshot
+
+),
+
+numbered as (
+
+    select
+        renamed.*,
+        row_number() over (
+            partition by renamed.customer_id order by renamed.valid_from
+        ) as version_number,
+        max(case when renamed.valid_to is null then 1 else 0 end) over (
+            partition by renamed.customer_id
+        ) as has_current_version
+    from renamed
+
+),
+
+final as (
+
+    select
+        {{ generate_surrogate_key(["numbered.customer_id", "numbered.valid_from"]) }}
+            as customer_key,
+        numbered.customer_id,
+        numbered.first_name,
+        numbered.last_name,
+        numbered.email,
+        numbered.phone,
+        numbered.country_code,
+        numbered.city,
+        numbered.address,
+        numbered.version_number,
+        numbered.valid_to is null as is_current,
+        numbered.has_current_version = 0 as is_erased,
+        numbered.registered_at,
+        numbered.valid_from,
+        numbered.valid_to,
+        case
+            when numbered.version_number = 1
+                then {{ dbt.cast("'1900-01-01 00:00:00'", dbt.type_timestamp()) }}
+            else numbered.valid_from
+        end as window_start_at,
+        coalesce(
+            numbered.valid_to,
+            {{ dbt.cast("'9999-12-31 00:00:00'", dbt.type_timestamp()) }}
+        ) as window_end_at
+    from numbered
+
+)
+
+select * from final

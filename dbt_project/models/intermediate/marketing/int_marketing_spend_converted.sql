@@ -1,0 +1,51 @@
+{#- Business rule `currency_conversion`: spend in USD at the rate of its month. -#}
+with
+
+marketing_spend as (
+
+    select
+        marketing_spend_id,
+        channel,
+        campaign,
+        currency_code,
+        spend_amount,
+        impressions,
+        clicks,
+        spend_date
+    from {{ ref("stg_files__marketing_spend") }}
+    where is_valid
+
+),
+
+exchange_rates as (
+
+    select
+        month_start_date,
+        currency_code,
+        rate_to_usd
+    from {{ ref("exchange_rates_monthly") }}
+
+),
+
+final as (
+
+    select
+        marketing_spend.marketing_spend_id,
+        marketing_spend.channel,
+        marketing_spend.campaign,
+        marketing_spend.currency_code,
+        marketing_spend.spend_amount,
+        exchange_rates.rate_to_usd as exchange_rate_to_usd,
+        marketing_spend.spend_amount * exchange_rates.rate_to_usd as spend_usd,
+        marketing_spend.impressions,
+        marketing_spend.clicks,
+        marketing_spend.spend_date
+    from marketing_spend
+    left join exchange_rates
+        on
+            {{ month_start_date("marketing_spend.spend_date") }} = exchange_rates.month_start_date
+            and marketing_spend.currency_code = exchange_rates.currency_code
+
+)
+
+select * from final

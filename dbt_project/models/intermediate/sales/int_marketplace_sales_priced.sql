@@ -1,0 +1,69 @@
+{#- Business rules: `line_net_amount` (marketplace: gross amount, no discount),
+    `currency_conversion`, `recognised_revenue` (all marketplace sales count). -#}
+with
+
+marketplace_sales as (
+
+    select
+        partner_order_id,
+        partner_name,
+        sku,
+        currency_code,
+        quantity,
+        gross_amount,
+        sold_at,
+        loaded_at
+    from {{ ref("stg_storefront__marketplace_sales") }}
+    where is_valid
+
+),
+
+products as (
+
+    select
+        product_id,
+        sku
+    from {{ ref("stg_storefront__products") }}
+
+),
+
+exchange_rates as (
+
+    select
+        month_start_date,
+        currency_code,
+        rate_to_usd
+    from {{ ref("exchange_rates_monthly") }}
+
+),
+
+final as (
+
+    select
+        marketplace_sales.partner_order_id,
+        products.product_id,
+        marketplace_sales.partner_name,
+        marketplace_sales.sku,
+        marketplace_sales.currency_code,
+        marketplace_sales.quantity,
+        marketplace_sales.gross_amount / marketplace_sales.quantity as unit_price,
+        marketplace_sales.gross_amount,
+        marketplace_sales.gross_amount as net_amount,
+        exchange_rates.rate_to_usd as exchange_rate_to_usd,
+        marketplace_sales.gross_amount * exchange_rates.rate_to_usd as gross_amount_usd,
+        marketplace_sales.gross_amount * exchange_rates.rate_to_usd as net_amount_usd,
+        marketplace_sales.gross_amount * exchange_rates.rate_to_usd as net_revenue_usd,
+        true as is_recognised,
+        marketplace_sales.sold_at,
+        marketplace_sales.loaded_at
+    from marketplace_sales
+    left join products
+        on marketplace_sales.sku = products.sku
+    left join exchange_rates
+        on
+            {{ month_start_date("marketplace_sales.sold_at") }} = exchange_rates.month_start_date
+            and marketplace_sales.currency_code = exchange_rates.currency_code
+
+)
+
+select * from final

@@ -1,0 +1,129 @@
+{#- Business rules: `line_net_amount`, `currency_conversion`, `recognised_revenue`,
+    `open_orders` (doc blocks in marts/_marts__docs.md). -#}
+with
+
+order_items as (
+
+    select
+        order_item_id,
+        order_id,
+        product_id,
+        sku,
+        line_number,
+        quantity,
+        unit_price,
+        discount_rate,
+        updated_at,
+        loaded_at
+    from {{ ref("stg_ops__order_items") }}
+    where is_valid
+
+),
+
+orders as (
+
+    select
+        order_id,
+        customer_id,
+        order_status,
+        currency_code,
+        channel,
+        ordered_at,
+        updated_at,
+        loaded_at
+    from {{ ref("stg_ops__orders") }}
+    where is_valid
+
+),
+
+exchange_rates as (
+
+    select
+        month_start_date,
+        currency_code,
+        rate_to_usd
+    from {{ ref("exchange_rates_monthly") }}
+
+),
+
+joined as (
+
+    select
+        order_items.order_item_id,
+        order_items.order_id,
+        orders.customer_id,
+        order_items.product_id,
+        order_items.sku,
+        orders.order_status,
+        orders.channel,
+        orders.currency_code,
+        order_items.line_number,
+        order_items.quantity,
+        order_items.unit_price,
+        order_items.discount_rate,
+        exchange_rates.rate_to_usd,
+        orders.ordered_at,
+        case
+            when order_items.updated_at > orders.updated_at then order_items.updated_at
+            else orders.updated_at
+        end as source_updated_at,
+        case
+            when order_items.loaded_at > orders.loaded_at then order_items.loaded_at
+            else orders.loaded_at
+        end as loaded_at
+    from order_items
+    inner join orders
+        on order_items.order_id = orders.order_id
+    left join exchange_rates
+        on
+            {{ month_start_date("orders.ordered_at") }} = exchange_rates.month_start_date
+            and orders.currency_code = exchange_rates.currency_code
+
+),
+
+priced as (
+
+    select
+        joined.*,
+        joined.quantity * joined.unit_price as gross_amount,
+        {{ line_net_amount("joined.quantity", "joined.unit_price", "joined.discount_rate") }}
+            as net_amount,
+        {{ is_recognised_order_status("joined.order_status") }} as is_recognised,
+        {{ is_open_order_status("joined.order_status") }} as is_open
+    from joined
+
+),
+
+final as (
+
+    select
+        order_item_id,
+        order_id,
+        customer_id,
+        product_id,
+        sku,
+        order_status,
+        channel,
+        currency_code,
+        line_number,
+        quantity,
+        unit_price,
+        discount_rate,
+        gross_amount,
+        gross_amount - net_amount as discount_amount,
+        net_amount,
+        rate_to_usd as exchange_rate_to_usd,
+        gross_amount * rate_to_usd as gross_amount_usd,
+        (gross_amount - net_amount) * rate_to_usd as discount_amount_usd,
+        net_amount * rate_to_usd as net_amount_usd,
+        case when is_recognised then net_amount * rate_to_usd else 0 end as net_revenue_usd,
+        is_recognised,
+        is_open,
+        ordered_at,
+        source_updated_at,
+        loaded_at
+    from priced
+
+)
+
+select * from final

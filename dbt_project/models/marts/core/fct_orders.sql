@@ -1,0 +1,111 @@
+{{ config(
+    contract={"enforced": true},
+    indexes=[
+        {"columns": ["order_id"], "unique": true},
+        {"columns": ["date_key"]},
+        {"columns": ["customer_key"]},
+    ],
+) }}
+
+with
+
+orders as (
+
+    select
+        order_id,
+        customer_id,
+        order_status,
+        payment_method,
+        currency_code,
+        channel,
+        carrier,
+        delivery_status,
+        line_count,
+        units,
+        gross_amount,
+        discount_amount,
+        net_amount,
+        net_amount_usd,
+        net_revenue_usd,
+        payment_count,
+        captured_amount,
+        is_recognised,
+        is_open,
+        is_customer_erased,
+        delivery_date,
+        ordered_at,
+        shipped_at,
+        delivered_at,
+        updated_at
+    from {{ ref("int_orders_summarised") }}
+
+),
+
+customer_versions as (
+
+    select
+        customer_key,
+        customer_id,
+        country_code,
+        window_start_at,
+        window_end_at
+    from {{ ref("int_customer_versions_windowed") }}
+
+),
+
+payment_methods as (
+
+    select
+        payment_method,
+        payment_type
+    from {{ ref("payment_methods") }}
+
+),
+
+final as (
+
+    select
+        orders.order_id,
+        coalesce(customer_versions.customer_key, {{ unknown_member_key() }}) as customer_key,
+        {{ date_key("orders.ordered_at") }} as date_key,
+        orders.customer_id,
+        {{ dbt.concat(["'ops-'", dbt.safe_cast("orders.order_id", dbt.type_string())]) }}
+            as sales_order_id,
+        orders.order_status,
+        orders.payment_method,
+        payment_methods.payment_type,
+        orders.channel,
+        orders.currency_code,
+        coalesce(customer_versions.country_code, 'unknown') as customer_country_code,
+        orders.carrier,
+        orders.delivery_status,
+        orders.line_count,
+        orders.units,
+        cast(orders.gross_amount as {{ dbt.type_numeric() }}) as gross_amount,
+        cast(orders.discount_amount as {{ dbt.type_numeric() }}) as discount_amount,
+        cast(orders.net_amount as {{ dbt.type_numeric() }}) as net_amount,
+        cast(orders.net_amount_usd as {{ dbt.type_numeric() }}) as net_amount_usd,
+        cast(orders.net_revenue_usd as {{ dbt.type_numeric() }}) as net_revenue_usd,
+        orders.payment_count,
+        cast(orders.captured_amount as {{ dbt.type_numeric() }}) as captured_amount,
+        orders.is_recognised,
+        orders.is_open,
+        orders.is_customer_erased,
+        orders.delivery_date,
+        cast(orders.ordered_at as date) as ordered_date,
+        orders.ordered_at,
+        orders.shipped_at,
+        orders.delivered_at,
+        orders.updated_at
+    from orders
+    left join customer_versions
+        on
+            orders.customer_id = customer_versions.customer_id
+            and orders.ordered_at >= customer_versions.window_start_at
+            and orders.ordered_at < customer_versions.window_end_at
+    left join payment_methods
+        on orders.payment_method = payment_methods.payment_method
+
+)
+
+select * from final

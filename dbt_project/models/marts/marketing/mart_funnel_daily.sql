@@ -1,0 +1,62 @@
+{{ config(
+    contract={"enforced": true},
+    indexes=[{"columns": ["event_date", "platform"], "unique": true}],
+) }}
+
+with
+
+events as (
+
+    select
+        user_id,
+        event_name,
+        platform,
+        event_date
+    from {{ ref("fct_events") }}
+
+),
+
+steps as (
+
+    {#- counting rules: doc block `funnel` -#}
+    select
+        events.event_date,
+        events.platform,
+        count(distinct case when events.event_name = 'view' then events.user_id end)
+            as viewers,
+        count(distinct case when events.event_name = 'click' then events.user_id end)
+            as clickers,
+        count(distinct case when events.event_name = 'add_to_cart' then events.user_id end)
+            as cart_adders,
+        count(distinct case when events.event_name = 'purchase' then events.user_id end)
+            as purchasers
+    from events
+    group by events.event_date, events.platform
+
+),
+
+final as (
+
+    select
+        {{ generate_surrogate_key(["steps.event_date", "steps.platform"]) }} as funnel_day_id,
+        {{ date_key("steps.event_date") }} as date_key,
+        steps.platform,
+        cast(steps.viewers as {{ dbt.type_int() }}) as viewers,
+        cast(steps.clickers as {{ dbt.type_int() }}) as clickers,
+        cast(steps.cart_adders as {{ dbt.type_int() }}) as cart_adders,
+        cast(steps.purchasers as {{ dbt.type_int() }}) as purchasers,
+        cast(1.0 * steps.clickers / nullif(steps.viewers, 0) as {{ dbt.type_numeric() }})
+            as view_to_click_rate,
+        cast(1.0 * steps.cart_adders / nullif(steps.clickers, 0) as {{ dbt.type_numeric() }})
+            as click_to_cart_rate,
+        cast(
+            1.0 * steps.purchasers / nullif(steps.cart_adders, 0) as {{ dbt.type_numeric() }}
+        ) as cart_to_purchase_rate,
+        cast(1.0 * steps.purchasers / nullif(steps.viewers, 0) as {{ dbt.type_numeric() }})
+            as view_to_purchase_rate,
+        steps.event_date
+    from steps
+
+)
+
+select * from final

@@ -1,0 +1,42 @@
+{{ config(
+    contract={"enforced": true},
+    indexes=[{"columns": ["sold_date", "channel"], "unique": true}],
+) }}
+
+with
+
+sales as (
+
+    select
+        sales_order_id,
+        date_key,
+        channel,
+        quantity,
+        gross_amount_usd,
+        discount_amount_usd,
+        net_revenue_usd,
+        sold_date
+    from {{ ref("fct_sales") }}
+    where is_recognised
+
+),
+
+final as (
+
+    select
+        {{ generate_surrogate_key(["sales.sold_date", "sales.channel"]) }} as daily_sales_id,
+        sales.date_key,
+        sales.channel,
+        cast(count(distinct sales.sales_order_id) as {{ dbt.type_int() }}) as recognised_orders,
+        cast(count(*) as {{ dbt.type_int() }}) as recognised_lines,
+        cast(sum(sales.quantity) as {{ dbt.type_int() }}) as units_sold,
+        cast(sum(sales.gross_amount_usd) as {{ dbt.type_numeric() }}) as gross_amount_usd,
+        cast(sum(sales.discount_amount_usd) as {{ dbt.type_numeric() }}) as discount_amount_usd,
+        cast(sum(sales.net_revenue_usd) as {{ dbt.type_numeric() }}) as net_revenue_usd,
+        sales.sold_date
+    from sales
+    group by sales.sold_date, sales.date_key, sales.channel
+
+)
+
+select * from final

@@ -1,0 +1,83 @@
+with
+
+source as (
+
+    select
+        event_id,
+        timestamp,
+        event_name,
+        user_identifiers__platform,
+        user_identifiers__id,
+        product_information__name,
+        product_information__sku,
+        order_id,
+        source_file,
+        _dlt_load_id
+    from {{ source("files", "events") }}
+
+),
+
+renamed as (
+
+    select
+        trim(cast(source.event_id as {{ dbt.type_string() }})) as event_id,
+        trim(cast(source.user_identifiers__id as {{ dbt.type_string() }})) as user_id,
+        {{ safe_cast_to_integer("source.user_identifiers__id") }} as customer_id,
+        {{ safe_cast_to_integer("source.order_id") }} as order_id,
+        lower(trim(source.event_name)) as event_name,
+        lower(trim(source.user_identifiers__platform)) as platform,
+        trim(source.product_information__name) as product_name,
+        upper(trim(source.product_information__sku)) as sku,
+        source.source_file,
+        {{ to_utc_timestamp("source.timestamp") }} as event_at,
+        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at
+    from source
+
+),
+
+deduplicated as (
+
+    {{ deduplicate_to_latest("renamed", "event_id", "loaded_at desc, source_file desc") }}
+
+),
+
+validated as (
+
+    select
+        deduplicated.*,
+        case
+            when not {{ is_in_list("deduplicated.event_name", var("event_names")) }}
+                then 'unknown event name'
+            when not {{ is_in_list("deduplicated.platform", var("event_platforms")) }}
+                then 'unknown platform'
+            when deduplicated.customer_id is null then 'user id is not a customer id'
+            when deduplicated.event_at is null then 'timestamp is missing'
+            when deduplicated.event_name = 'purchase' and deduplicated.order_id is null
+                then 'purchase without order_id'
+        end as invalid_reason
+    from deduplicated
+
+),
+
+final as (
+
+    select
+        event_id,
+        user_id,
+        customer_id,
+        order_id,
+        event_name,
+        platform,
+        product_name,
+        sku,
+        source_file,
+        invalid_reason,
+        invalid_reason is null as is_valid,
+        cast(event_at as date) as event_date,
+        event_at,
+        loaded_at
+    from validated
+
+)
+
+select * from final

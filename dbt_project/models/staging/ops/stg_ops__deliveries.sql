@@ -1,0 +1,74 @@
+with
+
+source as (
+
+    select
+        delivery_id,
+        order_id,
+        carrier,
+        status,
+        shipped_at,
+        delivered_at,
+        created_at,
+        updated_at,
+        _dlt_load_id
+    from {{ source("ops", "deliveries") }}
+
+),
+
+renamed as (
+
+    select
+        cast(source.delivery_id as {{ dbt.type_bigint() }}) as delivery_id,
+        cast(source.order_id as {{ dbt.type_bigint() }}) as order_id,
+        trim(source.carrier) as carrier,
+        lower(trim(source.status)) as delivery_status,
+        {{ to_utc_timestamp("source.shipped_at") }} as shipped_at,
+        {{ to_utc_timestamp("source.delivered_at") }} as delivered_at,
+        {{ to_utc_timestamp("source.created_at") }} as created_at,
+        {{ to_utc_timestamp("source.updated_at") }} as updated_at,
+        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at
+    from source
+
+),
+
+deduplicated as (
+
+    {{ deduplicate_to_latest("renamed", "delivery_id", "updated_at desc, loaded_at desc") }}
+
+),
+
+validated as (
+
+    select
+        deduplicated.*,
+        case
+            when deduplicated.order_id is null then 'order_id is missing'
+            when not {{ is_in_list("deduplicated.delivery_status", var("delivery_statuses")) }}
+                then 'unknown status'
+            when deduplicated.delivered_at < deduplicated.shipped_at
+                then 'delivered before shipped'
+        end as invalid_reason
+    from deduplicated
+
+),
+
+final as (
+
+    select
+        delivery_id,
+        order_id,
+        carrier,
+        delivery_status,
+        invalid_reason,
+        invalid_reason is null as is_valid,
+        shipped_at,
+        delivered_at,
+        created_at,
+        updated_at,
+        loaded_at
+    from validated
+
+)
+
+select * from final

@@ -1,0 +1,87 @@
+with
+
+source as (
+
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        status,
+        payment_method,
+        currency,
+        channel,
+        delivery_date,
+        created_at,
+        updated_at,
+        _dlt_load_id
+    from {{ source("ops", "orders") }}
+
+),
+
+renamed as (
+
+    select
+        cast(source.order_id as {{ dbt.type_bigint() }}) as order_id,
+        cast(source.customer_id as {{ dbt.type_bigint() }}) as customer_id,
+        lower(trim(source.status)) as order_status,
+        lower(trim(source.payment_method)) as payment_method,
+        upper(trim(source.currency)) as currency_code,
+        lower(trim(source.channel)) as channel,
+        cast(source.delivery_date as date) as delivery_date,
+        {{ to_utc_timestamp("source.ordered_at") }} as ordered_at,
+        {{ to_utc_timestamp("source.created_at") }} as created_at,
+        {{ to_utc_timestamp("source.updated_at") }} as updated_at,
+        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at
+    from source
+
+),
+
+deduplicated as (
+
+    {{ deduplicate_to_latest("renamed", "order_id", "updated_at desc, loaded_at desc") }}
+
+),
+
+validated as (
+
+    select
+        deduplicated.*,
+        case
+            when not {{ is_in_list("deduplicated.order_status", var("order_statuses")) }}
+                then 'unknown status'
+            when not {{ is_in_list("deduplicated.currency_code", var("currencies")) }}
+                then 'unsupported currency'
+            when not {{ is_in_list("deduplicated.channel", var("order_channels")) }}
+                then 'unknown channel'
+            when not {{ is_in_list("deduplicated.payment_method", var("payment_methods")) }}
+                then 'unknown payment method'
+            when deduplicated.ordered_at is null then 'ordered_at is missing'
+            when deduplicated.delivery_date < cast(deduplicated.ordered_at as date)
+                then 'delivery_date before the order date'
+        end as invalid_reason
+    from deduplicated
+
+),
+
+final as (
+
+    select
+        order_id,
+        customer_id,
+        order_status,
+        payment_method,
+        currency_code,
+        channel,
+        invalid_reason,
+        invalid_reason is null as is_valid,
+        customer_id is null as is_customer_erased,
+        delivery_date,
+        ordered_at,
+        created_at,
+        updated_at,
+        loaded_at
+    from validated
+
+)
+
+select * from final

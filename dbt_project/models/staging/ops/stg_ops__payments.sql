@@ -1,0 +1,78 @@
+with
+
+source as (
+
+    select
+        payment_id,
+        order_id,
+        method,
+        status,
+        amount,
+        currency,
+        paid_at,
+        created_at,
+        updated_at,
+        _dlt_load_id
+    from {{ source("ops", "payments") }}
+
+),
+
+renamed as (
+
+    select
+        cast(source.payment_id as {{ dbt.type_bigint() }}) as payment_id,
+        cast(source.order_id as {{ dbt.type_bigint() }}) as order_id,
+        lower(trim(source.method)) as payment_method,
+        lower(trim(source.status)) as payment_status,
+        upper(trim(source.currency)) as currency_code,
+        cast(source.amount as {{ dbt.type_numeric() }}) as amount,
+        {{ to_utc_timestamp("source.paid_at") }} as paid_at,
+        {{ to_utc_timestamp("source.created_at") }} as created_at,
+        {{ to_utc_timestamp("source.updated_at") }} as updated_at,
+        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at
+    from source
+
+),
+
+deduplicated as (
+
+    {{ deduplicate_to_latest("renamed", "payment_id", "updated_at desc, loaded_at desc") }}
+
+),
+
+validated as (
+
+    select
+        deduplicated.*,
+        case
+            when deduplicated.order_id is null then 'order_id is missing'
+            when not {{ is_in_list("deduplicated.payment_status", var("payment_statuses")) }}
+                then 'unknown status'
+            when not {{ is_in_list("deduplicated.currency_code", var("currencies")) }}
+                then 'unsupported currency'
+            when coalesce(deduplicated.amount, -1) < 0 then 'amount is negative or missing'
+        end as invalid_reason
+    from deduplicated
+
+),
+
+final as (
+
+    select
+        payment_id,
+        order_id,
+        payment_method,
+        payment_status,
+        currency_code,
+        invalid_reason,
+        amount,
+        invalid_reason is null as is_valid,
+        paid_at,
+        created_at,
+        updated_at,
+        loaded_at
+    from validated
+
+)
+
+select * from final

@@ -1,0 +1,2 @@
+{#- Same shape in every raw schema: the select lives in macros/stage_rejected_records.sql. -#}
+{{ stage_rejected_records(source("ops", "rejected_records")) }}

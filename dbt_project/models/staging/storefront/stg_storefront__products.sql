@@ -1,0 +1,88 @@
+with
+
+source as (
+
+    select
+        id,
+        sku,
+        title,
+        brand,
+        category,
+        price,
+        currency,
+        stock,
+        is_deleted,
+        created_at,
+        updated_at,
+        _dlt_load_id,
+        _dlt_id
+    from {{ source("storefront", "products") }}
+
+),
+
+renamed as (
+
+    select
+        cast(source.id as {{ dbt.type_bigint() }}) as product_id,
+        cast(source._dlt_id as {{ dbt.type_string() }}) as product_row_id,
+        upper(trim(source.sku)) as sku,
+        trim(source.title) as product_title,
+        trim(source.brand) as brand,
+        trim(source.category) as category,
+        upper(trim(source.currency)) as currency_code,
+        cast(source.price as {{ dbt.type_numeric() }}) as list_price,
+        cast(source.stock as {{ dbt.type_int() }}) as stock_quantity,
+        coalesce(cast(source.is_deleted as {{ dbt.type_boolean() }}), false) as is_deleted,
+        {{ to_utc_timestamp("source.created_at") }} as created_at,
+        {{ to_utc_timestamp("source.updated_at") }} as updated_at,
+        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at
+    from source
+
+),
+
+deduplicated as (
+
+    {{ deduplicate_to_latest("renamed", "product_id", "updated_at desc, loaded_at desc") }}
+
+),
+
+validated as (
+
+    select
+        deduplicated.*,
+        case
+            when deduplicated.sku is null then 'sku is missing'
+            when deduplicated.product_title is null then 'title is missing'
+            when coalesce(deduplicated.list_price, 0) <= 0 then 'price is not positive'
+            when not {{ is_in_list("deduplicated.currency_code", var("currencies")) }}
+                then 'unsupported currency'
+            when coalesce(deduplicated.stock_quantity, -1) < 0 then 'stock is negative or missing'
+            when deduplicated.updated_at is null then 'updated_at is missing'
+        end as invalid_reason
+    from deduplicated
+
+),
+
+final as (
+
+    select
+        product_id,
+        product_row_id,
+        sku,
+        product_title,
+        brand,
+        category,
+        currency_code,
+        invalid_reason,
+        list_price,
+        stock_quantity,
+        is_deleted,
+        invalid_reason is null as is_valid,
+        created_at,
+        updated_at,
+        loaded_at
+    from validated
+
+)
+
+select * from final

@@ -1,0 +1,15 @@
+{#- A select keeping one row per key: the first by `order_by` (e.g. 'updated_at desc').
+    The result carries an extra `version_rank` column (always 1); select past it. -#}
+{% macro deduplicate_to_latest(relation, partition_by, order_by) -%}
+    select ranked.*
+    from (
+        select
+            {{ relation }}.*,
+            row_number() over (
+                partition by {{ partition_by }}
+                order by {{ order_by }}
+            ) as version_rank
+        from {{ relation }}
+    ) as ranked
+    where ranked.version_rank = 1
+{%- endmacro %}
