@@ -190,6 +190,13 @@ def orders_with_status(orders: pd.DataFrame, schedule: OrderSchedule, at: int) -
 
 
 def order_totals(items: pd.DataFrame) -> pd.Series:
-    """Amount due per order id: sum of quantity x unit price x (1 - discount), to the cent."""
-    net = items["quantity"] * items["unit_price"] * (1 - items["discount"])
-    return net.groupby(items["order_id"]).sum().round(2)
+    """Amount due per order id: sum of quantity x unit price x (1 - discount), to the cent.
+
+    Computed exactly in integers (thousandths of a cent) and rounded half up, as Postgres's
+    ``round(numeric, 2)`` does, so the amount equals the sum of the stored lines.
+    """
+    cents = np.round(items["unit_price"].to_numpy() * 100).astype(np.int64)
+    per_mille = 1000 - np.round(items["discount"].to_numpy() * 1000).astype(np.int64)
+    exact = items["quantity"].to_numpy().astype(np.int64) * cents * per_mille
+    total = pd.Series(exact).groupby(items["order_id"].to_numpy()).sum()
+    return (total + 500) // 1000 / 100
