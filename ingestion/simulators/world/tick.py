@@ -312,6 +312,8 @@ def _customer_changes(
     count = len(customers)
     moves = rng.random(count) < min(0.5, MOVE_RATE_PER_DAY * days)
     new_email = rng.random(count) < min(0.5, EMAIL_CHANGE_RATE_PER_DAY * days)
+    if count and not moves.any():
+        moves[rng.integers(count)] = True  # every tick has at least one move (for SCD2)
     changed_at = window.times(rng, count)
     touched = moves | new_email
     changed = customers.loc[touched].reset_index(drop=True)
@@ -359,6 +361,8 @@ def _catalogue_changes(
     count = len(listed)
     delist = rng.random(count) < DELIST_RATE_PER_DAY * days
     reprice = (rng.random(count) < min(0.5, PRICE_CHANGE_RATE_PER_DAY * days)) & ~delist
+    if count and not reprice.any() and not delist.all():
+        reprice[rng.choice(np.nonzero(~delist)[0])] = True  # at least one price change a tick
     price_at = window.times(rng, count)
     delist_at = window.times(rng, count)
     old_price = listed["price"].to_numpy()
