@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,13 +85,20 @@ def warehouse_env(
 
 
 @pytest.fixture
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No SHOPFLOW_* variable from the caller leaks in; local state goes to a temporary folder."""
+def isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """No SHOPFLOW_* variable from the caller leaks in; local state goes to a temporary folder.
+
+    The folder is made with `tempfile.mkdtemp`, not pytest's `tmp_path`: a server started
+    there runs as another user when we are root, and pytest resets its own base folder to
+    mode 0700 whenever a pytest session starts, which would lock that server out.
+    """
     for name in SHOPFLOW_ENV:
         monkeypatch.delenv(name, raising=False)
-    home = tmp_path / "shopflow-home"
+    root = Path(tempfile.mkdtemp(prefix="shopflow-test-home-"))
+    home = root / "shopflow-home"
     monkeypatch.setenv(ENV_HOME, str(home))
-    return home
+    yield home
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def pytest_report_header() -> str:

@@ -130,6 +130,8 @@ def _read_pid_file(paths: ServerPaths) -> tuple[int, int] | None:
 
 
 def _is_our_postmaster(pid: int, paths: ServerPaths) -> bool:
+    if pid <= 0:  # a negative pid is written by a single-user backend (initdb), never a server
+        return False
     try:
         process = psutil.Process(pid)
         cmdline = " ".join(process.cmdline())
