@@ -1,7 +1,8 @@
 """What one load unit did, read back from dlt's trace: rows in, loaded, rejected, quarantined.
 
-``records in`` is counted by the resources themselves as they read (dlt custom resource
-metrics); ``rows loaded`` is what dlt's normalizer wrote for the unit's raw table. For every
+``records in`` is counted by the resources themselves (dlt custom resource metrics);
+``rows loaded`` is what dlt wrote into the (then successfully loaded) load package for the
+unit's raw table, minus deletion tombstones. For every
 unit ``records_in == rows_loaded + rows_rejected`` (tested).
 """
 
@@ -65,12 +66,22 @@ def custom_metrics(pipeline: dlt.Pipeline, resources: tuple[str, ...]) -> dict[s
 
 
 def rows_written(pipeline: dlt.Pipeline, table: str) -> int:
-    """Rows dlt's normalizer wrote for ``table`` in the last run (0 if nothing was new)."""
+    """Rows dlt wrote into the last run's load package(s) for ``table`` (0 if nothing new).
+
+    Read from the extract step's per-table writer metrics: the normalizer's csv writer
+    counts cells rather than rows for Python dict items.
+    """
     trace = pipeline.last_trace
-    normalize = trace.last_normalize_info if trace else None
-    if normalize is None:
+    extract = trace.last_extract_info if trace else None
+    if extract is None:
         return 0
-    return int(normalize.row_counts.get(table, 0))
+    total = 0
+    for load_metrics in extract.metrics.values():
+        for step in load_metrics:
+            metrics = step.get("table_metrics", {}).get(table)
+            if metrics is not None:
+                total += int(metrics.items_count)
+    return total
 
 
 def fill_from_trace(result: UnitResult, pipeline: dlt.Pipeline, resources: tuple[str, ...]) -> None:

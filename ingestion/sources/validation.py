@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import dlt
 from dlt.common.pendulum import pendulum
+from dlt.common.storages.exceptions import CurrentLoadPackageStateNotAvailable
 from dlt.extract.hints import HintsMeta
 from dlt.extract.items import DataItemWithMeta
 from dlt.extract.items_transform import MetricsItem
@@ -121,8 +122,14 @@ def require_text(value: Any, field: str) -> str:
 
 
 def current_load_id() -> str:
-    """The id of the load package being extracted (the future ``_dlt_load_id``)."""
-    return str(dlt.current.load_package_state()["load_id"])
+    """The id of the load package being extracted (the future ``_dlt_load_id``).
+
+    Empty when a resource is iterated outside a pipeline (e.g. ``list(resource)``).
+    """
+    try:
+        return str(dlt.current.load_package_state()["load_id"])
+    except CurrentLoadPackageStateNotAvailable:
+        return ""
 
 
 def to_payload_text(payload: Any) -> str:
@@ -135,14 +142,19 @@ def to_payload_text(payload: Any) -> str:
 def routed_row(row: dict[str, Any], table_name: str, columns: dict[str, Any]) -> DataItemWithMeta:
     """A row marked so that dlt writes it to ``table_name`` with its own (append) hints.
 
-    The table variant carries its own hints, so a resource that merges on a key can still
-    emit bookkeeping rows (rejects, quarantined files) that have none.
+    The table variant starts from a copy of the resource's hints: the key hints are
+    cleared, so a resource that merges on a key can still emit bookkeeping rows (rejects,
+    quarantined files) that have none. Resources that emit such rows therefore declare no
+    column hints of their own (those would be copied too); their types come from the data.
     """
-    return dlt.mark.with_hints(
-        row,
-        dlt.mark.make_hints(table_name=table_name, write_disposition="append", columns=columns),
-        create_table_variant=True,
+    hints = dlt.mark.make_hints(
+        table_name=table_name,
+        write_disposition="append",
+        primary_key="",
+        merge_key="",
+        columns=columns,
     )
+    return dlt.mark.with_hints(row, hints, create_table_variant=True)
 
 
 def rejected_record(resource: str, reason: str, payload: Any) -> DataItemWithMeta:

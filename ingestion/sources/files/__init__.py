@@ -23,10 +23,8 @@ from dlt.sources.filesystem import FileItemDict, filesystem
 from ingestion.settings import landing_dir as configured_landing_dir
 from ingestion.sources.files.helpers import events_of, read_landing_file, spend_of
 from ingestion.sources.files.settings import (
-    EVENT_COLUMNS,
     EVENT_SUFFIXES,
     EVENTS_GLOB,
-    SPEND_COLUMNS,
     SPEND_GLOB,
     SPEND_KEY,
     SPEND_SUFFIXES,
@@ -69,7 +67,6 @@ def files_source(
     name="events",
     write_disposition="merge",
     primary_key="event_id",
-    columns=EVENT_COLUMNS,
 )
 def events(files: list[FileItemDict], quarantine_dir: str) -> Iterator[pa.Table | DataItemWithMeta]:
     """Clickstream events (JSON lines or Parquet) as flat Arrow tables, merged on ``event_id``.
@@ -87,7 +84,6 @@ def events(files: list[FileItemDict], quarantine_dir: str) -> Iterator[pa.Table 
     name="marketing_spend",
     write_disposition="merge",
     primary_key=list(SPEND_KEY),
-    columns=SPEND_COLUMNS,
 )
 def marketing_spend(
     files: list[FileItemDict], quarantine_dir: str

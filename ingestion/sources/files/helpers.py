@@ -150,15 +150,15 @@ def _jsonl_slow_chunks(
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            rejects.append((f"line {number}: not valid JSON ({exc.msg})", line))
+            rejects.append((f"{source_file} line {number}: not valid JSON ({exc.msg})", line))
             continue
         if not isinstance(value, dict):
-            rejects.append((f"line {number}: not a JSON object", line))
+            rejects.append((f"{source_file} line {number}: not a JSON object", line))
             continue
         try:
             objects.append(_conform_event(value))
         except RejectedRecordError as exc:
-            rejects.append((f"line {number}: {exc}", line))
+            rejects.append((f"{source_file} line {number}: {exc}", line))
     if not objects and skip_records == 0 and lines:
         raise UnreadableFileError(f"none of its {len(lines)} lines is a readable event")
     table, more_rejects = normalise_events(_events_table(objects), source_file)
@@ -340,6 +340,9 @@ def read_landing_file(
     """Read one listed file with ``reader``; quarantine it if it cannot be parsed at all."""
     path = Path(item.local_file_path)
     name = item["relative_path"]
+    if path.name.startswith("."):
+        log.debug("skipping hidden (partially written) file %s", name)
+        return
     count_metric(METRIC_FILES_READ)
     try:
         if path.suffix.lower() not in suffixes:

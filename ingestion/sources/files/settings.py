@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyarrow as pa
 
 DATASET_NAME = "raw_files"
@@ -48,13 +46,6 @@ EVENT_COLUMN_TYPES: dict[str, pa.DataType] = {
 }
 """The flattened ``raw_files.events`` columns, in order, with their Arrow types."""
 
-EVENT_COLUMNS: dict[str, dict[str, Any]] = {
-    "event_id": {"data_type": "text", "nullable": False},
-    "timestamp": {"data_type": "timestamp", "nullable": False},
-    "event_name": {"data_type": "text", "nullable": False},
-    "order_id": {"data_type": "bigint"},
-    "source_file": {"data_type": "text"},
-}
 
 SPEND_REQUIRED_COLUMNS = (
     "date",
@@ -66,13 +57,3 @@ SPEND_REQUIRED_COLUMNS = (
     "clicks",
 )
 SPEND_KEY = ("date", "channel", "campaign")
-SPEND_COLUMNS: dict[str, dict[str, Any]] = {
-    "date": {"data_type": "date", "nullable": False},
-    "channel": {"data_type": "text", "nullable": False},
-    "campaign": {"data_type": "text", "nullable": False},
-    "spend": {"data_type": "decimal", "precision": 14, "scale": 2},
-    "currency": {"data_type": "text"},
-    "impressions": {"data_type": "bigint"},
-    "clicks": {"data_type": "bigint"},
-    "source_file": {"data_type": "text"},
-}

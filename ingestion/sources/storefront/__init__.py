@@ -29,14 +29,12 @@ from ingestion.sources.storefront.helpers import (
     validated_page,
 )
 from ingestion.sources.storefront.settings import (
-    PRODUCT_COLUMNS,
     PRODUCTS_PAGE_SIZE,
     PRODUCTS_PATH,
     REQUEST_BACKOFF_FACTOR,
     REQUEST_MAX_ATTEMPTS,
     REQUEST_MAX_RETRY_DELAY_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
-    SALE_COLUMNS,
     SALES_FIRST_DATE,
     SALES_PAGE_SIZE,
     SALES_PATH,
@@ -97,7 +95,6 @@ def storefront_source(
     name="products",
     write_disposition="merge",
     primary_key="id",
-    columns=PRODUCT_COLUMNS,
 )
 def products(
     client: RESTClient,
@@ -128,7 +125,6 @@ def products(
     name="sales",
     write_disposition="merge",
     primary_key="partner_order_id",
-    columns=SALE_COLUMNS,
 )
 def sales(
     client: RESTClient,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 DATASET_NAME = "raw_storefront"
 
@@ -24,19 +23,3 @@ REQUEST_MAX_ATTEMPTS = 12
 REQUEST_BACKOFF_FACTOR = 0.25
 """Exponential backoff multiplier (0.25, 0.5, 1, 2 ... seconds) when no Retry-After is sent."""
 REQUEST_MAX_RETRY_DELAY_SECONDS = 10.0
-
-PRODUCT_COLUMNS: dict[str, dict[str, Any]] = {
-    "id": {"data_type": "bigint", "nullable": False},
-    "price": {"data_type": "decimal", "precision": 12, "scale": 2},
-    "stock": {"data_type": "bigint"},
-    "is_deleted": {"data_type": "bool"},
-    "created_at": {"data_type": "timestamp"},
-    "updated_at": {"data_type": "timestamp", "nullable": False},
-}
-
-SALE_COLUMNS: dict[str, dict[str, Any]] = {
-    "partner_order_id": {"data_type": "text", "nullable": False},
-    "quantity": {"data_type": "bigint"},
-    "gross_amount": {"data_type": "decimal", "precision": 12, "scale": 2},
-    "sold_at": {"data_type": "timestamp", "nullable": False},
-}
