@@ -7,6 +7,7 @@ import typer
 from ingestion.cli import db, simulate
 from ingestion.cli.ci_slim import ci_slim
 from ingestion.cli.console import configure_logging
+from ingestion.cli.ingest import ingest
 from ingestion.cli.run import run
 from ingestion.quality.cli import check_project
 
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(simulate.app, name="simulate")
+app.command()(ingest)
 app.command()(run)
 app.command(name="ci-slim")(ci_slim)
 app.command(name="check-project")(check_project)

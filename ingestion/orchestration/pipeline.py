@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingestion.orchestration.ingest_stage import ingest_stage
 from ingestion.orchestration.stages import Stage
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.world.pipeline_step import prepare_sources
@@ -48,6 +49,7 @@ def dbt_docs_stage(settings: ConnectionSettings) -> Stage:
 def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[Stage]:
     return [
         simulate_stage(settings, options),
+        ingest_stage(settings, full_refresh=options.full_refresh),
         dbt_build_stage(settings, options),
         dbt_docs_stage(settings),
     ]
