@@ -165,13 +165,17 @@ def with_event_ids(rng: np.random.Generator, events: pd.DataFrame) -> pd.DataFra
     return out
 
 
-def json_lines(events: pd.DataFrame, titles: dict[str, str]) -> list[str]:
+def json_titles(titles: dict[str, str]) -> dict[str, str]:
+    """SKU -> the product title as a JSON string literal (quotes and escapes included)."""
+    return {sku: json.dumps(title, ensure_ascii=False) for sku, title in titles.items()}
+
+
+def json_lines(events: pd.DataFrame, names: dict[str, str]) -> list[str]:
     """One JSON object per event, in the contract's nested shape (keys in contract order).
 
-    ``titles`` maps SKU to product title.
+    ``names`` maps SKU to the product title already as a JSON literal (``json_titles``).
     """
-    escaped = {sku: json.dumps(title, ensure_ascii=False) for sku, title in titles.items()}
-    name = events["sku"].map(escaped).fillna('""').tolist()
+    name = events["sku"].map(names).fillna('""').tolist()
     order = events["order_id"].to_numpy()
     order_text = np.where(order < 0, "null", order.astype(str)).tolist()
     return [

@@ -36,6 +36,7 @@ from ingestion.simulators.world.clickstream import (
     ABANDONED_SESSIONS_PER_ORDER,
     abandoned_events,
     json_lines,
+    json_titles,
     order_events,
     with_event_ids,
 )
@@ -182,7 +183,7 @@ def _write_drop(
 ) -> LandingDrop:
     """Generate the window's events and spend, put the faults in, and write the files."""
     rng = generator(clock.seed, tick, Stream.CLICKSTREAM)
-    titles = dict(zip(sources.products["sku"], sources.products["title"], strict=True))
+    titles = json_titles(dict(zip(sources.products["sku"], sources.products["title"], strict=True)))
     browse_skus, browse_p = _browsing(clock.seed, sources.products)
     orders = sources.lines["order_id"].nunique()
     abandoned = int(rng.poisson(ABANDONED_SESSIONS_PER_ORDER * max(orders, 1)))

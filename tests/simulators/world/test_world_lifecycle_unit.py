@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ingestion.simulators.world.clickstream import json_lines
+from ingestion.simulators.world.clickstream import json_lines, json_titles
 from ingestion.simulators.world.order_lifecycle import (
     delivery_states,
     order_states,
@@ -137,7 +137,7 @@ def test_json_lines_escape_titles_and_keep_the_contract_shape() -> None:
     )
     titles = {"SKU-000001": 'The "Quoted" \\ Lamp', "SKU-000002": "Plain"}
 
-    first, second = (json.loads(line) for line in json_lines(events, titles))
+    first, second = (json.loads(line) for line in json_lines(events, json_titles(titles)))
 
     assert first == {
         "event_id": "a",
