@@ -49,7 +49,7 @@ def dbt_docs_stage(settings: ConnectionSettings) -> Stage:
 def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[Stage]:
     return [
         simulate_stage(settings, options),
-        ingest_stage(settings, full_refresh=options.full_refresh),
+        ingest_stage(settings),
         dbt_build_stage(settings, options),
         dbt_docs_stage(settings),
     ]
