@@ -1,0 +1,75 @@
+"""Shared set-up of the ingestion integration tests: a private world and warehouse per module.
+
+Each test module gets its own throwaway warehouse + operations databases (so building and
+ticking the world never disturbs other suites), its own landing folder and its own dlt
+state folder (removed afterwards).
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingestion.database.connection import autocommit, create_database, drop_database
+from ingestion.loading.registry import IngestContext, StorefrontEndpoint
+from ingestion.loading.runner import IngestReport, ingest
+from ingestion.loading.runtime import pipelines_dir
+from ingestion.settings import ConnectionSettings
+
+SCALE = 0.1
+
+
+@dataclass(frozen=True)
+class IngestWorld:
+    """A private pair of databases and a landing folder."""
+
+    settings: ConnectionSettings
+    landing: Path
+
+    def context(self, endpoint: StorefrontEndpoint | None = None) -> IngestContext:
+        """The ingestion context for this world."""
+        return IngestContext(settings=self.settings, storefront=endpoint, landing=self.landing)
+
+    def ingest(self, *sources: str, endpoint: StorefrontEndpoint | None = None) -> IngestReport:
+        """Run `shopflow ingest` for the sources against this world."""
+        return ingest(list(sources), self.context(endpoint))
+
+    def query(self, statement: str, ops: bool = False) -> list[tuple]:
+        """Rows of one query on the warehouse (or the operations DB)."""
+        database = self.settings.ops_database if ops else self.settings.database
+        with autocommit(self.settings, database) as cursor:
+            cursor.execute(statement)
+            return list(cursor.fetchall())
+
+    def scalar(self, statement: str, ops: bool = False) -> object:
+        """The single value of one query."""
+        return self.query(statement, ops)[0][0]
+
+    def table_digest(self, table: str) -> tuple[int, str]:
+        """Row count and an order-independent digest of every column of a raw table."""
+        row = self.query(
+            f"select count(*), coalesce(md5(string_agg(md5(t::text), '' order by md5(t::text))),"
+            f" '') from {table} as t"
+        )[0]
+        return int(row[0]), str(row[1])
+
+
+@contextmanager
+def private_world(server: ConnectionSettings, tmp_root: Path) -> Iterator[IngestWorld]:
+    """Create the databases and folders of one world; drop and remove them afterwards."""
+    suffix = uuid.uuid4().hex[:8]
+    settings = server.with_databases(f"shopflow_ingest_{suffix}", f"shopflow_ingest_{suffix}_ops")
+    create_database(settings, settings.database)
+    create_database(settings, settings.ops_database)
+    landing = tmp_root / "data" / "landing"
+    landing.mkdir(parents=True)
+    try:
+        yield IngestWorld(settings, landing)
+    finally:
+        drop_database(settings, settings.database)
+        drop_database(settings, settings.ops_database)
+        shutil.rmtree(pipelines_dir(settings), ignore_errors=True)
