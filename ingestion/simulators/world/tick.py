@@ -11,6 +11,7 @@ keyed on (seed, tick number), so the same history of ticks always gives the same
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -420,6 +421,18 @@ def _catalogue_changes(
     )
 
 
+def _compare(
+    states: Callable[[OrderSchedule, int], pd.DataFrame], schedule: OrderSchedule, window: _Window
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Rows of ``states`` at the window's end, whether each existed at its start, and whether
+    its status changed since (among those that existed)."""
+    before = states(schedule, window.start).set_index("order_id")
+    after = states(schedule, window.end)
+    known = after["order_id"].isin(before.index).to_numpy()
+    old_status = before["status"].reindex(after["order_id"]).to_numpy()
+    return after, known, known & (after["status"].to_numpy() != old_status)
+
+
 def _lifecycle(
     cur: Cursor,
     window: _Window,
@@ -452,13 +465,7 @@ def _lifecycle(
     moved = after.loc[after["status"].to_numpy() != before["status"].to_numpy()]
     status_changes = tables.update_rows(cur, tables.ORDERS, moved, ("status", "updated_at"))
 
-    pay_before = payment_states(schedule, window.start).set_index("order_id")
-    pay_after = payment_states(schedule, window.end)
-    known = pay_after["order_id"].isin(pay_before.index)
-    changed = known & (
-        pay_after["status"].to_numpy()
-        != pay_before["status"].reindex(pay_after["order_id"]).to_numpy()
-    )
+    pay_after, known, changed = _compare(payment_states, schedule, window)
     payment_changes = tables.update_rows(
         cur, tables.PAYMENTS, pay_after.loc[changed], ("status", "updated_at"), key="order_id"
     )
@@ -483,13 +490,7 @@ def _lifecycle(
     payments = with_ids(payments, "payment_id", take_ids(cur, "payment", len(payments)))
     tables.copy_rows(cur, tables.PAYMENTS, payments)
 
-    ship_before = delivery_states(schedule, window.start).set_index("order_id")
-    ship_after = delivery_states(schedule, window.end)
-    known = ship_after["order_id"].isin(ship_before.index)
-    changed = known & (
-        ship_after["status"].to_numpy()
-        != ship_before["status"].reindex(ship_after["order_id"]).to_numpy()
-    )
+    ship_after, known, changed = _compare(delivery_states, schedule, window)
     delivery_changes = tables.update_rows(
         cur,
         tables.DELIVERIES,
