@@ -63,11 +63,20 @@ def warehouse(server_settings: ConnectionSettings) -> Iterator[ConnectionSetting
     drop_database(settings, settings.ops_database)
 
 
+@pytest.fixture(scope="session")
+def session_files_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This session's own landing zone and dbt target/, never the developer's."""
+    return tmp_path_factory.mktemp("session-files")
+
+
 @pytest.fixture
 def warehouse_env(
-    warehouse: ConnectionSettings, monkeypatch: pytest.MonkeyPatch
+    warehouse: ConnectionSettings, session_files_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> ConnectionSettings:
-    """Point every SHOPFLOW_PG_* variable at the throwaway databases for one test."""
+    """Point SHOPFLOW_PG_*, the landing zone and dbt's target path at this session's own."""
+    monkeypatch.setenv("SHOPFLOW_LANDING_DIR", str(session_files_dir / "landing"))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(session_files_dir / "dbt-target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(session_files_dir / "dbt-logs"))
     values = {
         ENV_HOST: warehouse.host if warehouse.external else "",
         ENV_PORT: str(warehouse.port),
