@@ -34,9 +34,11 @@ final as (
         marketing_spend.channel,
         marketing_spend.campaign,
         marketing_spend.currency_code,
-        marketing_spend.spend_amount,
-        exchange_rates.rate_to_usd as exchange_rate_to_usd,
-        marketing_spend.spend_amount * exchange_rates.rate_to_usd as spend_usd,
+        cast(marketing_spend.spend_amount as {{ dbt.type_numeric() }}) as spend_amount,
+        cast(exchange_rates.rate_to_usd as {{ dbt.type_numeric() }}) as exchange_rate_to_usd,
+        cast(
+            marketing_spend.spend_amount * exchange_rates.rate_to_usd as {{ dbt.type_numeric() }}
+        ) as spend_usd,
         marketing_spend.impressions,
         marketing_spend.clicks,
         marketing_spend.spend_date

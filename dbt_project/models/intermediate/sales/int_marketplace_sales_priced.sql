@@ -46,13 +46,21 @@ final as (
         marketplace_sales.sku,
         marketplace_sales.currency_code,
         marketplace_sales.quantity,
-        marketplace_sales.gross_amount / marketplace_sales.quantity as unit_price,
-        marketplace_sales.gross_amount,
-        marketplace_sales.gross_amount as net_amount,
-        exchange_rates.rate_to_usd as exchange_rate_to_usd,
-        marketplace_sales.gross_amount * exchange_rates.rate_to_usd as gross_amount_usd,
-        marketplace_sales.gross_amount * exchange_rates.rate_to_usd as net_amount_usd,
-        marketplace_sales.gross_amount * exchange_rates.rate_to_usd as net_revenue_usd,
+        cast(
+            marketplace_sales.gross_amount / marketplace_sales.quantity as {{ dbt.type_numeric() }}
+        ) as unit_price,
+        cast(marketplace_sales.gross_amount as {{ dbt.type_numeric() }}) as gross_amount,
+        cast(marketplace_sales.gross_amount as {{ dbt.type_numeric() }}) as net_amount,
+        cast(exchange_rates.rate_to_usd as {{ dbt.type_numeric() }}) as exchange_rate_to_usd,
+        cast(
+            marketplace_sales.gross_amount * exchange_rates.rate_to_usd as {{ dbt.type_numeric() }}
+        ) as gross_amount_usd,
+        cast(
+            marketplace_sales.gross_amount * exchange_rates.rate_to_usd as {{ dbt.type_numeric() }}
+        ) as net_amount_usd,
+        cast(
+            marketplace_sales.gross_amount * exchange_rates.rate_to_usd as {{ dbt.type_numeric() }}
+        ) as net_revenue_usd,
         true as is_recognised,
         marketplace_sales.sold_at,
         marketplace_sales.loaded_at

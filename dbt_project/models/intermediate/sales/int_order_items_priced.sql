@@ -107,16 +107,21 @@ final as (
         currency_code,
         line_number,
         quantity,
-        unit_price,
-        discount_rate,
-        gross_amount,
-        gross_amount - net_amount as discount_amount,
-        net_amount,
-        rate_to_usd as exchange_rate_to_usd,
-        gross_amount * rate_to_usd as gross_amount_usd,
-        (gross_amount - net_amount) * rate_to_usd as discount_amount_usd,
-        net_amount * rate_to_usd as net_amount_usd,
-        case when is_recognised then net_amount * rate_to_usd else 0 end as net_revenue_usd,
+        cast(unit_price as {{ dbt.type_numeric() }}) as unit_price,
+        cast(discount_rate as {{ dbt.type_numeric() }}) as discount_rate,
+        cast(gross_amount as {{ dbt.type_numeric() }}) as gross_amount,
+        cast(gross_amount - net_amount as {{ dbt.type_numeric() }}) as discount_amount,
+        cast(net_amount as {{ dbt.type_numeric() }}) as net_amount,
+        cast(rate_to_usd as {{ dbt.type_numeric() }}) as exchange_rate_to_usd,
+        cast(gross_amount * rate_to_usd as {{ dbt.type_numeric() }}) as gross_amount_usd,
+        cast(
+            (gross_amount - net_amount) * rate_to_usd as {{ dbt.type_numeric() }}
+        ) as discount_amount_usd,
+        cast(net_amount * rate_to_usd as {{ dbt.type_numeric() }}) as net_amount_usd,
+        cast(
+            case when is_recognised then net_amount * rate_to_usd else 0 end
+            as {{ dbt.type_numeric() }}
+        ) as net_revenue_usd,
         is_recognised,
         is_open,
         ordered_at,

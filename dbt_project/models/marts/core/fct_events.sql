@@ -43,15 +43,15 @@ final as (
     from events
     where
         {{ incremental_lookback_filter("events.loaded_at", "loaded_at") }}
-        {% if is_incremental() -%}
-            or events.event_id in (
-                select previous.event_id
-                from {{ this }} as previous
-                where
-                    previous.customer_key = {{ unknown_member_key() }}
-                    or previous.product_key = {{ unknown_member_key() }}
-            )
-        {%- endif %}
+    {% if is_incremental() -%}
+    or events.event_id in (
+        select previous.event_id
+        from {{ this }} as previous
+        where
+            previous.customer_key = {{ unknown_member_key() }}
+            or previous.product_key = {{ unknown_member_key() }}
+    )
+    {%- endif %}
 
 )
 

@@ -60,18 +60,18 @@ final as (
     from sales_lines
     where
         {{ incremental_lookback_filter("sales_lines.loaded_at", "loaded_at") }}
-        {% if is_incremental() -%}
-            or sales_lines.sale_line_id in (
-                select previous.sale_line_id
-                from {{ this }} as previous
-                where
-                    previous.product_key = {{ unknown_member_key() }}
-                    or (
-                        previous.customer_key = {{ unknown_member_key() }}
-                        and previous.customer_id is not null
-                    )
+    {% if is_incremental() -%}
+    or sales_lines.sale_line_id in (
+        select previous.sale_line_id
+        from {{ this }} as previous
+        where
+            previous.product_key = {{ unknown_member_key() }}
+            or (
+                previous.customer_key = {{ unknown_member_key() }}
+                and previous.customer_id is not null
             )
-        {%- endif %}
+    )
+    {%- endif %}
 
 )
 

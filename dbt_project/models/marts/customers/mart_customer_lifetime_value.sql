@@ -48,21 +48,28 @@ joined as (
 
 ),
 
+spans as (
+
+    select
+        joined.*,
+        {{ dbt.datediff("joined.first_order_at", "joined.last_order_at", "day") }}
+            as order_span_days
+    from joined
+
+),
+
 measured as (
 
     {#- formula: doc block `customer_lifetime_value` -#}
     select
-        joined.*,
-        joined.historic_clv_usd / nullif(joined.recognised_orders, 0) as average_order_value_usd,
+        spans.*,
+        spans.historic_clv_usd / nullif(spans.recognised_orders, 0) as average_order_value_usd,
         case
-            when joined.recognised_orders = 0 then 0
-            when {{ dbt.datediff("joined.first_order_at", "joined.last_order_at", "day") }}
-                / 365.25 > 1
-                then {{ dbt.datediff("joined.first_order_at", "joined.last_order_at", "day") }}
-                / 365.25
+            when spans.recognised_orders = 0 then 0
+            when spans.order_span_days / 365.25 > 1 then spans.order_span_days / 365.25
             else 1
         end as active_years
-    from joined
+    from spans
 
 ),
 

@@ -36,10 +36,12 @@ measured as (
 
     select
         customer_orders.*,
-        {{ dbt.datediff("cast(customer_orders.last_order_at as date)", "reference_date.reference_date", "day") }}
-            as recency_days,
-        {{ dbt.datediff("cast(customer_orders.first_order_at as date)", "reference_date.reference_date", "day") }}
-            as tenure_days,
+        {{ dbt.datediff(
+            "cast(customer_orders.last_order_at as date)", "reference_date.reference_date", "day"
+        ) }} as recency_days,
+        {{ dbt.datediff(
+            "cast(customer_orders.first_order_at as date)", "reference_date.reference_date", "day"
+        ) }} as tenure_days,
         reference_date.reference_date
     from customer_orders
     cross join reference_date
@@ -51,12 +53,14 @@ scored as (
     {#- rules: doc block `rfm`; 5 is best -#}
     select
         measured.*,
-        ntile(5) over (order by measured.recency_days desc, measured.customer_id) as recency_score,
+        ntile(5)
+            over (order by measured.recency_days desc, measured.customer_id asc)
+            as recency_score,
         ntile(5) over (
-            order by measured.recognised_orders asc, measured.customer_id
+            order by measured.recognised_orders asc, measured.customer_id asc
         ) as frequency_score,
         ntile(5) over (
-            order by measured.lifetime_revenue_usd asc, measured.customer_id
+            order by measured.lifetime_revenue_usd asc, measured.customer_id asc
         ) as monetary_score
     from measured
 

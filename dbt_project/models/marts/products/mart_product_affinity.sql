@@ -78,7 +78,7 @@ measured as (
         antecedent_orders.product_orders as orders_with_antecedent,
         consequent_orders.product_orders as orders_with_consequent,
         order_count.total_orders,
-        1.0 * pairs.orders_with_both / order_count.total_orders as support,
+        1.0 * pairs.orders_with_both / order_count.total_orders as support,  -- noqa: RF04
         1.0 * pairs.orders_with_both / antecedent_orders.product_orders as confidence,
         (1.0 * pairs.orders_with_both / antecedent_orders.product_orders)
         / (1.0 * consequent_orders.product_orders / order_count.total_orders) as lift
@@ -94,8 +94,9 @@ measured as (
 final as (
 
     select
-        {{ generate_surrogate_key(["measured.antecedent_product_id", "measured.consequent_product_id"]) }}
-            as product_pair_id,
+        {{ generate_surrogate_key([
+            "measured.antecedent_product_id", "measured.consequent_product_id"
+        ]) }} as product_pair_id,
         measured.antecedent_product_id,
         measured.consequent_product_id,
         antecedent_products.product_title as antecedent_product_title,
@@ -104,7 +105,7 @@ final as (
         cast(measured.orders_with_antecedent as {{ dbt.type_int() }}) as orders_with_antecedent,
         cast(measured.orders_with_consequent as {{ dbt.type_int() }}) as orders_with_consequent,
         cast(measured.total_orders as {{ dbt.type_int() }}) as total_orders,
-        cast(measured.support as {{ dbt.type_numeric() }}) as support,
+        cast(measured.support as {{ dbt.type_numeric() }}) as support,  -- noqa: RF04
         cast(measured.confidence as {{ dbt.type_numeric() }}) as confidence,
         cast(measured.lift as {{ dbt.type_numeric() }}) as lift
     from measured

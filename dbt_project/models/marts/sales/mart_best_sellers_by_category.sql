@@ -56,8 +56,9 @@ per_category_product as (
 final as (
 
     select
-        {{ generate_surrogate_key(["per_category_product.category", "per_category_product.product_id"]) }}
-            as best_seller_id,
+        {{ generate_surrogate_key([
+            "per_category_product.category", "per_category_product.product_id"
+        ]) }} as best_seller_id,
         per_category_product.product_id,
         per_category_product.category,
         current_products.sku,

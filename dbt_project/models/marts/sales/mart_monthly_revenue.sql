@@ -41,8 +41,10 @@ months as (
     select calendar.month_start_date
     from calendar
     where
-        calendar.month_start_date >= (select min(month_start_date) from revenue_per_month)
-        and calendar.month_start_date <= (select max(month_start_date) from revenue_per_month)
+        calendar.month_start_date
+        >= (select min(revenue_per_month.month_start_date) from revenue_per_month)
+        and calendar.month_start_date
+        <= (select max(revenue_per_month.month_start_date) from revenue_per_month)
 
 ),
 

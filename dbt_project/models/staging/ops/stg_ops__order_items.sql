@@ -51,7 +51,8 @@ validated as (
             when deduplicated.product_id is null then 'product_id is missing'
             when coalesce(deduplicated.quantity, 0) <= 0 then 'quantity is not positive'
             when coalesce(deduplicated.unit_price, 0) <= 0 then 'unit_price is not positive'
-            when deduplicated.discount_rate is null
+            when
+                deduplicated.discount_rate is null
                 or deduplicated.discount_rate < 0
                 or deduplicated.discount_rate > 0.5
                 then 'discount outside 0-0.5'

@@ -40,7 +40,8 @@ validated as (
         deduplicated.*,
         case
             when deduplicated.image_url is null then 'url is missing'
-            when coalesce(deduplicated.width_pixels, 0) <= 0
+            when
+                coalesce(deduplicated.width_pixels, 0) <= 0
                 or coalesce(deduplicated.height_pixels, 0) <= 0
                 then 'size is not positive'
         end as invalid_reason
