@@ -1,0 +1,132 @@
+"""The landing-zone files source: quarantine, rejects, duplicates, drift, files read once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from ingestion.settings import ConnectionSettings
+from ingestion.simulators.world.build import build_world
+from ingestion.simulators.world.landing import FileFaults, write_landing_files
+from tests.integration.ingest_support import SCALE, IngestWorld, private_world
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ALL_FAULTS = FileFaults(
+    truncated_json=True, wrong_columns=True, bad_date=True, duplicate_file=True, late_file=True
+)
+
+
+@pytest.fixture(scope="module")
+def world(
+    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[IngestWorld]:
+    with private_world(server_settings, tmp_path_factory.mktemp("files")) as created:
+        build_world(created.settings, scale=SCALE)
+        write_landing_files(created.settings, faults=ALL_FAULTS, landing=created.landing)
+        yield created
+
+
+def test_bad_files_are_quarantined_bad_rows_rejected_and_the_rest_loads(
+    world: IngestWorld,
+) -> None:
+    report = world.ingest("files")
+    assert report.ok, report.units
+    for unit in report.units:
+        assert unit.balanced, unit
+    quarantine = world.landing.parent / "quarantine"
+    moved = sorted(p.relative_to(quarantine).as_posix() for p in quarantine.rglob("*.csv"))
+    assert len(moved) == 1 and moved[0].startswith("marketing_spend/")
+    reason = (quarantine / (moved[0] + ".reason")).read_text()
+    assert "wrong columns" in reason
+    assert not (world.landing / moved[0]).exists()
+    assert world.query("select file_name from raw_files.quarantined_files") == [(moved[0],)]
+    rejected = dict(
+        world.query("select resource, count(*) from raw_files.rejected_records group by 1")
+    )
+    # the truncated line, in the original and in the duplicate delivery; the impossible date
+    assert rejected == {"events": 2, "marketing_spend": 1}
+    events = next(u for u in report.units if u.table == "events")
+    assert world.query("select count(*), count(distinct event_id) from raw_files.events") == [
+        (events.rows_loaded - duplicate_rows(world), events.rows_loaded - duplicate_rows(world))
+    ]
+
+
+def duplicate_rows(world: IngestWorld) -> int:
+    """Rows of the duplicate delivery (``..._2.jsonl``) that parse as JSON."""
+    total = 0
+    for path in (world.landing / "clickstream").glob("*_2.jsonl"):
+        for line in path.read_text().splitlines():
+            try:
+                json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            total += 1
+    return total
+
+
+def test_events_are_flattened_per_the_contract(world: IngestWorld) -> None:
+    columns = [
+        r[0]
+        for r in world.query(
+            "select column_name from information_schema.columns where table_schema = "
+            "'raw_files' and table_name = 'events' order by ordinal_position"
+        )
+    ]
+    assert columns[:9] == [
+        "event_id",
+        "timestamp",
+        "event_name",
+        "user_identifiers__platform",
+        "user_identifiers__id",
+        "product_information__name",
+        "product_information__sku",
+        "order_id",
+        "source_file",
+    ]
+    assert (
+        world.scalar(
+            "select count(*) from raw_files.events "
+            "where event_name = 'purchase' and order_id is null"
+        )
+        == 0
+    )
+
+
+def test_files_are_read_once_unless_they_change_and_never_double_rows(
+    world: IngestWorld,
+) -> None:
+    tables = ("raw_files.events", "raw_files.marketing_spend", "raw_files.rejected_records")
+    before = {t: world.table_digest(t) for t in tables}
+    report = world.ingest("files")
+    assert report.ok
+    assert sum(u.files_read for u in report.units) == 0
+    assert {t: world.table_digest(t) for t in tables} == before
+    # the same drop delivered again: new modification times, same content
+    write_landing_files(world.settings, faults=ALL_FAULTS, landing=world.landing)
+    again = world.ingest("files")
+    assert again.ok
+    assert sum(u.files_read for u in again.units) > 0
+    for table in ("raw_files.events", "raw_files.marketing_spend"):
+        assert world.table_digest(table)[0] == before[table][0], table
+
+
+def test_a_new_field_in_events_becomes_a_new_column(world: IngestWorld) -> None:
+    event = {
+        "event_id": "drift-0001",
+        "timestamp": "2026-01-01T10:00:00Z",
+        "event_name": "view",
+        "user_identifiers": {"platform": "web", "id": "1"},
+        "product_information": {"name": "Thing", "SKU": "SKU-000001"},
+        "order_id": None,
+        "campaign_code": "spring",
+    }
+    (world.landing / "clickstream" / "events_20260101_9.jsonl").write_text(json.dumps(event) + "\n")
+    report = world.ingest("files")
+    assert report.ok, report.units
+    assert world.query(
+        "select campaign_code, product_information__sku from raw_files.events "
+        "where event_id = 'drift-0001'"
+    ) == [("spring", "SKU-000001")]
