@@ -29,6 +29,9 @@ DLT_RUNTIME_DEFAULTS: dict[str, str] = {
     "DATA_WRITER__BUFFER_MAX_ITEMS": "100000",
     "DATA_WRITER__FILE_MAX_ITEMS": "500000",
     "LOAD__DELETE_COMPLETED_JOBS": "true",
+    # no UNIQUE constraint on _dlt_id: its index tripled the events merge time; uniqueness of
+    # the business keys is what dbt tests, and dlt's merge keeps primary keys unique
+    "DESTINATION__POSTGRES__CREATE_INDEXES": "false",
     # Arrow tables get dlt's _dlt_load_id and _dlt_id columns too (the raw-layer contract)
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID": "true",

@@ -11,7 +11,7 @@ SPEND_GLOB = "marketing_spend/*"
 EVENT_SUFFIXES = frozenset({".jsonl", ".json", ".ndjson", ".parquet"})
 SPEND_SUFFIXES = frozenset({".csv", ".parquet"})
 
-JSON_BLOCK_SIZE = 4 << 20
+JSON_BLOCK_SIZE = 16 << 20
 """Bytes per block of the streaming JSON reader: memory stays flat whatever the file size."""
 PARQUET_BATCH_ROWS = 50_000
 

@@ -1,0 +1,304 @@
+"""Events ingestion benchmark: our pipeline vs raw psycopg COPY vs pandas ``to_sql``.
+
+All three load the same synthetic clickstream events (the documented JSON-lines shape) into
+a throwaway database on the configured server, in one run:
+
+- **our pipeline**: the ``files`` source's ``events`` unit end to end, as `shopflow ingest`
+  runs it (read the JSON-lines files with Arrow, flatten, validate, write csv, COPY into
+  dlt's staging table, merge on ``event_id``);
+- **psycopg COPY**: the already flattened rows, as CSV in memory, ``COPY ... FROM STDIN``
+  into a plain table (the ceiling: only the load is timed);
+- **pandas to_sql**: the same rows as a DataFrame, ``to_sql(chunksize=10_000)`` (only the
+  load is timed).
+
+Peak memory of our pipeline is measured in separate subprocesses (``ru_maxrss``) ingesting
+1M and 5M events, so one measurement does not inherit the other's heap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+
+from ingestion.database.connection import connect, create_database, drop_database
+from ingestion.loading.registry import SOURCES, IngestContext
+from ingestion.loading.runner import run_source
+from ingestion.loading.runtime import pipelines_dir
+from ingestion.settings import REPO_ROOT, ConnectionSettings, connection_settings
+from ingestion.sources.files.helpers import event_chunks
+from ingestion.sources.ops.helpers import psycopg2_url
+
+log = logging.getLogger(__name__)
+
+EVENTS_PER_FILE = 100_000
+RATE_ROWS = 1_000_000
+MEMORY_ROWS = (1_000_000, 5_000_000)
+PANDAS_CHUNK = 10_000
+BENCHMARKS_DOC = REPO_ROOT / "docs" / "benchmarks.md"
+SECTION_TITLE = "## Ingestion"
+
+EVENT_NAMES = np.array(["view", "click", "add_to_cart", "purchase"])
+PLATFORMS = np.array(["web", "app"])
+
+
+@dataclass(frozen=True)
+class RateResult:
+    """Rows per second of one loading method."""
+
+    method: str
+    rows: int
+    seconds: float
+
+    @property
+    def rows_per_second(self) -> float:
+        """Throughput."""
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def write_event_files(folder: Path, rows: int, seed: int = 7) -> None:
+    """Synthetic events in ``clickstream/events_<day>_1.jsonl`` files of 100k lines each."""
+    target = folder / "clickstream"
+    target.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for start in range(0, rows, EVENTS_PER_FILE):
+        count = min(EVENTS_PER_FILE, rows - start)
+        ids = np.arange(start, start + count)
+        names = EVENT_NAMES[rng.integers(0, 4, count)]
+        platforms = PLATFORMS[rng.integers(0, 2, count)]
+        customers = rng.integers(1, 100_000, count)
+        products = rng.integers(1, 50_000, count)
+        seconds = rng.integers(0, 365 * 86_400, count)
+        stamps = (np.datetime64("2025-01-01T00:00:00") + seconds.astype("timedelta64[s]")).astype(
+            str
+        )
+        lines = [
+            json.dumps(
+                {
+                    "event_id": f"{uuid.UUID(int=int(i) + 1)}",
+                    "timestamp": f"{stamp}Z",
+                    "event_name": str(name),
+                    "user_identifiers": {"platform": str(platform), "id": str(customer)},
+                    "product_information": {
+                        "name": f"Product {product}",
+                        "SKU": f"SKU-{product:06d}",
+                    },
+                    "order_id": int(i) if name == "purchase" else None,
+                }
+            )
+            for i, stamp, name, platform, customer, product in zip(
+                ids, stamps, names, platforms, customers, products, strict=True
+            )
+        ]
+        day = 20250101 + start // EVENTS_PER_FILE
+        (target / f"events_{day}_1.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def flattened_events(folder: Path) -> pa.Table:
+    """The rows our pipeline would load, flattened and typed (for the COPY and pandas runs)."""
+    tables = []
+    for path in sorted((folder / "clickstream").glob("*.jsonl")):
+        for table, _ in event_chunks(path, path.relative_to(folder).as_posix()):
+            tables.append(table)
+    return pa.concat_tables(tables)
+
+
+@contextmanager
+def scratch_database(server: ConnectionSettings) -> Iterator[ConnectionSettings]:
+    """A throwaway warehouse database (and its dlt state folder), dropped afterwards."""
+    suffix = uuid.uuid4().hex[:8]
+    settings = server.with_databases(f"shopflow_bench_{suffix}", f"shopflow_bench_{suffix}_ops")
+    create_database(settings, settings.database)
+    try:
+        yield settings
+    finally:
+        drop_database(settings, settings.database)
+        shutil.rmtree(pipelines_dir(settings), ignore_errors=True)
+
+
+def ingest_events(settings: ConnectionSettings, landing: Path) -> RateResult:
+    """Our pipeline: the files source's events unit, timed end to end."""
+    spec = SOURCES["files"]
+    events_only = type(spec)(**{**spec.__dict__, "units": spec.units[:1]})
+    run = run_source(events_only, IngestContext(settings=settings, landing=landing))
+    unit = run.units[0]
+    if unit.status != "ok":
+        raise RuntimeError(f"the events load failed: {unit.error}")
+    return RateResult(
+        "our events pipeline (dlt, Arrow + csv/COPY, merge)", unit.rows_loaded, unit.seconds
+    )
+
+
+def copy_events(settings: ConnectionSettings, table: pa.Table) -> RateResult:
+    """The ceiling: the same rows as CSV, one ``COPY ... FROM STDIN``."""
+    buffer = io.BytesIO()
+    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
+    conn = connect(settings)
+    try:
+        with conn, conn.cursor() as cursor:
+            cursor.execute(
+                "create table bench_copy (event_id text, timestamp timestamptz, event_name text,"
+                " user_identifiers__platform text, user_identifiers__id text,"
+                " product_information__name text, product_information__sku text,"
+                " order_id bigint, source_file text)"
+            )
+        buffer.seek(0)
+        started = time.perf_counter()
+        with conn, conn.cursor() as cursor:
+            cursor.copy_expert("copy bench_copy from stdin with (format csv)", buffer)
+        seconds = time.perf_counter() - started
+    finally:
+        conn.close()
+    return RateResult("raw psycopg COPY (ceiling)", table.num_rows, seconds)
+
+
+def pandas_events(settings: ConnectionSettings, table: pa.Table) -> RateResult:
+    """What most tutorials do: ``DataFrame.to_sql(chunksize=10_000)``."""
+    frame = table.to_pandas()
+    engine = sa.create_engine(psycopg2_url(settings.warehouse_url))
+    try:
+        started = time.perf_counter()
+        frame.to_sql("bench_pandas", engine, index=False, chunksize=PANDAS_CHUNK)
+        seconds = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    return RateResult(f"pandas to_sql (chunksize={PANDAS_CHUNK:,})", len(frame), seconds)
+
+
+def peak_memory_mb(landing: Path) -> float:
+    """Peak RSS (MB) of a fresh process ingesting the events under ``landing``."""
+    output = subprocess.run(
+        [sys.executable, "-m", "ingestion.loading.benchmark", "memory", str(landing)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def memory_child(landing: Path) -> None:
+    """Subprocess entry: ingest the events under ``landing``, print the peak RSS in MB."""
+    with scratch_database(connection_settings()) as settings:
+        ingest_events(settings, landing)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def render_section(rates: list[RateResult], memory: dict[int, float], when: str) -> str:
+    """The "Ingestion" section of docs/benchmarks.md."""
+    copy_rate = rates[1].rows_per_second
+    pandas_rate = rates[2].rows_per_second
+    ours = rates[0].rows_per_second
+    lines = [
+        SECTION_TITLE,
+        "",
+        f"`scripts/benchmark` (measured {when}; 2 vCPUs, local embedded PostgreSQL 18,"
+        " `fsync=off`). 1M synthetic clickstream events in 10 JSON-lines files of 100k, the"
+        " documented nested shape. All three methods load into the same server in one run.",
+        "",
+        "| method | rows | seconds | rows/s | vs COPY | vs pandas |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for rate in rates:
+        lines.append(
+            f"| {rate.method} | {rate.rows:,} | {rate.seconds:.1f} | "
+            f"{rate.rows_per_second:,.0f} | {rate.rows_per_second / copy_rate:.2f}x | "
+            f"{rate.rows_per_second / pandas_rate:.1f}x |"
+        )
+    one, five = (memory[n] for n in MEMORY_ROWS)
+    lines += [
+        "",
+        f"Targets: ours >= 0.5x COPY ({'met' if ours >= 0.5 * copy_rate else 'NOT met'}),"
+        f" >= 10x pandas ({'met' if ours >= 10 * pandas_rate else 'NOT met'}).",
+        "",
+        "Our number is end to end (reading and parsing the JSON files, flattening and"
+        " validating with Arrow, dlt extract/normalize, COPY into the staging table and the"
+        " merge on `event_id`); COPY and pandas time only the load of rows already in memory.",
+        "",
+        "| peak memory of `ingest` (events only, fresh process) | MB |",
+        "|---|---:|",
+        f"| 1M events | {one:,.0f} |",
+        f"| 5M events | {five:,.0f} |",
+        f"| ratio 5M / 1M (target <= 1.5) | {five / one:.2f} |",
+        "",
+        "Memory stays flat because files are read block by block by Arrow's streaming JSON"
+        " reader (16 MB blocks), dlt rotates its extract files every 500k rows, and the merge runs inside"
+        " Postgres.",
+        "",
+        "Reproduce: `scripts/benchmark` (about 3 minutes; needs ~2 GB in the temp folder).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(section: str, doc: Path = BENCHMARKS_DOC) -> None:
+    """Replace (or append) the Ingestion section of docs/benchmarks.md, leaving others alone."""
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
+    start = text.find(SECTION_TITLE + "\n")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(SECTION_TITLE))
+        text = text[:start] + section + ("" if end == -1 else text[end + 1 :])
+    doc.write_text(text)
+
+
+def run_benchmark(write_doc: bool = True) -> str:
+    """Run every measurement and (optionally) write the section; returns the section."""
+    server = connection_settings()
+    with tempfile.TemporaryDirectory(prefix="shopflow-bench-") as tmp:
+        root = Path(tmp)
+        folders = {rows: root / f"events_{rows}" / "landing" for rows in MEMORY_ROWS}
+        for rows, folder in folders.items():
+            log.info("writing %s synthetic events", f"{rows:,}")
+            write_event_files(folder, rows)
+        rate_folder = folders[RATE_ROWS]
+        rows_table = flattened_events(rate_folder)
+        with scratch_database(server) as settings:
+            ours = ingest_events(settings, rate_folder)
+            copied = copy_events(settings, rows_table)
+            pandas_rate = pandas_events(settings, rows_table)
+        del rows_table
+        memory = {rows: peak_memory_mb(folder) for rows, folder in folders.items()}
+    when = time.strftime("%Y-%m-%d")
+    section = render_section([ours, copied, pandas_rate], memory, when)
+    if write_doc:
+        write_section(section)
+    return section
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``scripts/benchmark`` entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="run the benchmark and update docs/benchmarks.md")
+    run.add_argument("--no-write", action="store_true", help="print, do not edit the doc")
+    child = sub.add_parser("memory", help=argparse.SUPPRESS)
+    child.add_argument("landing", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("dlt").setLevel(logging.ERROR)
+    if args.command == "memory":
+        memory_child(args.landing)
+        return
+    print(run_benchmark(write_doc=not getattr(args, "no_write", False)))
+
+
+if __name__ == "__main__":
+    main()
