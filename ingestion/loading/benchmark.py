@@ -237,9 +237,9 @@ def render_section(rates: list[RateResult], memory: dict[int, float], when: str)
         f"| 5M events | {five:,.0f} |",
         f"| ratio 5M / 1M (target <= 1.5) | {five / one:.2f} |",
         "",
-        "Memory stays flat because files are read block by block by Arrow's streaming JSON"
-        " reader (16 MB blocks), dlt rotates its extract files every 500k rows, and the merge runs inside"
-        " Postgres.",
+        "Memory stays flat because files are read block by block (16 MB) by Arrow's"
+        " streaming JSON reader, dlt rotates its extract files every 500k rows, and the merge"
+        " runs inside Postgres.",
         "",
         "Reproduce: `scripts/benchmark` (about 3 minutes; needs ~2 GB in the temp folder).",
         "",
@@ -255,7 +255,8 @@ def write_section(section: str, doc: Path = BENCHMARKS_DOC) -> None:
         text = text.rstrip("\n") + "\n\n" + section
     else:
         end = text.find("\n## ", start + len(SECTION_TITLE))
-        text = text[:start] + section + ("" if end == -1 else text[end + 1 :])
+        rest = "" if end == -1 else "\n" + text[end + 1 :]
+        text = text[:start] + section.rstrip("\n") + "\n" + rest
     doc.write_text(text)
 
 

@@ -1,0 +1,174 @@
+"""Unit tests of the pure parts of ingestion: validation rules, event flattening, readers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from ingestion.loading.benchmark import write_section
+from ingestion.sources.files.helpers import (
+    UnreadableFileError,
+    clean_spend,
+    event_chunks,
+    quarantine_file,
+    spend_records,
+)
+from ingestion.sources.storefront.helpers import clean_product, clean_sale, date_windows
+from ingestion.sources.validation import RejectedRecordError, parse_decimal, parse_timestamp
+
+PRODUCT = {
+    "id": 17,
+    "sku": "SKU-000017",
+    "title": "Tent",
+    "price": 19.99,
+    "is_deleted": False,
+    "created_at": "2025-01-03T10:00:00Z",
+    "updated_at": "2025-06-01T08:30:00Z",
+    "tags": ["outdoor"],
+    "images": [],
+    "reviews": [{"id": 9, "rating": 4, "date": "2025-05-02T09:00:00Z"}],
+}
+
+
+def test_timestamps_parse_to_utc_and_garbage_is_rejected() -> None:
+    assert parse_timestamp("2025-06-01T10:30:00+02:00", "t") == dt.datetime(
+        2025, 6, 1, 8, 30, tzinfo=dt.UTC
+    )
+    with pytest.raises(RejectedRecordError, match="unparseable"):
+        parse_timestamp("yesterday", "updated_at")
+
+
+def test_decimals_accept_numeric_text_and_reject_the_rest() -> None:
+    assert parse_decimal("19.99", "price") == Decimal("19.99")
+    for bad in ("abc", None, True, "nan"):
+        with pytest.raises(RejectedRecordError):
+            parse_decimal(bad, "price")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"id": None}, "id"),
+        ({"price": "twelve"}, "price"),
+        ({"price": -3}, "price"),
+        ({"updated_at": "not a date"}, "updated_at"),
+    ],
+)
+def test_malformed_products_are_rejected_with_a_reason(change: dict, reason: str) -> None:
+    with pytest.raises(RejectedRecordError, match=reason):
+        clean_product({**PRODUCT, **change})
+
+
+def test_a_valid_product_keeps_unknown_fields_for_schema_drift() -> None:
+    product = clean_product({**PRODUCT, "sustainability_score": 71})
+    assert product["price"] == Decimal("19.99")
+    assert product["sustainability_score"] == 71
+    assert product["reviews"][0]["date"].tzinfo is not None
+
+
+def test_sales_need_a_key_and_a_sold_at() -> None:
+    sale = {"partner_order_id": "AMZ-1", "quantity": 2, "gross_amount": "39.98"}
+    with pytest.raises(RejectedRecordError, match="sold_at"):
+        clean_sale(sale)
+    assert clean_sale({**sale, "sold_at": "2025-01-02T11:00:00Z"})["quantity"] == 2
+
+
+def test_date_windows_are_consecutive_and_inclusive() -> None:
+    windows = date_windows(dt.date(2025, 1, 1), 31)
+    assert [next(windows), next(windows)] == [
+        (dt.date(2025, 1, 1), dt.date(2025, 1, 31)),
+        (dt.date(2025, 2, 1), dt.date(2025, 3, 3)),
+    ]
+
+
+def event(event_id: str | None = "e1", timestamp: str = "2025-03-01T10:00:00Z") -> dict:
+    return {
+        "event_id": event_id,
+        "timestamp": timestamp,
+        "event_name": "view",
+        "user_identifiers": {"platform": "web", "id": "42"},
+        "product_information": {"name": "Tent", "SKU": "SKU-000017"},
+        "order_id": None,
+    }
+
+
+def test_events_are_flattened_typed_and_invalid_rows_split_off(tmp_path: Path) -> None:
+    path = tmp_path / "events_20250301_1.jsonl"
+    lines = [event(), event(event_id=None), event("e3", timestamp="soon")]
+    path.write_text("\n".join(json.dumps(e) for e in lines) + "\n")
+    [(table, rejects)] = list(event_chunks(path, "clickstream/x.jsonl"))
+    assert table.column_names[:9] == [
+        "event_id",
+        "timestamp",
+        "event_name",
+        "user_identifiers__platform",
+        "user_identifiers__id",
+        "product_information__name",
+        "product_information__sku",
+        "order_id",
+        "source_file",
+    ]
+    assert table["timestamp"].type == pa.timestamp("us", tz="UTC")
+    assert table.num_rows == 1 and len(rejects) == 2
+    assert {reason.split(": ", 1)[1].split(":")[0] for reason, _ in rejects} == {
+        "event_id",
+        "timestamp",
+    }
+
+
+def test_a_truncated_line_is_rejected_and_the_other_lines_load(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps(event("a")) + "\n" + json.dumps(event("b"))[:30] + "\n")
+    chunks = list(event_chunks(path, "clickstream/events.jsonl"))
+    assert sum(t.num_rows for t, _ in chunks) == 1
+    assert sum(len(r) for _, r in chunks) == 1
+
+
+def test_a_file_without_any_readable_line_is_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\x00\xff garbage\nmore garbage\n")
+    with pytest.raises(UnreadableFileError):
+        list(event_chunks(path, "clickstream/events.jsonl"))
+
+
+def test_spend_with_wrong_columns_is_unreadable_and_bad_rows_are_rejected(
+    tmp_path: Path,
+) -> None:
+    wrong = tmp_path / "spend_1.csv"
+    wrong.write_text("day,channel,cost\n2025-01-01,web,3\n")
+    with pytest.raises(UnreadableFileError, match="wrong columns"):
+        spend_records(wrong)
+    good = tmp_path / "spend_2.csv"
+    good.write_text(
+        "date,channel,campaign,spend,currency,impressions,clicks\n"
+        "2025-02-30,web,brand,1.5,USD,10,1\n"
+    )
+    [record] = spend_records(good)
+    with pytest.raises(RejectedRecordError, match="date"):
+        clean_spend(record, "marketing_spend/spend_2.csv")
+
+
+def test_quarantine_moves_the_file_beside_its_reason(tmp_path: Path) -> None:
+    landing = tmp_path / "landing" / "marketing_spend"
+    landing.mkdir(parents=True)
+    source = landing / "spend_1.csv"
+    source.write_text("x")
+    target = quarantine_file(source, "marketing_spend/spend_1.csv", tmp_path / "q", "bad")
+    assert not source.exists() and target.read_text() == "x"
+    assert target.with_name("spend_1.csv.reason").read_text() == "bad\n"
+
+
+def test_the_benchmark_section_replaces_only_itself(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(
+        "# Benchmarks\n\n## Simulator\n\nkeep\n\n## Ingestion\n\nold\n\n## dbt\n\nkeep\n"
+    )
+    write_section("## Ingestion\n\nnew\n", doc)
+    assert doc.read_text() == (
+        "# Benchmarks\n\n## Simulator\n\nkeep\n\n## Ingestion\n\nnew\n\n## dbt\n\nkeep\n"
+    )
