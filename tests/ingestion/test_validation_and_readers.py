@@ -18,6 +18,7 @@ from ingestion.sources.files.helpers import (
     quarantine_file,
     spend_records,
 )
+from ingestion.sources.files.settings import EVENT_COLUMN_TYPES
 from ingestion.sources.storefront.helpers import clean_product, clean_sale, date_windows
 from ingestion.sources.validation import RejectedRecordError, parse_decimal, parse_timestamp
 
@@ -102,17 +103,7 @@ def test_events_are_flattened_typed_and_invalid_rows_split_off(tmp_path: Path) -
     lines = [event(), event(event_id=None), event("e3", timestamp="soon")]
     path.write_text("\n".join(json.dumps(e) for e in lines) + "\n")
     [(table, rejects)] = list(event_chunks(path, "clickstream/x.jsonl"))
-    assert table.column_names[:9] == [
-        "event_id",
-        "timestamp",
-        "event_name",
-        "user_identifiers__platform",
-        "user_identifiers__id",
-        "product_information__name",
-        "product_information__sku",
-        "order_id",
-        "source_file",
-    ]
+    assert table.column_names[:9] == list(EVENT_COLUMN_TYPES)
     assert table["timestamp"].type == pa.timestamp("us", tz="UTC")
     assert table.num_rows == 1 and len(rejects) == 2
     assert {reason.split(": ", 1)[1].split(":")[0] for reason, _ in rejects} == {

@@ -10,6 +10,7 @@ import pytest
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.landing import FileFaults, write_landing_files
+from ingestion.sources.files.settings import EVENT_COLUMN_TYPES
 from tests.integration.ingest_support import SCALE, IngestWorld, private_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -75,17 +76,7 @@ def test_events_are_flattened_per_the_contract(world: IngestWorld) -> None:
             "'raw_files' and table_name = 'events' order by ordinal_position"
         )
     ]
-    assert columns[:9] == [
-        "event_id",
-        "timestamp",
-        "event_name",
-        "user_identifiers__platform",
-        "user_identifiers__id",
-        "product_information__name",
-        "product_information__sku",
-        "order_id",
-        "source_file",
-    ]
+    assert columns[:9] == list(EVENT_COLUMN_TYPES)
     assert (
         world.scalar(
             "select count(*) from raw_files.events "
