@@ -72,7 +72,7 @@ final as (
         sku,
         source_file,
         invalid_reason,
-        invalid_reason is null as is_valid,
+        {{ validity_flag("invalid_reason") }} as is_valid,
         cast(event_at as date) as event_date,
         event_at,
         loaded_at

@@ -69,7 +69,7 @@ final as (
         spend_amount,
         impressions,
         clicks,
-        invalid_reason is null as is_valid,
+        {{ validity_flag("invalid_reason") }} as is_valid,
         spend_date,
         loaded_at
     from validated

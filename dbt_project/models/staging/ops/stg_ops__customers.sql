@@ -71,7 +71,7 @@ final as (
         city,
         address,
         invalid_reason,
-        invalid_reason is null as is_valid,
+        {{ validity_flag("invalid_reason") }} as is_valid,
         registered_at,
         created_at,
         updated_at,

@@ -61,7 +61,7 @@ final as (
         carrier,
         delivery_status,
         invalid_reason,
-        invalid_reason is null as is_valid,
+        {{ validity_flag("invalid_reason") }} as is_valid,
         shipped_at,
         delivered_at,
         created_at,

@@ -73,7 +73,7 @@ final as (
         quantity,
         unit_price,
         discount_rate,
-        invalid_reason is null as is_valid,
+        {{ validity_flag("invalid_reason") }} as is_valid,
         created_at,
         updated_at,
         loaded_at

@@ -73,7 +73,7 @@ final as (
         currency_code,
         channel,
         invalid_reason,
-        invalid_reason is null as is_valid,
+        {{ validity_flag("invalid_reason") }} as is_valid,
         customer_id is null as is_customer_erased,
         delivery_date,
         ordered_at,

@@ -66,7 +66,7 @@ final as (
         currency_code,
         invalid_reason,
         amount,
-        invalid_reason is null as is_valid,
+        {{ validity_flag("invalid_reason") }} as is_valid,
         paid_at,
         created_at,
         updated_at,

@@ -63,7 +63,7 @@ final as (
         invalid_reason,
         quantity,
         gross_amount,
-        invalid_reason is null as is_valid,
+        {{ validity_flag("invalid_reason") }} as is_valid,
         sold_at,
         loaded_at
     from validated

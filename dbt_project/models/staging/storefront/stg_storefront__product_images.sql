@@ -59,7 +59,7 @@ final as (
         image_position,
         width_pixels,
         height_pixels,
-        invalid_reason is null as is_valid
+        {{ validity_flag("invalid_reason") }} as is_valid
     from validated
 
 )

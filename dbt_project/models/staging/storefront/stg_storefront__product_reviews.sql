@@ -63,7 +63,7 @@ final as (
         reviewer_email,
         invalid_reason,
         rating,
-        invalid_reason is null as is_valid,
+        {{ validity_flag("invalid_reason") }} as is_valid,
         reviewed_at
     from validated
 

@@ -30,16 +30,27 @@ deduplicated as (
 
 ),
 
+validated as (
+
+    select
+        deduplicated.*,
+        case
+            when deduplicated.tag is null or deduplicated.tag = '' then 'tag is empty'
+        end as invalid_reason
+    from deduplicated
+
+),
+
 final as (
 
     select
         product_tag_id,
         product_row_id,
         tag,
-        case when tag is null or tag = '' then 'tag is empty' end as invalid_reason,
+        invalid_reason,
         tag_position,
-        coalesce(tag <> '', false) as is_valid
-    from deduplicated
+        {{ validity_flag("invalid_reason") }} as is_valid
+    from validated
 
 )
 

@@ -77,7 +77,7 @@ final as (
         list_price,
         stock_quantity,
         is_deleted,
-        invalid_reason is null as is_valid,
+        {{ validity_flag("invalid_reason") }} as is_valid,
         created_at,
         updated_at,
         loaded_at
