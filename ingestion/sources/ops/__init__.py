@@ -47,7 +47,8 @@ def ops_source(
         table_names: A subset of the tables (default: all of ``TABLE_PRIMARY_KEYS``).
         chunk_size: Rows per Arrow batch.
     """
-    engine = sa.create_engine(psycopg2_url(credentials), pool_pre_ping=True)
+    # no pool: each load unit builds its own source, so pooled connections would pile up idle
+    engine = sa.create_engine(psycopg2_url(credentials), poolclass=sa.pool.NullPool)
     resources: list[DltResource] = []
     for table in table_names or list(TABLE_PRIMARY_KEYS):
         key = TABLE_PRIMARY_KEYS[table]
