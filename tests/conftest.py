@@ -14,6 +14,7 @@ import pytest
 
 from ingestion.database import service
 from ingestion.database.connection import create_database, drop_database
+from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import (
     ENV_DATABASE,
     ENV_HOME,
@@ -25,6 +26,7 @@ from ingestion.settings import (
     ConnectionSettings,
     connection_settings,
 )
+from ingestion.transform.slim_ci import production_state_dir
 
 SHOPFLOW_ENV = (
     ENV_HOST,
@@ -61,6 +63,9 @@ def warehouse(server_settings: ConnectionSettings) -> Iterator[ConnectionSetting
     yield settings
     drop_database(settings, settings.database)
     drop_database(settings, settings.ops_database)
+    # local state kept per warehouse database: dlt's pipeline folders, the published manifest
+    shutil.rmtree(pipelines_dir(settings), ignore_errors=True)
+    shutil.rmtree(production_state_dir(settings), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
