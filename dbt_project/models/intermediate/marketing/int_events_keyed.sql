@@ -66,13 +66,11 @@ final as (
     left join customer_versions
         on
             events.customer_id = customer_versions.customer_id
-            and events.event_at >= customer_versions.window_start_at
-            and events.event_at < customer_versions.window_end_at
+            and {{ is_version_valid_at("events.event_at", "customer_versions") }}
     left join product_versions
         on
             events.sku = product_versions.sku
-            and events.event_at >= product_versions.window_start_at
-            and events.event_at < product_versions.window_end_at
+            and {{ is_version_valid_at("events.event_at", "product_versions") }}
 
 )
 

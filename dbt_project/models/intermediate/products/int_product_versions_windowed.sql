@@ -72,15 +72,9 @@ final as (
         numbered.created_at,
         numbered.valid_from,
         numbered.valid_to,
-        case
-            when numbered.version_number = 1
-                then {{ dbt.cast("'1900-01-01 00:00:00'", dbt.type_timestamp()) }}
-            else numbered.valid_from
-        end as window_start_at,
-        coalesce(
-            numbered.valid_to,
-            {{ dbt.cast("'9999-12-31 00:00:00'", dbt.type_timestamp()) }}
-        ) as window_end_at
+        {{ scd2_join_window(
+            "numbered.version_number", "numbered.valid_from", "numbered.valid_to"
+        ) }}
     from numbered
 
 )

@@ -185,13 +185,11 @@ final as (
     left join customer_versions
         on
             sales_lines.customer_id = customer_versions.customer_id
-            and sales_lines.sold_at >= customer_versions.window_start_at
-            and sales_lines.sold_at < customer_versions.window_end_at
+            and {{ is_version_valid_at("sales_lines.sold_at", "customer_versions") }}
     left join product_versions
         on
             sales_lines.product_id = product_versions.product_id
-            and sales_lines.sold_at >= product_versions.window_start_at
-            and sales_lines.sold_at < product_versions.window_end_at
+            and {{ is_version_valid_at("sales_lines.sold_at", "product_versions") }}
 
 )
 

@@ -101,8 +101,7 @@ final as (
     left join customer_versions
         on
             orders.customer_id = customer_versions.customer_id
-            and orders.ordered_at >= customer_versions.window_start_at
-            and orders.ordered_at < customer_versions.window_end_at
+            and {{ is_version_valid_at("orders.ordered_at", "customer_versions") }}
     left join payment_methods
         on orders.payment_method = payment_methods.payment_method
 
