@@ -15,7 +15,7 @@ spine as (
 final as (
 
     select
-        cast(to_char(spine.date_day, 'YYYYMMDD') as integer) as date_key,
+        {{ date_key("spine.date_day") }} as date_key,
         to_char(spine.date_day, 'FMMonth') as month_name,
         to_char(spine.date_day, 'FMDay') as day_name,
         cast(extract(year from spine.date_day) as integer) as year_number,
