@@ -12,8 +12,10 @@ import pytest
 
 from ingestion.loading.benchmark import write_section
 from ingestion.sources.files.helpers import (
+    SeenEventIds,
     UnreadableFileError,
     clean_spend,
+    dlt_ids,
     event_chunks,
     quarantine_file,
     spend_records,
@@ -118,6 +120,24 @@ def test_a_truncated_line_is_rejected_and_the_other_lines_load(tmp_path: Path) -
     chunks = list(event_chunks(path, "clickstream/events.jsonl"))
     assert sum(t.num_rows for t, _ in chunks) == 1
     assert sum(len(r) for _, r in chunks) == 1
+
+
+def test_an_event_id_is_carried_once_per_run_whatever_the_batch() -> None:
+    seen = SeenEventIds()
+    first = seen.first_seen(pa.chunked_array([["a", "b", "a", "c"]]))
+    assert first.tolist() == [True, True, False, True]
+    for number in range(20):  # enough batches to merge the remembered runs several times
+        fresh = [f"id-{number}-{i}" for i in range(50)]
+        assert seen.first_seen(pa.chunked_array([fresh])).all()
+    again = seen.first_seen(pa.chunked_array([["c", "d", "id-3-7", "d", "id-19-49", "e"]]))
+    assert again.tolist() == [False, True, False, False, False, True]
+
+
+def test_row_ids_are_made_in_bulk_and_distinct() -> None:
+    ids = dlt_ids(10_000)
+    assert len(ids) == 10_000 and ids.type == pa.string()
+    assert len(set(ids.to_pylist())) == 10_000
+    assert {len(i) for i in ids.to_pylist()} == {16}
 
 
 def test_a_file_without_any_readable_line_is_unreadable(tmp_path: Path) -> None:

@@ -49,23 +49,33 @@ def test_bad_files_are_quarantined_bad_rows_rejected_and_the_rest_loads(
     )
     # the truncated line, in the original and in the duplicate delivery; the impossible date
     assert rejected == {"events": 2, "marketing_spend": 1}
+    # the duplicate delivery (``..._2.jsonl``) arrives in the same run: its events are
+    # dropped before the load, so each id is loaded (and counted) once
     events = next(u for u in report.units if u.table == "events")
     assert world.query("select count(*), count(distinct event_id) from raw_files.events") == [
-        (events.rows_loaded - duplicate_rows(world), events.rows_loaded - duplicate_rows(world))
+        (events.rows_loaded, events.rows_loaded)
     ]
+    repeated = duplicate_ids(world)
+    assert repeated
+    in_table = f"select count(*) from raw_files.events where event_id = any({sql_array(repeated)})"
+    assert world.scalar(in_table) == len(repeated)
 
 
-def duplicate_rows(world: IngestWorld) -> int:
-    """Rows of the duplicate delivery (``..._2.jsonl``) that parse as JSON."""
-    total = 0
+def duplicate_ids(world: IngestWorld) -> list[str]:
+    """Event ids of the duplicate delivery (``..._2.jsonl``), from the lines that parse."""
+    ids = []
     for path in (world.landing / "clickstream").glob("*_2.jsonl"):
         for line in path.read_text().splitlines():
             try:
-                json.loads(line)
-            except json.JSONDecodeError:
+                ids.append(json.loads(line)["event_id"])
+            except (json.JSONDecodeError, KeyError):
                 continue
-            total += 1
-    return total
+    return ids
+
+
+def sql_array(values: list[str]) -> str:
+    """A Postgres text array literal of simple values (ids without quotes)."""
+    return "array[" + ", ".join(f"'{v}'" for v in values) + "]"
 
 
 def test_events_are_flattened_per_the_contract(world: IngestWorld) -> None:

@@ -2,8 +2,10 @@
 
 Each file is listed by dlt's ``filesystem`` resource with an incremental cursor on its
 modification time (ties broken by the whole file entry, i.e. the name): a file is read once
-unless it changes. Content delivered twice does not double rows: events merge on
-``event_id``, spend on ``date, channel, campaign``. Files that cannot be parsed at all are
+unless it changes. Content delivered twice does not double rows: events are immutable and
+merge ``insert-only`` on ``event_id`` (an id already in the table is never inserted again,
+a repeat inside one run is dropped before the load), spend merges on
+``date, channel, campaign``. Files that cannot be parsed at all are
 moved to the quarantine folder with a ``.reason`` file and recorded in ``quarantined_files``.
 """
 
@@ -21,7 +23,7 @@ from dlt.extract.resource import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion.settings import landing_dir as configured_landing_dir
-from ingestion.sources.files.helpers import events_of, read_landing_file, spend_of
+from ingestion.sources.files.helpers import SeenEventIds, events_of, read_landing_file, spend_of
 from ingestion.sources.files.settings import (
     EVENT_SUFFIXES,
     EVENTS_GLOB,
@@ -56,7 +58,9 @@ def files_source(
         for name, glob in (("events", EVENTS_GLOB), ("marketing_spend", SPEND_GLOB))
     }
     return [
-        (listings["events"] | events(quarantine_dir=str(quarantine))).add_step(RecordsInCounter()),
+        (listings["events"] | events(quarantine_dir=str(quarantine), seen=SeenEventIds())).add_step(
+            RecordsInCounter()
+        ),
         (listings["marketing_spend"] | marketing_spend(quarantine_dir=str(quarantine))).add_step(
             RecordsInCounter()
         ),
@@ -65,18 +69,27 @@ def files_source(
 
 @dlt.transformer(
     name="events",
-    write_disposition="merge",
+    write_disposition={"disposition": "merge", "strategy": "insert-only"},
     primary_key="event_id",
 )
-def events(files: list[FileItemDict], quarantine_dir: str) -> Iterator[pa.Table | DataItemWithMeta]:
-    """Clickstream events (JSON lines or Parquet) as flat Arrow tables, merged on ``event_id``.
+def events(
+    files: list[FileItemDict], quarantine_dir: str, seen: SeenEventIds
+) -> Iterator[pa.Table | DataItemWithMeta]:
+    """Clickstream events (JSON lines or Parquet) as flat Arrow tables, inserted once per
+    ``event_id``: events never change, so an id already loaded is skipped, not updated.
 
     ``user_identifiers`` and ``product_information`` become ``user_identifiers__platform``,
     ``product_information__sku`` and so on; ``source_file`` names the file each row came from.
+    ``seen`` holds the ids this run has already carried (one per run, shared by every page
+    of listed files).
     """
     for item in files:
         yield from read_landing_file(
-            item, "events", EVENT_SUFFIXES, Path(quarantine_dir), events_of
+            item,
+            "events",
+            EVENT_SUFFIXES,
+            Path(quarantine_dir),
+            lambda path, name, resource: events_of(path, name, resource, seen),
         )
 
 

@@ -8,16 +8,20 @@ so that its good lines load and each bad line becomes a rejected record.
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
 import json
 import logging
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
@@ -27,10 +31,12 @@ from dlt.extract.items import DataItemWithMeta
 from dlt.sources.filesystem import FileItemDict
 
 from ingestion.sources.files.settings import (
+    DLT_ID_BYTES,
+    EVENT_BATCH_ROWS,
     EVENT_COLUMN_TYPES,
+    EVENT_ID_HASH_KEYS,
     EVENT_READ_SCHEMA,
     JSON_BLOCK_SIZE,
-    PARQUET_BATCH_ROWS,
     SPEND_REQUIRED_COLUMNS,
 )
 from ingestion.sources.validation import (
@@ -113,8 +119,25 @@ def _parquet_event_chunks(path: Path, source_file: str) -> Iterator[tuple[pa.Tab
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
         raise UnreadableFileError(f"not a readable Parquet file: {exc}") from exc
-    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+    for batch in parquet.iter_batches(batch_size=EVENT_BATCH_ROWS):
         yield normalise_events(pa.Table.from_batches([batch]), source_file)
+
+
+def _batched(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """Record batches gathered into tables of at least ``rows`` rows (the last may be smaller).
+
+    Fewer, larger tables keep dlt's per-item overhead low; memory stays bounded by ``rows``.
+    """
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
 
 
 def _jsonl_event_chunks(path: Path, source_file: str) -> Iterator[tuple[pa.Table, Rejects]]:
@@ -128,8 +151,7 @@ def _jsonl_event_chunks(path: Path, source_file: str) -> Iterator[tuple[pa.Table
                 explicit_schema=EVENT_READ_SCHEMA, unexpected_field_behavior="infer"
             ),
         )
-        for batch in reader:
-            table = pa.Table.from_batches([batch])
+        for table in _batched(iter(reader), EVENT_BATCH_ROWS):
             yield normalise_events(table, source_file)
             rows_done += table.num_rows
         return
@@ -358,14 +380,91 @@ def read_landing_file(
         )
 
 
-def events_of(path: Path, source_file: str, resource: str) -> Iterator[LoadItem]:
-    """The loadable event tables and rejected records of one events file."""
+class SeenEventIds:
+    """The event ids already handed to dlt in this run, to drop repeats before the load.
+
+    The ``insert-only`` merge never inserts a key the table already has, but rows of one load
+    that share a key would all be inserted: a run must therefore carry each ``event_id`` once
+    (the same file delivered twice under two names arrives in one run). Ids are kept as
+    128-bit hashes (two keyed 64-bit SipHashes; a false match among 10^9 ids has a chance
+    below 10^-20) in sorted numpy runs that are merged as they grow: 16 bytes per event,
+    no Python object per row.
+    """
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def first_seen(self, event_ids: pa.ChunkedArray) -> np.ndarray:
+        """Mask of the rows whose id is new to this run (first occurrence); remembers them."""
+        values = event_ids.to_numpy()
+        high, low = (
+            pd.util.hash_array(values, hash_key=key, categorize=False) for key in EVENT_ID_HASH_KEYS
+        )
+        order = np.lexsort((low, high))
+        high, low = high[order], low[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (high[1:] != high[:-1]) | (low[1:] != low[:-1])
+        for run_high, run_low in self._runs:
+            new &= ~_contains(run_high, run_low, high, low)
+        self._remember(high[new], low[new])
+        mask = np.empty(len(order), dtype=bool)
+        mask[order] = new
+        return mask
+
+    def _remember(self, high: np.ndarray, low: np.ndarray) -> None:
+        self._runs.append((high, low))
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
+            (high_a, low_a), (high_b, low_b) = self._runs.pop(), self._runs.pop()
+            high, low = np.concatenate([high_b, high_a]), np.concatenate([low_b, low_a])
+            # two sorted runs: the stable sort (timsort) merges them in linear time; ids are
+            # looked up by ``high`` then compared on ``low``, so ties need no order
+            order = np.argsort(high, kind="stable")
+            self._runs.append((high[order], low[order]))
+
+
+def _contains(
+    run_high: np.ndarray, run_low: np.ndarray, high: np.ndarray, low: np.ndarray
+) -> np.ndarray:
+    """Whether each (high, low) pair is in the sorted run (vectorised; exact)."""
+    first = np.searchsorted(run_high, high, side="left")
+    last = np.searchsorted(run_high, high, side="right")
+    found = np.zeros(len(high), dtype=bool)
+    single = last - first == 1
+    found[single] = run_low[first[single]] == low[single]
+    for row in np.flatnonzero(last - first > 1):
+        found[row] = bool((run_low[first[row] : last[row]] == low[row]).any())
+    return found
+
+
+def dlt_ids(count: int) -> pa.Array:
+    """``count`` random row ids for ``_dlt_id``, made in bulk rather than one by one.
+
+    Base64 of 12 random bytes each (16 characters, 96 bits; dlt's own are 80 bits): 12 is a
+    multiple of 3, so encoding all the bytes at once gives the ids back to back.
+    """
+    width = DLT_ID_BYTES // 3 * 4
+    data = base64.b64encode(os.urandom(count * DLT_ID_BYTES))
+    offsets = np.arange(0, count * width + 1, width, dtype=np.int32)
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    return pa.Array.from_buffers(pa.string(), count, buffers)
+
+
+def events_of(
+    path: Path, source_file: str, resource: str, seen: SeenEventIds
+) -> Iterator[LoadItem]:
+    """The loadable event tables and rejected records of one events file.
+
+    Events whose ``event_id`` this run has already carried are dropped (``seen``); the
+    remaining rows get their ``_dlt_id`` here, in bulk.
+    """
     for table, rejects in event_chunks(path, source_file):
         count_metric(METRIC_REJECTED, len(rejects))
         for reason, payload in rejects:
             yield rejected_record(resource, reason, payload)
         if table.num_rows:
-            yield table
+            table = table.filter(seen.first_seen(table["event_id"]))
+        if table.num_rows:
+            yield table.append_column("_dlt_id", dlt_ids(table.num_rows))
 
 
 def spend_of(path: Path, source_file: str, resource: str) -> Iterator[LoadItem]:
