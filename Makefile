@@ -11,7 +11,7 @@ SHOPFLOW := $(BIN)/shopflow
 demo: install db-start
 	$(SHOPFLOW) run
 
-## test: lint (ruff, sqlfluff) and every test (pytest, including the real dbt build)
+## test: lint (ruff, sqlfluff, dbt project rules) and every test (pytest, incl. the real dbt build)
 test: install db-start lint pytest
 
 install: $(VENV)/.installed
@@ -32,6 +32,7 @@ lint: install db-start
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project $(wildcard tests/dbt)
+	$(SHOPFLOW) check-project
 
 format: install
 	$(BIN)/ruff format .
