@@ -12,8 +12,9 @@ a throwaway database on the configured server, in one run:
 - **pandas to_sql**: the same rows as a DataFrame, ``to_sql(chunksize=10_000)`` (only the
   load is timed).
 
-Peak memory of our pipeline is measured in separate subprocesses (``ru_maxrss``) ingesting
-1M and 5M events, so one measurement does not inherit the other's heap.
+Peak memory of our pipeline is measured in separate subprocesses ingesting 1M and 5M events,
+as the child's own high-water mark (``VmHWM``): ``ru_maxrss`` would not do, since Linux
+carries the parent's peak over into a forked and exec'ed child.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import io
 import json
 import logging
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -225,7 +225,9 @@ def memory_child(landing: Path) -> None:
     """Subprocess entry: ingest the events under ``landing``, print the peak RSS in MB."""
     with scratch_database(connection_settings()) as settings:
         ingest_events(settings, landing)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    print(peak_kb / 1024)
 
 
 def met(condition: bool) -> str:
@@ -237,7 +239,7 @@ def render_section(
     rates: list[RateResult],
     memory: dict[int, float],
     when: str,
-    load_average: tuple[float, float],
+    load_average: tuple[float, float, float],
     steps: dict[str, float],
 ) -> str:
     """The "Ingestion" section of docs/benchmarks.md."""
@@ -249,7 +251,8 @@ def render_section(
         "",
         f"`scripts/benchmark` (measured {when}; {os.cpu_count()} vCPUs, local embedded"
         " PostgreSQL, `fsync=off`; 1-minute load average"
-        f" {load_average[0]:.2f} before and {load_average[1]:.2f} after the rate runs)."
+        f" {load_average[0]:.2f} at the start, {load_average[1]:.2f} after writing the test"
+        f" files (this process's own work) and {load_average[2]:.2f} after the rate runs)."
         f" {RATE_ROWS:,} synthetic clickstream events in 10 JSON-lines files of 100k, the"
         " documented nested shape. All three methods load the same rows into the same"
         " server in one run.",
@@ -287,16 +290,41 @@ def render_section(
         f"- pandas: the same rows as a DataFrame; only `to_sql(chunksize={PANDAS_CHUNK:,})`"
         " is timed.",
         "",
+        *(
+            []
+            if ours >= 0.5 * copy_rate and ours >= 10 * pandas_rate
+            else [
+                "Why the rate targets are missed: the ceiling starts from rows already parsed,"
+                " flattened and in memory, and writes them once. Ours starts from JSON text on"
+                " disk, then writes every row four times: dlt's extract file (parquet), its"
+                " load file (csv), dlt's staging table (COPY) and the table itself (the"
+                " `insert-only` MERGE; `delete-insert` cost more: a `row_number()` pass and a"
+                " delete). dlt runs extract, normalize and load one after the other, so on 2"
+                " vCPUs Postgres and Python barely overlap. Measured separately on this"
+                " machine, per 1M events: Arrow's JSON parsing alone takes about 1.8 s, as"
+                " long as the ceiling's whole COPY, so 0.5x is out of reach with parsing and"
+                " two writes into Postgres in the path; and Arrow's CSV writer spends about"
+                " 1.1 s formatting the time-zone-aware"
+                " `timestamp` column (0.7 s vs 0.1 s for 500k rows with and without it);"
+                " writing it naive would change the column to `timestamp without time zone`."
+                " Tried and dropped: `NORMALIZE__WORKERS=2` (slower: process start-up on 2"
+                " vCPUs).",
+                "",
+            ]
+        ),
         "| peak memory of `ingest` (events only, fresh process) | MB |",
         "|---|---:|",
         f"| 1M events | {one:,.0f} |",
         f"| 5M events | {five:,.0f} |",
         f"| ratio 5M / 1M (target <= 1.5) | {five / one:.2f} |",
         "",
-        "Memory stays flat because files are read in 1 MB blocks by Arrow's streaming JSON"
-        " reader and handed to dlt as 100k-row tables, dlt rotates its files every 500k rows,"
-        " and the merge runs inside Postgres. What grows with the run is the set of event ids"
-        " already carried (16 bytes an event) that keeps a run from inserting one id twice.",
+        "Memory is bounded per file and per batch: files are read in 1 MB blocks by Arrow's"
+        " streaming JSON reader and handed to dlt as 100k-row tables, dlt rotates its files"
+        " every 500k rows, and the merge runs inside Postgres. What grows with the run is the"
+        " set of event ids already carried, which keeps a run from inserting one id twice:"
+        " 16 bytes an event, plus a transient copy while two sorted runs of it are merged."
+        " (Runs before 2026-11-28 21:15 reported about 1.15 GB at both sizes: that was the"
+        " benchmark parent's own peak, which `ru_maxrss` carries into the child.)",
         "",
         "Reproduce: `scripts/benchmark` (about 3 minutes; needs ~2 GB in the temp folder).",
         "",
@@ -320,6 +348,7 @@ def write_section(section: str, doc: Path = BENCHMARKS_DOC) -> None:
 def run_benchmark(write_doc: bool = True) -> str:
     """Run every measurement and (optionally) write the section; returns the section."""
     server = connection_settings()
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="shopflow-bench-") as tmp:
         root = Path(tmp)
         folders = {rows: root / f"events_{rows}" / "landing" for rows in MEMORY_ROWS}
@@ -339,7 +368,7 @@ def run_benchmark(write_doc: bool = True) -> str:
         memory = {rows: peak_memory_mb(folder) for rows, folder in folders.items()}
     when = time.strftime("%Y-%m-%d %H:%M")
     section = render_section(
-        [ours, copied, pandas_rate], memory, when, (load_before, load_after), steps
+        [ours, copied, pandas_rate], memory, when, (load_start, load_before, load_after), steps
     )
     if write_doc:
         write_section(section)

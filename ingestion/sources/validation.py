@@ -184,7 +184,7 @@ def count_records_in(items: Any, meta: Any, metrics: dict[str, Any]) -> None:
 
     Counts every record the resource hands to dlt (good rows and rejected records alike, but
     not quarantined-file rows): the resource's *records in*. Rows the incremental cursor
-    dropped as already loaded never reach it.
+    dropped as already loaded never reach it, nor do events whose id the run already carried.
     """
     if isinstance(meta, HintsMeta) and meta.hints.get("table_name") == QUARANTINED_FILES_TABLE:
         return
