@@ -1,0 +1,64 @@
+{#- Every valid ops order whose status is recognised (var recognised_order_statuses) is in
+    fct_orders, flagged recognised, and its lines' recognised revenue in fct_sales adds up to
+    the order's. Catches an inner join that drops orders (a customer version missing, an
+    erased customer) and a wrong status rule in either fact. Returns the offending orders. -#}
+with
+
+orders as (
+
+    select order_id
+    from {{ ref("stg_ops__orders") }}
+    where
+        is_valid
+        and {{ is_in_list("order_status", var("recognised_order_statuses")) }}
+
+),
+
+fct_orders as (
+
+    select
+        order_id,
+        sales_order_id,
+        net_revenue_usd,
+        is_recognised
+    from {{ ref("fct_orders") }}
+
+),
+
+sales_per_order as (
+
+    select
+        sales_order_id,
+        sum(net_revenue_usd) as net_revenue_usd
+    from {{ ref("fct_sales") }}
+    where channel <> 'marketplace'
+    group by sales_order_id
+
+),
+
+final as (
+
+    select
+        orders.order_id,
+        fct_orders.is_recognised,
+        fct_orders.net_revenue_usd as order_revenue_usd,
+        sales_per_order.net_revenue_usd as lines_revenue_usd,
+        case
+            when fct_orders.order_id is null then 'missing from fct_orders'
+            when not fct_orders.is_recognised then 'not recognised in fct_orders'
+            when
+                abs(fct_orders.net_revenue_usd - coalesce(sales_per_order.net_revenue_usd, 0))
+                > 0.01
+                then 'order and line revenue differ'
+        end as problem
+    from orders
+    left join fct_orders
+        on orders.order_id = fct_orders.order_id
+    left join sales_per_order
+        on fct_orders.sales_order_id = sales_per_order.sales_order_id
+
+)
+
+select *
+from final
+where problem is not null
