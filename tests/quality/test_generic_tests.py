@@ -361,7 +361,9 @@ def proof_run(warehouse: ConnectionSettings, tmp_path_factory: pytest.TempPathFa
     """Build the proof project once against the throwaway warehouse and collect every outcome."""
     project = write_proof_project(tmp_path_factory.mktemp("generic-tests"))
     try:
-        run_dbt(["build"], warehouse, project_dir=project, stream=False)
+        # the proof project keeps its own target/, whatever DBT_TARGET_PATH other tests set
+        own_target = {"DBT_TARGET_PATH": str(project / "target")}
+        run_dbt(["build"], warehouse, project_dir=project, stream=False, extra_env=own_target)
     except DbtError as exc:  # failing tests are the point: dbt exits 1
         log.info("the proof build exited non-zero, as expected: %s", str(exc).splitlines()[0])
     run_results_path = project / "target" / "run_results.json"
