@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -73,11 +72,12 @@ def test_after_a_tick_only_the_delta_loads_and_erased_customers_disappear(
         assert raw_keys == source_keys, unit.table
     customers = next(u for u in report.units if u.table == "customers")
     assert customers.rows_deleted >= 1
-    assert (
-        world.scalar("select count(*) from raw_ops.customers where _deleted_in_source") == 0
-    )
+    assert world.scalar("select count(*) from raw_ops.customers where _deleted_in_source") == 0
     # orders of the erased customers stay, without a customer
-    assert world.scalar(
-        "select count(*) from raw_ops.orders o left join raw_ops.customers c "
-        "using (customer_id) where o.customer_id is not null and c.customer_id is null"
-    ) == 0
+    assert (
+        world.scalar(
+            "select count(*) from raw_ops.orders o left join raw_ops.customers c "
+            "using (customer_id) where o.customer_id is not null and c.customer_id is null"
+        )
+        == 0
+    )
