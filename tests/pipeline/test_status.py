@@ -1,0 +1,132 @@
+"""Quality metrics (audit_data_quality) and `shopflow status` on the session's built warehouse."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import psycopg2.extensions
+import pytest
+from typer.testing import CliRunner
+
+from ingestion.cli.app import app
+from ingestion.database.connection import connect
+from ingestion.quality.status import read_status
+from ingestion.settings import ENV_DATABASE
+from tests.pipeline.conftest import BuiltWarehouse
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+RAW_TABLES = {
+    ("ops", "customers"): "raw_ops.customers",
+    ("ops", "orders"): "raw_ops.orders",
+    ("ops", "order_items"): "raw_ops.order_items",
+    ("ops", "payments"): "raw_ops.payments",
+    ("ops", "deliveries"): "raw_ops.deliveries",
+    ("storefront", "products"): "raw_storefront.products",
+    ("storefront", "sales"): "raw_storefront.sales",
+    ("files", "events"): "raw_files.events",
+    ("files", "marketing_spend"): "raw_files.marketing_spend",
+}
+
+
+@pytest.fixture
+def rolled_back(built_warehouse: BuiltWarehouse) -> Iterator[psycopg2.extensions.cursor]:
+    """A cursor in a transaction that is rolled back: raw data can be spoiled for one test."""
+    connection = connect(built_warehouse.settings)
+    try:
+        with connection.cursor() as cursor:
+            yield cursor
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def load_rows(cursor: psycopg2.extensions.cursor) -> dict[tuple[str, str], tuple[int, int, int]]:
+    cursor.execute(
+        "select source_name, table_name, sum(rows_loaded), sum(rows_rejected), "
+        "sum(rows_invalid) from audit.audit_data_quality where record_type = 'load' "
+        "group by 1, 2"
+    )
+    return {(s, t): (loaded, rejected, invalid) for s, t, loaded, rejected, invalid in cursor}
+
+
+def test_rows_loaded_match_the_raw_tables(built_warehouse: BuiltWarehouse) -> None:
+    metrics = {
+        (source, table): (loaded, loads)
+        for source, table, loaded, loads in built_warehouse.query(
+            "select source_name, table_name, sum(rows_loaded), count(*) "
+            "from audit.audit_data_quality where record_type = 'load' group by 1, 2"
+        )
+    }
+    assert set(metrics) == set(RAW_TABLES)
+    for key, raw_table in RAW_TABLES.items():
+        raw_rows, raw_loads = built_warehouse.query(
+            f"select count(distinct _dlt_id), count(distinct _dlt_load_id) from {raw_table}"
+        )[0]
+        assert metrics[key] == (raw_rows, raw_loads), key
+
+
+def test_rejects_and_invalid_rows_are_counted_per_load(
+    built_warehouse: BuiltWarehouse, rolled_back: psycopg2.extensions.cursor
+) -> None:
+    before = load_rows(rolled_back)
+    assert before[("ops", "orders")][1:] == (0, 0)
+    rolled_back.execute("select min(_dlt_load_id) from raw_ops.orders")
+    load_id = rolled_back.fetchone()[0]
+    rolled_back.execute(
+        "insert into raw_ops.rejected_records (resource, reason, raw_payload, load_id, "
+        "rejected_at, _dlt_load_id, _dlt_id) values ('orders', 'order_id is missing', '{}', "
+        "%s, now(), %s, 'test-reject')",
+        (load_id, load_id),
+    )
+    rolled_back.execute(
+        "update raw_ops.orders set status = 'teleported' "
+        "where order_id in (select order_id from raw_ops.orders order by order_id limit 2)"
+    )
+    after = load_rows(rolled_back)
+    assert after[("ops", "orders")] == (before[("ops", "orders")][0], 1, 2)
+    assert after[("ops", "customers")] == before[("ops", "customers")]
+
+
+def test_the_last_builds_test_outcomes_are_listed(built_warehouse: BuiltWarehouse) -> None:
+    manifest = json.loads((built_warehouse.target_dir / "manifest.json").read_text())
+    tests = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test"}
+    unit_tests = {node["name"] for node in manifest.get("unit_tests", {}).values()}
+    rows = built_warehouse.query(
+        "select test_name, test_type, test_status from audit.audit_data_quality "
+        "where record_type = 'test'"
+    )
+    assert {name for name, kind, _ in rows if kind == "test"} == tests
+    assert {name for name, kind, _ in rows if kind == "unit_test"} == unit_tests
+    assert len(rows) == len(tests) + len(unit_tests), "one row per test of one build"
+    assert {status for _, _, status in rows} <= {"pass", "warn"}
+
+
+def test_status_reads_metrics_tests_and_runs(built_warehouse: BuiltWarehouse) -> None:
+    status = read_status(built_warehouse.settings, last_runs=1)
+    assert {(row.source, row.table) for row in status.tables} == set(RAW_TABLES)
+    assert sum(status.test_counts().values()) == len(status.tests) > 100
+    assert status.runs and len({run.run_id for run in status.runs}) == 1
+    assert {run.source for run in status.runs} >= {"ops", "storefront", "files"}
+
+
+def test_status_command_prints_the_tables(built_warehouse: BuiltWarehouse) -> None:
+    result = CliRunner().invoke(app, ["status"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    run_id = built_warehouse.scalar("select max(run_id) from audit.pipeline_runs")
+    for expected in ("marketing_spend", "order_items", "Tests of the last dbt build", run_id[:8]):
+        assert expected in result.output
+
+
+def test_status_command_says_when_the_warehouse_is_not_built(
+    built_warehouse: BuiltWarehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    # the operations database exists but holds no warehouse; the other one does not exist
+    for database in (built_warehouse.settings.ops_database, "shopflow_never_built"):
+        monkeypatch.setenv(ENV_DATABASE, database)
+        result = runner.invoke(app, ["status"])
+        assert result.exit_code == 1
+        assert "has not been built yet" in result.output
+        assert "shopflow run" in result.output
