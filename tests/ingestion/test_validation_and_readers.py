@@ -19,6 +19,7 @@ from ingestion.sources.files.helpers import (
     event_chunks,
     quarantine_file,
     spend_records,
+    utc_timestamp_text,
 )
 from ingestion.sources.files.settings import EVENT_COLUMN_TYPES
 from ingestion.sources.storefront.helpers import clean_product, clean_sale, date_windows
@@ -183,3 +184,10 @@ def test_the_benchmark_section_replaces_only_itself(tmp_path: Path) -> None:
     assert doc.read_text() == (
         "# Benchmarks\n\n## Simulator\n\nkeep\n\n## Ingestion\n\nnew\n\n## dbt\n\nkeep\n"
     )
+
+
+def test_timestamps_become_utc_text_with_an_explicit_offset() -> None:
+    stamps = pa.chunked_array(
+        [pa.array([dt.datetime(2026, 1, 1, 21, 30, 0, 123456), None], pa.timestamp("us"))]
+    ).cast(pa.timestamp("us", tz="UTC"))
+    assert utc_timestamp_text(stamps).to_pylist() == ["2026-01-01 21:30:00.123456+00", None]

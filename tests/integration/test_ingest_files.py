@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 
@@ -131,3 +132,27 @@ def test_a_new_field_in_events_becomes_a_new_column(world: IngestWorld) -> None:
         "select campaign_code, product_information__sku from raw_files.events "
         "where event_id = 'drift-0001'"
     ) == [("spring", "SKU-000001")]
+
+
+def test_event_timestamps_land_exactly_as_timestamptz(world: IngestWorld) -> None:
+    """Events reach COPY with their timestamp as UTC text; the column stays timestamptz."""
+    events = [
+        {"event_id": "tz-0001", "timestamp": "2026-01-01T23:30:00.123456+02:00"},
+        {"event_id": "tz-0002", "timestamp": "2026-03-29T01:00:00Z"},
+    ]
+    lines = [json.dumps({**e, "event_name": "view"}) for e in events]
+    (world.landing / "clickstream" / "events_20260101_8.jsonl").write_text("\n".join(lines) + "\n")
+    report = world.ingest("files")
+    assert report.ok, report.units
+    assert world.query(
+        "select data_type from information_schema.columns"
+        " where table_schema = 'raw_files' and table_name = 'events' and column_name = 'timestamp'"
+    ) == [("timestamp with time zone",)]
+    utc = dt.UTC
+    assert world.query(
+        "select event_id, timestamp from raw_files.events"
+        " where event_id like 'tz-%' order by event_id"
+    ) == [
+        ("tz-0001", dt.datetime(2026, 1, 1, 21, 30, 0, 123456, tzinfo=utc)),
+        ("tz-0002", dt.datetime(2026, 3, 29, 1, 0, tzinfo=utc)),
+    ]

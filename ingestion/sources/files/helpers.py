@@ -455,7 +455,8 @@ def events_of(
     """The loadable event tables and rejected records of one events file.
 
     Events whose ``event_id`` this run has already carried are dropped (``seen``); the
-    remaining rows get their ``_dlt_id`` here, in bulk.
+    remaining rows get their ``_dlt_id`` here, in bulk, and their ``timestamp`` as UTC text
+    (``utc_timestamp_text``).
     """
     for table, rejects in event_chunks(path, source_file):
         count_metric(METRIC_REJECTED, len(rejects))
@@ -464,7 +465,24 @@ def events_of(
         if table.num_rows:
             table = table.filter(seen.first_seen(table["event_id"]))
         if table.num_rows:
+            table = table.set_column(
+                table.schema.get_field_index("timestamp"),
+                "timestamp",
+                utc_timestamp_text(table["timestamp"]),
+            )
             yield table.append_column("_dlt_id", dlt_ids(table.num_rows))
+
+
+def utc_timestamp_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """UTC timestamps as ISO text with an explicit ``+00`` offset, for Postgres to parse.
+
+    Arrow's CSV writer formats time-zone-aware timestamps slowly (about 1.3 s per million
+    rows here); the same values as naive UTC cast to text and suffixed take about 0.2 s. The
+    column keeps its ``timestamp`` / ``timezone`` hint (see ``events``), so the table column
+    stays ``timestamp with time zone`` and ``COPY`` parses the text into it exactly.
+    """
+    naive = column.cast(pa.timestamp("us"))
+    return pc.binary_join_element_wise(naive.cast(pa.string()), pa.scalar("+00"), "")
 
 
 def spend_of(path: Path, source_file: str, resource: str) -> Iterator[LoadItem]:
