@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.settings import REPO_ROOT, ConnectionSettings, state_dir
+from ingestion.transform.dbt_profile import dbt_environment, write_profile
 from ingestion.transform.dbt_runner import run_dbt, target_dir
 
 log = logging.getLogger(__name__)
@@ -74,15 +76,23 @@ def changed_sql_files(project_dir: Path, base: str) -> list[str]:
     )
 
 
-def lint(project_dir: Path, files: list[str]) -> None:
+def lint(project_dir: Path, files: list[str], settings: ConnectionSettings) -> None:
     if not files:
         return
+    # sqlfluff's dbt templater compiles the project: it needs the profile and its variables
+    write_profile(settings, project_dir / "profiles.yml")
     sqlfluff = Path(sys.executable).with_name("sqlfluff")
     result = subprocess.run(
-        [str(sqlfluff), "lint", *files], cwd=project_dir, capture_output=True, text=True
+        [str(sqlfluff), "lint", *files],
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **dbt_environment(settings)},
     )
     if result.returncode != 0:
-        raise SlimCiError(f"sqlfluff found problems in the changed files:\n{result.stdout}")
+        raise SlimCiError(
+            f"sqlfluff found problems in the changed files:\n{result.stdout}{result.stderr}"
+        )
 
 
 def run_slim_ci(
@@ -100,9 +110,14 @@ def run_slim_ci(
         )
     files = changed_sql_files(project_dir, base)
     log.info("changed SQL files: %s", files or "none")
-    lint(project_dir, files)
+    lint(project_dir, files, settings)
+    # the hooks' results table goes to ci_audit too: a CI build is not production's last build
+    ci_vars = json.dumps({"dbt_results_schema": f"{CI_SCHEMA_PREFIX}_audit"})
     run_dbt(
-        ["build", "--select", "state:modified+", "--defer", "--state", str(state)],
+        [
+            *("build", "--select", "state:modified+", "--defer", "--state", str(state)),
+            *("--vars", ci_vars),
+        ],
         settings,
         project_dir=project_dir,
         extra_env={"SHOPFLOW_SCHEMA_PREFIX": CI_SCHEMA_PREFIX},
@@ -110,7 +125,7 @@ def run_slim_ci(
     results = json.loads((target_dir(project_dir) / "run_results.json").read_text())["results"]
     ids = [r["unique_id"] for r in results]
     return SlimCiResult(
-        built=[i for i in ids if not i.startswith(("test.", "unit_test."))],
+        built=[i for i in ids if i.startswith(("model.", "seed.", "snapshot."))],
         tested=[i for i in ids if i.startswith(("test.", "unit_test."))],
         linted=files,
     )
