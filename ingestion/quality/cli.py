@@ -9,12 +9,10 @@ import typer
 
 from ingestion.cli.console import console, fail
 from ingestion.quality.project_rules import RULES, Violation, check_manifest, load_manifest
-from ingestion.settings import REPO_ROOT, connection_settings
-from ingestion.transform.dbt_runner import DbtError, run_dbt
+from ingestion.settings import connection_settings
+from ingestion.transform.dbt_runner import DbtError, run_dbt, target_dir
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MANIFEST = REPO_ROOT / "target" / "manifest.json"
 
 
 def print_violations(violations: list[Violation]) -> None:
@@ -43,7 +41,7 @@ def check_project(
             run_dbt(["parse", "--quiet"], connection_settings(), stream=False)
         except DbtError as exc:
             fail(str(exc))
-        manifest = DEFAULT_MANIFEST
+        manifest = target_dir() / "manifest.json"  # where that parse wrote it (DBT_TARGET_PATH)
     violations = check_manifest(load_manifest(manifest))
     if not violations:
         console.print(f"[green]project rules: all {len(RULES)} rules hold[/] ({manifest}).")
