@@ -23,15 +23,7 @@ customer_snapshot as (
 renamed as (
 
     select
-        cast(customer_snapshot.customer_id as {{ dbt.type_bigint() }}) as customer_id,
-        trim(customer_snapshot.first_name) as first_name,
-        trim(customer_snapshot.last_name) as last_name,
-        lower(trim(customer_snapshot.email)) as email,
-        nullif(trim(customer_snapshot.phone), '') as phone,
-        upper(trim(customer_snapshot.country_code)) as country_code,
-        trim(customer_snapshot.city) as city,
-        trim(customer_snapshot.address) as address,
-        {{ to_utc_timestamp("customer_snapshot.registered_at") }} as registered_at,
+        {{ customer_attributes("customer_snapshot") }},
         {{ to_utc_timestamp("customer_snapshot.dbt_valid_from") }} as valid_from,
         {{ to_utc_timestamp("customer_snapshot.dbt_valid_to") }} as valid_to
     from customer_snapshot

@@ -24,18 +24,7 @@ product_snapshot as (
 renamed as (
 
     select
-        cast(product_snapshot.id as {{ dbt.type_bigint() }}) as product_id,
-        upper(trim(product_snapshot.sku)) as sku,
-        trim(product_snapshot.title) as product_title,
-        trim(product_snapshot.brand) as brand,
-        trim(product_snapshot.category) as category,
-        upper(trim(product_snapshot.currency)) as currency_code,
-        cast(product_snapshot.price as {{ dbt.type_numeric() }}) as list_price,
-        cast(product_snapshot.stock as {{ dbt.type_int() }}) as stock_quantity,
-        coalesce(
-            cast(product_snapshot.is_deleted as {{ dbt.type_boolean() }}), false
-        ) as is_deleted,
-        {{ to_utc_timestamp("product_snapshot.created_at") }} as created_at,
+        {{ product_attributes("product_snapshot") }},
         {{ to_utc_timestamp("product_snapshot.dbt_valid_from") }} as valid_from,
         {{ to_utc_timestamp("product_snapshot.dbt_valid_to") }} as valid_to
     from product_snapshot

@@ -22,15 +22,7 @@ source as (
 renamed as (
 
     select
-        cast(source.customer_id as {{ dbt.type_bigint() }}) as customer_id,
-        trim(source.first_name) as first_name,
-        trim(source.last_name) as last_name,
-        lower(trim(source.email)) as email,
-        nullif(trim(source.phone), '') as phone,
-        upper(trim(source.country_code)) as country_code,
-        trim(source.city) as city,
-        trim(source.address) as address,
-        {{ to_utc_timestamp("source.registered_at") }} as registered_at,
+        {{ customer_attributes("source") }},
         {{ to_utc_timestamp("source.created_at") }} as created_at,
         {{ to_utc_timestamp("source.updated_at") }} as updated_at,
         {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at

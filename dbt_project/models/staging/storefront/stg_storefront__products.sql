@@ -23,17 +23,8 @@ source as (
 renamed as (
 
     select
-        cast(source.id as {{ dbt.type_bigint() }}) as product_id,
+        {{ product_attributes("source") }},
         cast(source._dlt_id as {{ dbt.type_string() }}) as product_row_id,
-        upper(trim(source.sku)) as sku,
-        trim(source.title) as product_title,
-        trim(source.brand) as brand,
-        trim(source.category) as category,
-        upper(trim(source.currency)) as currency_code,
-        cast(source.price as {{ dbt.type_numeric() }}) as list_price,
-        cast(source.stock as {{ dbt.type_int() }}) as stock_quantity,
-        coalesce(cast(source.is_deleted as {{ dbt.type_boolean() }}), false) as is_deleted,
-        {{ to_utc_timestamp("source.created_at") }} as created_at,
         {{ to_utc_timestamp("source.updated_at") }} as updated_at,
         {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at
     from source
