@@ -39,6 +39,22 @@ SHOPFLOW_ENV = (
 )
 
 
+# Settings a developer's shell may carry that would steer tests away from their own world:
+# an external storefront API, a real alert webhook, dlt destination overrides, CI schemas.
+LEAKY_ENV_PREFIXES = ("STOREFRONT_", "SOURCES__", "DESTINATION__", "SHOPFLOW_ALERT_")
+LEAKY_ENV_NAMES = ("SHOPFLOW_SCHEMA_PREFIX", "SHOPFLOW_LANDING_DIR", "DBT_TARGET_PATH")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_leaking_environment() -> Iterator[None]:
+    """Remove, for the whole session, variables that would point tests at outside things."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(LEAKY_ENV_PREFIXES) or name in LEAKY_ENV_NAMES:
+                patch.delenv(name)
+        yield
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
