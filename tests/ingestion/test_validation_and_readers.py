@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -20,8 +24,9 @@ from ingestion.sources.files.helpers import (
     quarantine_file,
     spend_records,
     utc_timestamp_text,
+    uuid_bits,
 )
-from ingestion.sources.files.settings import EVENT_COLUMN_TYPES
+from ingestion.sources.files.settings import EVENT_COLUMN_TYPES, EVENT_ID_HASH_KEYS
 from ingestion.sources.storefront.helpers import clean_product, clean_sale, date_windows
 from ingestion.sources.validation import RejectedRecordError, parse_decimal, parse_timestamp
 
@@ -191,3 +196,58 @@ def test_timestamps_become_utc_text_with_an_explicit_offset() -> None:
         [pa.array([dt.datetime(2026, 1, 1, 21, 30, 0, 123456), None], pa.timestamp("us"))]
     ).cast(pa.timestamp("us", tz="UTC"))
     assert utc_timestamp_text(stamps).to_pylist() == ["2026-01-01 21:30:00.123456+00", None]
+
+
+def _hashed_only_mask(seen: SeenEventIds, batch: list[str | None]) -> list[bool]:
+    """The mask of the hashing path alone: every id treated as non-canonical."""
+    values = np.array(batch, dtype=object)
+    hashes = (
+        pd.util.hash_array(values, hash_key=key, categorize=False) for key in EVENT_ID_HASH_KEYS
+    )
+    return seen._hashed.first_seen(*hashes).tolist()
+
+
+def test_canonical_uuids_are_decoded_exactly_and_the_rest_hashed() -> None:
+    ids = pa.array([str(uuid.UUID(int=1)), "A" * 36, "x", None, "{" + str(uuid.uuid4()) + "}"])
+    canonical, high, low = uuid_bits(ids)
+    assert canonical.tolist() == [True, False, False, False, False]
+    assert (int(high[0]), int(low[0])) == (0, 1)
+    value = uuid.uuid4()
+    canonical, high, low = uuid_bits(pa.array([str(value)] * 3).slice(1))
+    assert canonical.tolist() == [True, True]
+    assert (int(high[0]) << 64 | int(low[0])) == value.int
+
+
+def test_fast_path_and_fallback_give_the_same_masks_on_mixed_batches() -> None:
+    rng = random.Random(7)
+    pool: list[str | None] = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(300)]
+    pool += [str(uuid.UUID(int=n)) for n in range(1, 100)]  # counter ids: high half all zero
+    pool += [text.upper() for text in pool[:50]] + [f"id-{n}" for n in range(100)] + [None]
+    mixed, reference = SeenEventIds(), SeenEventIds()
+    for _ in range(30):
+        batch: list[str | None] = [rng.choice(pool) for _ in range(rng.randint(1, 80))]
+        if rng.random() < 0.5:  # all canonical: the whole batch on the fast path
+            batch = [text for text in batch if text and text == text.lower() and "-" in text[8:9]]
+        if not batch:
+            continue
+        got = mixed.first_seen(
+            pa.chunked_array([batch[: len(batch) // 2], batch[len(batch) // 2 :]], pa.string())
+        )
+        assert got.tolist() == _hashed_only_mask(reference, batch)
+
+
+def test_uuid_ids_repeated_across_batches_are_dropped() -> None:
+    seen = SeenEventIds()
+    ids = [str(uuid.UUID(int=n + 1)) for n in range(1000)]
+    assert seen.first_seen(pa.chunked_array([ids[:600]])).all()
+    again = seen.first_seen(pa.chunked_array([ids[500:] + ids[999:]]))
+    assert again.tolist() == [False] * 100 + [True] * 400 + [False]
+
+
+def test_a_non_canonical_id_never_matches_a_canonical_one() -> None:
+    seen = SeenEventIds()
+    value = str(uuid.uuid4())
+    assert seen.first_seen(pa.chunked_array([[value]])).tolist() == [True]
+    spellings = [value.upper(), value.replace("-", ""), "{" + value + "}", " " + value[1:]]
+    assert seen.first_seen(pa.chunked_array([spellings])).all()
+    assert seen.first_seen(pa.chunked_array([[value, *spellings]])).tolist() == [False] * 5
