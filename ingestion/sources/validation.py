@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import dlt
 from dlt.common.pendulum import pendulum
 from dlt.common.storages.exceptions import CurrentLoadPackageStateNotAvailable
+from dlt.extract.extractors import ImportFileMeta
 from dlt.extract.hints import HintsMeta
 from dlt.extract.items import DataItemWithMeta
 from dlt.extract.items_transform import MetricsItem
@@ -186,10 +187,14 @@ def count_records_in(items: Any, meta: Any, metrics: dict[str, Any]) -> None:
     not quarantined-file rows): the resource's *records in*. Rows the incremental cursor
     dropped as already loaded never reach it, nor do events whose id the run already carried.
     """
-    if isinstance(meta, HintsMeta) and meta.hints.get("table_name") == QUARANTINED_FILES_TABLE:
+    hints = meta.hints if isinstance(meta, HintsMeta) else None
+    if hints and hints.get("table_name") == QUARANTINED_FILES_TABLE:
         return
-    rows = getattr(items, "num_rows", None)
-    count = rows if rows is not None else (len(items) if isinstance(items, list) else 1)
+    if isinstance(meta, ImportFileMeta):
+        count = meta.metrics.items_count
+    else:
+        rows = getattr(items, "num_rows", None)
+        count = rows if rows is not None else (len(items) if isinstance(items, list) else 1)
     metrics[METRIC_RECORDS_IN] = int(metrics.get(METRIC_RECORDS_IN, 0)) + int(count)
 
 

@@ -124,14 +124,34 @@ def test_a_new_field_in_events_becomes_a_new_column(world: IngestWorld) -> None:
         "product_information": {"name": "Thing", "SKU": "SKU-000001"},
         "order_id": None,
         "campaign_code": "spring",
+        "utm-source": "newsletter",
     }
     (world.landing / "clickstream" / "events_20260101_9.jsonl").write_text(json.dumps(event) + "\n")
     report = world.ingest("files")
     assert report.ok, report.units
     assert world.query(
-        "select campaign_code, product_information__sku from raw_files.events "
+        "select campaign_code, utm_source, product_information__sku from raw_files.events "
         "where event_id = 'drift-0001'"
-    ) == [("spring", "SKU-000001")]
+    ) == [("spring", "newsletter", "SKU-000001")]
+
+
+def test_a_new_event_field_lands_as_text_so_later_values_never_clash(
+    world: IngestWorld,
+) -> None:
+    clickstream = world.landing / "clickstream"
+    base = {"timestamp": "2026-01-01T10:00:00Z", "event_name": "view"}
+    first = {**base, "event_id": "clash-1", "score": 5}
+    (clickstream / "events_20260101_6.jsonl").write_text(json.dumps(first) + "\n")
+    assert world.ingest("files").ok
+    later = [{**base, "event_id": "clash-2", "score": "high"}, {**base, "event_id": "clash-3"}]
+    later[1]["score"] = [1, True]
+    lines = "\n".join(json.dumps(e) for e in later) + "\n"
+    (clickstream / "events_20260102_6.jsonl").write_text(lines)
+    report = world.ingest("files")
+    assert report.ok, report.units
+    assert world.query(
+        "select event_id, score from raw_files.events where event_id like 'clash-%' order by 1"
+    ) == [("clash-1", "5"), ("clash-2", "high"), ("clash-3", "[1, true]")]
 
 
 def test_event_timestamps_land_exactly_as_timestamptz(world: IngestWorld) -> None:

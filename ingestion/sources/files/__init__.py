@@ -12,6 +12,7 @@ moved to the quarantine folder with a ``.reason`` file and recorded in ``quarant
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from dlt.extract.resource import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion.settings import landing_dir as configured_landing_dir
+from ingestion.settings import state_dir
 from ingestion.sources.files.helpers import SeenEventIds, events_of, read_landing_file, spend_of
 from ingestion.sources.files.settings import (
     EVENT_SUFFIXES,
@@ -77,22 +79,27 @@ def files_source(
 def events(
     files: list[FileItemDict], quarantine_dir: str, seen: SeenEventIds
 ) -> Iterator[pa.Table | DataItemWithMeta]:
-    """Clickstream events (JSON lines or Parquet) as flat Arrow tables, inserted once per
-    ``event_id``: events never change, so an id already loaded is skipped, not updated.
+    """Clickstream events (JSON lines or Parquet), inserted once per ``event_id``: events
+    never change, so an id already loaded is skipped, not updated. They reach dlt as csv
+    load files written here (``csv_load_files``), in a scratch folder under the state folder
+    (the same disk as dlt's packages, so dlt hard-links them rather than copying).
 
     ``user_identifiers`` and ``product_information`` become ``user_identifiers__platform``,
     ``product_information__sku`` and so on; ``source_file`` names the file each row came from.
     ``seen`` holds the ids this run has already carried (one per run, shared by every page
     of listed files).
     """
-    for item in files:
-        yield from read_landing_file(
-            item,
-            "events",
-            EVENT_SUFFIXES,
-            Path(quarantine_dir),
-            lambda path, name, resource: events_of(path, name, resource, seen),
-        )
+    scratch = state_dir() / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="events-csv-", dir=scratch) as csv_dir:
+        for item in files:
+            yield from read_landing_file(
+                item,
+                "events",
+                EVENT_SUFFIXES,
+                Path(quarantine_dir),
+                lambda path, name, resource: events_of(path, name, resource, seen, Path(csv_dir)),
+            )
 
 
 @dlt.transformer(

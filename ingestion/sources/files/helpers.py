@@ -16,17 +16,23 @@ import json
 import logging
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import dlt
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.json as pj
 import pyarrow.parquet as pq
+from dlt.common.normalizers.naming import NamingConvention
+from dlt.common.normalizers.naming.snake_case import NamingConvention as SnakeCaseNamingConvention
 from dlt.common.pendulum import pendulum
+from dlt.extract.exceptions import CurrentSourceSchemaNotAvailable
 from dlt.extract.items import DataItemWithMeta
 from dlt.sources.filesystem import FileItemDict
 
@@ -212,12 +218,7 @@ def _events_table(objects: list[dict[str, Any]]) -> pa.Table:
     )
     extras = sorted({key for obj in objects for key in obj} - set(known))
     for name in extras:
-        values = [obj.get(name) for obj in objects]
-        try:
-            column = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            column = pa.array([None if v is None else json.dumps(v) for v in values])
-        table = table.append_column(name, column)
+        table = table.append_column(name, _text_array([obj.get(name) for obj in objects]))
     return table
 
 
@@ -272,7 +273,7 @@ def normalise_events(table: pa.Table, source_file: str) -> tuple[pa.Table, Rejec
             raise UnreadableFileError(f"column {name} has type {column.type}: {exc}") from exc
     extras = [n for n in table.column_names if n not in EVENT_COLUMN_TYPES]
     names = [n for n in EVENT_COLUMN_TYPES if n != "source_file"] + extras
-    typed_table = pa.table(typed + [table[n] for n in extras], names=names)
+    typed_table = pa.table(typed + [_as_text(table[n]) for n in extras], names=names)
     typed_table = typed_table.append_column(
         "source_file", pa.repeat(pa.scalar(source_file), typed_table.num_rows)
     )
@@ -282,6 +283,29 @@ def normalise_events(table: pa.Table, source_file: str) -> tuple[pa.Table, Rejec
             rejects.append((f"{source_file}: {_event_problem(row)}", row))
         typed_table = typed_table.filter(pc.invert(invalid))
     return typed_table, rejects
+
+
+def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A field outside the documented shape, as text (lists and maps as JSON text).
+
+    New event fields always become text columns: the column type then never depends on
+    which file happened to bring the field first, and no later value can clash with it
+    (a number column meeting ``"high"`` would fail every load). Staging models cast them.
+    """
+    if pa.types.is_string(column.type):
+        return column
+    try:
+        return column.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.chunked_array([_text_array(column.to_pylist())])
+
+
+def _text_array(values: list[Any]) -> pa.Array:
+    """Values as text: strings as they are, anything else as JSON (``5``, ``true``, ``[1, 2]``)."""
+    return pa.array(
+        [v if v is None or isinstance(v, str) else json.dumps(v, default=str) for v in values],
+        type=pa.string(),
+    )
 
 
 def _blank(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -536,13 +560,13 @@ def dlt_ids(count: int) -> pa.Array:
 
 
 def events_of(
-    path: Path, source_file: str, resource: str, seen: SeenEventIds
+    path: Path, source_file: str, resource: str, seen: SeenEventIds, csv_dir: Path
 ) -> Iterator[LoadItem]:
-    """The loadable event tables and rejected records of one events file.
+    """The loadable events and rejected records of one events file.
 
     Events whose ``event_id`` this run has already carried are dropped (``seen``); the
     remaining rows get their ``_dlt_id`` here, in bulk, and their ``timestamp`` as UTC text
-    (``utc_timestamp_text``).
+    (``utc_timestamp_text``), and reach dlt as csv load files (``csv_load_files``).
     """
     for table, rejects in event_chunks(path, source_file):
         count_metric(METRIC_REJECTED, len(rejects))
@@ -556,7 +580,44 @@ def events_of(
                 "timestamp",
                 utc_timestamp_text(table["timestamp"]),
             )
-            yield table.append_column("_dlt_id", dlt_ids(table.num_rows))
+            table = table.append_column("_dlt_id", dlt_ids(table.num_rows))
+            yield from csv_load_files(table, csv_dir)
+
+
+def csv_load_files(table: pa.Table, folder: Path) -> Iterator[DataItemWithMeta]:
+    """``table`` written as a csv load file in ``folder`` and handed to dlt to import as is.
+
+    For a ``csv`` destination dlt would write each Arrow table to a parquet file at extract
+    and rewrite it as csv at normalize; writing the csv here does the same work once. The
+    file is what dlt's own csv writer makes (a header of column names, values quoted where
+    needed, null as an empty field) with the ``_dlt_load_id`` column the normalizer would
+    add, and column names normalized by the schema's naming convention. dlt still computes
+    the table schema from the Arrow schema (``hints``): a new field becomes a new column as
+    for any Arrow item. dlt hard-links the file into the load package, so it is removed
+    from ``folder`` once dlt has taken it.
+    """
+    naming = _naming_convention()
+    table = table.rename_columns([naming.normalize_path(n) for n in table.column_names])
+    table = table.append_column(
+        pa.field("_dlt_load_id", pa.string(), nullable=False),
+        pa.repeat(pa.scalar(current_load_id()), table.num_rows),
+    )
+    path = folder / f"events.{uuid.uuid4().hex}.csv"
+    pacsv.write_csv(table, path)
+    try:
+        yield dlt.mark.with_file_import(
+            str(path), "csv", table.num_rows, hints=table.schema.empty_table()
+        )
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _naming_convention() -> NamingConvention:
+    """The naming convention of the schema being extracted (dlt's default outside a run)."""
+    try:
+        return dlt.current.source_schema().naming
+    except CurrentSourceSchemaNotAvailable:
+        return SnakeCaseNamingConvention()
 
 
 def utc_timestamp_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
