@@ -35,9 +35,6 @@ DLT_RUNTIME_DEFAULTS: dict[str, str] = {
     # Arrow tables get dlt's _dlt_load_id and _dlt_id columns too (the raw-layer contract)
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID": "true",
-    # ... except events: they bring their own, made in bulk (dlt makes them one by one, which
-    # was a third of the normalize step); the pipeline name scopes the setting
-    "SHOPFLOW_FILES__NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID": "false",
     "RUNTIME__DLTHUB_TELEMETRY": "false",
 }
 """Set unless the environment already says otherwise (environment variables always win)."""

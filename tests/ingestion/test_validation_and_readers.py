@@ -13,14 +13,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from dlt.extract.extractors import ImportFileMeta
 
 from ingestion.loading.benchmark import write_section
 from ingestion.sources.files.helpers import (
     SeenEventIds,
     UnreadableFileError,
     clean_spend,
-    csv_load_files,
     dlt_ids,
     event_chunks,
     quarantine_file,
@@ -146,34 +144,6 @@ def test_row_ids_are_made_in_bulk_and_distinct() -> None:
     assert len(ids) == 10_000 and ids.type == pa.string()
     assert len(set(ids.to_pylist())) == 10_000
     assert {len(i) for i in ids.to_pylist()} == {16}
-
-
-def test_events_reach_dlt_as_csv_files_it_imports_as_they_are(tmp_path: Path) -> None:
-    table = pa.table(
-        {
-            "event_id": ["a", "b"],
-            "product_information__sku": ["SKU-1", None],
-            "utm-Source": ["mail", ""],
-        }
-    )
-    items = csv_load_files(table, tmp_path)
-    marked = next(items)
-    meta = marked.meta
-    assert isinstance(meta, ImportFileMeta) and meta.file_format == "csv"
-    assert meta.metrics.items_count == 2
-    names = ["event_id", "product_information__sku", "utm_source", "_dlt_load_id"]
-    assert marked.data.schema.names == names and marked.data.num_rows == 0
-    assert not marked.data.schema.field("_dlt_load_id").nullable
-    path = Path(meta.file_path)
-    # dlt's csv: quoted header and values, null as an empty field (no load id outside a run)
-    assert path.read_text().splitlines() == [
-        ",".join(f'"{n}"' for n in names),
-        '"a","SKU-1","mail",""',
-        '"b",,"",""',
-    ]
-    with pytest.raises(StopIteration):
-        next(items)  # dlt has hard-linked the file into its package by now
-    assert not path.exists()
 
 
 def test_a_file_without_any_readable_line_is_unreadable(tmp_path: Path) -> None:

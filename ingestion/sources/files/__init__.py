@@ -12,19 +12,16 @@ moved to the quarantine folder with a ``.reason`` file and recorded in ``quarant
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import dlt
-import pyarrow as pa
 from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion.settings import landing_dir as configured_landing_dir
-from ingestion.settings import state_dir
 from ingestion.sources.files.helpers import SeenEventIds, events_of, read_landing_file, spend_of
 from ingestion.sources.files.settings import (
     EVENT_SUFFIXES,
@@ -33,6 +30,7 @@ from ingestion.sources.files.settings import (
     SPEND_KEY,
     SPEND_SUFFIXES,
 )
+from ingestion.sources.load_files import CsvLoadFiles
 from ingestion.sources.validation import RecordsInCounter
 
 log = logging.getLogger(__name__)
@@ -78,28 +76,26 @@ def files_source(
 )
 def events(
     files: list[FileItemDict], quarantine_dir: str, seen: SeenEventIds
-) -> Iterator[pa.Table | DataItemWithMeta]:
+) -> Iterator[DataItemWithMeta]:
     """Clickstream events (JSON lines or Parquet), inserted once per ``event_id``: events
-    never change, so an id already loaded is skipped, not updated. They reach dlt as csv
-    load files written here (``csv_load_files``), in a scratch folder under the state folder
-    (the same disk as dlt's packages, so dlt hard-links them rather than copying).
+    never change, so an id already loaded is skipped, not updated. They reach dlt in csv
+    load files written here (``CsvLoadFiles``), which dlt imports as they are.
 
     ``user_identifiers`` and ``product_information`` become ``user_identifiers__platform``,
     ``product_information__sku`` and so on; ``source_file`` names the file each row came from.
     ``seen`` holds the ids this run has already carried (one per run, shared by every page
     of listed files).
     """
-    scratch = state_dir() / "tmp"
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="events-csv-", dir=scratch) as csv_dir:
+    with CsvLoadFiles("events") as load_files:
         for item in files:
             yield from read_landing_file(
                 item,
                 "events",
                 EVENT_SUFFIXES,
                 Path(quarantine_dir),
-                lambda path, name, resource: events_of(path, name, resource, seen, Path(csv_dir)),
+                lambda path, name, resource: events_of(path, name, resource, seen, load_files),
             )
+        yield from load_files.flush()
 
 
 @dlt.transformer(

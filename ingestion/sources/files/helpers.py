@@ -16,23 +16,17 @@ import json
 import logging
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import dlt
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.json as pj
 import pyarrow.parquet as pq
-from dlt.common.normalizers.naming import NamingConvention
-from dlt.common.normalizers.naming.snake_case import NamingConvention as SnakeCaseNamingConvention
 from dlt.common.pendulum import pendulum
-from dlt.extract.exceptions import CurrentSourceSchemaNotAvailable
 from dlt.extract.items import DataItemWithMeta
 from dlt.sources.filesystem import FileItemDict
 
@@ -45,6 +39,7 @@ from ingestion.sources.files.settings import (
     JSON_BLOCK_SIZE,
     SPEND_REQUIRED_COLUMNS,
 )
+from ingestion.sources.load_files import CsvLoadFiles
 from ingestion.sources.validation import (
     METRIC_FILES_QUARANTINED,
     METRIC_FILES_READ,
@@ -560,13 +555,13 @@ def dlt_ids(count: int) -> pa.Array:
 
 
 def events_of(
-    path: Path, source_file: str, resource: str, seen: SeenEventIds, csv_dir: Path
+    path: Path, source_file: str, resource: str, seen: SeenEventIds, load_files: CsvLoadFiles
 ) -> Iterator[LoadItem]:
     """The loadable events and rejected records of one events file.
 
     Events whose ``event_id`` this run has already carried are dropped (``seen``); the
     remaining rows get their ``_dlt_id`` here, in bulk, and their ``timestamp`` as UTC text
-    (``utc_timestamp_text``), and reach dlt as csv load files (``csv_load_files``).
+    (``utc_timestamp_text``), and reach dlt in csv load files (``load_files``).
     """
     for table, rejects in event_chunks(path, source_file):
         count_metric(METRIC_REJECTED, len(rejects))
@@ -581,43 +576,7 @@ def events_of(
                 utc_timestamp_text(table["timestamp"]),
             )
             table = table.append_column("_dlt_id", dlt_ids(table.num_rows))
-            yield from csv_load_files(table, csv_dir)
-
-
-def csv_load_files(table: pa.Table, folder: Path) -> Iterator[DataItemWithMeta]:
-    """``table`` written as a csv load file in ``folder`` and handed to dlt to import as is.
-
-    For a ``csv`` destination dlt would write each Arrow table to a parquet file at extract
-    and rewrite it as csv at normalize; writing the csv here does the same work once. The
-    file is what dlt's own csv writer makes (a header of column names, values quoted where
-    needed, null as an empty field) with the ``_dlt_load_id`` column the normalizer would
-    add, and column names normalized by the schema's naming convention. dlt still computes
-    the table schema from the Arrow schema (``hints``): a new field becomes a new column as
-    for any Arrow item. dlt hard-links the file into the load package, so it is removed
-    from ``folder`` once dlt has taken it.
-    """
-    naming = _naming_convention()
-    table = table.rename_columns([naming.normalize_path(n) for n in table.column_names])
-    table = table.append_column(
-        pa.field("_dlt_load_id", pa.string(), nullable=False),
-        pa.repeat(pa.scalar(current_load_id()), table.num_rows),
-    )
-    path = folder / f"events.{uuid.uuid4().hex}.csv"
-    pacsv.write_csv(table, path)
-    try:
-        yield dlt.mark.with_file_import(
-            str(path), "csv", table.num_rows, hints=table.schema.empty_table()
-        )
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def _naming_convention() -> NamingConvention:
-    """The naming convention of the schema being extracted (dlt's default outside a run)."""
-    try:
-        return dlt.current.source_schema().naming
-    except CurrentSourceSchemaNotAvailable:
-        return SnakeCaseNamingConvention()
+            yield from load_files.add(table)
 
 
 def utc_timestamp_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
