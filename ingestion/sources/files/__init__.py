@@ -22,7 +22,13 @@ from dlt.extract.resource import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion.settings import landing_dir as configured_landing_dir
-from ingestion.sources.files.helpers import SeenEventIds, events_of, read_landing_file, spend_of
+from ingestion.sources.files.helpers import (
+    EventsReadAhead,
+    SeenEventIds,
+    events_of,
+    read_landing_file,
+    spend_of,
+)
 from ingestion.sources.files.settings import (
     EVENT_SUFFIXES,
     EVENTS_GLOB,
@@ -86,14 +92,16 @@ def events(
     ``seen`` holds the ids this run has already carried (one per run, shared by every page
     of listed files).
     """
-    with CsvLoadFiles("events") as load_files:
+    with CsvLoadFiles("events") as load_files, EventsReadAhead(files) as read_ahead:
         for item in files:
             yield from read_landing_file(
                 item,
                 "events",
                 EVENT_SUFFIXES,
                 Path(quarantine_dir),
-                lambda path, name, resource: events_of(path, name, resource, seen, load_files),
+                lambda path, name, resource: events_of(
+                    read_ahead.chunks(path, name), resource, seen, load_files
+                ),
             )
         yield from load_files.flush()
 

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,9 @@ from ingestion.sources.files.settings import (
     EVENT_COLUMN_TYPES,
     EVENT_ID_HASH_KEYS,
     EVENT_READ_SCHEMA,
+    EVENT_SUFFIXES,
     JSON_BLOCK_SIZE,
+    READ_AHEAD_BYTES,
     SPEND_REQUIRED_COLUMNS,
 )
 from ingestion.sources.load_files import CsvLoadFiles
@@ -62,6 +65,8 @@ log = logging.getLogger(__name__)
 
 Rejects = list[tuple[str, Any]]
 """(reason, raw payload) pairs."""
+EventChunk = tuple[pa.Table, Rejects]
+"""Validated events (flattened, typed) and the rejected records of one chunk of a file."""
 LoadItem = pa.Table | list[dict[str, Any]] | DataItemWithMeta
 FileReader = Callable[[Path, str, str], Iterator[LoadItem]]
 """Reads one file (path, relative name, resource name) into loadable items."""
@@ -103,7 +108,7 @@ def quarantined_row(relative_name: str, reason: str) -> dict[str, Any]:
 # --- events -------------------------------------------------------------------------------
 
 
-def event_chunks(path: Path, source_file: str) -> Iterator[tuple[pa.Table, Rejects]]:
+def event_chunks(path: Path, source_file: str) -> Iterator[EventChunk]:
     """Validated event tables (flattened, typed) and the rejects of each chunk of a file.
 
     Raises UnreadableFileError, before yielding anything, for a file with no readable record.
@@ -555,20 +560,28 @@ def dlt_ids(count: int) -> pa.Array:
 
 
 def events_of(
-    path: Path, source_file: str, resource: str, seen: SeenEventIds, load_files: CsvLoadFiles
+    chunks: Iterator[EventChunk], resource: str, seen: SeenEventIds, load_files: CsvLoadFiles
 ) -> Iterator[LoadItem]:
-    """The loadable events and rejected records of one events file.
+    """The loadable events and rejected records of one events file, from its ``chunks``
+    (``loadable_event_chunks``).
 
-    Events whose ``event_id`` this run has already carried are dropped (``seen``); the
-    remaining rows get their ``_dlt_id`` here, in bulk, and their ``timestamp`` as UTC text
-    (``utc_timestamp_text``), and reach dlt in csv load files (``load_files``).
+    Events whose ``event_id`` this run has already carried are dropped (``seen``); the rest
+    reach dlt in csv load files (``load_files``).
     """
-    for table, rejects in event_chunks(path, source_file):
+    for table, rejects in chunks:
         count_metric(METRIC_REJECTED, len(rejects))
         for reason, payload in rejects:
             yield rejected_record(resource, reason, payload)
         if table.num_rows:
             table = table.filter(seen.first_seen(table["event_id"]))
+        if table.num_rows:
+            yield from load_files.add(table)
+
+
+def loadable_event_chunks(path: Path, source_file: str) -> Iterator[EventChunk]:
+    """``event_chunks`` ready for the csv load file: ``timestamp`` as UTC text
+    (``utc_timestamp_text``) and a ``_dlt_id`` for every row, made in bulk."""
+    for table, rejects in event_chunks(path, source_file):
         if table.num_rows:
             table = table.set_column(
                 table.schema.get_field_index("timestamp"),
@@ -576,7 +589,59 @@ def events_of(
                 utc_timestamp_text(table["timestamp"]),
             )
             table = table.append_column("_dlt_id", dlt_ids(table.num_rows))
-            yield from load_files.add(table)
+        yield table, rejects
+
+
+class EventsReadAhead:
+    """Parses the next events file of a page in a background thread while one is loaded.
+
+    Arrow's JSON parser and compute kernels release the GIL, so on two cores the next file's
+    parsing, validation and preparation (``loadable_event_chunks``) overlap this file's
+    dedup, csv writing and dlt's bookkeeping. Only files up to ``READ_AHEAD_BYTES`` are
+    read ahead, whole; a larger file is streamed in the foreground as before, so memory stays
+    bounded whatever the file size. What a file yields, and the error that quarantines it,
+    are the same either way: ``chunks`` re-raises a read-ahead's ``UnreadableFileError``
+    where the file is read.
+    """
+
+    def __init__(self, files: list[FileItemDict]) -> None:
+        listed = [(Path(item.local_file_path), item["relative_path"]) for item in files]
+        self._next: dict[Path, tuple[Path, str]] = {
+            path: listed[number + 1] for number, (path, _) in enumerate(listed[:-1])
+        }
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="events-read-ahead")
+        self._ahead: dict[Path, Future[list[EventChunk]]] = {}
+
+    def __enter__(self) -> EventsReadAhead:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def chunks(self, path: Path, source_file: str) -> Iterator[EventChunk]:
+        """The chunks of ``path`` (read ahead or streamed now); starts reading the next file."""
+        ahead = self._ahead.pop(path, None)
+        following = self._next.get(path)
+        if following is not None and _worth_reading_ahead(following[0]):
+            self._ahead[following[0]] = self._pool.submit(_all_event_chunks, *following)
+        if ahead is None:
+            yield from loadable_event_chunks(path, source_file)
+        else:
+            yield from ahead.result()
+
+
+def _worth_reading_ahead(path: Path) -> bool:
+    """A visible events file small enough to be held whole in memory."""
+    if path.name.startswith(".") or path.suffix.lower() not in EVENT_SUFFIXES:
+        return False
+    try:
+        return path.stat().st_size <= READ_AHEAD_BYTES
+    except OSError:
+        return False
+
+
+def _all_event_chunks(path: Path, source_file: str) -> list[EventChunk]:
+    return list(loadable_event_chunks(path, source_file))
 
 
 def utc_timestamp_text(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -14,6 +14,9 @@ SPEND_SUFFIXES = frozenset({".csv", ".parquet"})
 JSON_BLOCK_SIZE = 1 << 20
 """Bytes per block of the streaming JSON reader: memory stays flat whatever the file size
 (1 MB parsed fastest here; larger blocks only cost memory)."""
+READ_AHEAD_BYTES = 64 << 20
+"""Events files up to this size are parsed ahead, whole, while the previous one is loaded
+(``EventsReadAhead``); larger ones are streamed in blocks."""
 EVENT_BATCH_ROWS = 100_000
 """Rows per Arrow table handed to dlt (JSON blocks are gathered, Parquet read in batches)."""
 EVENT_ID_HASH_KEYS = ("shopflow-events1", "shopflow-events2")
