@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ingestion.loading.benchmark import write_section
+from ingestion.loading.benchmark import RateResult, write_section
 from ingestion.sources.files.helpers import (
     SeenEventIds,
     UnreadableFileError,
@@ -189,6 +189,15 @@ def test_the_benchmark_section_replaces_only_itself(tmp_path: Path) -> None:
     assert doc.read_text() == (
         "# Benchmarks\n\n## Simulator\n\nkeep\n\n## Ingestion\n\nnew\n\n## dbt\n\nkeep\n"
     )
+
+
+def test_a_benchmark_rate_counts_its_median_run() -> None:
+    first = RateResult("ours", 1_000, (4.0,))
+    rate = first.merged(RateResult("ours", 1_000, (2.0,))).merged(RateResult("ours", 1_000, (9.0,)))
+    assert rate.runs == (4.0, 2.0, 9.0)
+    assert rate.seconds == 4.0 and rate.rows_per_second == 250.0
+    with pytest.raises(ValueError, match="cannot merge"):
+        first.merged(RateResult("pandas", 1_000, (1.0,)))
 
 
 def test_timestamps_become_utc_text_with_an_explicit_offset() -> None:
