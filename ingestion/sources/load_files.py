@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -43,8 +43,22 @@ class CsvLoadFiles:
     from the scratch folder as soon as dlt has taken it.
     """
 
-    def __init__(self, name: str, max_rows: int = CSV_FILE_ROWS) -> None:
+    def __init__(
+        self,
+        name: str,
+        declared: Sequence[pa.Field] = (),
+        max_rows: int = CSV_FILE_ROWS,
+    ) -> None:
+        """
+        Args:
+            name: The table, for the file names.
+            declared: Fields whose schema hint differs from the column written, e.g. a
+                timestamp written as text for Postgres to parse, or a key that is never null:
+                the hints then agree with the resource's own column hints.
+            max_rows: Rows per file.
+        """
         self.name = name
+        self.declared = {field.name: field for field in declared}
         self.max_rows = max_rows
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._writer: pacsv.CSVWriter | None = None
@@ -92,8 +106,9 @@ class CsvLoadFiles:
         self._writer.close()
         path, schema, rows = self._path, self._schema, self._rows
         self._writer, self._path, self._schema, self._rows = None, None, None, 0
+        hints = pa.schema([self.declared.get(field.name, field) for field in schema])
         try:
-            yield dlt.mark.with_file_import(str(path), "csv", rows, hints=schema.empty_table())
+            yield dlt.mark.with_file_import(str(path), "csv", rows, hints=hints.empty_table())
         finally:
             path.unlink(missing_ok=True)
 

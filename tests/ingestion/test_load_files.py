@@ -82,3 +82,17 @@ def test_scratch_files_are_removed_when_the_run_stops_early(scratch_root: Path) 
         list(load_files.add(pa.table({"event_id": ["1"]})))
         assert len(list(scratch_root.rglob("*.csv"))) == 1
     assert list(scratch_root.iterdir()) == []
+
+
+def test_declared_fields_give_the_hints_while_the_file_keeps_the_text(
+    scratch_root: Path,
+) -> None:
+    declared = [pa.field("timestamp", pa.timestamp("us", tz="UTC"))]
+    table = pa.table({"event_id": ["1"], "timestamp": ["2026-01-01 10:00:00+00"]})
+    with CsvLoadFiles("events", declared=declared) as load_files:
+        list(load_files.add(table))
+        mark = next(load_files.flush())
+        assert mark.data.schema.field("timestamp").type == pa.timestamp("us", tz="UTC")
+        assert mark.data.schema.field("event_id").type == pa.string()
+        lines = Path(mark.meta.file_path).read_text().splitlines()
+        assert lines[1] == '"1","2026-01-01 10:00:00+00",""'

@@ -30,6 +30,7 @@ from ingestion.sources.files.helpers import (
     spend_of,
 )
 from ingestion.sources.files.settings import (
+    EVENT_DECLARED_FIELDS,
     EVENT_SUFFIXES,
     EVENTS_GLOB,
     SPEND_GLOB,
@@ -92,7 +93,8 @@ def events(
     ``seen`` holds the ids this run has already carried (one per run, shared by every page
     of listed files).
     """
-    with CsvLoadFiles("events") as load_files, EventsReadAhead(files) as read_ahead:
+    load_files = CsvLoadFiles("events", declared=EVENT_DECLARED_FIELDS)
+    with load_files, EventsReadAhead(files) as read_ahead:
         for item in files:
             yield from read_landing_file(
                 item,

@@ -56,6 +56,15 @@ EVENT_COLUMN_TYPES: dict[str, pa.DataType] = {
 """The flattened ``raw_files.events`` columns, in order, with their Arrow types."""
 
 
+EVENT_DECLARED_FIELDS = (
+    pa.field("event_id", pa.string(), nullable=False),
+    pa.field("timestamp", EVENT_COLUMN_TYPES["timestamp"]),
+)
+"""How two events columns are declared to dlt although the csv load file carries them
+otherwise: ``event_id`` is never null (rows without one are rejected) and ``timestamp`` is
+written as UTC text for Postgres to parse (``helpers.utc_timestamp_text``)."""
+
+
 SPEND_REQUIRED_COLUMNS = (
     "date",
     "channel",
