@@ -91,7 +91,8 @@ def test_declared_fields_give_the_hints_while_the_file_keeps_the_text(
     table = pa.table({"event_id": ["1"], "timestamp": ["2026-01-01 10:00:00+00"]})
     with CsvLoadFiles("events", declared=declared) as load_files:
         list(load_files.add(table))
-        mark = next(load_files.flush())
+        marks = load_files.flush()  # kept: closing the generator removes the file
+        mark = next(marks)
         assert mark.data.schema.field("timestamp").type == pa.timestamp("us", tz="UTC")
         assert mark.data.schema.field("event_id").type == pa.string()
         lines = Path(mark.meta.file_path).read_text().splitlines()
