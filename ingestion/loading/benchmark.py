@@ -273,9 +273,8 @@ def pandas_events(settings: ConnectionSettings, folder: Path) -> RateResult:
     try:
         started = time.perf_counter()
         for path in event_files(folder):
-            frame = pd.read_json(
-                path, lines=True, dtype={"order_id": "Int64"}, convert_dates=["timestamp"]
-            )
+            frame = pd.read_json(path, lines=True, dtype={"order_id": "Int64"})
+            frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
             for nested in ("user_identifiers", "product_information"):
                 flat = pd.json_normalize(frame.pop(nested).tolist())
                 frame[[f"{nested}__{name.lower()}" for name in flat.columns]] = flat.to_numpy()
