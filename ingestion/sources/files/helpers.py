@@ -524,12 +524,20 @@ class _PairSet:
     def _remember(self, high: np.ndarray, low: np.ndarray) -> None:
         self._runs.append((high, low))
         while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
+            # one array at a time, each input released as soon as it is copied: the merge of
+            # the largest runs is the run's memory peak (4 arrays of 8 bytes an id, not 7)
             (high_a, low_a), (high_b, low_b) = self._runs.pop(), self._runs.pop()
-            high, low = np.concatenate([high_b, high_a]), np.concatenate([low_b, low_a])
+            high = np.concatenate([high_b, high_a])
+            del high_a, high_b
+            low = np.concatenate([low_b, low_a])
+            del low_a, low_b
             # two sorted runs: the stable sort (timsort) merges them in linear time; ids are
             # looked up by ``high`` then compared on ``low``, so ties need no order
             order = np.argsort(high, kind="stable")
-            self._runs.append((high[order], low[order]))
+            high = high[order]
+            low = low[order]
+            del order
+            self._runs.append((high, low))
 
 
 def _contains(
