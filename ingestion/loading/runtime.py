@@ -18,6 +18,7 @@ import dlt
 from psycopg2 import sql
 
 from ingestion.database.connection import autocommit
+from ingestion.loading.destination import warehouse
 from ingestion.settings import ConnectionSettings, state_dir
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ def make_pipeline(source: str, dataset_name: str, settings: ConnectionSettings) 
     return dlt.pipeline(
         pipeline_name=pipeline_name(source),
         pipelines_dir=str(pipelines_dir(settings)),
-        destination=dlt.destinations.postgres(credentials=settings.warehouse_url),
+        # dlt's postgres; ``insert-only`` merges as plain INSERTs (see ``destination``)
+        destination=warehouse(credentials=settings.warehouse_url, destination_name="postgres"),
         dataset_name=dataset_name,
     )
 

@@ -115,6 +115,32 @@ def test_files_are_read_once_unless_they_change_and_never_double_rows(
         assert world.table_digest(table)[0] == before[table][0], table
 
 
+def test_a_redelivered_event_keeps_its_first_row_and_only_new_ids_are_inserted(
+    world: IngestWorld,
+) -> None:
+    clickstream = world.landing / "clickstream"
+    base = {"timestamp": "2026-01-02T10:00:00Z", "user_identifiers": {"platform": "web"}}
+    first = {**base, "event_id": "again-1", "event_name": "view"}
+    (clickstream / "events_20260102_7.jsonl").write_text(json.dumps(first) + "\n")
+    assert world.ingest("files").ok
+    # the same id again (changed, which an immutable event must not be) and a new one
+    later = [
+        {**first, "event_name": "purchase"},
+        {**base, "event_id": "again-2", "event_name": "view"},
+    ]
+    lines = "\n".join(json.dumps(e) for e in later) + "\n"
+    (clickstream / "events_20260103_7.jsonl").write_text(lines)
+    report = world.ingest("files")
+    assert report.ok, report.units
+    assert world.query(
+        "select event_id, event_name, source_file from raw_files.events"
+        " where event_id like 'again-%' order by 1"
+    ) == [
+        ("again-1", "view", "clickstream/events_20260102_7.jsonl"),
+        ("again-2", "view", "clickstream/events_20260103_7.jsonl"),
+    ]
+
+
 def test_a_new_field_in_events_becomes_a_new_column(world: IngestWorld) -> None:
     event = {
         "event_id": "drift-0001",
