@@ -31,6 +31,14 @@ def world(
         yield created
 
 
+def _deliver_events(world: IngestWorld, file_name: str, events: list[dict]) -> None:
+    """Drop ``events`` as one JSON-lines file in the landing zone and ingest the files."""
+    lines = "".join(json.dumps(event) + "\n" for event in events)
+    (world.landing / "clickstream" / file_name).write_text(lines)
+    report = world.ingest("files")
+    assert report.ok, report.units
+
+
 def test_bad_files_are_quarantined_bad_rows_rejected_and_the_rest_loads(
     world: IngestWorld,
 ) -> None:
@@ -118,20 +126,15 @@ def test_files_are_read_once_unless_they_change_and_never_double_rows(
 def test_a_redelivered_event_keeps_its_first_row_and_only_new_ids_are_inserted(
     world: IngestWorld,
 ) -> None:
-    clickstream = world.landing / "clickstream"
     base = {"timestamp": "2026-01-02T10:00:00Z", "user_identifiers": {"platform": "web"}}
     first = {**base, "event_id": "again-1", "event_name": "view"}
-    (clickstream / "events_20260102_7.jsonl").write_text(json.dumps(first) + "\n")
-    assert world.ingest("files").ok
+    _deliver_events(world, "events_20260102_7.jsonl", [first])
     # the same id again (changed, which an immutable event must not be) and a new one
     later = [
         {**first, "event_name": "purchase"},
         {**base, "event_id": "again-2", "event_name": "view"},
     ]
-    lines = "\n".join(json.dumps(e) for e in later) + "\n"
-    (clickstream / "events_20260103_7.jsonl").write_text(lines)
-    report = world.ingest("files")
-    assert report.ok, report.units
+    _deliver_events(world, "events_20260103_7.jsonl", later)
     assert world.query(
         "select event_id, event_name, source_file from raw_files.events"
         " where event_id like 'again-%' order by 1"
@@ -152,9 +155,7 @@ def test_a_new_field_in_events_becomes_a_new_column(world: IngestWorld) -> None:
         "campaign_code": "spring",
         "utm-source": "newsletter",
     }
-    (world.landing / "clickstream" / "events_20260101_9.jsonl").write_text(json.dumps(event) + "\n")
-    report = world.ingest("files")
-    assert report.ok, report.units
+    _deliver_events(world, "events_20260101_9.jsonl", [event])
     assert world.query(
         "select campaign_code, utm_source, product_information__sku from raw_files.events "
         "where event_id = 'drift-0001'"
@@ -164,17 +165,13 @@ def test_a_new_field_in_events_becomes_a_new_column(world: IngestWorld) -> None:
 def test_a_new_event_field_lands_as_text_so_later_values_never_clash(
     world: IngestWorld,
 ) -> None:
-    clickstream = world.landing / "clickstream"
     base = {"timestamp": "2026-01-01T10:00:00Z", "event_name": "view"}
-    first = {**base, "event_id": "clash-1", "score": 5}
-    (clickstream / "events_20260101_6.jsonl").write_text(json.dumps(first) + "\n")
-    assert world.ingest("files").ok
-    later = [{**base, "event_id": "clash-2", "score": "high"}, {**base, "event_id": "clash-3"}]
-    later[1]["score"] = [1, True]
-    lines = "\n".join(json.dumps(e) for e in later) + "\n"
-    (clickstream / "events_20260102_6.jsonl").write_text(lines)
-    report = world.ingest("files")
-    assert report.ok, report.units
+    _deliver_events(world, "events_20260101_6.jsonl", [{**base, "event_id": "clash-1", "score": 5}])
+    later = [
+        {**base, "event_id": "clash-2", "score": "high"},
+        {**base, "event_id": "clash-3", "score": [1, True]},
+    ]
+    _deliver_events(world, "events_20260102_6.jsonl", later)
     assert world.query(
         "select event_id, score from raw_files.events where event_id like 'clash-%' order by 1"
     ) == [("clash-1", "5"), ("clash-2", "high"), ("clash-3", "[1, true]")]
@@ -186,10 +183,7 @@ def test_event_timestamps_land_exactly_as_timestamptz(world: IngestWorld) -> Non
         {"event_id": "tz-0001", "timestamp": "2026-01-01T23:30:00.123456+02:00"},
         {"event_id": "tz-0002", "timestamp": "2026-03-29T01:00:00Z"},
     ]
-    lines = [json.dumps({**e, "event_name": "view"}) for e in events]
-    (world.landing / "clickstream" / "events_20260101_8.jsonl").write_text("\n".join(lines) + "\n")
-    report = world.ingest("files")
-    assert report.ok, report.units
+    _deliver_events(world, "events_20260101_8.jsonl", [{**e, "event_name": "view"} for e in events])
     assert world.query(
         "select data_type from information_schema.columns"
         " where table_schema = 'raw_files' and table_name = 'events' and column_name = 'timestamp'"
