@@ -73,17 +73,32 @@ class ConnectionSettings:
         return replace(self, database=database, ops_database=ops_database)
 
 
+class SettingsError(ValueError):
+    """An environment variable holds a value that cannot work; the message says which and why."""
+
+
 def _port_from_env(default: int) -> int:
     raw = os.environ.get(ENV_PORT)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
-        port = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{ENV_PORT}={raw!r} is not a port number") from exc
+        port = int(raw.strip())
+    except ValueError:
+        raise SettingsError(
+            f"{ENV_PORT}={raw!r} is not a port number: set it to a number from 1 to 65535 "
+            f"(or unset it for the default, {DEFAULT_LOCAL_PORT} locally, 5432 external)."
+        ) from None
     if not 0 < port < 65536:
-        raise ValueError(f"{ENV_PORT}={port} is outside 1-65535")
+        raise SettingsError(
+            f"{ENV_PORT}={port} is outside 1-65535: set it to the port the server listens on "
+            f"(or unset it for the default, {DEFAULT_LOCAL_PORT} locally, 5432 external)."
+        )
     return port
+
+
+def check_environment() -> None:
+    """Raise ``SettingsError`` if a variable cannot be used, before any command starts work."""
+    _port_from_env(5432 if os.environ.get(ENV_HOST) else DEFAULT_LOCAL_PORT)
 
 
 def credentials_file() -> Path:

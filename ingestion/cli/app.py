@@ -6,11 +6,12 @@ import typer
 
 from ingestion.cli import db, simulate
 from ingestion.cli.ci_slim import ci_slim
-from ingestion.cli.console import configure_logging
+from ingestion.cli.console import configure_logging, fail
 from ingestion.cli.ingest import ingest
 from ingestion.cli.run import run
 from ingestion.cli.status import status
 from ingestion.quality.cli import check_project
+from ingestion.settings import SettingsError, check_environment
 
 app = typer.Typer(
     help="ShopFlow Analytics: run and operate the ELT pipeline.",
@@ -31,6 +32,10 @@ def main_options(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging."),
 ) -> None:
     configure_logging(verbose)
+    try:
+        check_environment()
+    except SettingsError as exc:
+        fail(str(exc))
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ingestion.cli.console import console, fail
+from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.database.errors import DatabaseError
 from ingestion.settings import connection_settings
 from ingestion.transform.dbt_runner import DbtError
@@ -20,11 +21,15 @@ def ci_slim(
     base: str = typer.Option(
         "HEAD", "--base", help="Git revision the changed SQL files are compared with."
     ),
+    wait: float = WAIT,
 ) -> None:
     """Lint changed SQL, then build state:modified+ with --defer in ci_* schemas."""
-    try:
-        result = run_slim_ci(connection_settings(), state=state, base=base)
-    except (SlimCiError, DbtError, DatabaseError) as exc:
-        fail(str(exc))
+    settings = connection_settings()
+    # dbt's target folder and partial-parse files are shared with `shopflow run`'s builds
+    with exclusive_run(settings, "ci-slim", wait):
+        try:
+            result = run_slim_ci(settings, state=state, base=base)
+        except (SlimCiError, DbtError, DatabaseError) as exc:
+            fail(str(exc))
     console.print(f"linted {len(result.linted)} changed SQL file(s): {', '.join(result.linted)}")
     console.print(f"built {len(result.built)} node(s), ran {len(result.tested)} test(s)")

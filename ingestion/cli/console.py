@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import NoReturn
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -26,7 +27,7 @@ def configure_logging(verbose: bool) -> None:
     )
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print a plain error (no traceback) and leave with a non-zero exit code."""
     err_console.print(f"[bold red]error:[/] {message}")
     raise SystemExit(code)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+
+import psycopg2
 import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ingestion.cli.console import console, fail
+from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.database import service
 from ingestion.database.errors import DatabaseError
 from ingestion.loading.accounting import UnitResult
 from ingestion.loading.registry import SOURCES, LoadUnit
 from ingestion.loading.runner import IngestReport
 from ingestion.orchestration.ingest_stage import run_ingestion
+from ingestion.settings import ConnectionSettings
+
+log = logging.getLogger(__name__)
+
+WAREHOUSE_GONE = (DatabaseError, psycopg2.OperationalError, psycopg2.InterfaceError)
+"""What a warehouse that stops answering mid-run raises outside a load unit."""
 
 
 class ProgressObserver:
@@ -21,6 +31,7 @@ class ProgressObserver:
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
         self._tasks: dict[tuple[str, str], TaskID] = {}
+        self.results: list[UnitResult] = []
 
     def unit_started(self, source: str, unit: LoadUnit) -> None:
         """Add a running line for the unit."""
@@ -30,6 +41,7 @@ class ProgressObserver:
 
     def unit_finished(self, result: UnitResult) -> None:
         """Turn the unit's line into its outcome."""
+        self.results.append(result)
         task = self._tasks[(result.source, result.table)]
         outcome = (
             f"[green]{result.rows_loaded:,} rows[/]"
@@ -41,9 +53,9 @@ class ProgressObserver:
         )
 
 
-def summary_table(report: IngestReport) -> Table:
+def summary_table(units: list[UnitResult], title: str) -> Table:
     """The closing table: per raw table rows loaded, rejected, deleted, quarantined, seconds."""
-    table = Table(title=f"shopflow ingest (run {report.run_id[:8]})")
+    table = Table(title=title)
     for name, justify in (
         ("source", "left"),
         ("table", "left"),
@@ -55,7 +67,7 @@ def summary_table(report: IngestReport) -> Table:
         ("seconds", "right"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for unit in report.units:
+    for unit in units:
         style = "green" if unit.status == "ok" else "bold red"
         table.add_row(
             unit.source,
@@ -75,8 +87,9 @@ def ingest(
     full_refresh: bool = typer.Option(
         False,
         "--full-refresh",
-        help="Drop the source's raw schema and dlt state first, then load everything again.",
+        help="Reload the source from scratch; the raw tables are replaced only if it succeeds.",
     ),
+    wait: float = WAIT,
 ) -> None:
     """Load raw data into the warehouse with dlt (only what changed since the last run)."""
     if source != "all" and source not in SOURCES:
@@ -86,19 +99,37 @@ def ingest(
     except DatabaseError as exc:
         fail(str(exc))
     names = list(SOURCES) if source == "all" else [source]
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        report = run_ingestion(
-            settings, names, full_refresh=full_refresh, observer=ProgressObserver(progress)
-        )
-    console.print(summary_table(report))
+    with exclusive_run(settings, f"ingest {source}", wait):
+        report = _ingest_with_progress(settings, names, full_refresh)
+    console.print(summary_table(report.units, f"shopflow ingest (run {report.run_id[:8]})"))
     if not report.ok:
         failed = [u for u in report.units if u.status != "ok"]
         fail(
             f"{len(failed)} table(s) failed to load; first: {failed[0].source}."
             f"{failed[0].table}: {failed[0].error}"
         )
+
+
+def _ingest_with_progress(
+    settings: ConnectionSettings, names: list[str], full_refresh: bool
+) -> IngestReport:
+    """Run the ingestion with a progress line per table. If the warehouse stops answering,
+    show what finished before and leave with a plain message."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        observer = ProgressObserver(progress)
+        try:
+            return run_ingestion(settings, names, full_refresh=full_refresh, observer=observer)
+        except WAREHOUSE_GONE as exc:
+            log.debug("ingestion interrupted", exc_info=True)
+            problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    console.print(summary_table(observer.results, "shopflow ingest (interrupted)"))
+    fail(
+        f"The warehouse stopped answering during ingestion ({problem}), after "
+        f"{len(observer.results)} table(s); run `shopflow ingest` again once it is back: "
+        "unfinished loads are completed then."
+    )

@@ -8,6 +8,8 @@ import typer
 from rich.table import Table
 
 from ingestion.cli.console import console, fail
+from ingestion.cli.locking import WAIT, exclusive_run
+from ingestion.cli.simulate import MAX_SCALE, MIN_SCALE
 from ingestion.database import service
 from ingestion.database.errors import DatabaseError
 from ingestion.orchestration.pipeline import RunOptions, pipeline_stages
@@ -34,8 +36,15 @@ def summary_table(results: list[StageResult]) -> Table:
 def run(
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild incremental models."),
     seed: int = typer.Option(42, "--seed", help="Seed of a world built by this run."),
-    scale: float = typer.Option(1.0, "--scale", min=0.001, help="Size of a world built now."),
+    scale: float = typer.Option(
+        1.0,
+        "--scale",
+        min=MIN_SCALE,
+        max=MAX_SCALE,
+        help="Size of a world built now, from 0.001 to 1000.",
+    ),
     tick: int = typer.Option(0, "--tick", min=0, help="Advance an existing world N days first."),
+    wait: float = WAIT,
 ) -> None:
     """Run the whole pipeline: simulate -> ingest -> dbt build -> docs."""
     try:
@@ -49,7 +58,8 @@ def run(
         console.rule(f"[bold]{stage.name}[/]: {stage.description}")
 
     started = time.time()
-    results = run_stages(stages, on_start=announce)
+    with exclusive_run(settings, "run", wait):
+        results = run_stages(stages, on_start=announce)
     console.print(summary_table(results))
     failed = [r for r in results if r.status == "failed"]
     if failed:

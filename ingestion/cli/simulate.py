@@ -45,8 +45,15 @@ app = typer.Typer(
 app.command(name="api")(api)
 
 SEED = typer.Option(42, "--seed", help="Seed: the same seed and scale give the same world.")
+MIN_SCALE = 0.001
+MAX_SCALE = 1000.0
+"""1000: a million customers and five million orders, the largest world meant to be built."""
 SCALE = typer.Option(
-    1.0, "--scale", min=0.001, help="Size multiplier (1 = 1,000 customers, 5,000 orders)."
+    1.0,
+    "--scale",
+    min=MIN_SCALE,
+    max=MAX_SCALE,
+    help="Size multiplier (1 = 1,000 customers, 5,000 orders), from 0.001 to 1000.",
 )
 RESET = typer.Option(False, "--reset", help="Drop an existing world first (and its files).")
 TRUNCATED_JSON = typer.Option(False, "--truncated-json", help="Cut one events line in half.")

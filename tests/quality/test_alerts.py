@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -246,6 +247,7 @@ def test_shopflow_run_alerts_when_a_stage_fails(
 
     ready = type("Ready", (), {"settings": None})()
     monkeypatch.setattr(run_command.service, "ensure_ready", lambda: ready)
+    monkeypatch.setattr(run_command, "exclusive_run", lambda settings, command, wait: nullcontext())
     monkeypatch.setattr(
         run_command,
         "pipeline_stages",
