@@ -33,9 +33,12 @@ from ingestion.simulators.storefront_api import ApiConfig, ApiHandle, create_app
 from ingestion.simulators.storefront_api.config import (
     ENV_API_KEY,
     ENV_DUPLICATES,
+    ENV_EMPTY_PAGE_RATE,
     ENV_ERROR_RATE,
     ENV_EXTRA_FIELD,
+    ENV_LOST_RECORD_RATE,
     ENV_MALFORMED_RATE,
+    ENV_MISSING_DATA_RATE,
     ENV_RATE_LIMIT,
     ENV_SEED,
     ENV_SLOW_RATE,
@@ -48,6 +51,7 @@ from ingestion.simulators.storefront_api.cursor import (
     encode_cursor,
 )
 from ingestion.simulators.storefront_api.faults import FaultInjector, RecordFields
+from ingestion.simulators.storefront_api.late_sales import add_late_sale
 from ingestion.simulators.storefront_api.rate_limit import SlidingWindowRateLimiter
 
 SCHEMA_SQL = Path(ingestion.simulators.__file__).resolve().parent / "world" / "schema.sql"
@@ -363,6 +367,9 @@ def test_config_reads_every_environment_variable() -> None:
         ENV_MALFORMED_RATE: "0.3",
         ENV_EXTRA_FIELD: "true",
         ENV_DUPLICATES: "1",
+        ENV_MISSING_DATA_RATE: "0.4",
+        ENV_EMPTY_PAGE_RATE: "0.5",
+        ENV_LOST_RECORD_RATE: "0.6",
         ENV_SEED: "99",
     }
 
@@ -371,14 +378,24 @@ def test_config_reads_every_environment_variable() -> None:
     assert (config.api_key, config.rate_limit_per_second, config.seed) == ("k-from-env", 9, 99)
     assert (config.error_rate, config.slow_rate, config.slow_seconds) == (0.1, 0.2, 1.5)
     assert config.malformed_rate == 0.3 and config.extra_field and config.duplicates
+    assert (config.missing_data_rate, config.empty_page_rate, config.lost_record_rate) == (
+        0.4,
+        0.5,
+        0.6,
+    )
 
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [(ENV_ERROR_RATE, "lots"), (ENV_ERROR_RATE, "1.5"), (ENV_DUPLICATES, "maybe")],
+    [
+        (ENV_ERROR_RATE, "lots"),
+        (ENV_ERROR_RATE, "1.5"),
+        (ENV_DUPLICATES, "maybe"),
+        (ENV_LOST_RECORD_RATE, "-0.1"),
+    ],
 )
 def test_config_rejects_bad_values(variable: str, value: str) -> None:
-    with pytest.raises(ValueError, match=r"STOREFRONT_|error_rate"):
+    with pytest.raises(ValueError, match=r"STOREFRONT_|_rate"):
         ApiConfig.from_env({variable: value})
 
 
@@ -418,11 +435,18 @@ def test_fault_draws_are_repeatable_with_the_same_seed() -> None:
 def test_the_openapi_spec_documents_endpoints_and_bearer_auth() -> None:
     spec = create_app(ApiConfig()).openapi()
 
-    assert {"/health", "/v1/products", "/v1/sales"} <= set(spec["paths"])
+    by_key = {"/v1/products/{product_id}", "/v1/sales/{partner_order_id}"}
+    assert {"/health", "/v1/products", "/v1/sales", *by_key} <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"].lower() == "bearer"
     products = spec["paths"]["/v1/products"]["get"]
-    assert {p["name"] for p in products["parameters"]} == {"limit", "skip", "updated_since"}
+    assert {p["name"] for p in products["parameters"]} == {
+        "limit",
+        "skip",
+        "updated_since",
+        "sku",
+    }
     assert {"200", "401", "429"} <= set(products["responses"])
+    assert all("404" in spec["paths"][path]["get"]["responses"] for path in by_key)
 
 
 # --------------------------------------------------------------------------- over HTTP
@@ -553,6 +577,7 @@ def test_sale_pages_follow_the_cursor_to_every_sale(
     assert len(ids) == SALE_COUNT
     assert all(page["next_cursor"] for page in pages[:-1]) and pages[-1]["next_cursor"] is None
     assert all(len(page["sales"]) == limit for page in pages[:-1])
+    assert {page["total"] for page in pages} == {SALE_COUNT}
 
 
 @pytest.mark.integration
@@ -736,6 +761,100 @@ def test_duplicates_fault_repeats_a_record_across_sale_pages(
     ids = [s["partner_order_id"] for page in pages for s in page["sales"]]
     assert len(ids) == SALE_COUNT + len(pages) - 1
     assert list(dict.fromkeys(ids)) == storefront.sale_ids_in_order()
+
+
+@pytest.mark.integration
+def test_a_product_and_a_sale_can_be_asked_for_by_key(
+    client: httpx.Client, storefront: StorefrontData
+) -> None:
+    listed = fetch_product_pages(client, 250)[0]["products"]
+    sales = fetch_sale_pages(client, 500)[0]["sales"]
+
+    assert client.get(f"/v1/products/{listed[5]['id']}").json() == listed[5]
+    assert client.get(f"/v1/sales/{sales[7]['partner_order_id']}").json() == sales[7]
+    by_sku = client.get("/v1/products", params={"sku": listed[9]["sku"]}).json()
+    assert by_sku["products"] == [listed[9]] and by_sku["total"] == 1
+    for path in ("/v1/products/999999", "/v1/sales/NOPE-1"):
+        missing = client.get(path)
+        assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+
+
+def list_pages_raw(api: httpx.Client, path: str, limit: int) -> list[dict[str, Any]]:
+    """The first ``MAX_PAGES`` answers of a list, without following anything (page 0 again)."""
+    return [api.get(path, params={"limit": limit}).json() for _ in range(60)]
+
+
+@pytest.mark.integration
+def test_missing_data_fault_answers_200_without_the_data_key(serve: ServeApi) -> None:
+    with serve(missing_data_rate=0.3, seed=4) as api:
+        products = list_pages_raw(api, "/v1/products", 10)
+        sales = list_pages_raw(api, "/v1/sales", 10)
+
+    for pages, key, pointer in ((products, "products", "total"), (sales, "sales", "next_cursor")):
+        bent = [page for page in pages if key not in page]
+        assert 0.1 <= len(bent) / len(pages) <= 0.55
+        assert all(pointer in page for page in bent)  # the page still says there is more
+        assert all(len(page[key]) == 10 for page in pages if key in page)
+
+
+@pytest.mark.integration
+def test_empty_page_fault_empties_a_page_that_still_points_further(serve: ServeApi) -> None:
+    with serve(empty_page_rate=0.3, seed=5) as api:
+        products = list_pages_raw(api, "/v1/products", 10)
+        sales = list_pages_raw(api, "/v1/sales", 10)
+
+    for pages, key in ((products, "products"), (sales, "sales")):
+        sizes = Counter(len(page[key]) for page in pages)
+        assert set(sizes) == {0, 10} and 0.1 <= sizes[0] / len(pages) <= 0.55
+    assert {page["total"] for page in products} == {PRODUCT_COUNT}
+    assert all(page["next_cursor"] and page["total"] == SALE_COUNT for page in sales)
+
+
+@pytest.mark.integration
+def test_lost_record_fault_drops_one_record_so_the_total_does_not_add_up(
+    serve: ServeApi, storefront: StorefrontData
+) -> None:
+    with serve(lost_record_rate=0.2, seed=6) as api:
+        products = [p["id"] for page in fetch_product_pages(api, 10) for p in page["products"]]
+        sales = [s["partner_order_id"] for page in fetch_sale_pages(api, 10) for s in page["sales"]]
+
+    for received, expected in (
+        (products, storefront.product_ids_in_order()),
+        (sales, storefront.sale_ids_in_order()),
+    ):
+        assert len(received) == len(set(received)) < len(expected)
+        assert set(received) < set(expected)
+        assert [key for key in expected if key in set(received)] == received
+
+
+@pytest.mark.integration
+def test_a_late_sale_lands_before_the_newest_sale(storefront: StorefrontData) -> None:
+    newest = max(s["sold_at"] for s in storefront.sales)
+
+    sale_id, sold_at = add_late_sale(storefront.settings, late_by=timedelta(days=2))
+    try:
+        assert sold_at == newest - timedelta(days=2) and sale_id.endswith("-LATE0001")
+        with psycopg2.connect(storefront.settings.ops_url) as conn, conn.cursor() as cur:
+            cur.execute(
+                "select sku, updated_at from storefront.marketplace_sales"
+                " where partner_order_id = %s",
+                (sale_id,),
+            )
+            assert cur.fetchall() == [
+                (
+                    max(storefront.sales, key=lambda s: (s["sold_at"], s["partner_order_id"]))[
+                        "sku"
+                    ],
+                    newest,
+                )
+            ]
+        conn.close()
+    finally:
+        with psycopg2.connect(storefront.settings.ops_url) as conn, conn.cursor() as cur:
+            cur.execute(
+                "delete from storefront.marketplace_sales where partner_order_id = %s", (sale_id,)
+            )
+        conn.close()
 
 
 @pytest.mark.integration

@@ -23,11 +23,24 @@ ENV_SLOW_SECONDS = "STOREFRONT_FAULT_SLOW_SECONDS"
 ENV_MALFORMED_RATE = "STOREFRONT_FAULT_MALFORMED_RATE"
 ENV_EXTRA_FIELD = "STOREFRONT_FAULT_EXTRA_FIELD"
 ENV_DUPLICATES = "STOREFRONT_FAULT_DUPLICATES"
+ENV_MISSING_DATA_RATE = "STOREFRONT_FAULT_MISSING_DATA_RATE"
+ENV_EMPTY_PAGE_RATE = "STOREFRONT_FAULT_EMPTY_PAGE_RATE"
+ENV_LOST_RECORD_RATE = "STOREFRONT_FAULT_LOST_RECORD_RATE"
 ENV_SEED = "STOREFRONT_FAULT_SEED"
 
 DEFAULT_RATE_LIMIT_PER_SECOND = 20
 DEFAULT_SLOW_SECONDS = 5.0
 DEFAULT_SEED = 42
+
+RATE_FIELDS = (
+    "error_rate",
+    "slow_rate",
+    "malformed_rate",
+    "missing_data_rate",
+    "empty_page_rate",
+    "lost_record_rate",
+)
+"""The fields that are shares between 0 and 1."""
 
 _TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 _FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -44,7 +57,11 @@ class ApiConfig:
 
     ``connection`` names the Postgres server and ``ops_database`` whose ``storefront``
     schema is served; ``None`` means the settings in force (``connection_settings()``).
-    Rates are shares between 0 and 1, drawn from a ``random.Random(seed)``.
+    Rates are shares between 0 and 1, drawn from a ``random.Random(seed)``. The page faults
+    answer ``200`` with a broken list page: ``missing_data_rate`` leaves out the data key
+    (``products``/``sales``), ``empty_page_rate`` empties a page that had records (the
+    pointers to the next page and the total stay), ``lost_record_rate`` silently drops one
+    record of a page, so the pages no longer add up to the announced ``total``.
     """
 
     api_key: str = field(default_factory=generate_api_key, repr=False)
@@ -55,6 +72,9 @@ class ApiConfig:
     malformed_rate: float = 0.0
     extra_field: bool = False
     duplicates: bool = False
+    missing_data_rate: float = 0.0
+    empty_page_rate: float = 0.0
+    lost_record_rate: float = 0.0
     seed: int = DEFAULT_SEED
     connection: ConnectionSettings | None = field(default=None, repr=False)
 
@@ -63,7 +83,7 @@ class ApiConfig:
             raise ValueError("api_key must not be empty")
         if self.rate_limit_per_second < 1:
             raise ValueError(f"rate_limit_per_second={self.rate_limit_per_second} is below 1")
-        for name in ("error_rate", "slow_rate", "malformed_rate"):
+        for name in RATE_FIELDS:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name}={value} is outside 0-1")
@@ -79,6 +99,9 @@ class ApiConfig:
             or self.malformed_rate
             or self.extra_field
             or self.duplicates
+            or self.missing_data_rate
+            or self.empty_page_rate
+            or self.lost_record_rate
         )
 
     def with_connection(self, connection: ConnectionSettings) -> ApiConfig:
@@ -99,6 +122,9 @@ class ApiConfig:
             "malformed_rate": (ENV_MALFORMED_RATE, float),
             "extra_field": (ENV_EXTRA_FIELD, parse_flag),
             "duplicates": (ENV_DUPLICATES, parse_flag),
+            "missing_data_rate": (ENV_MISSING_DATA_RATE, float),
+            "empty_page_rate": (ENV_EMPTY_PAGE_RATE, float),
+            "lost_record_rate": (ENV_LOST_RECORD_RATE, float),
             "seed": (ENV_SEED, int),
         }
         for name, (variable, convert) in readers.items():

@@ -3,6 +3,8 @@
 With the same configuration and the same sequence of requests, the same faults come out:
 failures are repeatable. Duplicated records are decided by the endpoints themselves (the
 last record of a page repeated first on the next one); everything random lives here.
+Page faults bend a whole list page after it is built: the data key left out, the page
+emptied, or one record silently lost.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ MALFORMATIONS = (MISSING_ID, AMOUNT_NOT_A_NUMBER, NEGATIVE_AMOUNT, UNPARSEABLE_T
 NOT_A_NUMBER_VALUES = ("N/A", "call for price", "12,99 EUR", "free")
 UNPARSEABLE_TIMESTAMPS = ("not-a-date", "2025-13-45T25:61:00Z", "yesterday", "01/02/25 9am")
 ERROR_STATUSES = (500, 503)
+
+MISSING_DATA = "missing_data"
+EMPTY_PAGE = "empty_page"
+LOST_RECORD = "lost_record"
 EXTRA_FIELD = "sustainability_score"
 
 
@@ -90,3 +96,35 @@ class FaultInjector:
             return record
         score = random.Random(f"{self._config.seed}:{record.get('id')}").randint(0, 100)
         return {**record, EXTRA_FIELD: score}
+
+    def page_fault(self) -> str | None:
+        """The page fault this list page suffers (one draw per fault switched on), or None."""
+        for kind, rate in (
+            (MISSING_DATA, self._config.missing_data_rate),
+            (EMPTY_PAGE, self._config.empty_page_rate),
+            (LOST_RECORD, self._config.lost_record_rate),
+        ):
+            if self._happens(rate):
+                return kind
+        return None
+
+    def bend_page(self, body: dict[str, Any], data_key: str) -> dict[str, Any]:
+        """Return the page body, or (at the page fault rates) a copy broken in one way.
+
+        Empty pages are left alone by ``empty_page`` and ``lost_record`` (nothing to lose),
+        so they never pass for a fault that did nothing.
+        """
+        kind = self.page_fault()
+        records = body[data_key]
+        if kind is None or (kind != MISSING_DATA and not records):
+            return body
+        bent = dict(body)
+        if kind == MISSING_DATA:
+            del bent[data_key]
+        elif kind == EMPTY_PAGE:
+            bent[data_key] = []
+        else:
+            with self._lock:
+                lost = self._random.randrange(len(records))
+            bent[data_key] = records[:lost] + records[lost + 1 :]
+        return bent

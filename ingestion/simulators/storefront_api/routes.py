@@ -1,4 +1,8 @@
-"""The endpoints of the contract: ``/health``, ``/v1/products`` and ``/v1/sales``."""
+"""The endpoints of the contract: ``/health``, ``/v1/products`` and ``/v1/sales``.
+
+Each list has a by-key endpoint too (``/v1/products/{id}``, ``/v1/sales/{partner_order_id}``)
+so a client can ask again for one record it could not use.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +25,11 @@ from ingestion.simulators.storefront_api.records import product_record, sale_rec
 from ingestion.simulators.storefront_api.runtime import runtime_of
 from ingestion.simulators.storefront_api.schemas import (
     ERROR_RESPONSES,
+    NOT_FOUND_RESPONSE,
     Health,
+    Product,
     ProductsPage,
+    Sale,
     SalesPage,
 )
 from ingestion.simulators.storefront_api.store import Row, SalesWindow
@@ -70,6 +77,7 @@ async def list_products(
     updated_since: datetime | None = Query(
         None, description="Only products with `updated_at` strictly later (ISO-8601)."
     ),
+    sku: str | None = Query(None, description="Only the product with this SKU."),
 ) -> JSONResponse:
     """Products ordered by ``(updated_at, id)`` with their tags, images and reviews."""
     runtime = runtime_of(request)
@@ -80,6 +88,7 @@ async def list_products(
         offset=offset,
         limit=limit + 1 if repeat_previous else limit,
         updated_since=as_utc(updated_since),
+        sku=sku,
     )
     rows = page.rows
     if repeat_previous and len(rows) < 2:
@@ -88,7 +97,32 @@ async def list_products(
     products = [
         faults.malform(faults.add_extra_field(product_record(row)), PRODUCT_FIELDS) for row in rows
     ]
-    return JSONResponse({"products": products, "total": page.total, "skip": skip, "limit": limit})
+    body = {"products": products, "total": page.total, "skip": skip, "limit": limit}
+    return JSONResponse(faults.bend_page(body, "products"))
+
+
+@v1_router.get(
+    "/products/{product_id}",
+    response_model=None,
+    responses={200: {"model": Product}, **NOT_FOUND_RESPONSE, **ERROR_RESPONSES},
+    summary="One product by id",
+)
+async def get_product(request: Request, product_id: int) -> JSONResponse:
+    """One product with its tags, images and reviews; 404 when there is no such product."""
+    runtime = runtime_of(request)
+    page = await run_in_threadpool(
+        runtime.store.product_page,
+        offset=0,
+        limit=1,
+        updated_since=None,
+        product_id=product_id,
+    )
+    if not page.rows:
+        raise ApiError(404, "not_found", f"there is no product {product_id}")
+    faults = runtime.faults
+    return JSONResponse(
+        faults.malform(faults.add_extra_field(product_record(page.rows[0])), PRODUCT_FIELDS)
+    )
 
 
 @v1_router.get(
@@ -130,4 +164,21 @@ async def list_sales(
     if repeated is not None and page:
         page = [repeated, *page]
     sales = [runtime.faults.malform(sale_record(row), SALE_FIELDS) for row in page]
-    return JSONResponse({"sales": sales, "next_cursor": next_cursor})
+    total = await run_in_threadpool(runtime.store.sales_total, window=window)
+    body = {"sales": sales, "next_cursor": next_cursor, "total": total}
+    return JSONResponse(runtime.faults.bend_page(body, "sales"))
+
+
+@v1_router.get(
+    "/sales/{partner_order_id}",
+    response_model=None,
+    responses={200: {"model": Sale}, **NOT_FOUND_RESPONSE, **ERROR_RESPONSES},
+    summary="One sale by partner order id",
+)
+async def get_sale(request: Request, partner_order_id: str) -> JSONResponse:
+    """One marketplace sale; 404 when there is no such sale."""
+    runtime = runtime_of(request)
+    row = await run_in_threadpool(runtime.store.sale, partner_order_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"there is no sale {partner_order_id!r}")
+    return JSONResponse(runtime.faults.malform(sale_record(row), SALE_FIELDS))

@@ -77,6 +77,7 @@ class SalesPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page."
     )
+    total: int = Field(description="Sales in the date window, over all pages.")
 
 
 class ErrorBody(BaseModel):
@@ -98,4 +99,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     429: {"model": ErrorBody, "description": "Rate limited; see the Retry-After header."},
     500: {"model": ErrorBody, "description": "Server error (possibly an injected fault)."},
     503: {"model": ErrorBody, "description": "Unavailable (possibly an injected fault)."},
+}
+
+NOT_FOUND_RESPONSE: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorBody, "description": "No record with this key."},
 }

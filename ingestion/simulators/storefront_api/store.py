@@ -16,20 +16,26 @@ from ingestion.simulators.storefront_api.cursor import SalesCursor
 
 Row = dict[str, Any]
 
-PRODUCTS_SQL = """
+PRODUCTS_FILTER = """
+    where (%(since)s::timestamptz is null or updated_at > %(since)s::timestamptz)
+      and (%(product_id)s::bigint is null or product_id = %(product_id)s::bigint)
+      and (%(sku)s::text is null or sku = %(sku)s::text)
+"""
+
+PRODUCTS_SQL = f"""
     select product_id, sku, title, brand, category, price, currency, stock, is_deleted,
            created_at, updated_at
     from storefront.products
-    where %(since)s::timestamptz is null or updated_at > %(since)s::timestamptz
+    {PRODUCTS_FILTER}
     order by updated_at, product_id
     offset %(offset)s
     limit %(limit)s
 """
 
-PRODUCTS_COUNT_SQL = """
+PRODUCTS_COUNT_SQL = f"""
     select count(*) as total
     from storefront.products
-    where %(since)s::timestamptz is null or updated_at > %(since)s::timestamptz
+    {PRODUCTS_FILTER}
 """
 
 TAGS_SQL = """
@@ -55,10 +61,12 @@ REVIEWS_SQL = """
 
 CHILD_QUERIES = (("tags", TAGS_SQL), ("images", IMAGES_SQL), ("reviews", REVIEWS_SQL))
 
+SALE_COLUMNS = "partner_order_id, partner_name, sku, quantity, gross_amount, currency, sold_at"
+
 # Partner order ids compare byte-wise (collate "C") so the order, and so the cursor, does
 # not depend on the database's locale.
-SALES_SQL = """
-    select partner_order_id, partner_name, sku, quantity, gross_amount, currency, sold_at
+SALES_SQL = f"""
+    select {SALE_COLUMNS}
     from storefront.marketplace_sales
     where (%(start)s::timestamptz is null or sold_at >= %(start)s::timestamptz)
       and (%(end)s::timestamptz is null or sold_at < %(end)s::timestamptz)
@@ -66,10 +74,23 @@ SALES_SQL = """
         %(after_at)s::timestamptz is null
         or sold_at > %(after_at)s::timestamptz
         or (sold_at = %(after_at)s::timestamptz
-            and partner_order_id collate "C" {comparison} %(after_id)s collate "C")
+            and partner_order_id collate "C" {{comparison}} %(after_id)s collate "C")
       )
     order by sold_at, partner_order_id collate "C"
     limit %(limit)s
+"""
+
+SALES_COUNT_SQL = """
+    select count(*) as total
+    from storefront.marketplace_sales
+    where (%(start)s::timestamptz is null or sold_at >= %(start)s::timestamptz)
+      and (%(end)s::timestamptz is null or sold_at < %(end)s::timestamptz)
+"""
+
+SALE_SQL = f"""
+    select {SALE_COLUMNS}
+    from storefront.marketplace_sales
+    where partner_order_id = %(partner_order_id)s
 """
 
 
@@ -101,10 +122,25 @@ class StorefrontStore:
         self._pool.close()
 
     def product_page(
-        self, *, offset: int, limit: int, updated_since: datetime | None
+        self,
+        *,
+        offset: int,
+        limit: int,
+        updated_since: datetime | None,
+        product_id: int | None = None,
+        sku: str | None = None,
     ) -> ProductPage:
-        """Products ordered by ``(updated_at, id)``, ``limit`` of them from ``offset``."""
-        params = {"since": updated_since, "offset": offset, "limit": limit}
+        """Products ordered by ``(updated_at, id)``, ``limit`` of them from ``offset``.
+
+        ``product_id`` and ``sku``, when given, keep only the product they name.
+        """
+        params = {
+            "since": updated_since,
+            "product_id": product_id,
+            "sku": sku,
+            "offset": offset,
+            "limit": limit,
+        }
         with self._pool.transaction() as cur:
             cur.execute(PRODUCTS_COUNT_SQL, params)
             total = int(cur.fetchone()["total"])
@@ -147,3 +183,16 @@ class StorefrontStore:
         with self._pool.transaction() as cur:
             cur.execute(query, params)
             return [dict(row) for row in cur.fetchall()]
+
+    def sales_total(self, *, window: SalesWindow) -> int:
+        """How many sales lie in ``window`` (over all pages)."""
+        with self._pool.transaction() as cur:
+            cur.execute(SALES_COUNT_SQL, {"start": window.start, "end": window.end})
+            return int(cur.fetchone()["total"])
+
+    def sale(self, partner_order_id: str) -> Row | None:
+        """The sale with this partner order id, or None."""
+        with self._pool.transaction() as cur:
+            cur.execute(SALE_SQL, {"partner_order_id": partner_order_id})
+            row = cur.fetchone()
+        return dict(row) if row is not None else None
