@@ -8,12 +8,9 @@ from pathlib import Path
 import pytest
 from dlt.sources.filesystem import FileItemDict
 
-from ingestion.sources.files import helpers
-from ingestion.sources.files.helpers import (
-    EventsReadAhead,
-    UnreadableFileError,
-    loadable_event_chunks,
-)
+from ingestion.sources.files import read_ahead as read_ahead_module
+from ingestion.sources.files.quarantine import UnreadableFileError
+from ingestion.sources.files.read_ahead import EventsReadAhead, loadable_event_chunks
 
 
 def _event(event_id: str) -> str:
@@ -76,15 +73,15 @@ def test_only_small_visible_events_files_are_read_ahead(
             ".events_4.jsonl": _event("d") + "\n",
         },
     )
-    monkeypatch.setattr(helpers, "READ_AHEAD_BYTES", 100)
-    read_whole = helpers._all_event_chunks
+    monkeypatch.setattr(read_ahead_module, "READ_AHEAD_BYTES", 100)
+    read_whole = read_ahead_module._all_event_chunks
     read_ahead_names: list[str] = []
 
     def recording(path: Path, source_file: str) -> list:
         read_ahead_names.append(source_file)
         return read_whole(path, source_file)
 
-    monkeypatch.setattr(helpers, "_all_event_chunks", recording)
+    monkeypatch.setattr(read_ahead_module, "_all_event_chunks", recording)
     with EventsReadAhead(items) as read_ahead:
         got = [
             _rows(list(read_ahead.chunks(Path(item.local_file_path), item["relative_path"])))

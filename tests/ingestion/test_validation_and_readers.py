@@ -15,18 +15,12 @@ import pyarrow as pa
 import pytest
 
 from ingestion.loading.benchmark import RateResult, write_section
-from ingestion.sources.files.helpers import (
-    SeenEventIds,
-    UnreadableFileError,
-    clean_spend,
-    dlt_ids,
-    event_chunks,
-    quarantine_file,
-    spend_records,
-    utc_timestamp_text,
-    uuid_bits,
-)
+from ingestion.sources.files.event_ids import SeenEventIds, uuid_bits
+from ingestion.sources.files.helpers import event_chunks
+from ingestion.sources.files.quarantine import UnreadableFileError, quarantine_file
+from ingestion.sources.files.read_ahead import dlt_ids, utc_timestamp_text
 from ingestion.sources.files.settings import EVENT_COLUMN_TYPES, EVENT_ID_HASH_KEYS
+from ingestion.sources.files.spend import clean_spend, spend_records
 from ingestion.sources.storefront.helpers import clean_product, clean_sale, date_windows
 from ingestion.sources.validation import RejectedRecordError, parse_decimal, parse_timestamp
 

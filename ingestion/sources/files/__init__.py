@@ -22,13 +22,9 @@ from dlt.extract.resource import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion.settings import landing_dir as configured_landing_dir
-from ingestion.sources.files.helpers import (
-    EventsReadAhead,
-    SeenEventIds,
-    events_of,
-    read_landing_file,
-    spend_of,
-)
+from ingestion.sources.files.event_ids import SeenEventIds
+from ingestion.sources.files.quarantine import read_landing_file
+from ingestion.sources.files.read_ahead import EventsReadAhead, events_of
 from ingestion.sources.files.settings import (
     EVENT_DECLARED_FIELDS,
     EVENT_SUFFIXES,
@@ -37,6 +33,7 @@ from ingestion.sources.files.settings import (
     SPEND_KEY,
     SPEND_SUFFIXES,
 )
+from ingestion.sources.files.spend import spend_of
 from ingestion.sources.load_files import CsvLoadFiles
 from ingestion.sources.validation import RecordsInCounter
 

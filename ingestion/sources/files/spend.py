@@ -1,0 +1,86 @@
+"""Marketing spend files (CSV or Parquet): read, validate row by row, reject what cannot load."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingestion.sources.files.quarantine import LoadItem, UnreadableFileError
+from ingestion.sources.files.settings import SPEND_REQUIRED_COLUMNS
+from ingestion.sources.validation import (
+    METRIC_REJECTED,
+    RejectedRecordError,
+    count_metric,
+    parse_date,
+    parse_decimal,
+    parse_int,
+    rejected_record,
+    require_text,
+)
+
+
+def spend_records(path: Path) -> list[dict[str, Any]]:
+    """The raw records of a marketing spend file (CSV or Parquet), all read before any load.
+
+    Raises UnreadableFileError for a file that cannot be decoded or parsed, or whose header
+    lacks one of the documented columns.
+    """
+    if path.suffix.lower() == ".parquet":
+        try:
+            records = pq.read_table(path).to_pylist()
+        except (pa.ArrowException, OSError) as exc:
+            raise UnreadableFileError(f"not a readable Parquet file: {exc}") from exc
+        columns = set(records[0]) if records else set(SPEND_REQUIRED_COLUMNS)
+    else:
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UnreadableFileError(f"not UTF-8 text: {exc}") from exc
+        try:
+            reader = csv.DictReader(io.StringIO(text))
+            records = list(reader)
+        except csv.Error as exc:
+            raise UnreadableFileError(f"not parseable as CSV: {exc}") from exc
+        columns = {name.strip() for name in reader.fieldnames or []}
+    missing = [name for name in SPEND_REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise UnreadableFileError(
+            f"wrong columns: missing {', '.join(missing)} (found {', '.join(sorted(columns))})"
+        )
+    return records
+
+
+def clean_spend(record: dict[str, Any], source_file: str) -> dict[str, Any]:
+    """One marketing spend row ready to load, or RejectedRecordError saying why it cannot be."""
+    if None in record:
+        raise RejectedRecordError(f"more fields than the header has ({record[None]!r})")
+    row = {str(k).strip(): (v.strip() if isinstance(v, str) else v) for k, v in record.items()}
+    row["date"] = parse_date(row.get("date"), "date")
+    row["channel"] = require_text(row.get("channel"), "channel")
+    row["campaign"] = require_text(row.get("campaign"), "campaign")
+    row["spend"] = parse_decimal(row.get("spend"), "spend", minimum=parse_decimal(0, "zero"))
+    row["currency"] = require_text(row.get("currency"), "currency")
+    row["impressions"] = parse_int(row.get("impressions"), "impressions", minimum=0)
+    row["clicks"] = parse_int(row.get("clicks"), "clicks", minimum=0)
+    row["source_file"] = source_file
+    return row
+
+
+def spend_of(path: Path, source_file: str, resource: str) -> Iterator[LoadItem]:
+    """The loadable rows and rejected records of one marketing spend file."""
+    records = spend_records(path)
+    good: list[dict[str, Any]] = []
+    for line, record in enumerate(records, start=2):
+        try:
+            good.append(clean_spend(record, source_file))
+        except RejectedRecordError as exc:
+            count_metric(METRIC_REJECTED)
+            yield rejected_record(resource, f"{source_file} line {line}: {exc}", record)
+    if good:
+        yield good
