@@ -20,6 +20,7 @@ from psycopg2 import sql
 from ingestion.database.connection import autocommit
 from ingestion.loading.accounting import UnitResult, fill_from_trace
 from ingestion.loading.audit import PipelineRun, record_run
+from ingestion.loading.refused_rows import refused_row_count
 from ingestion.loading.registry import SOURCES, IngestContext, LoadUnit, SourceSpec
 from ingestion.loading.runtime import make_pipeline, reset_source
 from ingestion.settings import ConnectionSettings
@@ -144,6 +145,10 @@ def run_source(
             info = pipeline.run(source, loader_file_format=spec.loader_file_format)
             result.load_ids = tuple(info.loads_ids)
             fill_from_trace(result, pipeline, unit.resources)
+            # rows handed over that the warehouse refused count as rejected, not loaded
+            refused = refused_row_count(settings, spec.dataset, unit.table, result.load_ids)
+            result.rows_loaded -= refused
+            result.rows_rejected += refused
         except Exception as exc:  # reported per unit; the other units still run
             log.debug("%s.%s failed", spec.name, unit.table, exc_info=True)
             result.status = "failed"

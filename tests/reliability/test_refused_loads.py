@@ -1,0 +1,158 @@
+"""A load the database refuses never blocks later runs: refused rows are set aside.
+
+Each test makes Postgres refuse some rows on purpose (text it cannot store, a NULL into a
+NOT NULL column, a value of a changed type), then checks that the rest loaded, that the
+refused rows are in ``rejected_records`` with the database's reason, that the run's counts
+balance, and that the next run starts clean.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from ingestion.database.connection import autocommit
+from ingestion.loading.refused_rows import REFUSED_REASON_PREFIX, csv_payload, csv_records
+from ingestion.loading.registry import SOURCES
+from ingestion.loading.runner import ensure_bookkeeping_tables
+from ingestion.loading.runtime import make_pipeline
+from ingestion.settings import ConnectionSettings
+from ingestion.simulators.world.build import build_world
+from tests.integration.ingest_support import IngestWorld, private_world
+
+pytestmark = [pytest.mark.reliability, pytest.mark.integration]
+
+
+@pytest.fixture
+def world(server_settings: ConnectionSettings, tmp_path: Path) -> Iterator[IngestWorld]:
+    with private_world(server_settings, tmp_path) as created:
+        yield created
+
+
+def refused_rows(world: IngestWorld, dataset: str) -> list[tuple[str, str, str]]:
+    return world.query(
+        f"select resource, reason, raw_payload from {dataset}.rejected_records"
+        f" where reason like '{REFUSED_REASON_PREFIX}%' order by raw_payload"
+    )
+
+
+@pytest.mark.parametrize(
+    ("file_format", "bad_value", "refusal"),
+    [
+        # Postgres text cannot hold U+0000 (dlt strips it from insert-values files only)
+        ("csv", "nul \x00 inside", "0x00"),
+        # beyond numeric(38, 9), dlt's decimal column
+        ("insert_values", Decimal("1e30"), "numeric field overflow"),
+    ],
+)
+def test_rows_postgres_refuses_are_set_aside_and_the_rest_loads(
+    world: IngestWorld, file_format: str, bad_value: object, refusal: str
+) -> None:
+    # the ops source's bookkeeping tables in a dataset of our own
+    spec = SOURCES["ops"]
+    ensure_bookkeeping_tables(world.settings, spec)
+    pipeline = make_pipeline("refusals", spec.dataset, world.settings)
+    good = "row" if isinstance(bad_value, str) else Decimal("1.5")
+    rows = [{"id": i, "note": f"row {i}", "value": good} for i in range(1, 41)]
+    rows[6]["value"] = bad_value
+    rows[30]["value"] = bad_value
+    data: object = pa.Table.from_pylist(rows) if file_format == "csv" else rows
+
+    info = pipeline.run(
+        data,
+        table_name="notes",
+        write_disposition="merge",  # through dlt's staging dataset
+        primary_key="id",
+        loader_file_format=file_format,
+    )
+
+    assert not info.has_failed_jobs
+    assert world.query(f"select count(*), min(id), max(id) from {spec.dataset}.notes") == [
+        (38, 1, 40)
+    ]
+    refused = refused_rows(world, spec.dataset)
+    assert [r[0] for r in refused] == ["notes", "notes"]
+    assert all("[22" in reason and refusal in reason for _, reason, _ in refused)
+    payload_text = " ".join(r[2] for r in refused)
+    assert "row 7" in payload_text and "row 31" in payload_text
+    # the next load is not blocked by anything left over
+    info = pipeline.run(
+        [{"id": 41, "note": "fine"}], table_name="notes", loader_file_format=file_format
+    )
+    assert world.scalar(f"select count(*) from {spec.dataset}.notes") == 39
+    assert len(info.loads_ids) == 1
+
+
+def test_csv_records_keep_quoted_line_breaks_and_tell_null_from_empty() -> None:
+    lines = [b'1,"two\n', b'lines",x\n', b'2,"",\n', b'3,"say ""hi""",z\n']
+    records = list(csv_records(iter(lines)))
+    assert records == [b'1,"two\nlines",x\n', b'2,"",\n', b'3,"say ""hi""",z\n']
+    assert json.loads(csv_payload(["id", "a", "b"], records[1])) == {
+        "id": "2",
+        "a": "",
+        "b": None,
+    }
+    assert json.loads(csv_payload(["id", "a", "b"], records[2]))["a"] == 'say "hi"'
+
+
+def ops_execute(world: IngestWorld, *statements: str) -> None:
+    with autocommit(world.settings, world.settings.ops_database) as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+@pytest.mark.slow
+def test_ops_null_into_not_null_and_a_changed_type_never_freeze_the_source(
+    world: IngestWorld,
+) -> None:
+    build_world(world.settings, scale=0.05)
+    assert world.ingest("ops").ok
+    customers_before = world.table_digest("raw_ops.customers")
+
+    # a NULL where the raw column is NOT NULL, and a column whose type changed
+    ops_execute(
+        world,
+        "alter table ops.customers alter column email drop not null",
+        "update ops.customers set email = null, updated_at = now()"
+        " where customer_id in (select customer_id from ops.customers order by 1 limit 2)",
+        "update ops.customers set first_name = 'Renamed', updated_at = now()"
+        " where customer_id = (select max(customer_id) from ops.customers)",
+        "alter table ops.order_items alter column quantity type numeric(10, 2)",
+        "update ops.order_items set quantity = quantity + 0.5, updated_at = now()"
+        " where order_item_id in (select order_item_id from ops.order_items order by 1 limit 3)",
+    )
+    report = world.ingest("ops")
+
+    assert report.ok, report.units
+    units = {u.table: u for u in report.units}
+    assert (units["customers"].rows_loaded, units["customers"].rows_rejected) == (1, 2)
+    assert (units["order_items"].rows_loaded, units["order_items"].rows_rejected) == (0, 3)
+    assert all(u.balanced for u in report.units)
+    refused = refused_rows(world, "raw_ops")
+    reasons = {resource: reason for resource, reason, _ in refused}
+    assert "not-null" in reasons["customers"] and "(column email)" in reasons["customers"]
+    assert "bigint" in reasons["order_items"] and "(column quantity)" in reasons["order_items"]
+    assert all(json.loads(payload) for _, _, payload in refused)
+    # the good change of the same run landed; the refused rows kept their last good version
+    assert (
+        world.scalar("select first_name from raw_ops.customers order by customer_id desc limit 1")
+        == "Renamed"
+    )
+    assert world.scalar("select count(*) from raw_ops.customers where email is null") == 0
+    assert world.table_digest("raw_ops.customers") != customers_before
+
+    # the next run starts clean: other changes load, nothing is retried
+    ops_execute(
+        world,
+        "update ops.orders set status = 'cancelled', updated_at = now()"
+        " where order_id = (select min(order_id) from ops.orders)",
+    )
+    report = world.ingest("ops")
+    assert report.ok, report.units
+    assert {u.table: u.rows_loaded for u in report.units}["orders"] == 1
+    assert len(refused_rows(world, "raw_ops")) == 5
