@@ -103,7 +103,10 @@ def ingest(
         report = _ingest_with_progress(settings, names, full_refresh)
     console.print(summary_table(report.units, f"shopflow ingest (run {report.run_id[:8]})"))
     if not report.ok:
-        failed = [u for u in report.units if u.status != "ok"]
+        # a unit a failed full refresh discarded is not the cause: name a failed one first
+        failed = sorted(
+            (u for u in report.units if u.status != "ok"), key=lambda u: u.status != "failed"
+        )
         fail(
             f"{len(failed)} table(s) failed to load; first: {failed[0].source}."
             f"{failed[0].table}: {failed[0].error}"

@@ -4,7 +4,9 @@
 when it is unset). The payload is Slack-compatible (a `text` line an incoming webhook shows
 as is) and carries structured fields for any other receiver: stage, what failed, counts, run
 id and the failing dbt nodes. A failed delivery (no listener, timeout, 5xx, 429) is retried
-once; after that a warning is logged and the caller carries on.
+once; after that a warning is logged and the caller carries on. The whole delivery, retry
+included, has a deadline (``DEADLINE_SECONDS``): httpx's timeouts apply per read, so a
+receiver answering a byte at a time would otherwise hold the run for as long as it likes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import datetime as dt
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections import Counter
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 ENV_ALERT_WEBHOOK = "SHOPFLOW_ALERT_WEBHOOK"
 TIMEOUT_SECONDS = 5.0
 RETRY_DELAY_SECONDS = 1.0
+DEADLINE_SECONDS = 15.0
 MAX_FAILED_NODES = 20
 DBT_RUN_RESULTS = REPO_ROOT / "target" / "run_results.json"
 FAILED_NODE_STATUSES = ("error", "fail")
@@ -83,11 +87,14 @@ def send_alert(
     webhook_url: str | None = None,
     timeout: float = TIMEOUT_SECONDS,
     retry_delay: float = RETRY_DELAY_SECONDS,
+    deadline: float | None = None,
 ) -> bool:
     """POST the event to the webhook (default: $SHOPFLOW_ALERT_WEBHOOK); True once delivered.
 
-    Never raises: without a webhook it does nothing, and a delivery that fails twice (or is
-    refused with a 4xx, which a retry would not change) is logged as a warning.
+    Never raises and never takes longer than ``deadline`` seconds (default
+    ``DEADLINE_SECONDS``): without a webhook it does nothing; a delivery that fails twice, is
+    refused with a 4xx (which a retry would not change) or runs out of time is logged as a
+    warning.
     """
     url = webhook_url or os.environ.get(ENV_ALERT_WEBHOOK, "").strip()
     if not url:
@@ -98,29 +105,77 @@ def send_alert(
     except (TypeError, ValueError) as exc:
         log.warning("alert for stage %s could not be serialised: %s", event.stage, exc)
         return False
+    limit = DEADLINE_SECONDS if deadline is None else deadline
+    ends_at = time.monotonic() + limit
+    client = httpx.Client()
+    outcome: list[bool] = []
+    # a thread, because only a thread can be left behind when the receiver stalls: httpx
+    # enforces its timeouts per read, not per request
+    worker = threading.Thread(
+        target=lambda: outcome.append(
+            _deliver(client, url, body, event.stage, timeout, retry_delay, ends_at)
+        ),
+        name="alert-delivery",
+        daemon=True,
+    )
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():
+        log.warning(
+            "could not deliver the alert for stage %s: the webhook did not answer within "
+            "%.0f s; carrying on without it",
+            event.stage,
+            limit,
+        )
+        _abandon(client)
+        return False
+    client.close()
+    return bool(outcome and outcome[0])
+
+
+def _deliver(
+    client: httpx.Client,
+    url: str,
+    body: str,
+    stage: str,
+    timeout: float,
+    retry_delay: float,
+    ends_at: float,
+) -> bool:
+    """Up to two attempts, the retry only if time is left before ``ends_at``."""
     problem = "not attempted"
     for attempt in (1, 2):
         try:
-            response = httpx.post(
+            response = client.post(
                 url,
                 content=body,
                 headers={"Content-Type": "application/json"},
-                timeout=timeout,
+                timeout=max(min(timeout, ends_at - time.monotonic()), 0.1),
             )
         except httpx.HTTPError as exc:
             problem = f"{type(exc).__name__}: {exc}"
         else:
             if response.is_success:
-                log.info("alert for stage %s sent (attempt %d)", event.stage, attempt)
+                log.info("alert for stage %s sent (attempt %d)", stage, attempt)
                 return True
             problem = f"HTTP {response.status_code}: {response.text[:200]}"
             if not _worth_retrying(response.status_code):
                 break
         if attempt == 1:
+            if time.monotonic() + retry_delay >= ends_at:
+                break
             log.info("alert delivery failed (%s); retrying once", problem)
             time.sleep(retry_delay)
-    log.warning("could not deliver the alert for stage %s to the webhook: %s", event.stage, problem)
+    log.warning("could not deliver the alert for stage %s to the webhook: %s", stage, problem)
     return False
+
+
+def _abandon(client: httpx.Client) -> None:
+    """Close a client whose request is still hanging, so its socket does not linger."""
+    try:
+        client.close()
+    except Exception:  # closing under a running request may complain; the alert is given up
+        log.debug("closing the stalled alert delivery failed", exc_info=True)
 
 
 def dbt_outcome(
