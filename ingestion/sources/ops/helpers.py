@@ -3,8 +3,13 @@
 The order system hard-deletes customers on an erasure request. An incremental read on
 ``updated_at`` never sees a row that no longer exists, so every run compares the primary
 keys in the source with those already in the warehouse; a key found only in the warehouse
-becomes a tombstone row (its last loaded values plus the ``hard_delete`` flag), and dlt's
-merge deletes it.
+becomes a tombstone row (its key plus the ``hard_delete`` flag), and dlt's merge deletes it.
+
+A tombstone carries nothing personal: dlt's staging table (``<dataset>_staging.<table>``) keeps
+the last batch until the next load, so an erased customer's name or e-mail must never reach
+it. Only the key is kept; text columns become null, or a neutral placeholder where the source
+declares them NOT NULL (the merge's staging table keeps those constraints); other NOT NULL
+columns (timestamps) keep their last loaded value.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from ingestion.sources.ops.settings import DELETED_FLAG_COLUMN, KEY_BATCH_SIZE
 
 log = logging.getLogger(__name__)
+
+ERASED_TEXT = ""
+"""What a tombstone holds in a NOT NULL text column: nothing that identifies anyone."""
+
+TEXT_TYPES = frozenset({"text", "character varying", "character"})
 
 
 def source_keys(engine: sa.Engine, schema: str, table: str, key: str) -> set[Any]:
@@ -44,17 +54,48 @@ def warehouse_keys(pipeline: SupportsPipeline, table: str, key: str) -> set[Any]
     return {row[0] for row in rows or []}
 
 
+def column_kinds(client: Any, table: str) -> dict[str, tuple[bool, bool]]:
+    """Per column of the warehouse copy of ``table``: (is text, is nullable)."""
+    rows = client.execute_sql(
+        "select column_name, data_type, is_nullable from information_schema.columns "
+        "where table_schema = %s and table_name = %s",
+        client.dataset_name,
+        table,
+    )
+    return {name: (kind in TEXT_TYPES, nullable == "YES") for name, kind, nullable in rows or []}
+
+
+def tombstone_row(
+    row: dict[str, Any], key: str, kinds: dict[str, tuple[bool, bool]]
+) -> dict[str, Any]:
+    """A row reduced to its key: text blanked or nulled, nullable columns nulled, flag set."""
+    tombstone: dict[str, Any] = {}
+    for name, value in row.items():
+        if name.startswith("_dlt"):
+            continue
+        is_text, nullable = kinds.get(name, (True, True))
+        if name == key:
+            tombstone[name] = value
+        elif nullable:
+            tombstone[name] = None
+        else:
+            tombstone[name] = ERASED_TEXT if is_text else value
+    tombstone[DELETED_FLAG_COLUMN] = True
+    return tombstone
+
+
 def tombstones(
     pipeline: SupportsPipeline, table: str, key: str, missing: set[Any]
 ) -> Iterator[list[dict[str, Any]]]:
-    """The last loaded rows of ``missing`` keys, flagged for deletion, in batches.
+    """Tombstone rows (see ``tombstone_row``) for the ``missing`` keys, in batches.
 
-    The full row (not just the key) is sent so the merge's staging table, which keeps the
-    source's NOT NULL constraints, accepts it.
+    The last loaded row is read only to keep what the table's NOT NULL constraints demand;
+    every text value is dropped before anything is yielded.
     """
     ordered = sorted(missing)
     with pipeline.sql_client() as client:  # type: ignore[attr-defined]
         qualified = client.make_qualified_table_name(table)
+        kinds = column_kinds(client, table)
         for start in range(0, len(ordered), KEY_BATCH_SIZE):
             batch = ordered[start : start + KEY_BATCH_SIZE]
             with client.execute_query(
@@ -62,13 +103,7 @@ def tombstones(
             ) as cursor:
                 names = [column[0] for column in cursor.description]
                 rows = cursor.fetchall()
-            yield [
-                {
-                    **{n: v for n, v in zip(names, row, strict=True) if not n.startswith("_dlt")},
-                    DELETED_FLAG_COLUMN: True,
-                }
-                for row in rows
-            ]
+            yield [tombstone_row(dict(zip(names, row, strict=True)), key, kinds) for row in rows]
 
 
 def psycopg2_url(url: str) -> str:
