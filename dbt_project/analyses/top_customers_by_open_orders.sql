@@ -8,7 +8,7 @@ customers_with_open_orders as (
         customer_id,
         first_name,
         last_name,
-        email,
+        email_masked,
         country_code,
         open_orders,
         open_amount_usd,

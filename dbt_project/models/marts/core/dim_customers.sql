@@ -43,7 +43,9 @@ countries as (
 
 versions as (
 
-    {#- erased customers keep their history for point-in-time joins, without personal data -#}
+    {#- erased customers keep their history for point-in-time joins, without personal data
+        (the snapshot's erasure hook has already nulled it; masked here too, belt and braces);
+        e-mail and phone only ever leave as a hash and masked display forms -#}
     select
         customer_versions.customer_key,
         customer_versions.customer_id,
@@ -51,8 +53,18 @@ versions as (
             as first_name,
         case when not customer_versions.is_erased then customer_versions.last_name end
             as last_name,
-        case when not customer_versions.is_erased then customer_versions.email end as email,
-        case when not customer_versions.is_erased then customer_versions.phone end as phone,
+        case
+            when not customer_versions.is_erased
+                then {{ hash_email("customer_versions.email") }}
+        end as email_sha256,
+        case
+            when not customer_versions.is_erased
+                then {{ mask_email("customer_versions.email") }}
+        end as email_masked,
+        case
+            when not customer_versions.is_erased
+                then {{ mask_phone("customer_versions.phone") }}
+        end as phone_masked,
         customer_versions.country_code,
         countries.country_name,
         countries.region,
@@ -79,8 +91,9 @@ unknown_member as (
         -1 as customer_id,
         'unknown' as first_name,
         'unknown' as last_name,
-        cast(null as {{ dbt.type_string() }}) as email,
-        cast(null as {{ dbt.type_string() }}) as phone,
+        cast(null as {{ dbt.type_string() }}) as email_sha256,
+        cast(null as {{ dbt.type_string() }}) as email_masked,
+        cast(null as {{ dbt.type_string() }}) as phone_masked,
         'unknown' as country_code,
         'unknown' as country_name,
         'unknown' as region,
@@ -109,8 +122,9 @@ select
     cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
     first_name,
     last_name,
-    email,
-    phone,
+    email_sha256,
+    email_masked,
+    phone_masked,
     country_code,
     country_name,
     region,

@@ -25,8 +25,8 @@ customers as (
         customer_id,
         first_name,
         last_name,
-        email,
-        phone,
+        email_masked,
+        phone_masked,
         country_code,
         city
     from {{ ref("dim_customers") }}
@@ -55,8 +55,8 @@ final as (
         per_customer.customer_id,
         customers.first_name,
         customers.last_name,
-        customers.email,
-        customers.phone,
+        customers.email_masked,
+        customers.phone_masked,
         customers.country_code,
         customers.city,
         cast(row_number() over (

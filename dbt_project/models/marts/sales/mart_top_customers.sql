@@ -28,7 +28,7 @@ customers as (
         customer_id,
         first_name,
         last_name,
-        email,
+        email_masked,
         country_code
     from {{ ref("dim_customers") }}
     where is_current
@@ -42,7 +42,7 @@ final as (
         customer_orders.customer_id,
         customers.first_name,
         customers.last_name,
-        customers.email,
+        customers.email_masked,
         customers.country_code,
         cast(row_number() over (
             order by customer_orders.lifetime_revenue_usd desc, customer_orders.customer_id asc
