@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ingestion.database import local_server
 from ingestion.database.connection import create_database, server_version
 from ingestion.database.local_server import ServerPaths
+from ingestion.database.roles import ensure_analyst_roles
 from ingestion.settings import ConnectionSettings, connection_settings, state_dir
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,15 @@ class ReadyServer:
     started_now: bool
     created_databases: tuple[str, ...]
     version: str
+    analyst_roles: bool
 
 
 def ensure_ready(settings: ConnectionSettings | None = None) -> ReadyServer:
-    """Start the local server if it is the configured one, then make sure both databases exist.
+    """Start the local server if it is the configured one, then make sure both databases and
+    the read-only analyst roles exist (``roles``).
 
-    With an external server nothing is started: it is only checked and the databases created.
+    With an external server nothing is started: it is only checked and the databases created;
+    the roles are created if the server allows it.
     """
     settings = settings or connection_settings()
     started = False
@@ -41,7 +45,8 @@ def ensure_ready(settings: ConnectionSettings | None = None) -> ReadyServer:
     )
     for name in created:
         log.info("created database %s", name)
-    return ReadyServer(settings, started, created, server_version(settings))
+    roles = ensure_analyst_roles(settings)
+    return ReadyServer(settings, started, created, server_version(settings), roles)
 
 
 def stop_local() -> bool:
