@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from dlt.sources.filesystem import FileItemDict
 
 from ingestion.sources.files import read_ahead as read_ahead_module
 from ingestion.sources.files.quarantine import UnreadableFileError
 from ingestion.sources.files.read_ahead import EventsReadAhead, loadable_event_chunks
+from ingestion.sources.files.tracking import LandingFile, file_stamp
 
 
 def _event(event_id: str) -> str:
@@ -19,14 +19,12 @@ def _event(event_id: str) -> str:
     )
 
 
-def _listed(folder: Path, contents: dict[str, str]) -> list[FileItemDict]:
+def _listed(folder: Path, contents: dict[str, str]) -> list[LandingFile]:
     items = []
     for name, text in contents.items():
         path = folder / name
         path.write_text(text)
-        items.append(
-            FileItemDict({"file_url": path.as_uri(), "relative_path": f"clickstream/{name}"})
-        )
+        items.append(LandingFile(path, f"clickstream/{name}", file_stamp(path)))
     return items
 
 
@@ -47,7 +45,7 @@ def test_files_read_ahead_yield_what_they_yield_when_streamed(tmp_path: Path) ->
     with EventsReadAhead(items) as read_ahead:
         seen = []
         for item in items:
-            path, name = Path(item.local_file_path), item["relative_path"]
+            path, name = item.path, item.name
             try:
                 got = list(read_ahead.chunks(path, name))
             except UnreadableFileError:
@@ -83,10 +81,7 @@ def test_only_small_visible_events_files_are_read_ahead(
 
     monkeypatch.setattr(read_ahead_module, "_all_event_chunks", recording)
     with EventsReadAhead(items) as read_ahead:
-        got = [
-            _rows(list(read_ahead.chunks(Path(item.local_file_path), item["relative_path"])))
-            for item in items[:3]
-        ]
+        got = [_rows(list(read_ahead.chunks(item.path, item.name))) for item in items[:3]]
     # the big second file and the hidden (partly written) fourth are never read ahead
     assert read_ahead_names == ["clickstream/events_3.jsonl"]
     assert got == [[(["a"], 0)], [(["b"], 0)], [(["c"], 0)]]

@@ -19,7 +19,6 @@ from typing import Any
 import dlt
 from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
-from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion.settings import landing_dir as configured_landing_dir
 from ingestion.sources.files.event_ids import SeenEventIds
@@ -34,6 +33,7 @@ from ingestion.sources.files.settings import (
     SPEND_SUFFIXES,
 )
 from ingestion.sources.files.spend import spend_of
+from ingestion.sources.files.tracking import LandingFile, LandingTracker, remember_read
 from ingestion.sources.load_files import CsvLoadFiles
 from ingestion.sources.validation import RecordsInCounter
 
@@ -53,48 +53,45 @@ def files_source(
     landing = Path(landing_dir) if landing_dir else configured_landing_dir()
     quarantine = Path(quarantine_dir) if quarantine_dir else landing.parent / "quarantine"
     landing.mkdir(parents=True, exist_ok=True)
-    listings = {
-        name: filesystem(
-            bucket_url=landing.as_uri(),
-            file_glob=glob,
-            incremental=dlt.sources.incremental("modification_date"),
-        ).with_name(f"{name}_files")
-        for name, glob in (("events", EVENTS_GLOB), ("marketing_spend", SPEND_GLOB))
-    }
     return [
-        (listings["events"] | events(quarantine_dir=str(quarantine), seen=SeenEventIds())).add_step(
-            RecordsInCounter()
-        ),
-        (listings["marketing_spend"] | marketing_spend(quarantine_dir=str(quarantine))).add_step(
-            RecordsInCounter()
-        ),
+        events(str(landing), str(quarantine), SeenEventIds()).add_step(RecordsInCounter()),
+        marketing_spend(str(landing), str(quarantine)).add_step(RecordsInCounter()),
     ]
 
 
-@dlt.transformer(
+def _files_to_read(
+    resource: str, landing_dir: str, glob: str
+) -> tuple[LandingTracker, list[LandingFile]]:
+    """The resource's tracker and the landing files it has not read as they are now."""
+    # the modification-time cursor of the listing resource of earlier versions is obsolete
+    dlt.current.source_state().get("resources", {}).pop(f"{resource}_files", None)
+    tracker = LandingTracker(dlt.current.resource_state(), Path(landing_dir), glob)
+    return tracker, tracker.to_read()
+
+
+@dlt.resource(
     name="events",
     write_disposition={"disposition": "merge", "strategy": "insert-only"},
     primary_key="event_id",
     # handed over as UTC text (fast to write as csv); Postgres parses it on COPY
     columns={"timestamp": {"data_type": "timestamp", "timezone": True, "precision": 6}},
 )
-def events(
-    files: list[FileItemDict], quarantine_dir: str, seen: SeenEventIds
-) -> Iterator[DataItemWithMeta]:
-    """Clickstream events (JSON lines or Parquet), inserted once per ``event_id``: events
-    never change, so an id already loaded is skipped, not updated. They reach dlt in csv
-    load files written here (``CsvLoadFiles``), which dlt imports as they are.
+def events(landing_dir: str, quarantine_dir: str, seen: SeenEventIds) -> Iterator[DataItemWithMeta]:
+    """Clickstream events (JSON lines or Parquet) of the new and changed files under
+    ``clickstream/``, inserted once per ``event_id``: events never change, so an id already
+    loaded is skipped, not updated. They reach dlt in csv load files written here
+    (``CsvLoadFiles``), which dlt imports as they are.
 
     ``user_identifiers`` and ``product_information`` become ``user_identifiers__platform``,
     ``product_information__sku`` and so on; ``source_file`` names the file each row came from.
-    ``seen`` holds the ids this run has already carried (one per run, shared by every page
-    of listed files).
+    ``seen`` holds the ids this run has already carried.
     """
+    tracker, files = _files_to_read("events", landing_dir, EVENTS_GLOB)
     load_files = CsvLoadFiles("events", declared=EVENT_DECLARED_FIELDS)
     with load_files, EventsReadAhead(files) as read_ahead:
-        for item in files:
+        for file in remember_read(tracker, files):
             yield from read_landing_file(
-                item,
+                file,
                 "events",
                 EVENT_SUFFIXES,
                 Path(quarantine_dir),
@@ -105,16 +102,18 @@ def events(
         yield from load_files.flush()
 
 
-@dlt.transformer(
+@dlt.resource(
     name="marketing_spend",
     write_disposition="merge",
     primary_key=list(SPEND_KEY),
 )
 def marketing_spend(
-    files: list[FileItemDict], quarantine_dir: str
+    landing_dir: str, quarantine_dir: str
 ) -> Iterator[list[dict[str, Any]] | DataItemWithMeta]:
-    """Daily marketing spend per channel and campaign (CSV), merged on date+channel+campaign."""
-    for item in files:
+    """Daily marketing spend per channel and campaign (CSV or Parquet) of the new and changed
+    files under ``marketing_spend/``, merged on date+channel+campaign."""
+    tracker, files = _files_to_read("marketing_spend", landing_dir, SPEND_GLOB)
+    for file in remember_read(tracker, files):
         yield from read_landing_file(
-            item, "marketing_spend", SPEND_SUFFIXES, Path(quarantine_dir), spend_of
+            file, "marketing_spend", SPEND_SUFFIXES, Path(quarantine_dir), spend_of
         )

@@ -12,8 +12,9 @@ from typing import Any
 import pyarrow as pa
 from dlt.common.pendulum import pendulum
 from dlt.extract.items import DataItemWithMeta
-from dlt.sources.filesystem import FileItemDict
 
+from ingestion.sources.files.storable import storable_name, storable_text
+from ingestion.sources.files.tracking import LandingFile
 from ingestion.sources.validation import (
     METRIC_FILES_QUARANTINED,
     METRIC_FILES_READ,
@@ -62,28 +63,39 @@ def quarantined_row(relative_name: str, reason: str) -> dict[str, Any]:
 
 
 def read_landing_file(
-    item: FileItemDict,
+    file: LandingFile,
     resource: str,
     suffixes: frozenset[str],
     quarantine_dir: Path,
     reader: FileReader,
 ) -> Iterator[LoadItem]:
-    """Read one listed file with ``reader``; quarantine it if it cannot be parsed at all."""
-    path = Path(item.local_file_path)
-    name = item["relative_path"]
-    if path.name.startswith("."):
-        log.debug("skipping hidden (partially written) file %s", name)
-        return
+    """Read one listed file with ``reader``; quarantine it if it cannot be parsed at all.
+
+    A value the readers did not foresee that Arrow or Python cannot convert quarantines the
+    file too (the traceback goes to the log): the source keeps loading the other files.
+    """
+    path, name = file.path, file.name
     count_metric(METRIC_FILES_READ)
     try:
+        if not storable_name(name):
+            raise UnreadableFileError("its name is not UTF-8 text: rename it")
         if path.suffix.lower() not in suffixes:
             raise UnreadableFileError(
                 f"unsupported file type {path.suffix!r} (expected {', '.join(sorted(suffixes))})"
             )
-        yield from reader(path, name, resource)
+        try:
+            yield from reader(path, name, resource)
+        except (pa.ArrowException, OverflowError, UnicodeError) as exc:
+            log.warning("%s: unexpected value", storable_text(name), exc_info=True)
+            raise UnreadableFileError(
+                f"a value could not be read: {type(exc).__name__}: {exc}"
+            ) from exc
     except UnreadableFileError as exc:
-        quarantine_file(path, name, quarantine_dir, str(exc))
+        reason = storable_text(str(exc))
+        quarantine_file(path, name, quarantine_dir, reason)
         count_metric(METRIC_FILES_QUARANTINED)
         yield routed_row(
-            quarantined_row(name, str(exc)), QUARANTINED_FILES_TABLE, QUARANTINED_FILES_COLUMNS
+            quarantined_row(storable_text(name), reason),
+            QUARANTINED_FILES_TABLE,
+            QUARANTINED_FILES_COLUMNS,
         )

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.sources.filesystem import FileItemDict
 
 from ingestion.sources.files.event_ids import SeenEventIds
 from ingestion.sources.files.helpers import EventChunk, event_chunks
 from ingestion.sources.files.quarantine import LoadItem
 from ingestion.sources.files.settings import DLT_ID_BYTES, EVENT_SUFFIXES, READ_AHEAD_BYTES
+from ingestion.sources.files.tracking import LandingFile
 from ingestion.sources.load_files import CsvLoadFiles
 from ingestion.sources.validation import METRIC_REJECTED, count_metric, rejected_record
 
@@ -79,8 +79,8 @@ class EventsReadAhead:
     where the file is read.
     """
 
-    def __init__(self, files: list[FileItemDict]) -> None:
-        listed = [(Path(item.local_file_path), item["relative_path"]) for item in files]
+    def __init__(self, files: list[LandingFile]) -> None:
+        listed = [(file.path, file.name) for file in files]
         self._next: dict[Path, tuple[Path, str]] = {
             path: listed[number + 1] for number, (path, _) in enumerate(listed[:-1])
         }
