@@ -159,7 +159,8 @@ def test_spend_with_wrong_columns_is_unreadable_and_bad_rows_are_rejected(
         "date,channel,campaign,spend,currency,impressions,clicks\n"
         "2025-02-30,web,brand,1.5,USD,10,1\n"
     )
-    [record] = spend_records(good)
+    [(where, record)] = spend_records(good)
+    assert where == "line 2"
     with pytest.raises(RejectedRecordError, match="date"):
         clean_spend(record, "marketing_spend/spend_2.csv")
 

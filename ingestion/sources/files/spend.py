@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.sources.files.quarantine import LoadItem, UnreadableFileError
-from ingestion.sources.files.settings import SPEND_REQUIRED_COLUMNS
+from ingestion.sources.files.settings import SPEND_KEY, SPEND_REQUIRED_COLUMNS
+from ingestion.sources.files.storable import storable_text, value_problem
 from ingestion.sources.validation import (
     METRIC_REJECTED,
     RejectedRecordError,
@@ -25,26 +26,29 @@ from ingestion.sources.validation import (
 )
 
 
-def spend_records(path: Path) -> list[dict[str, Any]]:
-    """The raw records of a marketing spend file (CSV or Parquet), all read before any load.
+def spend_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The raw records of a marketing spend file (CSV or Parquet), all read before any load,
+    each with where it is in the file (``line 3`` of a CSV, ``row 2`` of a Parquet file).
 
     Raises UnreadableFileError for a file that cannot be decoded or parsed, or whose header
     lacks one of the documented columns.
     """
     if path.suffix.lower() == ".parquet":
         try:
-            records = pq.read_table(path).to_pylist()
+            rows = pq.read_table(path).to_pylist()
         except (pa.ArrowException, OSError) as exc:
             raise UnreadableFileError(f"not a readable Parquet file: {exc}") from exc
-        columns = set(records[0]) if records else set(SPEND_REQUIRED_COLUMNS)
+        columns = set(rows[0]) if rows else set(SPEND_REQUIRED_COLUMNS)
+        records = [(f"row {number}", row) for number, row in enumerate(rows, start=1)]
     else:
         try:
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise UnreadableFileError(f"not UTF-8 text: {exc}") from exc
         try:
-            reader = csv.DictReader(io.StringIO(text))
-            records = list(reader)
+            reader = csv.DictReader(io.StringIO(text, newline=""))
+            # the line a record ends on (a quoted value may span lines)
+            records = [(f"line {reader.line_num}", record) for record in reader]
         except csv.Error as exc:
             raise UnreadableFileError(f"not parseable as CSV: {exc}") from exc
         columns = {name.strip() for name in reader.fieldnames or []}
@@ -57,7 +61,8 @@ def spend_records(path: Path) -> list[dict[str, Any]]:
 
 
 def clean_spend(record: dict[str, Any], source_file: str) -> dict[str, Any]:
-    """One marketing spend row ready to load, or RejectedRecordError saying why it cannot be."""
+    """One marketing spend row ready to load, or RejectedRecordError saying why it cannot be
+    (also when Postgres would refuse one of its values: see ``storable``)."""
     if None in record:
         raise RejectedRecordError(f"more fields than the header has ({record[None]!r})")
     row = {str(k).strip(): (v.strip() if isinstance(v, str) else v) for k, v in record.items()}
@@ -68,19 +73,36 @@ def clean_spend(record: dict[str, Any], source_file: str) -> dict[str, Any]:
     row["currency"] = require_text(row.get("currency"), "currency")
     row["impressions"] = parse_int(row.get("impressions"), "impressions", minimum=0)
     row["clicks"] = parse_int(row.get("clicks"), "clicks", minimum=0)
+    for name, value in row.items():
+        if (problem := value_problem(value)) is not None:
+            raise RejectedRecordError(f"{storable_text(name)}: {problem}")
     row["source_file"] = source_file
     return row
 
 
 def spend_of(path: Path, source_file: str, resource: str) -> Iterator[LoadItem]:
-    """The loadable rows and rejected records of one marketing spend file."""
-    records = spend_records(path)
+    """The loadable rows and rejected records of one marketing spend file.
+
+    A key (date, channel, campaign) a file repeats is loaded from its first row; the later
+    rows with it are rejected, naming the line they repeat: a merge would otherwise keep one
+    of them silently.
+    """
     good: list[dict[str, Any]] = []
-    for line, record in enumerate(records, start=2):
+    first_of_key: dict[tuple[Any, ...], str] = {}
+    for where, record in spend_records(path):
         try:
-            good.append(clean_spend(record, source_file))
+            row = clean_spend(record, source_file)
+            key = tuple(row[name] for name in SPEND_KEY)
+            if key in first_of_key:
+                raise RejectedRecordError(
+                    f"repeats the {', '.join(SPEND_KEY)} of {first_of_key[key]} "
+                    f"({', '.join(map(str, key))}); the first is loaded"
+                )
         except RejectedRecordError as exc:
             count_metric(METRIC_REJECTED)
-            yield rejected_record(resource, f"{source_file} line {line}: {exc}", record)
+            yield rejected_record(resource, f"{source_file} {where}: {exc}", record)
+            continue
+        first_of_key[key] = where
+        good.append(row)
     if good:
         yield good
