@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dlt
@@ -52,40 +55,103 @@ def pipelines_dir(settings: ConnectionSettings) -> Path:
     return state_dir() / "dlt" / settings.database
 
 
+def refresh_pipelines_dir(settings: ConnectionSettings) -> Path:
+    """dlt's working folder for full refreshes, which load into a shadow dataset first."""
+    return pipelines_dir(settings) / ".refresh"
+
+
 def pipeline_name(source: str) -> str:
     """The dlt pipeline name of one source."""
     return f"shopflow_{source}"
 
 
+def shadow_dataset(dataset_name: str) -> str:
+    """The dataset a full refresh of ``dataset_name`` loads into before it is swapped in."""
+    return f"{dataset_name}{REFRESH_SUFFIX}"
+
+
+REFRESH_SUFFIX = "__refresh"
+
+REDIRECTING_SETTING = re.compile(
+    r"^(?:PIPELINES__(?:[A-Z0-9_]+__)?)?"
+    r"(DEV_MODE|FULL_REFRESH|REFRESH|DATASET_NAME_LAYOUT|USE_SINGLE_DATASET|RESTORE_FROM_DESTINATION)$"
+)
+"""dlt pipeline settings that, read from the environment, would send a load elsewhere: a
+timestamped dev dataset, a dropped source, a prefixed or per-schema dataset, a lost state."""
+
+
+@contextmanager
+def _ignoring_redirecting_environment() -> Iterator[None]:
+    """Hide the ``REDIRECTING_SETTING`` variables from dlt while it resolves a pipeline."""
+    hidden = {name: value for name, value in os.environ.items() if REDIRECTING_SETTING.match(name)}
+    for name in hidden:
+        log.warning(
+            "ignoring %s=%s from the environment: shopflow always loads into raw_<source> "
+            "(use `shopflow ingest --full-refresh` to reload a source)",
+            name,
+            hidden[name],
+        )
+        del os.environ[name]
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
 def make_pipeline(source: str, dataset_name: str, settings: ConnectionSettings) -> dlt.Pipeline:
-    """The dlt pipeline that loads ``source`` into ``dataset_name`` of the warehouse."""
+    """The dlt pipeline that loads ``source`` into ``dataset_name`` of the warehouse.
+
+    Never dev mode, whatever the environment says (dlt would load into a timestamped dataset
+    and wipe the working folder). A shadow dataset of a full refresh gets its own working
+    folder, so the source's regular state is untouched until the swap.
+    """
     configure_dlt_runtime()
-    return dlt.pipeline(
-        pipeline_name=pipeline_name(source),
-        pipelines_dir=str(pipelines_dir(settings)),
-        # dlt's postgres; ``insert-only`` merges as plain INSERTs (see ``destination``)
-        destination=warehouse(credentials=settings.warehouse_url, destination_name="postgres"),
-        dataset_name=dataset_name,
+    folder = (
+        refresh_pipelines_dir(settings)
+        if dataset_name.endswith(REFRESH_SUFFIX)
+        else pipelines_dir(settings)
     )
+    with _ignoring_redirecting_environment():
+        pipeline = dlt.pipeline(
+            pipeline_name=pipeline_name(source),
+            pipelines_dir=str(folder),
+            # dlt's postgres; ``insert-only`` merges as plain INSERTs (see ``destination``)
+            destination=warehouse(credentials=settings.warehouse_url, destination_name="postgres"),
+            dataset_name=dataset_name,
+            dev_mode=False,
+        )
+    if pipeline.dev_mode or pipeline.dataset_name != dataset_name or pipeline.refresh:
+        raise RuntimeError(
+            f"dlt configuration redirects pipeline {pipeline.pipeline_name} to dataset "
+            f"{pipeline.dataset_name!r} (dev mode {pipeline.dev_mode}, refresh "
+            f"{pipeline.refresh}) instead of {dataset_name!r}: check .dlt/config.toml"
+        )
+    return pipeline
+
+
+def drop_datasets(settings: ConnectionSettings, *dataset_names: str) -> None:
+    """Drop datasets and the ``_staging`` datasets dlt uses beside them for merges.
+
+    ``cascade`` also drops dbt views built on their tables; the next ``dbt build``
+    recreates them.
+    """
+    with autocommit(settings, settings.database) as cursor:
+        for name in dataset_names:
+            for schema in (name, f"{name}_staging"):
+                cursor.execute(
+                    sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema))
+                )
 
 
 def reset_source(source: str, dataset_name: str, settings: ConnectionSettings) -> None:
     """Forget everything loaded from ``source``: the raw schema (with dlt's state tables in it)
     and the local pipeline folder. The next run is a first run: a full load.
 
-    ``cascade`` also drops dbt views built on the raw tables; the next ``dbt build``
-    recreates them.
+    Destructive on the spot: ``shopflow ingest --full-refresh`` goes through
+    ``ingestion.loading.refresh`` instead, which replaces the raw schema only once the
+    reload succeeded.
     """
-    with autocommit(settings, settings.database) as cursor:
-        cursor.execute(
-            sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(dataset_name))
-        )
-        # the staging dataset dlt uses for merges
-        cursor.execute(
-            sql.SQL("drop schema if exists {} cascade").format(
-                sql.Identifier(f"{dataset_name}_staging")
-            )
-        )
+    drop_datasets(settings, dataset_name)
     folder = pipelines_dir(settings) / pipeline_name(source)
     if folder.exists():
         shutil.rmtree(folder)
