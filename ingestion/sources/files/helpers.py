@@ -38,6 +38,9 @@ from ingestion.sources.validation import RejectedRecordError, parse_int
 
 log = logging.getLogger(__name__)
 
+_NESTED = ("user_identifiers", "product_information")
+"""The objects of an event whose values land as text columns (``user_identifiers__id``)."""
+
 EventChunk = tuple[pa.Table, Rejects]
 """Validated events (flattened, typed) and the rejected records of one chunk of a file."""
 
@@ -181,7 +184,7 @@ def _conform_event(value: dict[str, Any]) -> dict[str, Any]:
     """Coerce the documented fields of one parsed event to their read types, or reject it
     (also when Postgres would refuse one of its values)."""
     event = dict(value)
-    for nested in ("user_identifiers", "product_information"):
+    for nested in _NESTED:
         part = event.get(nested)
         if part is not None and not isinstance(part, dict):
             raise RejectedRecordError(f"{nested}: not an object")
@@ -209,10 +212,7 @@ def _texts(event: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]
             yield f"{field} (name)", str(key)
         if isinstance(value, str):
             yield field, value
-        elif isinstance(value, dict) and not prefix and key in (
-            "user_identifiers",
-            "product_information",
-        ):
+        elif isinstance(value, dict) and not prefix and key in _NESTED:
             yield from _texts(value, prefix=f"{key}.")
 
 
