@@ -70,7 +70,8 @@ def shadow_dataset(dataset_name: str) -> str:
     return f"{dataset_name}{REFRESH_SUFFIX}"
 
 
-REFRESH_SUFFIX = "__refresh"
+REFRESH_SUFFIX = "_refresh"
+"""A single underscore: dlt normalises dataset names, and would turn "__" into "_"."""
 
 REDIRECTING_SETTING = re.compile(
     r"^(?:PIPELINES__(?:[A-Z0-9_]+__)?)?"

@@ -1,0 +1,152 @@
+"""`shopflow ingest --full-refresh` without a window of loss: reload beside, swap on success.
+
+A full refresh of a source loads everything into a shadow dataset (``raw_<source>_refresh``)
+with a working folder of its own, while ``raw_<source>`` stays as it was and readable. Only
+when every load unit succeeded are the two swapped, in one transaction: the old schema is
+renamed away, the shadow renamed into place, the old one dropped (``cascade``: dbt views on
+the raw tables go with it, the next ``dbt build`` recreates them). If any unit fails, the
+shadow is dropped and the raw schema, dlt's state in it and the local state are untouched.
+
+After the swap dlt's state lives in the swapped-in schema (``_dlt_pipeline_state``, written
+by the same pipeline name); the source's local folder is removed beforehand and restored
+from there, so the next incremental run carries on from the reloaded data.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import psycopg2.extensions
+from psycopg2 import sql
+
+from ingestion.database.connection import connect
+from ingestion.loading.registry import IngestContext, SourceSpec
+from ingestion.loading.runtime import (
+    drop_datasets,
+    make_pipeline,
+    pipeline_name,
+    pipelines_dir,
+    refresh_pipelines_dir,
+    shadow_dataset,
+)
+from ingestion.settings import ConnectionSettings
+
+if TYPE_CHECKING:
+    from ingestion.loading.runner import IngestObserver, SourceRun
+
+log = logging.getLogger(__name__)
+
+REPLACED_SUFFIX = "_replaced"
+
+RunSource = Callable[..., "SourceRun"]
+"""``runner.run_source``: passed in, so this module does not import the runner."""
+
+
+def discard_refresh(source: str, dataset_name: str, settings: ConnectionSettings) -> None:
+    """Drop a shadow dataset and its working folder (a failed or interrupted refresh)."""
+    drop_datasets(settings, shadow_dataset(dataset_name))
+    shutil.rmtree(refresh_pipelines_dir(settings) / pipeline_name(source), ignore_errors=True)
+
+
+def _schema_exists(cursor: psycopg2.extensions.cursor, name: str) -> bool:
+    cursor.execute("select 1 from pg_namespace where nspname = %s", (name,))
+    return cursor.fetchone() is not None
+
+
+def _drop_schema(cursor: psycopg2.extensions.cursor, name: str) -> None:
+    cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(name)))
+
+
+def swap_in_refresh(source: str, dataset_name: str, settings: ConnectionSettings) -> None:
+    """Put a complete shadow dataset in place of ``dataset_name``, in one transaction."""
+    shadow = shadow_dataset(dataset_name)
+    replaced = f"{dataset_name}{REPLACED_SUFFIX}"
+    # first the local state: if the swap then fails, dlt restores it from the old schema
+    shutil.rmtree(pipelines_dir(settings) / pipeline_name(source), ignore_errors=True)
+    conn = connect(settings, settings.database)
+    try:
+        with conn, conn.cursor() as cursor:
+            _drop_schema(cursor, replaced)
+            if _schema_exists(cursor, dataset_name):
+                cursor.execute(
+                    sql.SQL("alter schema {} rename to {}").format(
+                        sql.Identifier(dataset_name), sql.Identifier(replaced)
+                    )
+                )
+            cursor.execute(
+                sql.SQL("alter schema {} rename to {}").format(
+                    sql.Identifier(shadow), sql.Identifier(dataset_name)
+                )
+            )
+            _drop_schema(cursor, replaced)
+            # dlt's merge staging datasets hold nothing worth keeping between runs
+            _drop_schema(cursor, f"{dataset_name}_staging")
+            _drop_schema(cursor, f"{shadow}_staging")
+    finally:
+        conn.close()
+    log.info("full refresh of %s: %s swapped in as %s", source, shadow, dataset_name)
+    shutil.rmtree(refresh_pipelines_dir(settings) / pipeline_name(source), ignore_errors=True)
+    with _quiet_dataset_name_warning():
+        make_pipeline(source, dataset_name, settings).sync_destination()
+
+
+class _DatasetNameWarning(logging.Filter):
+    """dlt warns that restored state names another dataset: expected after a swap."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "contains a different dataset_name" not in record.getMessage()
+
+
+@contextmanager
+def _quiet_dataset_name_warning() -> Iterator[None]:
+    from dlt.common import logger as dlt_logger
+
+    loggers = {logging.getLogger("dlt")}
+    if dlt_logger.LOGGER is not None:
+        loggers.add(dlt_logger.LOGGER)
+    quiet = _DatasetNameWarning()
+    for each in loggers:
+        each.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for each in loggers:
+            each.removeFilter(quiet)
+
+
+def refresh_source(
+    spec: SourceSpec,
+    context: IngestContext,
+    run_source: RunSource,
+    observer: IngestObserver | None = None,
+) -> SourceRun:
+    """Reload ``spec`` from scratch into its shadow dataset; swap it in only if every unit
+    loaded. Otherwise the raw dataset is kept as it was and the run says so per unit."""
+    settings = context.settings
+    discard_refresh(spec.name, spec.dataset, settings)  # leftovers of an interrupted refresh
+    try:
+        run = run_source(
+            replace(spec, dataset=shadow_dataset(spec.dataset)), context, observer=observer
+        )
+    except BaseException:
+        discard_refresh(spec.name, spec.dataset, settings)
+        raise
+    if run.status == "ok":
+        swap_in_refresh(spec.name, spec.dataset, settings)
+        return run
+    discard_refresh(spec.name, spec.dataset, settings)
+    kept = f"full refresh abandoned, {spec.dataset} kept as it was"
+    for unit in run.units:
+        if unit.status == "ok":
+            unit.status = "discarded"
+            unit.error = f"reloaded, then discarded: another table failed ({kept})"
+            unit.rows_loaded = unit.rows_rejected = unit.rows_deleted = 0
+        else:
+            unit.error = f"{unit.error} ({kept})"
+    log.warning("full refresh of %s failed: %s kept as it was", spec.name, spec.dataset)
+    return run
