@@ -55,6 +55,27 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _cities(fake: Faker) -> list[str]:
+    """``CITIES`` city names drawn with the seeded generator.
+
+    A locale that lists its cities (it_IT builds that list from a set, so its order changes
+    with Python's hash seed from one process to the next) is drawn from the sorted list:
+    the same seed gives the same cities in every process.
+    """
+    listed = next(
+        (
+            provider.cities
+            for provider in fake.get_providers()
+            if isinstance(getattr(provider, "cities", None), list | tuple)
+        ),
+        None,
+    )
+    if not listed:
+        return [_one_line(fake.city()) for _ in range(CITIES)]
+    ordered = sorted(listed)
+    return [_one_line(ordered[fake.random.randrange(len(ordered))]) for _ in range(CITIES)]
+
+
 @lru_cache(maxsize=4)
 def name_pools(seed: int) -> NamePools:
     """The pools for one seed (cached: building them takes about a second)."""
@@ -67,7 +88,7 @@ def name_pools(seed: int) -> NamePools:
         countries[country] = CountryPool(
             first_names=np.array(first_names, dtype=object),
             last_names=np.array(last_names, dtype=object),
-            cities=np.array([_one_line(fake.city()) for _ in range(CITIES)], dtype=object),
+            cities=np.array(_cities(fake), dtype=object),
             streets=np.array(
                 [_one_line(fake.street_address()) for _ in range(STREETS)], dtype=object
             ),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +72,23 @@ def test_another_seed_gives_another_world(make_world: WorldFactory) -> None:
     first_sums, other_sums = table_checksums(first), table_checksums(other)
     assert first_sums["ops.orders"] != other_sums["ops.orders"]
     assert first_sums["ops.customers"] != other_sums["ops.customers"]
+
+
+def test_the_text_pools_do_not_depend_on_the_process_hash_seed() -> None:
+    """Two processes (as two `shopflow simulate` runs are) draw the same names and places."""
+    script = (
+        "from ingestion.simulators.world.name_pools import name_pools; p = name_pools(42);"
+        "print(sorted((k, list(v.cities), list(v.streets), list(v.first_names))"
+        " for k, v in p.countries.items()), list(p.review_sentences))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for hash_seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
