@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import dlt
-from dlt.common.pendulum import pendulum
 from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
@@ -21,21 +20,41 @@ from dlt.sources.helpers.rest_client.paginators import (
     OffsetPaginator,
 )
 
+from ingestion.sources.storefront.cursors import (
+    RecentSales,
+    later,
+    read_cursor,
+    write_cursor,
+)
 from ingestion.sources.storefront.helpers import (
     api_client,
     clean_product,
     clean_sale,
     date_windows,
-    validated_page,
+    day_lookups,
+    fetch_one,
+    product_lookup,
+    product_lookups,
+    sale_lookup,
+    sale_lookups,
+    sort_records,
 )
+from ingestion.sources.storefront.pages import (
+    checked_pages,
+    cursor_more_promised,
+    offset_more_promised,
+)
+from ingestion.sources.storefront.retries import RetryBook
 from ingestion.sources.storefront.settings import (
     PRODUCTS_PAGE_SIZE,
     PRODUCTS_PATH,
+    REJECTED_MAX_ATTEMPTS,
     REQUEST_BACKOFF_FACTOR,
     REQUEST_MAX_ATTEMPTS,
     REQUEST_MAX_RETRY_DELAY_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
     SALES_FIRST_DATE,
+    SALES_LOOKBACK_DAYS,
     SALES_PAGE_SIZE,
     SALES_PATH,
     SALES_WINDOW_DAYS,
@@ -57,6 +76,8 @@ def storefront_source(
     sales_page_size: int = SALES_PAGE_SIZE,
     sales_first_date: str = SALES_FIRST_DATE.isoformat(),
     sales_window_days: int = SALES_WINDOW_DAYS,
+    sales_lookback_days: float = SALES_LOOKBACK_DAYS,
+    rejected_max_attempts: int = REJECTED_MAX_ATTEMPTS,
 ) -> list[DltResource]:
     """The storefront API as a dlt source: ``products`` and ``sales``.
 
@@ -71,6 +92,9 @@ def storefront_source(
         sales_page_size: ``limit`` of the sales cursor pagination.
         sales_first_date: The first sold date of the first (full) sales load.
         sales_window_days: The length of one sales date window.
+        sales_lookback_days: How far before the newest sale loaded each run re-reads sales.
+        rejected_max_attempts: Attempts (the first rejection included) before a rejected
+            record is given up and no longer asked for.
     """
     client = api_client(
         base_url,
@@ -81,12 +105,16 @@ def storefront_source(
         max_retry_delay_seconds=request_max_retry_delay_seconds,
     )
     return [
-        products(client, page_size=products_page_size).add_step(RecordsInCounter()),
+        products(client, page_size=products_page_size, max_attempts=rejected_max_attempts).add_step(
+            RecordsInCounter()
+        ),
         sales(
             client,
             page_size=sales_page_size,
             first_date=dt.date.fromisoformat(sales_first_date),
             window_days=sales_window_days,
+            lookback=dt.timedelta(days=sales_lookback_days),
+            max_attempts=rejected_max_attempts,
         ).add_step(RecordsInCounter()),
     ]
 
@@ -99,26 +127,71 @@ def storefront_source(
 def products(
     client: RESTClient,
     page_size: int = PRODUCTS_PAGE_SIZE,
-    updated_at: dlt.sources.incremental[dt.datetime] = dlt.sources.incremental(
-        "updated_at", on_cursor_value_missing="include"
-    ),
+    max_attempts: int = REJECTED_MAX_ATTEMPTS,
 ) -> Iterator[list[dict[str, Any]] | DataItemWithMeta]:
     """The catalogue, merged on ``id``; nested tags, images and reviews become child tables.
 
-    Incremental on ``updated_at``: the API's ``updated_since`` asks only for products changed
-    after the last value seen (dlt state); the first run loads everything. Delisted products
-    stay with ``is_deleted = true``. Invalid records go to ``rejected_records``.
+    Incremental on ``updated_at`` (a cursor in the resource state): the API's
+    ``updated_since`` asks only for products changed after the last value loaded; the first
+    run loads everything. Delisted products stay with ``is_deleted = true``. Invalid records
+    go to ``rejected_records`` and are asked for again by id (else by SKU) on later runs.
     """
-    params: dict[str, Any] = {}
-    if updated_at.start_value is not None:
-        params["updated_since"] = pendulum.instance(updated_at.start_value).isoformat()
+    state = dlt.current.resource_state()
+    book = RetryBook(state, "products", max_attempts)
+    cursor = read_cursor(state, "updated_at")
+    params: dict[str, Any] = {} if cursor is None else {"updated_since": cursor.isoformat()}
     paginator = OffsetPaginator(
         limit=page_size, offset_param="skip", limit_param="limit", total_path="total"
     )
-    for page in client.paginate(
-        PRODUCTS_PATH, params=params, paginator=paginator, data_selector="products"
+    for page in checked_pages(
+        client,
+        PRODUCTS_PATH,
+        resource="products",
+        data_key="products",
+        record_key="id",
+        params=params,
+        paginator=paginator,
+        more_promised=offset_more_promised,
     ):
-        yield from validated_page(page, "products", clean_product)
+        good, rejected = sort_records(page, clean_product, product_lookups, product_lookup, book)
+        yield from rejected
+        if good:
+            cursor = later(cursor, max(row["updated_at"] for row in good))
+            yield good
+    for lookup, attempts in book.due():
+        log.info("products: asking again for %s (%d attempts so far)", lookup, attempts)
+        kind, _, key = lookup.partition(":")
+        book.seen(lookup)
+        if kind == "id":
+            records = fetch_one(client, PRODUCTS_PATH, key)
+        else:
+            records = [
+                record
+                for page in checked_pages(
+                    client,
+                    PRODUCTS_PATH,
+                    resource="products",
+                    data_key="products",
+                    record_key="id",
+                    params={"sku": key},
+                    paginator=OffsetPaginator(
+                        limit=page_size, offset_param="skip", limit_param="limit"
+                    ),
+                    more_promised=offset_more_promised,
+                )
+                for record in page
+            ] or None
+        if records is None:
+            book.forget(lookup)
+            continue
+        good, rejected = sort_records(
+            records, clean_product, product_lookups, product_lookup, book, asked=lookup
+        )
+        yield from rejected
+        if good:
+            yield good
+    write_cursor(state, cursor)
+    book.save()
 
 
 @dlt.resource(
@@ -131,33 +204,75 @@ def sales(
     page_size: int = SALES_PAGE_SIZE,
     first_date: dt.date = SALES_FIRST_DATE,
     window_days: int = SALES_WINDOW_DAYS,
-    sold_at: dlt.sources.incremental[dt.datetime] = dlt.sources.incremental(
-        "sold_at", on_cursor_value_missing="include"
-    ),
+    lookback: dt.timedelta = dt.timedelta(days=SALES_LOOKBACK_DAYS),
+    max_attempts: int = REJECTED_MAX_ATTEMPTS,
 ) -> Iterator[list[dict[str, Any]] | DataItemWithMeta]:
     """Marketplace sales, merged on ``partner_order_id``, fetched one date window at a time.
 
-    Incremental on ``sold_at``: a run starts at the day of the last sale seen (dlt drops the
-    rows it already has) and walks forward window by window, each paginated by cursor, until
-    it has passed today and a window comes back empty.
+    Incremental on ``sold_at`` (a cursor in the resource state): a run starts ``lookback``
+    before the newest sale loaded, so a sale reported late still lands, and walks forward
+    window by window, each paginated by cursor, until it has passed today and a window
+    comes back empty. A re-read sale already loaded unchanged is dropped (fingerprints in
+    the state), so re-reading the lookback changes nothing. Invalid records go to
+    ``rejected_records`` and are asked for again (by partner order id, else by their day).
     """
-    start = first_date
-    if sold_at.start_value is not None:
-        start = pendulum.instance(sold_at.start_value).date()
+    state = dlt.current.resource_state()
+    book = RetryBook(state, "sales", max_attempts)
+    recent = RecentSales(state, lookback)
+    cursor = read_cursor(state, "sold_at")
+    start = first_date if cursor is None else RecentSales.first_day(cursor, lookback)
     today = dt.datetime.now(dt.UTC).date()
     for window_start, window_end in date_windows(start, window_days):
         rows_in_window = 0
-        paginator = JSONResponseCursorPaginator(cursor_path="next_cursor", cursor_param="cursor")
-        params = {
-            "start_date": window_start.isoformat(),
-            "end_date": window_end.isoformat(),
-            "limit": page_size,
-        }
-        for page in client.paginate(
-            SALES_PATH, params=params, paginator=paginator, data_selector="sales"
-        ):
+        for page in sales_window(client, page_size, window_start, window_end):
             rows_in_window += len(page)
-            yield from validated_page(page, "sales", clean_sale)
+            good, rejected = sort_records(page, clean_sale, sale_lookups, sale_lookup, book)
+            yield from rejected
+            if good:
+                cursor = later(cursor, max(row["sold_at"] for row in good))
+            fresh = [row for row in good if not recent.unchanged(row)]
+            if fresh:
+                yield fresh
+        book.seen(*day_lookups(window_start, window_end))
         if rows_in_window == 0 and window_end >= today:
             log.debug("sales: no rows in %s..%s, past today: done", window_start, window_end)
-            return
+            break
+    for lookup, attempts in book.due():
+        log.info("sales: asking again for %s (%d attempts so far)", lookup, attempts)
+        kind, _, key = lookup.partition(":")
+        book.seen(lookup)
+        if kind == "day":
+            day = dt.date.fromisoformat(key)
+            pages = list(sales_window(client, page_size, day, day))
+            records = [record for page in pages for record in page]
+            asked = None  # a day holds several sales: each keeps its own lookup
+        else:
+            records = fetch_one(client, SALES_PATH, key) or []
+            asked = lookup
+        if not records:
+            book.forget(lookup)
+            continue
+        good, rejected = sort_records(records, clean_sale, sale_lookups, sale_lookup, book, asked)
+        yield from rejected
+        fresh = [row for row in good if not recent.unchanged(row)]
+        if fresh:
+            yield fresh
+    recent.save(cursor)
+    write_cursor(state, cursor)
+    book.save()
+
+
+def sales_window(
+    client: RESTClient, page_size: int, first: dt.date, last: dt.date
+) -> Iterator[list[Any]]:
+    """The checked pages of the sales sold from ``first`` to ``last`` (inclusive)."""
+    return checked_pages(
+        client,
+        SALES_PATH,
+        resource="sales",
+        data_key="sales",
+        record_key="partner_order_id",
+        params={"start_date": first.isoformat(), "end_date": last.isoformat(), "limit": page_size},
+        paginator=JSONResponseCursorPaginator(cursor_path="next_cursor", cursor_param="cursor"),
+        more_promised=cursor_more_promised,
+    )

@@ -1,4 +1,4 @@
-"""Plumbing of the storefront source: the HTTP client and the record validation rules."""
+"""Plumbing of the storefront source: the HTTP client, record validation and lookups."""
 
 from __future__ import annotations
 
@@ -7,22 +7,23 @@ import logging
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from dlt.extract.items import DataItemWithMeta
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
+from ingestion.sources.storefront.retries import RetryBook
 from ingestion.sources.validation import (
-    METRIC_REJECTED,
     RejectedRecordError,
-    count_metric,
     parse_decimal,
     parse_int,
     parse_timestamp,
-    rejected_record,
     require_text,
 )
+
+Lookups = Callable[[dict[str, Any]], tuple[str, ...]]
 
 log = logging.getLogger(__name__)
 
@@ -119,19 +120,80 @@ def date_windows(first: dt.date, window_days: int) -> Iterator[tuple[dt.date, dt
         start = end + dt.timedelta(days=1)
 
 
-def validated_page(
-    page: list[Any], resource: str, clean: Callable[[Any], dict[str, Any]]
-) -> Iterator[list[dict[str, Any]] | DataItemWithMeta]:
-    """Split one page into loadable rows (one list) and rejected records (one item each).
+def product_lookup(record: Any) -> str | None:
+    """How to ask for a (possibly broken) product again: ``id:<id>``, else ``sku:<sku>``."""
+    if not isinstance(record, dict):
+        return None
+    try:
+        return f"id:{parse_int(record.get('id'), 'id', minimum=1)}"
+    except RejectedRecordError:
+        sku = record.get("sku")
+        return f"sku:{sku}" if isinstance(sku, str) and sku.strip() else None
 
-    Counts the rejects in the resource's metrics.
+
+def product_lookups(product: dict[str, Any]) -> tuple[str, ...]:
+    """Every lookup a loaded product answers (its id and its SKU)."""
+    return (f"id:{product['id']}", f"sku:{product.get('sku')}")
+
+
+def sale_lookup(record: Any) -> str | None:
+    """How to ask for a (possibly broken) sale again: by partner order id, else by its day."""
+    if not isinstance(record, dict):
+        return None
+    try:
+        return f"partner_order_id:{require_text(record.get('partner_order_id'), 'id')}"
+    except RejectedRecordError:
+        pass
+    try:
+        return f"day:{parse_timestamp(record.get('sold_at'), 'sold_at').date().isoformat()}"
+    except RejectedRecordError:
+        return None
+
+
+def sale_lookups(sale: dict[str, Any]) -> tuple[str, ...]:
+    """The lookup a loaded sale answers (its day is answered by the window that read it)."""
+    return (f"partner_order_id:{sale['partner_order_id']}",)
+
+
+def day_lookups(first: dt.date, last: dt.date) -> list[str]:
+    """The ``day:`` lookups of every day from ``first`` to ``last`` (inclusive)."""
+    days = (last - first).days + 1
+    return [f"day:{(first + dt.timedelta(days=n)).isoformat()}" for n in range(max(days, 0))]
+
+
+def sort_records(
+    records: list[Any],
+    clean: Callable[[Any], dict[str, Any]],
+    lookups: Lookups,
+    lookup_of: Callable[[Any], str | None],
+    book: RetryBook,
+    asked: str | None = None,
+) -> tuple[list[dict[str, Any]], list[DataItemWithMeta]]:
+    """Split records into loadable rows and ``rejected_records`` rows, telling the book.
+
+    ``asked`` is the lookup a record was asked for by, when it was fetched again: a retry
+    keeps counting attempts under it even if this time another field broke.
     """
     good: list[dict[str, Any]] = []
-    for record in page:
+    rejected: list[DataItemWithMeta] = []
+    for record in records:
         try:
-            good.append(clean(record))
+            row = clean(record)
         except RejectedRecordError as exc:
-            count_metric(METRIC_REJECTED)
-            yield rejected_record(resource, str(exc), record)
-    if good:
-        yield good
+            rejected.append(book.reject(asked or lookup_of(record), str(exc), record))
+            continue
+        book.loaded(*lookups(row))
+        good.append(row)
+    return good, rejected
+
+
+def fetch_one(client: RESTClient, path: str, key: str) -> list[Any] | None:
+    """The record at ``path/<key>`` as a one-record list, or None when the API has none (404).
+
+    Other failures raise (after the client's retries), failing the table's run.
+    """
+    response = client.get(f"{path}/{quote(key, safe='')}")
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    return [response.json()]

@@ -16,6 +16,13 @@ SALES_WINDOW_DAYS = 31
 """Sales are requested one date window at a time, each window paginated by cursor."""
 SALES_FIRST_DATE = dt.date(2025, 1, 1)
 """Where the first (full) sales load starts: the first day of the business history."""
+SALES_LOOKBACK_DAYS = 7
+"""Each run re-reads the sales of the days from this long before the newest sale loaded, so a
+sale its partner reports late (dated before that newest sale) still lands."""
+
+REJECTED_MAX_ATTEMPTS = 5
+"""A rejected record is asked for again on later runs until it loads or has failed this many
+times (the first rejection included); then it is given up."""
 
 REQUEST_TIMEOUT_SECONDS = 10.0
 REQUEST_MAX_ATTEMPTS = 12
