@@ -1,0 +1,246 @@
+"""Smaller faults: a stalling alert webhook, a bad port, an absurd scale, the warehouse lost
+mid-ingest. Each ends in plain words and the right exit code, never a traceback or a hang."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext, suppress
+
+import pytest
+from typer.testing import CliRunner
+
+from ingestion.cli import run as run_command
+from ingestion.cli.app import app
+from ingestion.orchestration.stages import Stage
+from ingestion.quality import alerts
+from ingestion.quality.alerts import ENV_ALERT_WEBHOOK, AlertEvent, send_alert
+from ingestion.settings import ENV_HOST, ENV_PORT, ConnectionSettings
+from ingestion.simulators.world.build import build_world
+from ingestion.simulators.world.landing import write_landing_files
+from tests.integration.ingest_support import SCALE, IngestWorld, private_world
+from tests.reliability.shopflow_cli import SHOPFLOW, subprocess_env
+
+pytestmark = [pytest.mark.reliability, pytest.mark.integration]
+
+EVENT = AlertEvent(stage="ingest", what_failed="RuntimeError: storefront down", run_id="r-1")
+
+
+@contextmanager
+def dripping_webhook(interval: float = 0.5, most_bytes: int = 240) -> Iterator[str]:
+    """A receiver on 127.0.0.1 that reads the request, then answers one byte every
+    ``interval`` seconds and never finishes its headers. Stops itself after ``most_bytes``
+    bytes, or when the ``with`` block ends."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def drip(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            payload = b"HTTP/1.1 200 OK\r\nX-Drip: " + b"a" * most_bytes
+            for position in range(min(most_bytes, len(payload))):
+                if stop.wait(interval):
+                    return
+                try:
+                    conn.sendall(payload[position : position + 1])
+                except OSError:
+                    return  # the client gave up
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    acceptor = threading.Thread(target=serve, daemon=True)
+    acceptor.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+    finally:
+        stop.set()
+        acceptor.join(5)
+        server.close()
+
+
+def test_a_dripping_webhook_cannot_hold_the_alert_past_its_deadline(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with dripping_webhook() as url, caplog.at_level(logging.WARNING):
+        started = time.monotonic()
+        delivered = send_alert(EVENT, webhook_url=url, timeout=2.0, deadline=3.0)
+        took = time.monotonic() - started
+
+    assert delivered is False
+    assert took < 4.5  # the per-read timeout (2 s) alone never fires: a byte every 0.5 s
+    assert "did not answer within 3 s" in caplog.text
+
+
+def test_shopflow_run_ends_on_time_with_its_own_exit_code_when_the_webhook_stalls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken_ingestion() -> str:
+        raise RuntimeError("storefront API answered 503 twice")
+
+    ready = type("Ready", (), {"settings": None})()
+    monkeypatch.setattr(run_command.service, "ensure_ready", lambda: ready)
+    monkeypatch.setattr(run_command, "exclusive_run", lambda settings, command, wait: nullcontext())
+    monkeypatch.setattr(
+        run_command,
+        "pipeline_stages",
+        lambda settings, options: [Stage("ingest", "all sources", broken_ingestion)],
+    )
+    monkeypatch.setattr(alerts, "DEADLINE_SECONDS", 3.0)
+
+    with dripping_webhook() as url:
+        monkeypatch.setenv(ENV_ALERT_WEBHOOK, url)
+        started = time.monotonic()
+        result = CliRunner().invoke(app, ["run"])
+        took = time.monotonic() - started
+
+    assert took < 8
+    assert result.exit_code == 1  # the failed stage's code, as without a webhook
+    assert "stage 'ingest' failed: RuntimeError: storefront API answered 503" in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+def run_shopflow(*args: str, env: dict[str, str], timeout: float = 120) -> tuple[int, str]:
+    done = subprocess.run(
+        [SHOPFLOW, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.fixture
+def empty_world(
+    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[IngestWorld]:
+    with private_world(server_settings, tmp_path_factory.mktemp("small")) as created:
+        yield created
+
+
+@pytest.mark.parametrize("port", ["abc", "99999"])
+def test_a_port_that_is_not_a_port_is_one_plain_sentence(
+    empty_world: IngestWorld, port: str
+) -> None:
+    env = subprocess_env(empty_world, **{ENV_PORT: port})
+    for command in (("ingest", "files"), ("db", "status")):
+        code, output = run_shopflow(*command, env=env)
+        assert code == 1, output
+        assert "Traceback" not in output
+        assert f"{ENV_PORT}=" in output and "1" in output and "65535" in output
+        assert output.strip().startswith("error:") and output.count("error:") == 1
+
+
+def test_an_absurd_scale_is_refused_before_anything_is_built(empty_world: IngestWorld) -> None:
+    env = subprocess_env(empty_world)
+    for command in (("simulate", "all"), ("run",)):
+        code, output = run_shopflow(*command, "--scale", "1e9", env=env)
+        assert code == 2, output  # a usage error, like any bad option
+        assert "Traceback" not in output
+        assert "--scale" in output and "1000" in output
+    assert (
+        empty_world.scalar("select count(*) from pg_namespace where nspname = 'ops'", ops=True) == 0
+    )
+
+
+class PostgresProxy:
+    """127.0.0.1:<port> forwarded to the real server; `cut()` is the database going away:
+    open connections are reset and new ones refused."""
+
+    def __init__(self, target: ConnectionSettings) -> None:
+        self._target = (target.host, target.port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+                server = socket.create_connection(self._target)
+            except OSError:
+                return
+            with self._lock:
+                self._sockets += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass  # one side went away: the other learns it from the shutdown below
+        finally:
+            for each in (source, sink):
+                with suppress(OSError):
+                    each.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        self._listener.close()
+        with self._lock:
+            for each in self._sockets:
+                with suppress(OSError):
+                    each.shutdown(socket.SHUT_RDWR)
+                each.close()
+
+
+@pytest.fixture
+def world(
+    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[IngestWorld]:
+    with private_world(server_settings, tmp_path_factory.mktemp("gone")) as created:
+        build_world(created.settings, scale=SCALE)
+        write_landing_files(created.settings, landing=created.landing)
+        yield created
+
+
+@pytest.mark.slow
+def test_the_warehouse_going_away_mid_ingest_ends_with_the_summary_and_a_plain_message(
+    world: IngestWorld,
+) -> None:
+    proxy = PostgresProxy(world.settings)
+    # through the proxy, as an external server: nothing is started, every connection passes it
+    env = subprocess_env(world, **{ENV_HOST: "127.0.0.1", ENV_PORT: str(proxy.port)})
+    process = subprocess.Popen(
+        [SHOPFLOW, "ingest", "all"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not world.query(
+            "select 1 from pg_tables where schemaname = 'audit' and tablename = 'pipeline_runs'"
+        ) or not world.query("select 1 from audit.pipeline_runs where source = 'storefront'"):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the storefront never finished"
+            time.sleep(0.2)
+        proxy.cut()  # storefront is in; ops is loading
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        proxy.cut()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+    output = stdout + stderr
+    assert process.returncode == 1, output
+    assert "Traceback" not in output
+    assert "shopflow ingest (interrupted)" in stdout  # the summary of what finished
+    assert "products" in stdout and "sales" in stdout
+    assert "The warehouse stopped answering during ingestion" in stderr
+    assert "run `shopflow ingest` again once it is back" in " ".join(stderr.split())
