@@ -59,10 +59,15 @@ class IngestWorld:
 
 
 @contextmanager
-def private_world(server: ConnectionSettings, tmp_root: Path) -> Iterator[IngestWorld]:
-    """Create the databases and folders of one world; drop and remove them afterwards."""
+def private_world(
+    server: ConnectionSettings, tmp_root: Path, prefix: str = "shopflow_ingest_"
+) -> Iterator[IngestWorld]:
+    """Create the databases and folders of one world; drop and remove them afterwards.
+
+    Their names are ``prefix`` plus a random suffix (``_ops`` added for the operations DB).
+    """
     suffix = uuid.uuid4().hex[:8]
-    settings = server.with_databases(f"shopflow_ingest_{suffix}", f"shopflow_ingest_{suffix}_ops")
+    settings = server.with_databases(f"{prefix}{suffix}", f"{prefix}{suffix}_ops")
     create_database(settings, settings.database)
     create_database(settings, settings.ops_database)
     landing = tmp_root / "data" / "landing"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import signal
 import subprocess
 import sys
@@ -26,6 +27,8 @@ from tests.pipeline.conftest import pipeline_environment
 RAW_SCHEMAS = ("raw_storefront", "raw_ops", "raw_files")
 PER_RUN_COLUMNS = frozenset({"load_id", "rejected_at", "quarantined_at"})
 """Bookkeeping columns that name the run or its time rather than the data."""
+API_KEY = f"reliability-{secrets.token_urlsafe(16)}"
+"""The storefront API key of every world here: known, so a test can look for it in logs."""
 SEED = 20261202
 """Seeds the moments at which the crash tests kill a process."""
 
@@ -48,6 +51,7 @@ class CliWorld:
         return {
             **os.environ,
             **pipeline_environment(self.settings, self.files),
+            "STOREFRONT_API_KEY": API_KEY,
             "NO_COLOR": "1",
         }
 

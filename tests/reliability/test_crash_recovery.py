@@ -10,80 +10,18 @@ table exactly as the clean build did. `shopflow run` twice with no change change
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ingestion.settings import ConnectionSettings
-from tests.integration.ingest_support import private_world
-from tests.reliability.support import (
-    RAW_SCHEMAS,
-    CliWorld,
-    Digest,
-    differing,
-    seeded_moments,
-)
+from tests.reliability.conftest import BUILT_SCHEMAS, BuiltReference, Reference, new_world
+from tests.reliability.support import RAW_SCHEMAS, differing, seeded_moments
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
-SCALE = "0.2"
-"""The pipeline tests' scale: the smallest at which every recency test of the demo holds."""
-BUILT_SCHEMAS = ("marts", "intermediate", "snapshots", "seeds")
-"""The tables dbt builds (views are rebuilt from them; audit logs every run by design)."""
 INGEST_KILLS = 10
 DBT_KILLS = 3
-
-
-@dataclass(frozen=True)
-class Reference:
-    world: CliWorld
-    raw: Digest
-    ingest_seconds: float
-
-
-@dataclass(frozen=True)
-class BuiltReference:
-    world: CliWorld
-    raw: Digest
-    built: Digest
-    build_seconds: float
-
-
-def new_world(server: ConnectionSettings, root: Path) -> Iterator[CliWorld]:
-    with private_world(server, root) as world:
-        cli_world = CliWorld(world.settings, world.landing.parent)
-        done = cli_world.run("simulate", "all", "--scale", SCALE)
-        assert done.returncode == 0, done.stdout + done.stderr
-        yield cli_world
-
-
-@pytest.fixture(scope="module")
-def reference(
-    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Reference]:
-    """The world ingested once, without interruption."""
-    for world in new_world(server_settings, tmp_path_factory.mktemp("reference")):
-        started = time.perf_counter()
-        ingested = world.run("ingest", "all")
-        assert ingested.returncode == 0, ingested.stdout + ingested.stderr
-        yield Reference(world, world.digest(RAW_SCHEMAS), time.perf_counter() - started)
-
-
-@pytest.fixture(scope="module")
-def built_reference(reference: Reference) -> BuiltReference:
-    """The reference world after one whole `shopflow run` (dbt build included)."""
-    started = time.perf_counter()
-    built = reference.world.run("run")
-    assert built.returncode == 0, built.stdout + built.stderr
-    return BuiltReference(
-        reference.world,
-        reference.world.digest(RAW_SCHEMAS),
-        reference.world.digest(BUILT_SCHEMAS),
-        time.perf_counter() - started,
-    )
 
 
 def test_a_second_run_with_no_change_changes_nothing(built_reference: BuiltReference) -> None:

@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -25,10 +24,14 @@ from ingestion.loading.registry import StorefrontEndpoint
 from ingestion.orchestration.run_lock import RunLockBusyError, run_lock
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.storefront_api import ApiConfig, running_api
-from ingestion.simulators.world.build import build_world
-from ingestion.simulators.world.landing import write_landing_files
-from tests.integration.ingest_support import SCALE, IngestWorld, private_world
-from tests.reliability.shopflow_cli import raw_layer, start_shopflow, subprocess_env, world_env
+from tests.integration.ingest_support import IngestWorld, private_world
+from tests.reliability.shopflow_cli import (
+    built_world,
+    raw_layer,
+    start_shopflow,
+    subprocess_env,
+    world_env,
+)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -44,19 +47,13 @@ def empty_world(
         yield created
 
 
-def built_world(server: ConnectionSettings, root: Path) -> Iterator[IngestWorld]:
-    with private_world(server, root) as created:
-        build_world(created.settings, scale=SCALE)
-        write_landing_files(created.settings, landing=created.landing)
-        yield created
-
-
 @pytest.fixture
 def world(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[IngestWorld]:
     """A private world (seed 42, scale 0.1) with its landing files, nothing ingested yet."""
-    yield from built_world(server_settings, tmp_path_factory.mktemp("world"))
+    with built_world(server_settings, tmp_path_factory.mktemp("world")) as created:
+        yield created
 
 
 @pytest.fixture
@@ -64,7 +61,7 @@ def reference(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[IngestWorld]:
     """The same world again, ingested once, alone: what the raw layer must look like."""
-    for created in built_world(server_settings, tmp_path_factory.mktemp("reference")):
+    with built_world(server_settings, tmp_path_factory.mktemp("reference")) as created:
         api = ApiConfig(connection=created.settings, rate_limit_per_second=1000)
         with running_api(api) as handle:
             report = created.ingest(

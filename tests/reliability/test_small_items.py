@@ -9,21 +9,18 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 
 import pytest
 from typer.testing import CliRunner
 
-from ingestion.cli import run as run_command
 from ingestion.cli.app import app
-from ingestion.orchestration.stages import Stage
 from ingestion.quality import alerts
 from ingestion.quality.alerts import ENV_ALERT_WEBHOOK, AlertEvent, send_alert
 from ingestion.settings import ENV_HOST, ENV_PORT, ConnectionSettings
-from ingestion.simulators.world.build import build_world
-from ingestion.simulators.world.landing import write_landing_files
-from tests.integration.ingest_support import SCALE, IngestWorld, private_world
-from tests.reliability.shopflow_cli import SHOPFLOW, subprocess_env
+from tests.integration.ingest_support import IngestWorld, private_world
+from tests.quality.test_alerts import fake_failing_run
+from tests.reliability.shopflow_cli import SHOPFLOW, built_world, subprocess_env
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -87,17 +84,7 @@ def test_a_dripping_webhook_cannot_hold_the_alert_past_its_deadline(
 def test_shopflow_run_ends_on_time_with_its_own_exit_code_when_the_webhook_stalls(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken_ingestion() -> str:
-        raise RuntimeError("storefront API answered 503 twice")
-
-    ready = type("Ready", (), {"settings": None})()
-    monkeypatch.setattr(run_command.service, "ensure_ready", lambda: ready)
-    monkeypatch.setattr(run_command, "exclusive_run", lambda settings, command, wait: nullcontext())
-    monkeypatch.setattr(
-        run_command,
-        "pipeline_stages",
-        lambda settings, options: [Stage("ingest", "all sources", broken_ingestion)],
-    )
+    fake_failing_run(monkeypatch)
     monkeypatch.setattr(alerts, "DEADLINE_SECONDS", 3.0)
 
     with dripping_webhook() as url:
@@ -108,7 +95,7 @@ def test_shopflow_run_ends_on_time_with_its_own_exit_code_when_the_webhook_stall
 
     assert took < 8
     assert result.exit_code == 1  # the failed stage's code, as without a webhook
-    assert "stage 'ingest' failed: RuntimeError: storefront API answered 503" in result.output
+    assert "'ingest storefront' failed: RuntimeError: storefront API answered 503" in result.output
     assert isinstance(result.exception, SystemExit)
 
 
@@ -201,9 +188,7 @@ class PostgresProxy:
 def world(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[IngestWorld]:
-    with private_world(server_settings, tmp_path_factory.mktemp("gone")) as created:
-        build_world(created.settings, scale=SCALE)
-        write_landing_files(created.settings, landing=created.landing)
+    with built_world(server_settings, tmp_path_factory.mktemp("gone")) as created:
         yield created
 
 

@@ -19,16 +19,15 @@ from typing import Any
 import pytest
 
 from ingestion.loading.accounting import UnitResult
-from ingestion.loading.registry import StorefrontEndpoint
 from ingestion.loading.runner import IngestReport
 from ingestion.loading.runtime import make_pipeline
 from ingestion.settings import ConnectionSettings
-from ingestion.simulators.storefront_api import ApiConfig, running_api
 from ingestion.simulators.storefront_api.late_sales import add_late_sale
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.tick import tick
 from ingestion.sources.storefront.retries import GIVEN_UP_STATE_KEY, RETRY_STATE_KEY
 from tests.integration.ingest_support import SCALE, IngestWorld, private_world
+from tests.integration.storefront_support import ingest_with, use_small_pages
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
@@ -37,13 +36,6 @@ RAW_TABLES = ("products", "sales")
 CHILD_TABLES = ("products__tags", "products__images", "products__reviews")
 
 Digests = dict[str, tuple[int, str]]
-
-
-def ingest_with(world: IngestWorld, **faults: object) -> IngestReport:
-    """Serve the world's storefront (with the given faults) and ingest it."""
-    config = ApiConfig(connection=world.settings, **{"rate_limit_per_second": 1000, **faults})
-    with running_api(config) as api:
-        return world.ingest("storefront", endpoint=StorefrontEndpoint(api.base_url, api.api_key))
 
 
 def unit(report: IngestReport, table: str) -> UnitResult:
@@ -144,10 +136,7 @@ def world(server_settings: ConnectionSettings, tmp_path: Path) -> Iterator[Inges
 
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Many pages and a short backoff, so faults hit pagination mid-stream and tests stay quick."""
-    monkeypatch.setenv("SOURCES__STOREFRONT__PRODUCTS_PAGE_SIZE", "7")
-    monkeypatch.setenv("SOURCES__STOREFRONT__SALES_PAGE_SIZE", "9")
-    monkeypatch.setenv("SOURCES__STOREFRONT__REQUEST_BACKOFF_FACTOR", "0.05")
+    use_small_pages(monkeypatch)
 
 
 PAGE_FAULTS = {

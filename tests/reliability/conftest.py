@@ -1,0 +1,79 @@
+"""The reference world the reliability tests compare with: the demo built without faults."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ingestion.settings import ConnectionSettings
+from tests.integration.ingest_support import private_world
+from tests.reliability.support import RAW_SCHEMAS, CliWorld, Digest
+
+SCALE = "0.2"
+"""The pipeline tests' scale: the smallest at which every recency test of the demo holds."""
+BUILT_SCHEMAS = ("marts", "intermediate", "snapshots", "seeds")
+"""The tables dbt builds (views are rebuilt from them; audit logs every run by design)."""
+
+
+def output_of(done: subprocess.CompletedProcess[str]) -> str:
+    return done.stdout + done.stderr
+
+
+@dataclass(frozen=True)
+class Reference:
+    world: CliWorld
+    raw: Digest
+    ingest_seconds: float
+    output: str
+    """What the clean ingestion printed."""
+
+
+@dataclass(frozen=True)
+class BuiltReference:
+    world: CliWorld
+    raw: Digest
+    built: Digest
+    build_seconds: float
+    output: str
+    """What the whole clean `shopflow run` printed."""
+
+
+def new_world(server: ConnectionSettings, root: Path) -> Iterator[CliWorld]:
+    with private_world(server, root) as world:
+        cli_world = CliWorld(world.settings, world.landing.parent)
+        done = cli_world.run("simulate", "all", "--scale", SCALE)
+        assert done.returncode == 0, done.stdout + done.stderr
+        yield cli_world
+
+
+@pytest.fixture(scope="package")
+def reference(
+    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Reference]:
+    """The world ingested once, without interruption."""
+    for world in new_world(server_settings, tmp_path_factory.mktemp("reference")):
+        started = time.perf_counter()
+        ingested = world.run("ingest", "all")
+        assert ingested.returncode == 0, output_of(ingested)
+        seconds = time.perf_counter() - started
+        yield Reference(world, world.digest(RAW_SCHEMAS), seconds, output_of(ingested))
+
+
+@pytest.fixture(scope="package")
+def built_reference(reference: Reference) -> BuiltReference:
+    """The reference world after one whole `shopflow run` (dbt build included)."""
+    started = time.perf_counter()
+    built = reference.world.run("run")
+    assert built.returncode == 0, output_of(built)
+    return BuiltReference(
+        reference.world,
+        reference.world.digest(RAW_SCHEMAS),
+        reference.world.digest(BUILT_SCHEMAS),
+        time.perf_counter() - started,
+        output_of(built),
+    )
