@@ -1,12 +1,15 @@
-"""The landing zone: clickstream events and marketing spend files, read with dlt's filesystem.
+"""The landing zone: clickstream events and marketing spend files.
 
-Each file is listed by dlt's ``filesystem`` resource with an incremental cursor on its
-modification time (ties broken by the whole file entry, i.e. the name): a file is read once
-unless it changes. Content delivered twice does not double rows: events are immutable and
+Each resource lists its sub-folder and reads the files it has not read as they are now:
+files are tracked by name and content in the resource's dlt state (``tracking``), so a new
+file is read whatever its modification time, a rewritten one again, an unchanged or merely
+touched one never. Content delivered twice does not double rows: events are immutable and
 merge ``insert-only`` on ``event_id`` (an id already in the table is never inserted again,
 a repeat inside one run is dropped before the load), spend merges on
-``date, channel, campaign``. Files that cannot be parsed at all are
-moved to the quarantine folder with a ``.reason`` file and recorded in ``quarantined_files``.
+``date, channel, campaign`` (a key repeated within one file is rejected after its first
+row). A row Postgres would refuse (``storable``) or that fails validation becomes a rejected
+record naming its file and line; files that cannot be parsed at all are moved to the
+quarantine folder with a ``.reason`` file and recorded in ``quarantined_files``.
 """
 
 from __future__ import annotations
