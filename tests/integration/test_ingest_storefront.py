@@ -6,13 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from ingestion.loading.registry import StorefrontEndpoint
-from ingestion.loading.runner import IngestReport
 from ingestion.settings import ConnectionSettings
-from ingestion.simulators.storefront_api import ApiConfig, running_api
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.tick import tick
 from tests.integration.ingest_support import SCALE, IngestWorld, private_world
+from tests.integration.storefront_support import ingest_with, use_small_pages
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -28,17 +26,7 @@ def world(
 
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Many pages and a short backoff, so faults hit pagination and tests stay quick."""
-    monkeypatch.setenv("SOURCES__STOREFRONT__PRODUCTS_PAGE_SIZE", "7")
-    monkeypatch.setenv("SOURCES__STOREFRONT__SALES_PAGE_SIZE", "9")
-    monkeypatch.setenv("SOURCES__STOREFRONT__REQUEST_BACKOFF_FACTOR", "0.05")
-
-
-def ingest_with(world: IngestWorld, **faults: object) -> IngestReport:
-    """Serve the world's storefront (with the given faults) and ingest it."""
-    config = ApiConfig(connection=world.settings, **{"rate_limit_per_second": 1000, **faults})
-    with running_api(config) as api:
-        return world.ingest("storefront", endpoint=StorefrontEndpoint(api.base_url, api.api_key))
+    use_small_pages(monkeypatch)
 
 
 def test_every_record_arrives_exactly_once_despite_errors_and_rate_limits(

@@ -15,10 +15,6 @@ import dlt
 from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
-from dlt.sources.helpers.rest_client.paginators import (
-    JSONResponseCursorPaginator,
-    OffsetPaginator,
-)
 
 from ingestion.sources.storefront.cursors import (
     RecentSales,
@@ -35,14 +31,11 @@ from ingestion.sources.storefront.helpers import (
     fetch_one,
     product_lookup,
     product_lookups,
+    products_listing,
     sale_lookup,
     sale_lookups,
+    sales_window,
     sort_records,
-)
-from ingestion.sources.storefront.pages import (
-    checked_pages,
-    cursor_more_promised,
-    offset_more_promised,
 )
 from ingestion.sources.storefront.retries import RetryBook
 from ingestion.sources.storefront.settings import (
@@ -140,19 +133,7 @@ def products(
     book = RetryBook(state, "products", max_attempts)
     cursor = read_cursor(state, "updated_at")
     params: dict[str, Any] = {} if cursor is None else {"updated_since": cursor.isoformat()}
-    paginator = OffsetPaginator(
-        limit=page_size, offset_param="skip", limit_param="limit", total_path="total"
-    )
-    for page in checked_pages(
-        client,
-        PRODUCTS_PATH,
-        resource="products",
-        data_key="products",
-        record_key="id",
-        params=params,
-        paginator=paginator,
-        more_promised=offset_more_promised,
-    ):
+    for page in products_listing(client, page_size, params):
         good, rejected = sort_records(page, clean_product, product_lookups, product_lookup, book)
         yield from rejected
         if good:
@@ -165,22 +146,8 @@ def products(
         if kind == "id":
             records = fetch_one(client, PRODUCTS_PATH, key)
         else:
-            records = [
-                record
-                for page in checked_pages(
-                    client,
-                    PRODUCTS_PATH,
-                    resource="products",
-                    data_key="products",
-                    record_key="id",
-                    params={"sku": key},
-                    paginator=OffsetPaginator(
-                        limit=page_size, offset_param="skip", limit_param="limit"
-                    ),
-                    more_promised=offset_more_promised,
-                )
-                for record in page
-            ] or None
+            pages = products_listing(client, page_size, {"sku": key})
+            records = [record for page in pages for record in page] or None
         if records is None:
             book.forget(lookup)
             continue
@@ -260,19 +227,3 @@ def sales(
     recent.save(cursor)
     write_cursor(state, cursor)
     book.save()
-
-
-def sales_window(
-    client: RESTClient, page_size: int, first: dt.date, last: dt.date
-) -> Iterator[list[Any]]:
-    """The checked pages of the sales sold from ``first`` to ``last`` (inclusive)."""
-    return checked_pages(
-        client,
-        SALES_PATH,
-        resource="sales",
-        data_key="sales",
-        record_key="partner_order_id",
-        params={"start_date": first.isoformat(), "end_date": last.isoformat(), "limit": page_size},
-        paginator=JSONResponseCursorPaginator(cursor_path="next_cursor", cursor_param="cursor"),
-        more_promised=cursor_more_promised,
-    )

@@ -13,8 +13,18 @@ from dlt.extract.items import DataItemWithMeta
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
+from dlt.sources.helpers.rest_client.paginators import (
+    JSONResponseCursorPaginator,
+    OffsetPaginator,
+)
 
+from ingestion.sources.storefront.pages import (
+    checked_pages,
+    cursor_more_promised,
+    offset_more_promised,
+)
 from ingestion.sources.storefront.retries import RetryBook
+from ingestion.sources.storefront.settings import PRODUCTS_PATH, SALES_PATH
 from ingestion.sources.validation import (
     RejectedRecordError,
     parse_decimal,
@@ -197,3 +207,37 @@ def fetch_one(client: RESTClient, path: str, key: str) -> list[Any] | None:
         return None
     response.raise_for_status()
     return [response.json()]
+
+
+def products_listing(
+    client: RESTClient, page_size: int, params: dict[str, Any]
+) -> Iterator[list[Any]]:
+    """The checked pages of the products matching ``params`` (offset pagination)."""
+    return checked_pages(
+        client,
+        PRODUCTS_PATH,
+        resource="products",
+        data_key="products",
+        record_key="id",
+        params=params,
+        paginator=OffsetPaginator(
+            limit=page_size, offset_param="skip", limit_param="limit", total_path="total"
+        ),
+        more_promised=offset_more_promised,
+    )
+
+
+def sales_window(
+    client: RESTClient, page_size: int, first: dt.date, last: dt.date
+) -> Iterator[list[Any]]:
+    """The checked pages of the sales sold from ``first`` to ``last`` (inclusive)."""
+    return checked_pages(
+        client,
+        SALES_PATH,
+        resource="sales",
+        data_key="sales",
+        record_key="partner_order_id",
+        params={"start_date": first.isoformat(), "end_date": last.isoformat(), "limit": page_size},
+        paginator=JSONResponseCursorPaginator(cursor_path="next_cursor", cursor_param="cursor"),
+        more_promised=cursor_more_promised,
+    )
