@@ -125,7 +125,7 @@ def _jsonl_slow_chunks(path: Path, source_file: str, skip_records: int) -> Itera
     """
     objects: list[dict[str, Any]] = []
     lines: list[tuple[int, str]] = []
-    rejects: Rejects = []
+    rejects: list[tuple[int, tuple[str, Any]]] = []
     records = loaded = 0
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -140,7 +140,7 @@ def _jsonl_slow_chunks(path: Path, source_file: str, skip_records: int) -> Itera
                 lines.append((number, storable_text(line.decode("utf-8"))))
             except RejectedRecordError as exc:
                 text = storable_text(line.decode("utf-8", "backslashreplace"))
-                rejects.append((f"{source_file} line {number}: {exc}", text))
+                rejects.append((number, (f"{source_file} line {number}: {exc}", text)))
             if len(objects) >= EVENT_BATCH_ROWS:
                 loaded += len(objects)
                 yield _slow_chunk(objects, lines, rejects, source_file)
@@ -151,14 +151,22 @@ def _jsonl_slow_chunks(path: Path, source_file: str, skip_records: int) -> Itera
 
 
 def _slow_chunk(
-    objects: list[dict[str, Any]], lines: list[tuple[int, str]], rejects: Rejects, source_file: str
+    objects: list[dict[str, Any]],
+    lines: list[tuple[int, str]],
+    rejects: list[tuple[int, tuple[str, Any]]],
+    source_file: str,
 ) -> EventChunk:
+    """The events of some lines as a validated table, and every reject in line order."""
+    numbers: list[int] = []
+
     def origin(row: int, problem: str) -> tuple[str, Any]:
         number, text = lines[row]
+        numbers.append(number)
         return f"{source_file} line {number}: {problem}", text
 
     table, more = normalise_events(_events_table(objects), source_file, origin)
-    return table, rejects + more
+    in_order = sorted([*rejects, *zip(numbers, more, strict=True)], key=lambda pair: pair[0])
+    return table, [reject for _, reject in in_order]
 
 
 def _event_of_line(line: bytes) -> dict[str, Any]:

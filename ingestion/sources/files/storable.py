@@ -62,10 +62,11 @@ def numeric_problem(number: Decimal) -> str | None:
     """Why ``number`` does not fit dlt's ``numeric(38, 9)``, or None."""
     if not number.is_finite():
         return f"{number} is not a finite number"
-    if abs(number) < NUMERIC_LIMIT:
+    if number.copy_abs() < NUMERIC_LIMIT:  # copy_abs: abs() would round to 28 digits
         with localcontext() as context:
             context.prec = 2 * DEFAULT_NUMERIC_PRECISION
-            if abs(number.quantize(NUMERIC_STEP, rounding=ROUND_HALF_UP)) < NUMERIC_LIMIT:
+            rounded = number.quantize(NUMERIC_STEP, rounding=ROUND_HALF_UP)
+            if rounded.copy_abs() < NUMERIC_LIMIT:
                 return None
     return (
         f"{number} does not fit the column's numeric({DEFAULT_NUMERIC_PRECISION},"
