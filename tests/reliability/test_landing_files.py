@@ -348,3 +348,18 @@ def test_a_spend_key_repeated_in_one_file_is_rejected_not_dropped(world: IngestW
     assert world.query(
         "select channel, spend::text from raw_files.marketing_spend order by channel"
     ) == [("app", "20.000000000"), ("web", "10.000000000")]
+
+
+def test_a_file_name_that_is_not_utf8_is_quarantined_and_the_rest_loads(
+    world: IngestWorld,
+) -> None:
+    odd = world.landing / "clickstream" / os.fsdecode(b"events_\xff.jsonl")
+    odd.parent.mkdir(parents=True, exist_ok=True)
+    odd.write_bytes(line(event("odd-1")) + b"\n")
+    drop(world, "clickstream/events_fine.jsonl", [line(event("fine-1"))])
+    report = ingest(world)
+    assert unit(report, "events") == (1, 1, 0, 2)
+    assert not odd.exists()
+    [(file_name, reason)] = world.query("select file_name, reason from raw_files.quarantined_files")
+    assert file_name == "clickstream/events_\\udcff.jsonl" and "not UTF-8" in reason
+    assert rows_from(world, "events", "clickstream/events_fine.jsonl") == 1
