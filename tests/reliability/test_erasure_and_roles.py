@@ -15,7 +15,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psycopg2
 import pytest
@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from ingestion.cli.app import app
 from ingestion.database.connection import autocommit, connect, create_database, drop_database
-from ingestion.database.roles import ANALYST_ROLE, analyst_settings
+from ingestion.database.roles import ANALYST_ROLE, analyst_settings, ensure_analyst_roles
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import ENV_HOST, ConnectionSettings
 from ingestion.sources.ops.helpers import tombstone_row
@@ -442,3 +442,25 @@ def test_a_mass_disappearance_is_refused_and_rolled_back(world: ErasureWorld) ->
             "insert into raw_ops.customers select * from raw_ops.customers_kept; "
             "drop table raw_ops.customers_kept"
         )
+
+
+def test_a_server_that_forbids_creating_roles_gets_a_warning_not_a_failure(
+    server_settings: ConnectionSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An external server where the project's user may not create roles (no CREATEROLE)."""
+    if server_settings.external:
+        pytest.skip("needs a server where the tests may create a role")
+    user, password = f"shopflow_test_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    with autocommit(server_settings, "postgres") as cursor:
+        cursor.execute(
+            sql.SQL("create role {} login password {}").format(
+                sql.Identifier(user), sql.Literal(password)
+            )
+        )
+    try:
+        limited = replace(server_settings, user=user, password=password, external=True)
+        assert ensure_analyst_roles(limited) is False
+        assert "CREATE ROLE analyst NOLOGIN" in caplog.text
+    finally:
+        with autocommit(server_settings, "postgres") as cursor:
+            cursor.execute(sql.SQL("drop role {}").format(sql.Identifier(user)))
