@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.client import PageData
@@ -39,8 +39,8 @@ class PageIntegrityError(RuntimeError):
 def listing_target(response: Response) -> str:
     """The path and the filters of the listing behind ``response`` (no host, no page params)."""
     parts = urlsplit(response.url)
-    filters = [(k, v) for k, v in parse_qsl(parts.query) if k not in PAGE_PARAMS]
-    return f"{parts.path}?{urlencode(filters)}" if filters else parts.path
+    filters = [f"{k}={v}" for k, v in parse_qsl(parts.query) if k not in PAGE_PARAMS]
+    return f"{parts.path}?{'&'.join(filters)}" if filters else parts.path
 
 
 def broken(resource: str, response: Response, page: int, problem: str) -> PageIntegrityError:
