@@ -82,7 +82,10 @@ def _build_storefront(context: IngestContext) -> DltSource:
 
 
 def _build_ops(context: IngestContext) -> DltSource:
-    return ops_source(credentials=context.settings.ops_url)
+    return ops_source(
+        credentials=context.settings.ops_url,
+        warehouse_credentials=context.settings.warehouse_url,
+    )
 
 
 def _build_files(context: IngestContext) -> DltSource:

@@ -14,8 +14,11 @@ from ingestion.settings import ConnectionSettings
 from tests.integration.ingest_support import private_world
 from tests.reliability.support import RAW_SCHEMAS, CliWorld, Digest
 
-SCALE = "0.2"
-"""The pipeline tests' scale: the smallest at which every recency test of the demo holds."""
+INGEST_SCALE = "0.05"
+"""Worlds that are only ingested: small, so that many crash trials stay quick."""
+BUILD_SCALE = "0.2"
+"""Worlds that dbt builds: the pipeline tests' scale, the smallest at which every recency
+test of the demo holds."""
 BUILT_SCHEMAS = ("marts", "intermediate", "snapshots", "seeds")
 """The tables dbt builds (views are rebuilt from them; audit logs every run by design)."""
 
@@ -43,10 +46,13 @@ class BuiltReference:
     """What the whole clean `shopflow run` printed."""
 
 
-def new_world(server: ConnectionSettings, root: Path) -> Iterator[CliWorld]:
+def new_world(
+    server: ConnectionSettings, root: Path, scale: str = INGEST_SCALE
+) -> Iterator[CliWorld]:
+    """A private world built by `shopflow simulate all` (seed 42), dropped afterwards."""
     with private_world(server, root) as world:
         cli_world = CliWorld(world.settings, world.landing.parent)
-        done = cli_world.run("simulate", "all", "--scale", SCALE)
+        done = cli_world.run("simulate", "all", "--scale", scale)
         assert done.returncode == 0, done.stdout + done.stderr
         yield cli_world
 
@@ -55,7 +61,7 @@ def new_world(server: ConnectionSettings, root: Path) -> Iterator[CliWorld]:
 def reference(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Reference]:
-    """The world ingested once, without interruption."""
+    """A small world ingested once, without interruption."""
     for world in new_world(server_settings, tmp_path_factory.mktemp("reference")):
         started = time.perf_counter()
         ingested = world.run("ingest", "all")
@@ -65,15 +71,19 @@ def reference(
 
 
 @pytest.fixture(scope="package")
-def built_reference(reference: Reference) -> BuiltReference:
-    """The reference world after one whole `shopflow run` (dbt build included)."""
-    started = time.perf_counter()
-    built = reference.world.run("run")
-    assert built.returncode == 0, output_of(built)
-    return BuiltReference(
-        reference.world,
-        reference.world.digest(RAW_SCHEMAS),
-        reference.world.digest(BUILT_SCHEMAS),
-        time.perf_counter() - started,
-        output_of(built),
-    )
+def built_reference(
+    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BuiltReference]:
+    """A world after one whole clean `shopflow run` (dbt build included)."""
+    root = tmp_path_factory.mktemp("built-reference")
+    for world in new_world(server_settings, root, BUILD_SCALE):
+        started = time.perf_counter()
+        built = world.run("run")
+        assert built.returncode == 0, output_of(built)
+        yield BuiltReference(
+            world,
+            world.digest(RAW_SCHEMAS),
+            world.digest(BUILT_SCHEMAS),
+            time.perf_counter() - started,
+            output_of(built),
+        )

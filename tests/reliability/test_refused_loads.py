@@ -23,6 +23,7 @@ from ingestion.loading.runner import ensure_bookkeeping_tables
 from ingestion.loading.runtime import make_pipeline
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.world.build import build_world
+from ingestion.sources.ops.drift import widened_type
 from tests.integration.ingest_support import IngestWorld, private_world
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
@@ -107,14 +108,14 @@ def ops_execute(world: IngestWorld, *statements: str) -> None:
 
 
 @pytest.mark.slow
-def test_ops_null_into_not_null_and_a_changed_type_never_freeze_the_source(
+def test_ops_null_into_not_null_is_set_aside_and_a_changed_type_lands_as_drift(
     world: IngestWorld,
 ) -> None:
     build_world(world.settings, scale=0.05)
     assert world.ingest("ops").ok
     customers_before = world.table_digest("raw_ops.customers")
 
-    # a NULL where the raw column is NOT NULL, and a column whose type changed
+    # a NULL where the raw column is NOT NULL, and a column whose type changed (int -> numeric)
     ops_execute(
         world,
         "alter table ops.customers alter column email drop not null",
@@ -131,13 +132,21 @@ def test_ops_null_into_not_null_and_a_changed_type_never_freeze_the_source(
     assert report.ok, report.units
     units = {u.table: u for u in report.units}
     assert (units["customers"].rows_loaded, units["customers"].rows_rejected) == (1, 2)
-    assert (units["order_items"].rows_loaded, units["order_items"].rows_rejected) == (0, 3)
     assert all(u.balanced for u in report.units)
     refused = refused_rows(world, "raw_ops")
-    reasons = {resource: reason for resource, reason, _ in refused}
-    assert "not-null" in reasons["customers"] and "(column email)" in reasons["customers"]
-    assert "bigint" in reasons["order_items"] and "(column quantity)" in reasons["order_items"]
-    assert all(json.loads(payload) for _, _, payload in refused)
+    assert [resource for resource, _, _ in refused] == ["customers", "customers"]
+    assert all("not-null" in reason and "(column email)" in reason for _, reason, _ in refused)
+    assert all(json.loads(payload)["email"] is None for _, _, payload in refused)
+    # the changed type lands as drift: the raw column is widened, every row loads
+    assert (units["order_items"].rows_loaded, units["order_items"].rows_rejected) == (3, 0)
+    assert world.query(
+        "select table_name, column_name, raw_type, source_type, widened_to"
+        " from raw_ops.schema_drift"
+    ) == [("order_items", "quantity", "bigint", "numeric(10,2)", "numeric")]
+    assert (
+        world.scalar("select count(*) from raw_ops.order_items where quantity <> round(quantity)")
+        == 3
+    )
     # the good change of the same run landed; the refused rows kept their last good version
     assert (
         world.scalar("select first_name from raw_ops.customers order by customer_id desc limit 1")
@@ -155,4 +164,26 @@ def test_ops_null_into_not_null_and_a_changed_type_never_freeze_the_source(
     report = world.ingest("ops")
     assert report.ok, report.units
     assert {u.table: u.rows_loaded for u in report.units}["orders"] == 1
-    assert len(refused_rows(world, "raw_ops")) == 5
+    assert len(refused_rows(world, "raw_ops")) == 2
+    assert world.scalar("select count(*) from raw_ops.schema_drift") == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "source", "widened"),
+    [
+        ("bigint", "numeric(10,2)", "numeric"),
+        ("bigint", "integer", None),
+        ("integer", "bigint", "bigint"),
+        ("numeric", "integer", None),
+        ("numeric(38,9)", "text", "text"),
+        ("bigint", "text", "text"),
+        ("boolean", "integer", "text"),
+        ("text", "bigint", None),
+        ("timestamp with time zone", "timestamp without time zone", None),
+        ("timestamp with time zone", "date", "text"),
+    ],
+)
+def test_a_raw_column_is_widened_only_when_it_cannot_hold_the_new_type(
+    raw: str, source: str, widened: str | None
+) -> None:
+    assert widened_type(raw, source) == widened

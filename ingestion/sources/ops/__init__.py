@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 import dlt
+import psycopg2
 import sqlalchemy as sa
 from dlt.extract.resource import DltResource
 from dlt.sources.sql_database import sql_table
 
+from ingestion.sources.ops.drift import align_raw_types
 from ingestion.sources.ops.helpers import psycopg2_url, source_keys, tombstones, warehouse_keys
 from ingestion.sources.ops.settings import (
     CHUNK_SIZE,
     CURSOR_COLUMN,
+    DATASET_NAME,
     DELETED_FLAG_COLUMN,
     SOURCE_SCHEMA,
     TABLE_PRIMARY_KEYS,
@@ -33,6 +37,7 @@ def ops_source(
     schema: str = SOURCE_SCHEMA,
     table_names: list[str] | None = None,
     chunk_size: int = CHUNK_SIZE,
+    warehouse_credentials: str | None = None,
 ) -> list[DltResource]:
     """The order system's tables, each merged on its primary key, plus their deletions.
 
@@ -46,11 +51,21 @@ def ops_source(
         schema: The schema holding the order system's tables.
         table_names: A subset of the tables (default: all of ``TABLE_PRIMARY_KEYS``).
         chunk_size: Rows per Arrow batch.
+        warehouse_credentials: URL of the warehouse; when given, raw columns whose source
+            column changed type are widened first (see ``drift``).
     """
     # no pool: each load unit builds its own source, so pooled connections would pile up idle
     engine = sa.create_engine(psycopg2_url(credentials), poolclass=sa.pool.NullPool)
+    tables = table_names or list(TABLE_PRIMARY_KEYS)
+    if warehouse_credentials:
+        with closing(psycopg2.connect(warehouse_credentials)) as connection:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                align_raw_types(
+                    engine, cursor, schema, (DATASET_NAME, f"{DATASET_NAME}_staging"), tables
+                )
     resources: list[DltResource] = []
-    for table in table_names or list(TABLE_PRIMARY_KEYS):
+    for table in tables:
         key = TABLE_PRIMARY_KEYS[table]
         rows = sql_table(
             credentials=engine,
