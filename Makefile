@@ -5,7 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SHOPFLOW := $(BIN)/shopflow
 
-.PHONY: demo test install db-start db-stop lint format pytest dbt-build docs ci-slim clean
+.PHONY: demo test test-reliability install db-start db-stop lint format pytest dbt-build docs \
+	ci-slim clean
 
 ## demo: install, start the local database and run the whole pipeline
 demo: install db-start
@@ -40,7 +41,11 @@ format: install
 	$(BIN)/sqlfluff fix dbt_project $(wildcard tests/dbt)
 
 pytest: install db-start
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not reliability"
+
+## test-reliability: the fault-injection suite (docs/reliability.md); .ci/run runs it after make test
+test-reliability: install db-start
+	$(BIN)/pytest -m reliability
 
 dbt-build: install db-start
 	$(BIN)/dbt build
