@@ -46,10 +46,9 @@ INSERT_LATE_SALE_SQL = """
 def add_late_sale(settings: ConnectionSettings, late_by: dt.timedelta) -> tuple[str, dt.datetime]:
     """Insert a sale dated ``late_by`` before the newest one; return its id and ``sold_at``.
 
-    It copies the newest sale's (the last in API order) partner, product and amounts under a
-    new partner order id
-    (``<prefix>-LATE<n>``) and is stamped ``updated_at`` at the newest sale's time, when it
-    reached the store.
+    It copies the partner, product and amounts of the newest sale (the last in API order)
+    under a new partner order id (``<prefix>-LATE<n>``), stamped ``updated_at`` at the
+    newest sale's time, when it reached the store.
     """
     with autocommit(settings, settings.ops_database) as cursor:
         cursor.execute(INSERT_LATE_SALE_SQL, {"suffix": LATE_ID_SUFFIX, "late_by": late_by})
