@@ -28,3 +28,15 @@ def ingest_with(world: IngestWorld, **faults: object) -> IngestReport:
     config = ApiConfig(connection=world.settings, **{"rate_limit_per_second": 1000, **faults})
     with running_api(config) as api:
         return world.ingest("storefront", endpoint=StorefrontEndpoint(api.base_url, api.api_key))
+
+
+def assert_exactly_once(world: IngestWorld) -> None:
+    """Every product and every sale of the store is in the raw tables exactly once."""
+    products = world.scalar("select count(*) from storefront.products", ops=True)
+    sales = world.scalar("select count(*) from storefront.marketplace_sales", ops=True)
+    assert world.query("select count(*), count(distinct id) from raw_storefront.products") == [
+        (products, products)
+    ]
+    assert world.query(
+        "select count(*), count(distinct partner_order_id) from raw_storefront.sales"
+    ) == [(sales, sales)]

@@ -10,7 +10,11 @@ from ingestion.settings import ConnectionSettings
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.tick import tick
 from tests.integration.ingest_support import SCALE, IngestWorld, private_world
-from tests.integration.storefront_support import ingest_with, use_small_pages
+from tests.integration.storefront_support import (
+    assert_exactly_once,
+    ingest_with,
+    use_small_pages,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -34,14 +38,7 @@ def test_every_record_arrives_exactly_once_despite_errors_and_rate_limits(
 ) -> None:
     report = ingest_with(world, error_rate=0.2, rate_limit_per_second=8, duplicates=True)
     assert report.ok, report.units
-    products = world.scalar("select count(*) from storefront.products", ops=True)
-    sales = world.scalar("select count(*) from storefront.marketplace_sales", ops=True)
-    assert world.query("select count(*), count(distinct id) from raw_storefront.products") == [
-        (products, products)
-    ]
-    assert world.query(
-        "select count(*), count(distinct partner_order_id) from raw_storefront.sales"
-    ) == [(sales, sales)]
+    assert_exactly_once(world)
     tags = world.scalar("select count(*) from storefront.product_tags", ops=True)
     assert world.scalar("select count(*) from raw_storefront.products__tags") == tags
     for unit in report.units:

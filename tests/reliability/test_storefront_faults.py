@@ -27,7 +27,11 @@ from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.tick import tick
 from ingestion.sources.storefront.retries import GIVEN_UP_STATE_KEY, RETRY_STATE_KEY
 from tests.integration.ingest_support import SCALE, IngestWorld, private_world
-from tests.integration.storefront_support import ingest_with, use_small_pages
+from tests.integration.storefront_support import (
+    assert_exactly_once,
+    ingest_with,
+    use_small_pages,
+)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
@@ -81,17 +85,6 @@ def digest_of(world: IngestWorld, select: str) -> tuple[int, str]:
 def full_digests(world: IngestWorld) -> Digests:
     """Every column, dlt's included: equal only if nothing was written at all."""
     return {t: world.table_digest(f"raw_storefront.{t}") for t in (*RAW_TABLES, *CHILD_TABLES)}
-
-
-def assert_exactly_once(world: IngestWorld) -> None:
-    products = world.scalar("select count(*) from storefront.products", ops=True)
-    sales = world.scalar("select count(*) from storefront.marketplace_sales", ops=True)
-    assert world.query("select count(*), count(distinct id) from raw_storefront.products") == [
-        (products, products)
-    ]
-    assert world.query(
-        "select count(*), count(distinct partner_order_id) from raw_storefront.sales"
-    ) == [(sales, sales)]
 
 
 def resource_state(world: IngestWorld, resource: str) -> dict[str, Any]:
