@@ -239,9 +239,9 @@ def test_long_details_keep_their_first_line_and_their_end() -> None:
     assert short.startswith("dbt build failed") and short.endswith("in fct_sales")
 
 
-def test_shopflow_run_alerts_when_a_stage_fails(
-    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def fake_failing_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`shopflow run` without a database: its ingest stage fails, dbt build is skipped."""
+
     def broken_ingestion() -> str:
         raise RuntimeError("storefront API answered 503 twice")
 
@@ -256,6 +256,12 @@ def test_shopflow_run_alerts_when_a_stage_fails(
             Stage("dbt build", "models and tests", lambda: "done"),
         ],
     )
+
+
+def test_shopflow_run_alerts_when_a_stage_fails(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_failing_run(monkeypatch)
     monkeypatch.setenv(ENV_ALERT_WEBHOOK, receiver.url)
 
     result = CliRunner().invoke(app, ["run"])

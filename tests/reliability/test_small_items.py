@@ -95,7 +95,8 @@ def test_shopflow_run_ends_on_time_with_its_own_exit_code_when_the_webhook_stall
 
     assert took < 8
     assert result.exit_code == 1  # the failed stage's code, as without a webhook
-    assert "'ingest storefront' failed: RuntimeError: storefront API answered 503" in result.output
+    said = " ".join(result.output.split())
+    assert "stage 'ingest storefront' failed: RuntimeError: storefront API answered 503" in said
     assert isinstance(result.exception, SystemExit)
 
 
