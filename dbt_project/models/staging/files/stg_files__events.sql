@@ -52,6 +52,8 @@ validated as (
                 then 'unknown platform'
             when deduplicated.customer_id is null then 'user id is not a customer id'
             when deduplicated.event_at is null then 'timestamp is missing'
+            when {{ is_outside_calendar("deduplicated.event_at") }}
+                then 'timestamp is outside the calendar'
             when deduplicated.event_name = 'purchase' and deduplicated.order_id is null
                 then 'purchase without order_id'
         end as invalid_reason

@@ -46,6 +46,8 @@ validated as (
         deduplicated.*,
         case
             when deduplicated.spend_date is null then 'date is missing'
+            when {{ is_outside_calendar("deduplicated.spend_date") }}
+                then 'date is outside the calendar'
             when not {{ is_in_list("deduplicated.channel", var("marketing_channels")) }}
                 then 'unknown channel'
             when not {{ is_in_list("deduplicated.currency_code", var("currencies")) }}

@@ -56,6 +56,8 @@ validated as (
             when not {{ is_in_list("deduplicated.payment_method", var("payment_methods")) }}
                 then 'unknown payment method'
             when deduplicated.ordered_at is null then 'ordered_at is missing'
+            when {{ is_outside_calendar("deduplicated.ordered_at") }}
+                then 'ordered_at is outside the calendar'
             when deduplicated.delivery_date < cast(deduplicated.ordered_at as date)
                 then 'delivery_date before the order date'
         end as invalid_reason

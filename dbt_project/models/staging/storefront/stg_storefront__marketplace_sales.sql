@@ -48,6 +48,8 @@ validated as (
             when not {{ is_in_list("deduplicated.currency_code", var("currencies")) }}
                 then 'unsupported currency'
             when deduplicated.sold_at is null then 'sold_at is missing'
+            when {{ is_outside_calendar("deduplicated.sold_at") }}
+                then 'sold_at is outside the calendar'
         end as invalid_reason
     from deduplicated
 
