@@ -8,7 +8,7 @@ or crashed command never leaves a stale lock behind. Advisory locks live in one 
 two warehouses on the same server never block each other.
 
 A second command waits up to ``wait_seconds`` and then refuses, naming the holder: the
-connection's ``application_name`` says which command, process, host and start time.
+connection's ``application_name`` names the command, process and host; Postgres knows since when.
 """
 
 from __future__ import annotations
@@ -78,12 +78,11 @@ class LockHolder:
     client_address: str | None
 
 
-def application_name(command: str, now: dt.datetime | None = None) -> str:
-    """What the lock connection calls itself: command, process, host and start time."""
-    started = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M:%SZ")
+def application_name(command: str) -> str:
+    """What the lock connection calls itself: command, process and host (its start time is
+    the session's ``backend_start``)."""
     host = socket.gethostname()[:16]
-    name = f"shopflow {command} (pid {os.getpid()}, {host}, started {started})"
-    return name[:MAX_APPLICATION_NAME]
+    return f"shopflow {command} (pid {os.getpid()} on {host})"[:MAX_APPLICATION_NAME]
 
 
 def _lock_key_parts() -> tuple[int, int]:

@@ -108,11 +108,11 @@ def send_alert(
     limit = DEADLINE_SECONDS if deadline is None else deadline
     ends_at = time.monotonic() + limit
     client = httpx.Client()
-    outcome: list[bool] = []
+    problems: list[str | None] = []
     # a thread, because only a thread can be left behind when the receiver stalls: httpx
     # enforces its timeouts per read, not per request
     worker = threading.Thread(
-        target=lambda: outcome.append(
+        target=lambda: problems.append(
             _deliver(client, url, body, event.stage, timeout, retry_delay, ends_at)
         ),
         name="alert-delivery",
@@ -130,7 +130,11 @@ def send_alert(
         _abandon(client)
         return False
     client.close()
-    return bool(outcome and outcome[0])
+    problem = problems[0] if problems else "the delivery thread ended without an answer"
+    if problem is None:
+        return True
+    log.warning("could not deliver the alert for stage %s to the webhook: %s", event.stage, problem)
+    return False
 
 
 def _deliver(
@@ -141,8 +145,9 @@ def _deliver(
     timeout: float,
     retry_delay: float,
     ends_at: float,
-) -> bool:
-    """Up to two attempts, the retry only if time is left before ``ends_at``."""
+) -> str | None:
+    """Up to two attempts, the retry only if time is left before ``ends_at``; None once
+    delivered, else what went wrong."""
     problem = "not attempted"
     for attempt in (1, 2):
         try:
@@ -157,7 +162,7 @@ def _deliver(
         else:
             if response.is_success:
                 log.info("alert for stage %s sent (attempt %d)", stage, attempt)
-                return True
+                return None
             problem = f"HTTP {response.status_code}: {response.text[:200]}"
             if not _worth_retrying(response.status_code):
                 break
@@ -166,8 +171,7 @@ def _deliver(
                 break
             log.info("alert delivery failed (%s); retrying once", problem)
             time.sleep(retry_delay)
-    log.warning("could not deliver the alert for stage %s to the webhook: %s", stage, problem)
-    return False
+    return problem
 
 
 def _abandon(client: httpx.Client) -> None:

@@ -96,7 +96,7 @@ def test_a_second_command_refuses_at_once_and_names_the_holder(
         assert "Traceback" not in result.output
         assert "Another run holds the run lock" in result.output
         # the holder: its command, process and host as it named itself, and since when
-        assert f"shopflow ingest all (pid {os.getpid()}," in result.output
+        assert f"shopflow ingest all (pid {os.getpid()} on " in result.output
         assert "holding it since" in result.output
     assert refused_in < 10
     # refused before doing anything: `run` built no world, `ingest` created no raw schema
@@ -170,7 +170,7 @@ def test_the_lock_is_per_warehouse_and_freed_when_its_holder_is_killed(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         with (
-            pytest.raises(RunLockBusyError, match=f"pid {holder.pid},"),
+            pytest.raises(RunLockBusyError, match=f"pid {holder.pid} on "),
             run_lock(empty_world.settings, "run"),
         ):
             pass
@@ -208,7 +208,7 @@ def test_two_ingest_all_at_once_lose_nothing(world: IngestWorld, reference: Inge
 
     assert first.returncode == 0, first_out + first_err
     assert second.returncode == BUSY_EXIT_CODE, second_out + second_err
-    assert f"shopflow ingest all (pid {first.pid}," in second_err
+    assert f"shopflow ingest all (pid {first.pid} on " in second_err
     assert "Traceback" not in second_out + second_err
     # the one that waited ran after the first, as a re-run: nothing new, nothing failed
     assert waiting.returncode == 0, waiting_out + waiting_err
