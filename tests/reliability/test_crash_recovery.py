@@ -10,6 +10,7 @@ table exactly as the clean build did. `shopflow run` twice with no change change
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ import pytest
 from ingestion.settings import ConnectionSettings
 from tests.reliability.conftest import BUILT_SCHEMAS, BuiltReference, Reference, new_world
 from tests.reliability.support import RAW_SCHEMAS, differing, seeded_moments
+
+log = logging.getLogger(__name__)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
@@ -45,6 +48,9 @@ def test_ingestion_killed_at_any_moment_then_rerun_equals_the_clean_run(
     seconds = seeded_moments(INGEST_KILLS, 0.5, reference.ingest_seconds)[moment]
     for world in new_world(server_settings, tmp_path):
         killed = world.kill_after(seconds, "ingest", "all")
+        log.info(
+            "ingestion trial %d: killed after %.2fs, before its end: %s", moment, seconds, killed
+        )
         rerun = world.run("ingest", "all", "--wait", "30")
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
         assert differing(world.digest(RAW_SCHEMAS), reference.raw) == {}, (
@@ -59,6 +65,7 @@ def test_dbt_build_killed_at_any_moment_then_rerun_equals_the_clean_build(
     reference = built_reference
     seconds = seeded_moments(DBT_KILLS, 2.0, reference.build_seconds * 0.8)[moment]
     killed = reference.world.dbt_build_killed_after(seconds, "--full-refresh")
+    log.info("dbt trial %d: killed after %.2fs, before its end: %s", moment, seconds, killed)
     rerun = reference.world.run("run", "--wait", "30")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert differing(reference.world.digest(BUILT_SCHEMAS), reference.built) == {}, (
