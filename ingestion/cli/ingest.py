@@ -131,8 +131,9 @@ def _ingest_with_progress(
             log.debug("ingestion interrupted", exc_info=True)
             problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     console.print(summary_table(observer.results, "shopflow ingest (interrupted)"))
+    loaded = sum(1 for unit in observer.results if unit.status == "ok")
     fail(
-        f"The warehouse stopped answering during ingestion ({problem}), after "
-        f"{len(observer.results)} table(s); run `shopflow ingest` again once it is back: "
-        "unfinished loads are completed then."
+        f"The warehouse stopped answering during ingestion ({problem.rstrip('.')}), with "
+        f"{loaded} table(s) loaded; run `shopflow ingest` again once it is back: unfinished "
+        "loads are completed then."
     )
