@@ -117,54 +117,61 @@ def split_until_accepted(
     return refused
 
 
-def set_aside(
-    job: PostgresCsvCopyJob | InsertValuesLoadJob,
-    rejected_dataset: str,
-    first_error: psycopg2.Error,
-    load_accepted_rows: Callable[[Any], list[tuple[str, str]]],
-) -> None:
-    """Load the job's file again with ``load_accepted_rows`` (which returns the refused rows
-    as payload text and reason) and write those rows to ``rejected_records``, all in one
-    transaction: the file is either fully accounted for or not loaded at all."""
-    client = job._job_client.sql_client
-    load_id = Path(job._file_path).parent.parent.name
-    with client.begin_transaction():
-        cursor = client.native_connection.cursor()
-        refused = load_accepted_rows(cursor)
-        insert = sql.SQL(
-            "insert into {}.{} (resource, reason, raw_payload, load_id, rejected_at,"
-            " _dlt_load_id, _dlt_id) values (%s, %s, %s, %s, now(), %s, %s)"
-        ).format(sql.Identifier(rejected_dataset), sql.Identifier(REJECTED_RECORDS_TABLE))
-        for payload, reason in refused:
-            cursor.execute(
-                insert, (job.load_table_name, reason, payload, load_id, load_id, uniq_id())
-            )
-    log.warning(
-        "%s: the warehouse refused %d row(s) of %s (first: %s); set aside in %s.%s",
-        job.load_table_name,
-        len(refused),
-        Path(job._file_path).name,
-        refusal_reason(first_error),
-        rejected_dataset,
-        REJECTED_RECORDS_TABLE,
-    )
+class SetsAsideRefusedRows:
+    """What both load jobs below add to dlt's: run as dlt does; when Postgres refuses the
+    data, load the file again with the job's ``load_accepted_rows`` (which returns the refused
+    rows as payload text and reason) and write those rows to ``rejected_records``, all in one
+    transaction: the file is either fully accounted for or not loaded at all.
 
+    ``rejected_dataset`` holds ``rejected_records``: the raw dataset, also when the job loads
+    a merge's rows into dlt's staging dataset.
+    """
 
-class SalvagingCsvCopyJob(PostgresCsvCopyJob):
-    """dlt's csv ``COPY`` job; a refused file is loaded again in halves (see module)."""
+    _file_path: str
+    _job_client: Any
+    load_table_name: str
+    load_accepted_rows: Callable[[Any], list[tuple[str, str]]]
 
     def __init__(self, file_path: str, rejected_dataset: str) -> None:
-        super().__init__(file_path)
+        super().__init__(file_path)  # type: ignore[call-arg]  # dlt's job classes take it
         self.rejected_dataset = rejected_dataset
 
     def run(self) -> None:
         try:
-            super().run()
+            super().run()  # type: ignore[misc]  # dlt's job
         except Exception as exc:
             refusal = refusal_of(exc)
             if refusal is None:
                 raise
-            set_aside(self, self.rejected_dataset, refusal, self.load_accepted_rows)
+            self.set_aside(refusal)
+
+    def set_aside(self, first_error: psycopg2.Error) -> None:
+        client = self._job_client.sql_client
+        load_id = Path(self._file_path).parent.parent.name
+        with client.begin_transaction():
+            cursor = client.native_connection.cursor()
+            refused = self.load_accepted_rows(cursor)
+            insert = sql.SQL(
+                "insert into {}.{} (resource, reason, raw_payload, load_id, rejected_at,"
+                " _dlt_load_id, _dlt_id) values (%s, %s, %s, %s, now(), %s, %s)"
+            ).format(sql.Identifier(self.rejected_dataset), sql.Identifier(REJECTED_RECORDS_TABLE))
+            for payload, reason in refused:
+                cursor.execute(
+                    insert, (self.load_table_name, reason, payload, load_id, load_id, uniq_id())
+                )
+        log.warning(
+            "%s: the warehouse refused %d row(s) of %s (first: %s); set aside in %s.%s",
+            self.load_table_name,
+            len(refused),
+            Path(self._file_path).name,
+            refusal_reason(first_error),
+            self.rejected_dataset,
+            REJECTED_RECORDS_TABLE,
+        )
+
+
+class SalvagingCsvCopyJob(SetsAsideRefusedRows, PostgresCsvCopyJob):
+    """dlt's csv ``COPY`` job; a refused file is loaded again in halves (see module)."""
 
     def load_accepted_rows(self, cursor: Any) -> list[tuple[str, str]]:
         with open(self._file_path, "rb") as file:
@@ -192,21 +199,8 @@ class SalvagingCsvCopyJob(PostgresCsvCopyJob):
         return [(csv_payload(names, record), reason) for record, reason in refused]
 
 
-class SalvagingInsertValuesJob(InsertValuesLoadJob):
+class SalvagingInsertValuesJob(SetsAsideRefusedRows, InsertValuesLoadJob):
     """dlt's ``INSERT ... VALUES`` job; a refused file is loaded again in halves."""
-
-    def __init__(self, file_path: str, rejected_dataset: str) -> None:
-        super().__init__(file_path)
-        self.rejected_dataset = rejected_dataset
-
-    def run(self) -> None:
-        try:
-            super().run()
-        except Exception as exc:
-            refusal = refusal_of(exc)
-            if refusal is None:
-                raise
-            set_aside(self, self.rejected_dataset, refusal, self.load_accepted_rows)
 
     def load_accepted_rows(self, cursor: Any) -> list[tuple[str, str]]:
         client = self._job_client.sql_client
