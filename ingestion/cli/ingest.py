@@ -103,13 +103,14 @@ def ingest(
         report = _ingest_with_progress(settings, names, full_refresh)
     console.print(summary_table(report.units, f"shopflow ingest (run {report.run_id[:8]})"))
     if not report.ok:
-        # a unit a failed full refresh discarded is not the cause: name a failed one first
-        failed = sorted(
-            (u for u in report.units if u.status != "ok"), key=lambda u: u.status != "failed"
-        )
+        # tables a failed full refresh reloaded and then discarded are not the cause
+        failed = [u for u in report.units if u.status == "failed"]
+        discarded = len([u for u in report.units if u.status == "discarded"])
+        also = f" ({discarded} more reloaded, then discarded with them)" if discarded else ""
+        first = failed[0] if failed else next(u for u in report.units if u.status != "ok")
         fail(
-            f"{len(failed)} table(s) failed to load; first: {failed[0].source}."
-            f"{failed[0].table}: {failed[0].error}"
+            f"{len(failed)} table(s) failed to load{also}; first: {first.source}."
+            f"{first.table}: {first.error}"
         )
 
 
