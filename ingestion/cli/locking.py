@@ -19,7 +19,7 @@ WAIT = typer.Option(
     DEFAULT_WAIT_SECONDS,
     "--wait",
     min=0,
-    help="Seconds to wait for another run on this warehouse to end (default 0: refuse at once).",
+    help="Seconds to wait for another run on this warehouse to end; 0 refuses at once.",
 )
 
 
