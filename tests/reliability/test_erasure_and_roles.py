@@ -12,10 +12,11 @@ tested by connecting as it.
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import psycopg2
 import pytest
@@ -120,6 +121,21 @@ def erase_in_source(world: ErasureWorld, customer_ids: list[int]) -> None:
     world.ops("delete from ops.customers where customer_id = any(%s)", customer_ids)
 
 
+REFUSED_REASON = "a row the warehouse refused (test)"
+
+
+def reject_a_row_of(world: ErasureWorld, person: Person) -> None:
+    """A rejected record carrying a customer's whole row, as a refused load would leave it."""
+    world.query(
+        "insert into raw_ops.rejected_records "
+        "(resource, reason, raw_payload, load_id, rejected_at, _dlt_load_id, _dlt_id) "
+        "values ('customers', %s, %s, '0', now(), '0', %s)",
+        REFUSED_REASON,
+        json.dumps(asdict(person)),
+        uuid.uuid4().hex,
+    )
+
+
 @pytest.fixture(scope="module")
 def world(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
@@ -147,6 +163,7 @@ def world(
                 ERASED_HERE,
             )
             ids = [person.customer_id for person in state.erased]
+            reject_a_row_of(state, state.erased[0])
             state.revenue_before = revenue(state)
             state.erased_orders = order_revenue(state, ids)
             erase_in_source(state, ids)
@@ -276,6 +293,12 @@ def test_erasure_leaves_no_personal_data_in_any_table_or_history(world: ErasureW
         [person.customer_id for person in world.erased],
     )
     assert in_dimension[0] == (True, world.history_rows)
+    # a rejected record that carried one of them stays, without its payload
+    rejected = world.query(
+        "select count(*) from raw_ops.rejected_records where reason = %s and raw_payload is null",
+        REFUSED_REASON,
+    )
+    assert rejected[0][0] == 1
 
 
 def test_revenue_is_unchanged_by_the_erasure(world: ErasureWorld) -> None:
