@@ -20,9 +20,10 @@ from psycopg2 import sql
 from ingestion.database.connection import autocommit
 from ingestion.loading.accounting import UnitResult, fill_from_trace
 from ingestion.loading.audit import PipelineRun, record_run
+from ingestion.loading.refresh import refresh_source
 from ingestion.loading.refused_rows import refused_row_count
 from ingestion.loading.registry import SOURCES, IngestContext, LoadUnit, SourceSpec
-from ingestion.loading.runtime import make_pipeline, reset_source
+from ingestion.loading.runtime import make_pipeline
 from ingestion.settings import ConnectionSettings
 from ingestion.sources.validation import QUARANTINED_FILES_TABLE, REJECTED_RECORDS_TABLE
 
@@ -125,14 +126,11 @@ def ensure_bookkeeping_tables(settings: ConnectionSettings, spec: SourceSpec) ->
 def run_source(
     spec: SourceSpec,
     context: IngestContext,
-    full_refresh: bool = False,
     observer: IngestObserver | None = None,
 ) -> SourceRun:
     """Load one source, unit by unit. Never raises for a failing unit: it is reported."""
     settings = context.settings
     run = SourceRun(spec.name, started_at=dt.datetime.now(dt.UTC))
-    if full_refresh:
-        reset_source(spec.name, spec.dataset, settings)
     ensure_bookkeeping_tables(settings, spec)
     pipeline = make_pipeline(spec.name, spec.dataset, settings)
     for unit in spec.units:
@@ -174,7 +172,11 @@ def ingest(
         raise ValueError(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(SOURCES)}")
     report = IngestReport(run_id or uuid.uuid4().hex)
     for name in sources:
-        source_run = run_source(SOURCES[name], context, full_refresh, observer)
+        source_run = (
+            refresh_source(SOURCES[name], context, run_source, observer)
+            if full_refresh
+            else run_source(SOURCES[name], context, observer=observer)
+        )
         report.sources.append(source_run)
         record_run(
             context.settings,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -142,18 +141,3 @@ def drop_datasets(settings: ConnectionSettings, *dataset_names: str) -> None:
                 cursor.execute(
                     sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema))
                 )
-
-
-def reset_source(source: str, dataset_name: str, settings: ConnectionSettings) -> None:
-    """Forget everything loaded from ``source``: the raw schema (with dlt's state tables in it)
-    and the local pipeline folder. The next run is a first run: a full load.
-
-    Destructive on the spot: ``shopflow ingest --full-refresh`` goes through
-    ``ingestion.loading.refresh`` instead, which replaces the raw schema only once the
-    reload succeeded.
-    """
-    drop_datasets(settings, dataset_name)
-    folder = pipelines_dir(settings) / pipeline_name(source)
-    if folder.exists():
-        shutil.rmtree(folder)
-    log.info("reset %s: dropped %s and %s", source, dataset_name, folder)

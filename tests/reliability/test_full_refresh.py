@@ -17,7 +17,7 @@ from dlt.extract.source import DltSource
 from ingestion.database.connection import autocommit
 from ingestion.loading.refresh import refresh_source
 from ingestion.loading.registry import SOURCES, IngestContext
-from ingestion.loading.runner import run_source
+from ingestion.loading.runner import ingest, run_source
 from ingestion.loading.runtime import pipeline_name, pipelines_dir, refresh_pipelines_dir
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.world.build import build_world
@@ -76,7 +76,7 @@ def local_state(world: IngestWorld) -> dict[str, object]:
 
 
 def test_a_full_refresh_failing_midway_leaves_the_raw_tables_exactly_as_they_were(
-    world: IngestWorld,
+    world: IngestWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = exact_state(world)
     state_before = local_state(world)
@@ -90,8 +90,9 @@ def test_a_full_refresh_failing_midway_leaves_the_raw_tables_exactly_as_they_wer
             return ops_source(credentials=context.settings.url("shopflow_no_such_database"))
         return OPS.build(context)
 
-    flaky = replace(OPS, build=ops_db_gone_at_the_fourth_table)
-    run = refresh_source(flaky, world.context(), run_source)
+    # through `shopflow ingest --full-refresh`'s own entry point
+    monkeypatch.setitem(SOURCES, "ops", replace(OPS, build=ops_db_gone_at_the_fourth_table))
+    run = ingest(["ops"], world.context(), full_refresh=True).sources[0]
 
     statuses = {unit.table: unit.status for unit in run.units}
     assert statuses["payments"] == "failed"
