@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -150,10 +151,8 @@ def sale_lookup(record: Any) -> str | None:
     """How to ask for a (possibly broken) sale again: by partner order id, else by its day."""
     if not isinstance(record, dict):
         return None
-    try:
+    with suppress(RejectedRecordError):
         return f"partner_order_id:{require_text(record.get('partner_order_id'), 'id')}"
-    except RejectedRecordError:
-        pass
     try:
         return f"day:{parse_timestamp(record.get('sold_at'), 'sold_at').date().isoformat()}"
     except RejectedRecordError:
