@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.settings import ConnectionSettings
-from tests.integration.ingest_support import private_world
+from tests.integration.ingest_support import IngestWorld, private_world
 from tests.reliability.support import RAW_SCHEMAS, CliWorld, Digest
 
 INGEST_SCALE = "0.05"
@@ -55,6 +55,13 @@ def new_world(
         done = cli_world.run("simulate", "all", "--scale", scale)
         assert done.returncode == 0, done.stdout + done.stderr
         yield cli_world
+
+
+@pytest.fixture
+def empty_world(server_settings: ConnectionSettings, tmp_path: Path) -> Iterator[IngestWorld]:
+    """A private warehouse and operations DB with no world built, and an empty landing."""
+    with private_world(server_settings, tmp_path) as created:
+        yield created
 
 
 @pytest.fixture(scope="package")

@@ -39,15 +39,6 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def empty_world(
-    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[IngestWorld]:
-    """A private warehouse and operations DB with no world built, and an empty landing."""
-    with private_world(server_settings, tmp_path_factory.mktemp("lock")) as created:
-        yield created
-
-
-@pytest.fixture
 def world(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[IngestWorld]:

@@ -18,7 +18,7 @@ from ingestion.cli.app import app
 from ingestion.quality import alerts
 from ingestion.quality.alerts import ENV_ALERT_WEBHOOK, AlertEvent, send_alert
 from ingestion.settings import ENV_HOST, ENV_PORT, ConnectionSettings
-from tests.integration.ingest_support import IngestWorld, private_world
+from tests.integration.ingest_support import IngestWorld
 from tests.quality.test_alerts import fake_failing_run
 from tests.reliability.shopflow_cli import SHOPFLOW, built_world, subprocess_env
 
@@ -105,14 +105,6 @@ def run_shopflow(*args: str, env: dict[str, str], timeout: float = 120) -> tuple
         [SHOPFLOW, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     return done.returncode, done.stdout + done.stderr
-
-
-@pytest.fixture
-def empty_world(
-    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[IngestWorld]:
-    with private_world(server_settings, tmp_path_factory.mktemp("small")) as created:
-        yield created
 
 
 @pytest.mark.parametrize("port", ["abc", "99999"])
