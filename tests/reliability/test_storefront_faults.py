@@ -154,6 +154,22 @@ def assert_failed_on_a_broken_page(report: IngestReport, fault: str) -> list[int
     return pages
 
 
+def test_a_flaky_api_still_delivers_every_record_exactly_once(
+    world: IngestWorld, clean_run: CleanRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 20% 5xx, a tight rate limit (429 with Retry-After), and answers slower than the
+    # client's timeout (the request is abandoned and asked again)
+    monkeypatch.setenv("SOURCES__STOREFRONT__REQUEST_TIMEOUT_SECONDS", "1")
+    report = ingest_with(
+        world, error_rate=0.2, rate_limit_per_second=20, slow_rate=0.1, slow_seconds=1.5, seed=7
+    )
+
+    assert report.ok, report.units
+    assert all(u.rows_rejected == 0 and u.balanced for u in report.units)
+    assert_exactly_once(world)
+    assert business_digests(world) == clean_run.initial
+
+
 @pytest.mark.parametrize("fault", sorted(PAGE_FAULTS))
 def test_a_broken_page_fails_the_table_keeps_its_cursor_and_the_next_run_loads_everything(
     world: IngestWorld, clean_run: CleanRun, fault: str
