@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from typer.testing import CliRunner
@@ -32,6 +33,17 @@ from tests.reliability.shopflow_cli import (
     subprocess_env,
     world_env,
 )
+
+
+def advisory_locks_held(world: IngestWorld) -> int:
+    """Advisory locks granted on the world's warehouse database, whoever holds them."""
+    count = world.scalar(
+        "select count(*) from pg_locks where locktype = 'advisory' and granted"
+        " and database = (select oid from pg_database where datname = current_database())"
+    )
+    assert isinstance(count, int)
+    return count
+
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -160,16 +172,14 @@ def test_the_lock_is_per_warehouse_and_freed_when_its_holder_is_killed(
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        with (
-            pytest.raises(RunLockBusyError, match=f"pid {holder.pid} on "),
-            run_lock(empty_world.settings, "run"),
-        ):
-            pass
+        with pytest.raises(RunLockBusyError, match=f"pid {holder.pid} on "), ExitStack() as stack:
+            stack.enter_context(run_lock(empty_world.settings, "run"))
         holder.kill()  # SIGKILL: no clean-up of its own runs
         holder.wait(timeout=30)
         # Postgres frees a session lock with its connection: no stale lock to clear by hand
         with run_lock(empty_world.settings, "run", wait_seconds=10):
-            pass
+            assert advisory_locks_held(empty_world) == 1
+        assert advisory_locks_held(empty_world) == 0
     finally:
         holder.kill()
         holder.wait(timeout=30)
