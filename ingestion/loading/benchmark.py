@@ -53,11 +53,12 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pj
 import sqlalchemy as sa
 
+from ingestion.benchmarking.doc_sections import write_section
 from ingestion.database.connection import autocommit, connect, create_database, drop_database
 from ingestion.loading.registry import SOURCES, IngestContext
 from ingestion.loading.runner import run_source
 from ingestion.loading.runtime import pipeline_name, pipelines_dir
-from ingestion.settings import REPO_ROOT, ConnectionSettings, connection_settings
+from ingestion.settings import ConnectionSettings, connection_settings
 from ingestion.sources.files.helpers import event_chunks
 from ingestion.sources.files.settings import DATASET_NAME as FILES_DATASET
 from ingestion.sources.ops.helpers import psycopg2_url
@@ -70,7 +71,6 @@ RATE_REPEATS = 5
 """Timed runs of ours and of COPY from the files, alternating; the median run counts."""
 MEMORY_ROWS = (1_000_000, 5_000_000)
 PANDAS_CHUNK = 10_000
-BENCHMARKS_DOC = REPO_ROOT / "docs" / "benchmarks.md"
 SECTION_TITLE = "## Ingestion"
 
 EVENT_NAMES = np.array(["view", "click", "add_to_cart", "purchase"])
@@ -394,19 +394,6 @@ def render_section(
         "",
     ]
     return "\n".join(lines)
-
-
-def write_section(section: str, doc: Path = BENCHMARKS_DOC) -> None:
-    """Replace (or append) the Ingestion section of docs/benchmarks.md, leaving others alone."""
-    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    start = text.find(SECTION_TITLE + "\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION_TITLE))
-        rest = "" if end == -1 else "\n" + text[end + 1 :]
-        text = text[:start] + section.rstrip("\n") + "\n" + rest
-    doc.write_text(text)
 
 
 def checkpoint(settings: ConnectionSettings) -> None:
