@@ -5,8 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SHOPFLOW := $(BIN)/shopflow
 
-.PHONY: demo test test-reliability install db-start db-stop lint format pytest dbt-build docs \
-	ci-slim clean
+.PHONY: demo test test-reliability test-volume install db-start db-stop lint format pytest \
+	dbt-build docs ci-slim clean
 
 ## demo: install, start the local database and run the whole pipeline
 demo: install db-start
@@ -41,11 +41,15 @@ format: install
 	$(BIN)/sqlfluff fix dbt_project $(wildcard tests/dbt)
 
 pytest: install db-start
-	$(BIN)/pytest -m "not reliability"
+	$(BIN)/pytest -m "not reliability and not volume"
 
 ## test-reliability: the fault-injection suite (docs/reliability.md); .ci/run runs it after make test
 test-reliability: install db-start
 	$(BIN)/pytest -m reliability
+
+## test-volume: incremental builds equal a full refresh on a scale-10 world; .ci/run runs it last
+test-volume: install db-start
+	$(BIN)/pytest -m volume
 
 dbt-build: install db-start
 	$(BIN)/dbt build
