@@ -15,17 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from ingestion.benchmarking.cli_world import cli_environment as pipeline_environment
 from ingestion.cli.app import app
 from ingestion.database.connection import autocommit
-from ingestion.settings import (
-    ENV_DATABASE,
-    ENV_HOST,
-    ENV_OPS_DATABASE,
-    ENV_PASSWORD,
-    ENV_PORT,
-    ENV_USER,
-    ConnectionSettings,
-)
+from ingestion.settings import ENV_HOST, ConnectionSettings
 
 PIPELINE_SCALE = "0.2"
 TICK_DAYS = "7"
@@ -44,20 +37,6 @@ class BuiltWarehouse:
 
     def scalar(self, statement: str) -> object:
         return self.query(statement)[0][0]
-
-
-def pipeline_environment(settings: ConnectionSettings, files: Path) -> dict[str, str]:
-    return {
-        ENV_PORT: str(settings.port),
-        ENV_USER: settings.user,
-        ENV_PASSWORD: settings.password,
-        ENV_DATABASE: settings.database,
-        ENV_OPS_DATABASE: settings.ops_database,
-        **({ENV_HOST: settings.host} if settings.external else {}),
-        "SHOPFLOW_LANDING_DIR": str(files / "landing"),
-        "DBT_TARGET_PATH": str(files / "dbt-target"),
-        "DBT_LOG_PATH": str(files / "dbt-logs"),
-    }
 
 
 @pytest.fixture(scope="session")
