@@ -1,4 +1,5 @@
-"""``scripts/benchmark scale``: run the scale benchmark, write its section and chart."""
+"""Per scale, in a fresh throwaway world: `shopflow run` from empty, after a one-day tick and
+with --full-refresh; writes the Scale section of docs/benchmarks.md and its chart."""
 
 from __future__ import annotations
 
@@ -59,7 +60,9 @@ def main(argv: list[str] | None = None) -> None:
         help="comma-separated world scales (default: 1,10,100)",
     )
     parser.add_argument(
-        "--workdir", type=Path, help="where the temporary folder goes (default: system temp)"
+        "--workdir",
+        type=Path,
+        help="where its temporary folder goes (default: the system temp; ~2 GB at scale 100)",
     )
     parser.add_argument("--no-write", action="store_true", help="print, do not edit the doc")
     args = parser.parse_args(argv)
