@@ -1,0 +1,180 @@
+"""A data test scoped with `where: "__latest_batch__"` checks exactly the model's last batch.
+
+The project's `get_where_subquery` (macros/incremental/) turns that placeholder into "the rows
+with the model's newest `dbt_built_at`". Such a scope is only allowed for row-level properties,
+and only because this test proves it still catches a bad new row. A small dbt project is
+written to a temporary folder (with a copy of the repo's `macros/`): an incremental model fed
+one seed per batch, and two `not_null` tests on `amount`, one scoped to the latest batch and
+one on the whole table. The model is built three times:
+
+1. batch 1 (first build, rows 1-2, all good): both tests pass;
+2. batch 2 (incremental, row 3 with a null amount): the scoped test fails on that one row;
+3. batch 3 (incremental, row 4, good): the scoped test passes while the whole-table test still
+   fails on row 3, so the scope is the last batch and nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ingestion.database.connection import autocommit
+from ingestion.settings import REPO_ROOT, ConnectionSettings
+from ingestion.transform.dbt_runner import DbtError, run_dbt
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+log = logging.getLogger(__name__)
+
+PROJECT_NAME = "latest_batch_proof"
+SCHEMA = "latest_batch_proof"
+SCOPED_TEST = "not_null_latest_batch"
+WHOLE_TABLE_TEST = "not_null_whole_table"
+
+DBT_PROJECT_YML = f"""\
+name: {PROJECT_NAME}
+version: "1.0.0"
+config-version: 2
+profile: shopflow
+macro-paths: ["macros"]
+seed-paths: ["seeds"]
+model-paths: ["models"]
+target-path: target
+vars:
+  batch: 1
+on-run-start:
+  - "{{% do create_dbt_results_table() %}}"
+on-run-end:
+  - "{{{{ store_run_results(results) }}}}"
+seeds:
+  {PROJECT_NAME}:
+    +schema: {SCHEMA}
+    +column_types: {{row_id: integer, amount: numeric}}
+models:
+  {PROJECT_NAME}:
+    +schema: {SCHEMA}
+flags:
+  send_anonymous_usage_stats: false
+"""
+
+# Batch 2's row 3 has an empty amount: a null, the bad new row.
+SEEDS: dict[str, str] = {
+    "batch_1": "row_id,amount\n1,10\n2,20\n",
+    "batch_2": "row_id,amount\n3,\n",
+    "batch_3": "row_id,amount\n4,40\n",
+}
+
+BATCHED_SQL = """\
+{{ config(materialized="incremental", unique_key="row_id", incremental_strategy="delete+insert") }}
+select
+    cast(row_id as integer) as row_id,
+    cast(amount as numeric) as amount,
+    {{ built_at() }} as dbt_built_at
+from {{ ref("batch_" ~ var("batch")) }}
+"""
+
+PROPERTIES_YML = f"""\
+version: 2
+
+models:
+  - name: batched
+    columns:
+      - name: amount
+        data_tests:
+          - not_null:
+              name: {SCOPED_TEST}
+              config: {{where: "__latest_batch__"}}
+          - not_null:
+              name: {WHOLE_TABLE_TEST}
+"""
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """One incremental build of `batched`: its tests' outcomes and the table it left."""
+
+    statuses: dict[str, str]
+    failures: dict[str, int | None]
+    latest_batch_row_ids: set[int]
+    all_row_ids: set[int]
+
+
+def write_project(root: Path) -> Path:
+    """Write the proof project (with a copy of the repo's macros) under `root`; return its dir."""
+    project = root / PROJECT_NAME
+    shutil.copytree(REPO_ROOT / "macros", project / "macros")
+    (project / "models").mkdir(parents=True)
+    (project / "seeds").mkdir()
+    (project / "dbt_project.yml").write_text(DBT_PROJECT_YML)
+    (project / "models" / "batched.sql").write_text(BATCHED_SQL)
+    (project / "models" / "batched.yml").write_text(PROPERTIES_YML)
+    for name, rows in SEEDS.items():
+        (project / "seeds" / f"{name}.csv").write_text(rows)
+    return project
+
+
+def build_batch(project: Path, warehouse: ConnectionSettings, batch: int) -> BatchRun:
+    """`dbt build` the model and its tests on one batch; read the outcomes and the table."""
+    own_target = {"DBT_TARGET_PATH": str(project / "target")}
+    run_results_path = project / "target" / "run_results.json"
+    run_results_path.unlink(missing_ok=True)
+    args = ["build", "--select", "batched+", "--vars", f"{{batch: {batch}}}"]
+    try:
+        run_dbt(args, warehouse, project_dir=project, stream=False, extra_env=own_target)
+    except DbtError as exc:  # a failing test is expected in some batches: dbt exits 1
+        log.info("batch %s: dbt exited non-zero: %s", batch, str(exc).splitlines()[0])
+    assert run_results_path.exists(), f"batch {batch}: dbt build did not run anything"
+    results = json.loads(run_results_path.read_text())["results"]
+    by_name = {result["unique_id"].split(".")[2]: result for result in results}
+    model = by_name["batched"]
+    assert model["status"] == "success", f"batch {batch}: {model['message']}"
+    with autocommit(warehouse, warehouse.database) as cur:
+        cur.execute(
+            f"select row_id, dbt_built_at = max(dbt_built_at) over () from {SCHEMA}.batched"
+        )
+        rows = cur.fetchall()
+    tests = (SCOPED_TEST, WHOLE_TABLE_TEST)
+    return BatchRun(
+        statuses={name: by_name[name]["status"] for name in tests},
+        failures={name: by_name[name]["failures"] for name in tests},
+        latest_batch_row_ids={row_id for row_id, is_latest in rows if is_latest},
+        all_row_ids={row_id for row_id, _ in rows},
+    )
+
+
+@pytest.fixture(scope="module")
+def batch_runs(
+    warehouse: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+) -> dict[int, BatchRun]:
+    """Seed once, then build the incremental model on batches 1, 2 and 3 in turn."""
+    project = write_project(tmp_path_factory.mktemp("latest-batch"))
+    own_target = {"DBT_TARGET_PATH": str(project / "target")}
+    run_dbt(["seed"], warehouse, project_dir=project, stream=False, extra_env=own_target)
+    return {batch: build_batch(project, warehouse, batch) for batch in (1, 2, 3)}
+
+
+def test_first_build_is_one_batch_and_passes(batch_runs: dict[int, BatchRun]) -> None:
+    run = batch_runs[1]
+    assert run.latest_batch_row_ids == run.all_row_ids == {1, 2}
+    assert run.statuses == {SCOPED_TEST: "pass", WHOLE_TABLE_TEST: "pass"}
+
+
+def test_scoped_test_fails_on_one_bad_new_row(batch_runs: dict[int, BatchRun]) -> None:
+    run = batch_runs[2]
+    assert run.latest_batch_row_ids == {3}
+    assert run.statuses == {SCOPED_TEST: "fail", WHOLE_TABLE_TEST: "fail"}
+    assert run.failures == {SCOPED_TEST: 1, WHOLE_TABLE_TEST: 1}
+
+
+def test_scope_is_exactly_the_last_batch(batch_runs: dict[int, BatchRun]) -> None:
+    run = batch_runs[3]
+    assert run.all_row_ids == {1, 2, 3, 4}
+    assert run.latest_batch_row_ids == {4}
+    # the bad row 3 is still in the table, outside the last batch
+    assert run.statuses == {SCOPED_TEST: "pass", WHOLE_TABLE_TEST: "fail"}
+    assert run.failures == {SCOPED_TEST: 0, WHOLE_TABLE_TEST: 1}
