@@ -8,6 +8,7 @@ default of `SHOPFLOW_PG_PASSWORD`, so no credential is ever committed.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ingestion.settings import (
@@ -22,6 +23,11 @@ from ingestion.settings import (
 )
 
 EXAMPLE_PROFILE = REPO_ROOT / "profiles.example.yml"
+DBT_SESSION_OPTIONS = "-c work_mem=256MB -c maintenance_work_mem=512MB"
+"""Postgres session settings of dbt's connections (libpq's ``PGOPTIONS``): with the default
+4 MB of ``work_mem`` the large sorts and hashes of a full build spill to disk, and index
+builds want more than the default 64 MB. Options already in ``PGOPTIONS`` come after, so
+they win. Figures: docs/benchmarks.md, "Scale"."""
 PASSWORD_LOOKUP = "env_var('SHOPFLOW_PG_PASSWORD')"
 
 
@@ -42,8 +48,11 @@ def write_profile(settings: ConnectionSettings, target: Path = REPO_ROOT / "prof
 
 
 def dbt_environment(settings: ConnectionSettings) -> dict[str, str]:
-    """The environment variables the profile reads, for a dbt subprocess."""
+    """The environment variables the profile reads, and dbt's session settings, for a dbt
+    subprocess."""
+    user_options = os.environ.get("PGOPTIONS", "")
     return {
+        "PGOPTIONS": f"{DBT_SESSION_OPTIONS} {user_options}".strip(),
         ENV_HOST: settings.host,
         ENV_PORT: str(settings.port),
         ENV_USER: settings.user,
