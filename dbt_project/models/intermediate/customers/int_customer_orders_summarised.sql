@@ -1,17 +1,24 @@
+{{ config(
+    materialized="table",
+    indexes=[{"columns": ["customer_id"], "unique": true}],
+) }}
+
 {#- One row per ops customer who ever ordered: recognised sales (recognised revenue rule)
-    and order counts by outcome. Shared by the top-customers, CLV and RFM marts. -#}
+    and order counts by outcome. Shared by the top-customers, CLV and RFM marts: a table, so
+    that they and its tests read it instead of recomputing it. Marketplace sales carry no
+    customer, so the ops order lines are all of a customer's sales. -#}
 with
 
 sales_lines as (
 
     select
         customer_id,
-        sales_order_id,
+        order_id,
         product_id,
         quantity,
         net_revenue_usd,
-        sold_at
-    from {{ ref("int_sales_lines_keyed") }}
+        ordered_at
+    from {{ ref("int_order_items_priced") }}
     where is_recognised and customer_id is not null
 
 ),
@@ -31,12 +38,12 @@ recognised_per_customer as (
 
     select
         sales_lines.customer_id,
-        count(distinct sales_lines.sales_order_id) as recognised_orders,
+        count(distinct sales_lines.order_id) as recognised_orders,
         count(distinct sales_lines.product_id) as distinct_products,
         sum(sales_lines.quantity) as units_bought,
         sum(sales_lines.net_revenue_usd) as lifetime_revenue_usd,
-        min(sales_lines.sold_at) as first_order_at,
-        max(sales_lines.sold_at) as last_order_at
+        min(sales_lines.ordered_at) as first_order_at,
+        max(sales_lines.ordered_at) as last_order_at
     from sales_lines
     group by sales_lines.customer_id
 

@@ -1,3 +1,11 @@
+{{ config(
+    materialized="table",
+    indexes=[
+        {"columns": ["customer_key"], "unique": true},
+        {"columns": ["customer_id"]},
+    ],
+) }}
+
 {#- Snapshot rows renamed and typed like staging, with the point-in-time join window
     (doc block `point_in_time_join`). -#}
 with
@@ -15,7 +23,8 @@ customer_snapshot as (
         address,
         registered_at,
         dbt_valid_from,
-        dbt_valid_to
+        dbt_valid_to,
+        _dlt_load_id
     from {{ ref("snap_ops__customers") }}
 
 ),
@@ -25,7 +34,8 @@ renamed as (
     select
         {{ customer_attributes("customer_snapshot") }},
         {{ to_utc_timestamp("customer_snapshot.dbt_valid_from") }} as valid_from,
-        {{ to_utc_timestamp("customer_snapshot.dbt_valid_to") }} as valid_to
+        {{ to_utc_timestamp("customer_snapshot.dbt_valid_to") }} as valid_to,
+        {{ dlt_loaded_at("customer_snapshot._dlt_load_id") }} as loaded_at
     from customer_snapshot
 
 ),
@@ -63,6 +73,7 @@ final as (
         numbered.registered_at,
         numbered.valid_from,
         numbered.valid_to,
+        numbered.loaded_at,
         {{ scd2_join_window(
             "numbered.version_number", "numbered.valid_from", "numbered.valid_to"
         ) }}

@@ -1,3 +1,12 @@
+{{ config(
+    materialized="table",
+    indexes=[
+        {"columns": ["product_key"], "unique": true},
+        {"columns": ["product_id"]},
+        {"columns": ["sku"]},
+    ],
+) }}
+
 {#- Snapshot rows renamed and typed like staging, with the point-in-time join window
     (doc block `point_in_time_join`). -#}
 with
@@ -16,7 +25,8 @@ product_snapshot as (
         is_deleted,
         created_at,
         dbt_valid_from,
-        dbt_valid_to
+        dbt_valid_to,
+        _dlt_load_id
     from {{ ref("snap_storefront__products") }}
 
 ),
@@ -26,7 +36,8 @@ renamed as (
     select
         {{ product_attributes("product_snapshot") }},
         {{ to_utc_timestamp("product_snapshot.dbt_valid_from") }} as valid_from,
-        {{ to_utc_timestamp("product_snapshot.dbt_valid_to") }} as valid_to
+        {{ to_utc_timestamp("product_snapshot.dbt_valid_to") }} as valid_to,
+        {{ dlt_loaded_at("product_snapshot._dlt_load_id") }} as loaded_at
     from product_snapshot
 
 ),
@@ -61,6 +72,7 @@ final as (
         numbered.created_at,
         numbered.valid_from,
         numbered.valid_to,
+        numbered.loaded_at,
         {{ scd2_join_window(
             "numbered.version_number", "numbered.valid_from", "numbered.valid_to"
         ) }}

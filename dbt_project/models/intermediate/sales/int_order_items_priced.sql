@@ -1,7 +1,32 @@
+{{ config(
+    materialized="incremental",
+    unique_key="order_item_id",
+    incremental_strategy="delete+insert",
+    on_schema_change="append_new_columns",
+    pre_hook="{{ delete_order_lines_touched() }}",
+    indexes=[
+        {"columns": ["order_item_id"], "unique": true},
+        {"columns": ["order_id"]},
+        {"columns": ["customer_id"]},
+        {"columns": ["product_id"]},
+        {"columns": ["loaded_at"]},
+        {"columns": ["dbt_built_at"]},
+    ],
+) }}
+
+{#- Incremental rule: doc block `incremental_lines`. -#}
 {#- Business rules: `line_net_amount`, `currency_conversion`, `recognised_revenue`,
     `open_orders` (doc blocks in marts/_marts__docs.md). -#}
 with
 
+{% if is_incremental() -%}
+touched_lines as (
+
+    {{ order_lines_touched() }}
+
+),
+
+{% endif -%}
 order_items as (
 
     select
@@ -16,7 +41,11 @@ order_items as (
         updated_at,
         loaded_at
     from {{ ref("stg_ops__order_items") }}
-    where is_valid
+    where
+        is_valid
+        {% if is_incremental() -%}
+        and order_item_id = any(array(select touched_lines.order_item_id from touched_lines))
+        {%- endif %}
 
 ),
 
@@ -126,7 +155,8 @@ final as (
         is_open,
         ordered_at,
         source_updated_at,
-        loaded_at
+        loaded_at,
+        {{ built_at() }} as dbt_built_at
     from priced
 
 )

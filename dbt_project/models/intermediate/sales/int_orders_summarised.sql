@@ -1,6 +1,31 @@
+{{ config(
+    materialized="incremental",
+    unique_key="order_id",
+    incremental_strategy="delete+insert",
+    on_schema_change="append_new_columns",
+    pre_hook="{{ delete_orders_touched() }}",
+    indexes=[
+        {"columns": ["order_id"], "unique": true},
+        {"columns": ["customer_id"]},
+        {"columns": ["loaded_at"]},
+        {"columns": ["dbt_built_at"]},
+    ],
+) }}
+
+{#- Incremental rule: doc block `incremental_lines`; the staging models are read by
+    incremental runs only, hence the hints. -#}
 {#- One row per valid ops order with its lines, payments and delivery rolled up. -#}
+-- depends_on: {{ ref("stg_ops__order_items") }}
 with
 
+{% if is_incremental() -%}
+touched_orders as (
+
+    {{ orders_touched() }}
+
+),
+
+{% endif -%}
 orders as (
 
     select
@@ -13,9 +38,14 @@ orders as (
         is_customer_erased,
         delivery_date,
         ordered_at,
-        updated_at
+        updated_at,
+        loaded_at
     from {{ ref("stg_ops__orders") }}
-    where is_valid
+    where
+        is_valid
+        {% if is_incremental() -%}
+        and order_id = any(array(select touched_orders.order_id from touched_orders))
+        {%- endif %}
 
 ),
 
@@ -30,8 +60,12 @@ order_items as (
         net_amount_usd,
         net_revenue_usd,
         is_recognised,
-        is_open
+        is_open,
+        loaded_at
     from {{ ref("int_order_items_priced") }}
+    {% if is_incremental() -%}
+    where order_id = any(array(select touched_orders.order_id from touched_orders))
+    {%- endif %}
 
 ),
 
@@ -40,9 +74,14 @@ payments as (
     select
         order_id,
         payment_status,
-        amount
+        amount,
+        loaded_at
     from {{ ref("stg_ops__payments") }}
-    where is_valid
+    where
+        is_valid
+        {% if is_incremental() -%}
+        and order_id = any(array(select touched_orders.order_id from touched_orders))
+        {%- endif %}
 
 ),
 
@@ -53,9 +92,14 @@ deliveries as (
         carrier,
         delivery_status,
         shipped_at,
-        delivered_at
+        delivered_at,
+        loaded_at
     from {{ ref("stg_ops__deliveries") }}
-    where is_valid
+    where
+        is_valid
+        {% if is_incremental() -%}
+        and order_id = any(array(select touched_orders.order_id from touched_orders))
+        {%- endif %}
 
 ),
 
@@ -69,7 +113,8 @@ items_per_order as (
         sum(order_items.discount_amount) as discount_amount,
         sum(order_items.net_amount) as net_amount,
         sum(order_items.net_amount_usd) as net_amount_usd,
-        sum(order_items.net_revenue_usd) as net_revenue_usd
+        sum(order_items.net_revenue_usd) as net_revenue_usd,
+        max(order_items.loaded_at) as loaded_at
     from order_items
     group by order_items.order_id
 
@@ -82,7 +127,8 @@ payments_per_order as (
         count(*) as payment_count,
         sum(
             case when payments.payment_status = 'captured' then payments.amount else 0 end
-        ) as captured_amount
+        ) as captured_amount,
+        max(payments.loaded_at) as loaded_at
     from payments
     group by payments.order_id
 
@@ -117,7 +163,15 @@ final as (
         orders.ordered_at,
         deliveries.shipped_at,
         deliveries.delivered_at,
-        orders.updated_at
+        orders.updated_at,
+        {#- greatest() skips nulls: an order without lines, payments or delivery -#}
+        greatest(
+            orders.loaded_at,
+            items_per_order.loaded_at,
+            payments_per_order.loaded_at,
+            deliveries.loaded_at
+        ) as loaded_at,
+        {{ built_at() }} as dbt_built_at
     from orders
     left join items_per_order
         on orders.order_id = items_per_order.order_id

@@ -5,14 +5,18 @@
     on_schema_change="append_new_columns",
     contract={"enforced": true},
     indexes=[
-        {"columns": ["event_id"], "unique": true},
         {"columns": ["date_key"]},
         {"columns": ["customer_key"]},
+        {"columns": ["product_key"]},
         {"columns": ["loaded_at"]},
+        {"columns": ["dbt_built_at"]},
     ],
 ) }}
 
-{#- Incremental rule: doc block `incremental_facts`. -#}
+{#- Incremental rule: doc block `incremental_facts`; the versions are read only by
+    incremental runs, hence the hints. -#}
+-- depends_on: {{ ref("int_customer_versions_windowed") }}
+-- depends_on: {{ ref("int_product_versions_windowed") }}
 with
 
 events as (
@@ -37,20 +41,27 @@ events as (
 
 ),
 
+{% if is_incremental() -%}
+refreshed as (
+
+    {{ facts_to_refresh(ref("int_events_keyed"), ["event_id"], "event_at", [
+        {"versions": ref("int_customer_versions_windowed"), "column": "customer_id",
+            "key": "customer_key"},
+        {"versions": ref("int_product_versions_windowed"), "column": "sku",
+            "key": "product_key"},
+    ]) }}
+
+),
+
+{% endif -%}
 final as (
 
-    select events.*
+    select
+        events.*,
+        {{ built_at() }} as dbt_built_at
     from events
-    where
-        {{ incremental_lookback_filter("events.loaded_at", "loaded_at") }}
     {% if is_incremental() -%}
-    or events.event_id in (
-        select previous.event_id
-        from {{ this }} as previous
-        where
-            previous.customer_key = {{ unknown_member_key() }}
-            or previous.product_key = {{ unknown_member_key() }}
-    )
+    where events.event_id = any(array(select refreshed.event_id from refreshed))
     {%- endif %}
 
 )

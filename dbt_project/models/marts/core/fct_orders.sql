@@ -1,11 +1,20 @@
 {{ config(
+    materialized="incremental",
+    unique_key="order_id",
+    incremental_strategy="delete+insert",
+    on_schema_change="append_new_columns",
     contract={"enforced": true},
     indexes=[
-        {"columns": ["order_id"], "unique": true},
         {"columns": ["date_key"]},
         {"columns": ["customer_key"]},
+        {"columns": ["loaded_at"]},
+        {"columns": ["dbt_built_at"]},
     ],
 ) }}
+
+{#- Incremental rule: doc block `incremental_facts`; the versions are read only by
+    incremental runs, hence the hint. -#}
+-- depends_on: {{ ref("int_customer_versions_windowed") }}
 
 with
 
@@ -36,7 +45,8 @@ orders as (
         ordered_at,
         shipped_at,
         delivered_at,
-        updated_at
+        updated_at,
+        loaded_at
     from {{ ref("int_orders_summarised") }}
 
 ),
@@ -62,6 +72,17 @@ payment_methods as (
 
 ),
 
+{% if is_incremental() -%}
+refreshed as (
+
+    {{ facts_to_refresh(ref("int_orders_summarised"), ["order_id"], "ordered_at", [
+        {"versions": ref("int_customer_versions_windowed"), "column": "customer_id",
+            "key": "customer_key", "known_when": "customer_id is not null"},
+    ]) }}
+
+),
+
+{% endif -%}
 final as (
 
     select
@@ -96,7 +117,9 @@ final as (
         orders.ordered_at,
         orders.shipped_at,
         orders.delivered_at,
-        orders.updated_at
+        orders.updated_at,
+        orders.loaded_at,
+        {{ built_at() }} as dbt_built_at
     from orders
     left join customer_versions
         on
@@ -104,6 +127,9 @@ final as (
             and {{ is_version_valid_at("orders.ordered_at", "customer_versions") }}
     left join payment_methods
         on orders.payment_method = payment_methods.payment_method
+    {% if is_incremental() -%}
+    where orders.order_id = any(array(select refreshed.order_id from refreshed))
+    {%- endif %}
 
 )
 

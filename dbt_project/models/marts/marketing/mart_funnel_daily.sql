@@ -1,7 +1,18 @@
 {{ config(
+    materialized="incremental",
+    unique_key="funnel_day_id",
+    incremental_strategy="delete+insert",
+    on_schema_change="append_new_columns",
+    pre_hook="{{ delete_touched_days(ref('fct_events')) }}",
     contract={"enforced": true},
-    indexes=[{"columns": ["event_date", "platform"], "unique": true}],
+    indexes=[
+        {"columns": ["event_date", "platform"], "unique": true},
+        {"columns": ["date_key"]},
+        {"columns": ["dbt_built_at"]},
+    ],
 ) }}
+
+{#- Incremental rule: doc block `incremental_aggregates`. -#}
 
 with
 
@@ -13,6 +24,9 @@ events as (
         platform,
         event_date
     from {{ ref("fct_events") }}
+    {% if is_incremental() -%}
+    where date_key in ({{ touched_days(ref("fct_events")) }})
+    {%- endif %}
 
 ),
 
@@ -54,7 +68,8 @@ final as (
         ) as cart_to_purchase_rate,
         cast(1.0 * steps.purchasers / nullif(steps.viewers, 0) as {{ dbt.type_numeric() }})
             as view_to_purchase_rate,
-        steps.event_date
+        steps.event_date,
+        {{ built_at() }} as dbt_built_at
     from steps
 
 )

@@ -1,7 +1,18 @@
 {{ config(
+    materialized="incremental",
+    unique_key="daily_sales_id",
+    incremental_strategy="delete+insert",
+    on_schema_change="append_new_columns",
+    pre_hook="{{ delete_touched_days(ref('fct_sales')) }}",
     contract={"enforced": true},
-    indexes=[{"columns": ["sold_date", "channel"], "unique": true}],
+    indexes=[
+        {"columns": ["sold_date", "channel"], "unique": true},
+        {"columns": ["date_key"]},
+        {"columns": ["dbt_built_at"]},
+    ],
 ) }}
+
+{#- Incremental rule: doc block `incremental_aggregates`. -#}
 
 with
 
@@ -17,7 +28,11 @@ sales as (
         net_revenue_usd,
         sold_date
     from {{ ref("fct_sales") }}
-    where is_recognised
+    where
+        is_recognised
+        {% if is_incremental() -%}
+        and date_key in ({{ touched_days(ref("fct_sales")) }})
+        {%- endif %}
 
 ),
 
@@ -33,7 +48,8 @@ final as (
         cast(sum(sales.gross_amount_usd) as {{ dbt.type_numeric() }}) as gross_amount_usd,
         cast(sum(sales.discount_amount_usd) as {{ dbt.type_numeric() }}) as discount_amount_usd,
         cast(sum(sales.net_revenue_usd) as {{ dbt.type_numeric() }}) as net_revenue_usd,
-        sales.sold_date
+        sales.sold_date,
+        {{ built_at() }} as dbt_built_at
     from sales
     group by sales.sold_date, sales.date_key, sales.channel
 

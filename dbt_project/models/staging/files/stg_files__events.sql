@@ -1,3 +1,25 @@
+{{ config(
+    materialized="incremental",
+    unique_key="event_id",
+    incremental_strategy="delete+insert",
+    on_schema_change="append_new_columns",
+    pre_hook="{{ index_source(source('files', 'events'), 'event_id') }}",
+    post_hook=(
+        "{{ remove_keys_gone_from_source(source('files', 'events'), 'event_id',"
+        " after_rebuild_only=true) }}"
+    ),
+    indexes=[
+        {"columns": ["event_id"], "unique": true},
+        {"columns": ["load_id"]},
+        {"columns": ["loaded_at"]},
+        {"columns": ["dbt_built_at"]},
+        {"columns": ["customer_id"]},
+        {"columns": ["sku"]},
+        {"columns": ["event_at"]},
+    ],
+) }}
+
+{#- Incremental rule: doc block `incremental_staging`. -#}
 with
 
 source as (
@@ -14,6 +36,7 @@ source as (
         source_file,
         _dlt_load_id
     from {{ source("files", "events") }}
+    where {{ touched_keys_filter(source("files", "events"), "event_id") }}
 
 ),
 
@@ -30,7 +53,8 @@ renamed as (
         upper(trim(source.product_information__sku)) as sku,
         source.source_file,
         {{ to_utc_timestamp("source.timestamp") }} as event_at,
-        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at
+        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at,
+        source._dlt_load_id as load_id
     from source
 
 ),
@@ -77,7 +101,9 @@ final as (
         {{ validity_flag("invalid_reason") }} as is_valid,
         cast(event_at as date) as event_date,
         event_at,
-        loaded_at
+        loaded_at,
+        load_id,
+        {{ built_at() }} as dbt_built_at
     from validated
 
 )

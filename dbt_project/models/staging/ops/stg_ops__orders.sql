@@ -1,3 +1,21 @@
+{{ config(
+    materialized="incremental",
+    unique_key="order_id",
+    incremental_strategy="delete+insert",
+    on_schema_change="append_new_columns",
+    pre_hook="{{ index_source(source('ops', 'orders'), 'order_id') }}",
+    post_hook="{{ remove_keys_gone_from_source(source('ops', 'orders'), 'order_id') }}",
+    indexes=[
+        {"columns": ["order_id"], "unique": true},
+        {"columns": ["load_id"]},
+        {"columns": ["loaded_at"]},
+        {"columns": ["dbt_built_at"]},
+        {"columns": ["customer_id"]},
+        {"columns": ["updated_at"]},
+    ],
+) }}
+
+{#- Incremental rule: doc block `incremental_staging`. -#}
 with
 
 source as (
@@ -15,6 +33,7 @@ source as (
         updated_at,
         _dlt_load_id
     from {{ source("ops", "orders") }}
+    where {{ touched_keys_filter(source("ops", "orders"), "order_id") }}
 
 ),
 
@@ -31,7 +50,8 @@ renamed as (
         {{ to_utc_timestamp("source.ordered_at") }} as ordered_at,
         {{ to_utc_timestamp("source.created_at") }} as created_at,
         {{ to_utc_timestamp("source.updated_at") }} as updated_at,
-        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at
+        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at,
+        source._dlt_load_id as load_id
     from source
 
 ),
@@ -81,7 +101,9 @@ final as (
         ordered_at,
         created_at,
         updated_at,
-        loaded_at
+        loaded_at,
+        load_id,
+        {{ built_at() }} as dbt_built_at
     from validated
 
 )

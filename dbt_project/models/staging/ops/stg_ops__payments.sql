@@ -1,3 +1,20 @@
+{{ config(
+    materialized="incremental",
+    unique_key="payment_id",
+    incremental_strategy="delete+insert",
+    on_schema_change="append_new_columns",
+    pre_hook="{{ index_source(source('ops', 'payments'), 'payment_id') }}",
+    post_hook="{{ remove_keys_gone_from_source(source('ops', 'payments'), 'payment_id') }}",
+    indexes=[
+        {"columns": ["payment_id"], "unique": true},
+        {"columns": ["load_id"]},
+        {"columns": ["loaded_at"]},
+        {"columns": ["dbt_built_at"]},
+        {"columns": ["order_id"]},
+    ],
+) }}
+
+{#- Incremental rule: doc block `incremental_staging`. -#}
 with
 
 source as (
@@ -14,6 +31,7 @@ source as (
         updated_at,
         _dlt_load_id
     from {{ source("ops", "payments") }}
+    where {{ touched_keys_filter(source("ops", "payments"), "payment_id") }}
 
 ),
 
@@ -29,7 +47,8 @@ renamed as (
         {{ to_utc_timestamp("source.paid_at") }} as paid_at,
         {{ to_utc_timestamp("source.created_at") }} as created_at,
         {{ to_utc_timestamp("source.updated_at") }} as updated_at,
-        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at
+        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at,
+        source._dlt_load_id as load_id
     from source
 
 ),
@@ -70,7 +89,9 @@ final as (
         paid_at,
         created_at,
         updated_at,
-        loaded_at
+        loaded_at,
+        load_id,
+        {{ built_at() }} as dbt_built_at
     from validated
 
 )

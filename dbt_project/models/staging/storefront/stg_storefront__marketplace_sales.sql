@@ -1,3 +1,23 @@
+{{ config(
+    materialized="incremental",
+    unique_key="partner_order_id",
+    incremental_strategy="delete+insert",
+    on_schema_change="append_new_columns",
+    pre_hook="{{ index_source(source('storefront', 'sales'), 'partner_order_id') }}",
+    post_hook=(
+        "{{ remove_keys_gone_from_source(source('storefront', 'sales'),"
+        " 'partner_order_id', after_rebuild_only=true) }}"
+    ),
+    indexes=[
+        {"columns": ["partner_order_id"], "unique": true},
+        {"columns": ["load_id"]},
+        {"columns": ["loaded_at"]},
+        {"columns": ["dbt_built_at"]},
+        {"columns": ["sku"]},
+    ],
+) }}
+
+{#- Incremental rule: doc block `incremental_staging`. -#}
 with
 
 source as (
@@ -12,6 +32,7 @@ source as (
         sold_at,
         _dlt_load_id
     from {{ source("storefront", "sales") }}
+    where {{ touched_keys_filter(source("storefront", "sales"), "partner_order_id") }}
 
 ),
 
@@ -25,7 +46,8 @@ renamed as (
         cast(source.quantity as {{ dbt.type_int() }}) as quantity,
         cast(source.gross_amount as {{ dbt.type_numeric() }}) as gross_amount,
         {{ to_utc_timestamp("source.sold_at") }} as sold_at,
-        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at
+        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at,
+        source._dlt_load_id as load_id
     from source
 
 ),
@@ -67,7 +89,9 @@ final as (
         gross_amount,
         {{ validity_flag("invalid_reason") }} as is_valid,
         sold_at,
-        loaded_at
+        loaded_at,
+        load_id,
+        {{ built_at() }} as dbt_built_at
     from validated
 
 )
