@@ -5,7 +5,7 @@
 {% macro order_lines_touched() -%}
     select touched_line.order_item_id
     from {{ ref("stg_ops__order_items") }} as touched_line
-    where touched_line.loaded_at > (select max(newest.loaded_at) from {{ this }} as newest)
+    where touched_line.loaded_at > {{ newest_value("loaded_at", dbt.type_timestamp()) }}
 
     union
 
@@ -14,7 +14,7 @@
     where order_line.order_id = any(array(
         select touched_order.order_id
         from {{ ref("stg_ops__orders") }} as touched_order
-        where touched_order.loaded_at > (select max(newest.loaded_at) from {{ this }} as newest)
+        where touched_order.loaded_at > {{ newest_value("loaded_at", dbt.type_timestamp()) }}
     ))
 {%- endmacro %}
 

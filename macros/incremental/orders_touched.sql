@@ -7,7 +7,7 @@
     ] %}
     select touched.order_id
     from {{ ref(model_name) }} as touched
-    where touched.loaded_at > (select max(newest.loaded_at) from {{ this }} as newest)
+    where touched.loaded_at > {{ newest_value("loaded_at", dbt.type_timestamp()) }}
     {%- if not loop.last %}
 
     union

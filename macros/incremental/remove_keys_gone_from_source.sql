@@ -15,7 +15,9 @@
                 where source_row.{{ key_column }} = staged.{{ key_column }}
             )
             {%- if after_rebuild_only %}
-            and (select min(oldest.load_id) from {{ this }} as oldest) < (
+            and (
+                select oldest.load_id from {{ this }} as oldest order by oldest.loaded_at limit 1
+            ) < (
                 select min(source_row._dlt_load_id) from {{ source_relation }} as source_row
             )
             {%- endif %}

@@ -2,7 +2,9 @@
     ahead of the order system (the order lands in the next load) and the order may have been
     flagged invalid, so a few orphans are known noise: the failure count is the orphan share
     in percent (rounded up), warned from the first orphan and an error above 2% of purchase
-    events (docs/quality.md). Returns the orphan purchase events. -#}
+    events (docs/quality.md). Returns the orphan purchase events. Row-level per event, so it
+    checks the purchase events the last run wrote (fct_events' latest batch, doc block
+    `dbt_built_at`; every event after a full build), and the share is of those. -#}
 {{ config(
     severity="error",
     fail_calc="coalesce(ceil(100.0 * count(*) / max(purchase_events)), 0)",
@@ -19,7 +21,9 @@ purchase_events as (
         order_id,
         event_at
     from {{ ref("fct_events") }}
-    where event_name = 'purchase'
+    where
+        event_name = 'purchase'
+        and dbt_built_at = (select max(newest.dbt_built_at) from {{ ref("fct_events") }} as newest)
 
 ),
 

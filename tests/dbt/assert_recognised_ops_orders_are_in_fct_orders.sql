@@ -1,7 +1,10 @@
 {#- Every valid ops order whose status is recognised (var recognised_order_statuses) is in
     fct_orders, flagged recognised, and its lines' recognised revenue in fct_sales adds up to
     the order's. Catches an inner join that drops orders (a customer version missing, an
-    erased customer) and a wrong status rule in either fact. Returns the offending orders. -#}
+    erased customer) and a wrong status rule in either fact. Returns the offending orders.
+    Row-level per order, so it checks the orders the last run wrote: the latest batch (doc
+    block `dbt_built_at`) of stg_ops__orders and of fct_orders, every order after a full
+    build. -#}
 with
 
 orders as (
@@ -11,6 +14,18 @@ orders as (
     where
         is_valid
         and {{ is_in_list("order_status", var("recognised_order_statuses")) }}
+        and (
+            dbt_built_at = (
+                select max(staged.dbt_built_at) from {{ ref("stg_ops__orders") }} as staged
+            )
+            or order_id = any(array(
+                select built.order_id
+                from {{ ref("fct_orders") }} as built
+                where built.dbt_built_at = (
+                    select max(newest.dbt_built_at) from {{ ref("fct_orders") }} as newest
+                )
+            ))
+        )
 
 ),
 
@@ -31,7 +46,9 @@ sales_per_order as (
         sales_order_id,
         sum(net_revenue_usd) as net_revenue_usd
     from {{ ref("fct_sales") }}
-    where channel <> 'marketplace'
+    where
+        channel <> 'marketplace'
+        and order_id = any(array(select orders.order_id from orders))
     group by sales_order_id
 
 ),

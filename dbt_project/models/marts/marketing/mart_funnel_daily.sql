@@ -8,6 +8,7 @@
     indexes=[
         {"columns": ["event_date", "platform"], "unique": true},
         {"columns": ["date_key"]},
+        {"columns": ["loaded_at"]},
         {"columns": ["dbt_built_at"]},
     ],
 ) }}
@@ -22,7 +23,8 @@ events as (
         user_id,
         event_name,
         platform,
-        event_date
+        event_date,
+        loaded_at
     from {{ ref("fct_events") }}
     {% if is_incremental() -%}
     where date_key in ({{ touched_days(ref("fct_events")) }})
@@ -43,7 +45,8 @@ steps as (
         count(distinct case when events.event_name = 'add_to_cart' then events.user_id end)
             as cart_adders,
         count(distinct case when events.event_name = 'purchase' then events.user_id end)
-            as purchasers
+            as purchasers,
+        max(events.loaded_at) as loaded_at
     from events
     group by events.event_date, events.platform
 
@@ -69,6 +72,7 @@ final as (
         cast(1.0 * steps.purchasers / nullif(steps.viewers, 0) as {{ dbt.type_numeric() }})
             as view_to_purchase_rate,
         steps.event_date,
+        steps.loaded_at,
         {{ built_at() }} as dbt_built_at
     from steps
 

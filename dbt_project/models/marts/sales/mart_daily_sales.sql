@@ -8,6 +8,7 @@
     indexes=[
         {"columns": ["sold_date", "channel"], "unique": true},
         {"columns": ["date_key"]},
+        {"columns": ["loaded_at"]},
         {"columns": ["dbt_built_at"]},
     ],
 ) }}
@@ -26,7 +27,8 @@ sales as (
         gross_amount_usd,
         discount_amount_usd,
         net_revenue_usd,
-        sold_date
+        sold_date,
+        loaded_at
     from {{ ref("fct_sales") }}
     where
         is_recognised
@@ -49,6 +51,7 @@ final as (
         cast(sum(sales.discount_amount_usd) as {{ dbt.type_numeric() }}) as discount_amount_usd,
         cast(sum(sales.net_revenue_usd) as {{ dbt.type_numeric() }}) as net_revenue_usd,
         sales.sold_date,
+        max(sales.loaded_at) as loaded_at,
         {{ built_at() }} as dbt_built_at
     from sales
     group by sales.sold_date, sales.date_key, sales.channel

@@ -10,7 +10,6 @@
     ),
     indexes=[
         {"columns": ["event_id"], "unique": true},
-        {"columns": ["load_id"]},
         {"columns": ["loaded_at"]},
         {"columns": ["dbt_built_at"]},
         {"columns": ["customer_id"]},

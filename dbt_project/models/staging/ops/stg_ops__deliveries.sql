@@ -7,7 +7,6 @@
     post_hook="{{ remove_keys_gone_from_source(source('ops', 'deliveries'), 'delivery_id') }}",
     indexes=[
         {"columns": ["delivery_id"], "unique": true},
-        {"columns": ["load_id"]},
         {"columns": ["loaded_at"]},
         {"columns": ["dbt_built_at"]},
         {"columns": ["order_id"]},

@@ -7,7 +7,6 @@
     post_hook="{{ remove_keys_gone_from_source(source('ops', 'orders'), 'order_id') }}",
     indexes=[
         {"columns": ["order_id"], "unique": true},
-        {"columns": ["load_id"]},
         {"columns": ["loaded_at"]},
         {"columns": ["dbt_built_at"]},
         {"columns": ["customer_id"]},
