@@ -43,9 +43,9 @@ orders as (
     from {{ ref("stg_ops__orders") }}
     where
         is_valid
-        {% if is_incremental() -%}
+    {% if is_incremental() -%}
         and order_id = any(array(select touched_orders.order_id from touched_orders))
-        {%- endif %}
+    {%- endif %}
 
 ),
 
@@ -79,9 +79,9 @@ payments as (
     from {{ ref("stg_ops__payments") }}
     where
         is_valid
-        {% if is_incremental() -%}
+    {% if is_incremental() -%}
         and order_id = any(array(select touched_orders.order_id from touched_orders))
-        {%- endif %}
+    {%- endif %}
 
 ),
 
@@ -97,9 +97,9 @@ deliveries as (
     from {{ ref("stg_ops__deliveries") }}
     where
         is_valid
-        {% if is_incremental() -%}
+    {% if is_incremental() -%}
         and order_id = any(array(select touched_orders.order_id from touched_orders))
-        {%- endif %}
+    {%- endif %}
 
 ),
 

@@ -48,10 +48,10 @@ final as (
     select
         {{ columns | join(",\n        ") }},
         {{ built_at() }} as dbt_built_at
-    from {{ ref("int_sales_lines_keyed") }} as sales_lines
+    from {{ ref("int_sales_lines_keyed") }}
     {% if is_incremental() -%}
     where
-        sales_lines.order_item_id = any(array(
+        order_item_id = any(array(
             select refreshed.order_item_id
             from refreshed
             where refreshed.order_item_id is not null
@@ -62,9 +62,9 @@ final as (
     select
         {{ columns | join(",\n        ") }},
         {{ built_at() }} as dbt_built_at
-    from {{ ref("int_sales_lines_keyed") }} as sales_lines
+    from {{ ref("int_sales_lines_keyed") }}
     where
-        sales_lines.partner_order_id = any(array(
+        partner_order_id = any(array(
             select refreshed.partner_order_id
             from refreshed
             where refreshed.partner_order_id is not null

@@ -32,9 +32,9 @@ sales as (
     from {{ ref("fct_sales") }}
     where
         is_recognised
-        {% if is_incremental() -%}
+    {% if is_incremental() -%}
         and date_key in ({{ touched_days(ref("fct_sales")) }})
-        {%- endif %}
+    {%- endif %}
 
 ),
 
