@@ -48,7 +48,7 @@ sales_per_order as (
     from {{ ref("fct_sales") }}
     where
         channel <> 'marketplace'
-        and order_id = any(array(select orders.order_id from orders))
+        and order_id in (select orders.order_id from orders)
     group by sales_order_id
 
 ),
