@@ -7,24 +7,36 @@
     build. -#}
 with
 
-orders as (
+recognised_orders as (
 
-    select order_id
+    select
+        order_id,
+        dbt_built_at
     from {{ ref("stg_ops__orders") }}
     where
         is_valid
         and {{ is_in_list("order_status", var("recognised_order_statuses")) }}
-        and (
-            dbt_built_at = (
-                select max(staged.dbt_built_at) from {{ ref("stg_ops__orders") }} as staged
-            )
-            or order_id = any(array(
-                select built.order_id
-                from {{ ref("fct_orders") }} as built
-                where built.dbt_built_at = (
-                    select max(newest.dbt_built_at) from {{ ref("fct_orders") }} as newest
-                )
-            ))
+
+),
+
+orders as (
+
+    select recognised_orders.order_id
+    from recognised_orders
+    where
+        recognised_orders.dbt_built_at = (
+            select max(staged.dbt_built_at) from {{ ref("stg_ops__orders") }} as staged
+        )
+
+    union
+
+    select recognised_orders.order_id
+    from recognised_orders
+    inner join {{ ref("fct_orders") }} as built
+        on recognised_orders.order_id = built.order_id
+    where
+        built.dbt_built_at = (
+            select max(newest.dbt_built_at) from {{ ref("fct_orders") }} as newest
         )
 
 ),
@@ -46,9 +58,7 @@ sales_per_order as (
         sales_order_id,
         sum(net_revenue_usd) as net_revenue_usd
     from {{ ref("fct_sales") }}
-    where
-        channel <> 'marketplace'
-        and order_id in (select orders.order_id from orders)
+    where channel <> 'marketplace'
     group by sales_order_id
 
 ),

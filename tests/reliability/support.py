@@ -25,8 +25,9 @@ from ingestion.transform.dbt_profile import dbt_environment
 from tests.pipeline.conftest import pipeline_environment
 
 RAW_SCHEMAS = ("raw_storefront", "raw_ops", "raw_files")
-PER_RUN_COLUMNS = frozenset({"load_id", "rejected_at", "quarantined_at"})
-"""Bookkeeping columns that name the run or its time rather than the data."""
+PER_RUN_COLUMNS = frozenset({"load_id", "rejected_at", "quarantined_at", "dbt_built_at"})
+"""Bookkeeping columns that name the run or its time rather than the data (`dbt_built_at`:
+when dbt last wrote an incremental model's row)."""
 API_KEY = f"reliability-{secrets.token_urlsafe(16)}"
 """The storefront API key of every world here: known, so a test can look for it in logs."""
 SEED = 20261202
