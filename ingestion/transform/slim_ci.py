@@ -115,7 +115,10 @@ def run_slim_ci(
     ci_vars = json.dumps({"dbt_results_schema": f"{CI_SCHEMA_PREFIX}_audit"})
     run_dbt(
         [
+            # from scratch: an incremental model left in a ci_* schema by an earlier check
+            # would otherwise keep rows the changed code no longer computes
             *("build", "--select", "state:modified+", "--defer", "--state", str(state)),
+            "--full-refresh",
             *("--vars", ci_vars),
         ],
         settings,

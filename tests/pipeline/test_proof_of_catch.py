@@ -110,7 +110,7 @@ def build(warehouse: BuiltWarehouse, project: Path, select: list[str], *flags: s
     state = production_state_dir(warehouse.settings)
     run_dbt(
         [
-            *("build", "--select", *select, "--defer", "--state", str(state)),
+            *("build", "--select", *select, "--defer", "--state", str(state), "--full-refresh"),
             *("--vars", json.dumps({"dbt_results_schema": f"{PREFIX}_audit"}), *flags),
         ],
         warehouse.settings,
