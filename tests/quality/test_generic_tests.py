@@ -24,6 +24,7 @@ import pytest
 
 from ingestion.settings import REPO_ROOT, ConnectionSettings
 from ingestion.transform.dbt_runner import DbtError, run_dbt
+from tests.quality.proof_projects import proof_project_yml
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,25 +33,9 @@ log = logging.getLogger(__name__)
 PROJECT_NAME = "generic_tests_proof"
 SEED_SCHEMA = "generic_tests_proof"
 
-DBT_PROJECT_YML = f"""\
-name: {PROJECT_NAME}
-version: "1.0.0"
-config-version: 2
-profile: shopflow
-macro-paths: ["macros"]
-seed-paths: ["seeds"]
-model-paths: ["models"]
-target-path: target
-on-run-start:
-  - "{{% do create_dbt_results_table() %}}"
-on-run-end:
-  - "{{{{ store_run_results(results) }}}}"
-seeds:
-  {PROJECT_NAME}:
-    +schema: {SEED_SCHEMA}
-flags:
-  send_anonymous_usage_stats: false
-"""
+DBT_PROJECT_YML = proof_project_yml(
+    PROJECT_NAME, f"seeds:\n  {PROJECT_NAME}:\n    +schema: {SEED_SCHEMA}\n"
+)
 
 SEEDS: dict[str, str] = {
     "range_good": "amount\n0\n0.25\n0.5\n\n",

@@ -26,6 +26,7 @@ import pytest
 from ingestion.database.connection import autocommit
 from ingestion.settings import REPO_ROOT, ConnectionSettings
 from ingestion.transform.dbt_runner import DbtError, run_dbt
+from tests.quality.proof_projects import proof_project_yml
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -36,31 +37,13 @@ SCHEMA = "latest_batch_proof"
 SCOPED_TEST = "not_null_latest_batch"
 WHOLE_TABLE_TEST = "not_null_whole_table"
 
-DBT_PROJECT_YML = f"""\
-name: {PROJECT_NAME}
-version: "1.0.0"
-config-version: 2
-profile: shopflow
-macro-paths: ["macros"]
-seed-paths: ["seeds"]
-model-paths: ["models"]
-target-path: target
-vars:
-  batch: 1
-on-run-start:
-  - "{{% do create_dbt_results_table() %}}"
-on-run-end:
-  - "{{{{ store_run_results(results) }}}}"
-seeds:
-  {PROJECT_NAME}:
-    +schema: {SCHEMA}
-    +column_types: {{row_id: integer, amount: numeric}}
-models:
-  {PROJECT_NAME}:
-    +schema: {SCHEMA}
-flags:
-  send_anonymous_usage_stats: false
-"""
+DBT_PROJECT_YML = proof_project_yml(
+    PROJECT_NAME,
+    "vars:\n  batch: 1\n"
+    f"seeds:\n  {PROJECT_NAME}:\n    +schema: {SCHEMA}\n"
+    "    +column_types: {row_id: integer, amount: numeric}\n"
+    f"models:\n  {PROJECT_NAME}:\n    +schema: {SCHEMA}\n",
+)
 
 # Batch 2's row 3 has an empty amount: a null, the bad new row.
 SEEDS: dict[str, str] = {
