@@ -43,9 +43,9 @@ order_items as (
     from {{ ref("stg_ops__order_items") }}
     where
         is_valid
-    {% if is_incremental() -%}
-        and order_item_id = any(array(select touched_lines.order_item_id from touched_lines))
-    {%- endif %}
+        and {{ in_incremental_run(
+            "order_item_id = any(array(select touched_lines.order_item_id from touched_lines))"
+        ) }}
 
 ),
 

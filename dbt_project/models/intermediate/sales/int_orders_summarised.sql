@@ -43,9 +43,9 @@ orders as (
     from {{ ref("stg_ops__orders") }}
     where
         is_valid
-    {% if is_incremental() -%}
-        and order_id = any(array(select touched_orders.order_id from touched_orders))
-    {%- endif %}
+        and {{ in_incremental_run(
+            "order_id = any(array(select touched_orders.order_id from touched_orders))"
+        ) }}
 
 ),
 
@@ -63,9 +63,9 @@ order_items as (
         is_open,
         loaded_at
     from {{ ref("int_order_items_priced") }}
-    {% if is_incremental() -%}
-    where order_id = any(array(select touched_orders.order_id from touched_orders))
-    {%- endif %}
+    where {{ in_incremental_run(
+        "order_id = any(array(select touched_orders.order_id from touched_orders))"
+    ) }}
 
 ),
 
@@ -79,9 +79,9 @@ payments as (
     from {{ ref("stg_ops__payments") }}
     where
         is_valid
-    {% if is_incremental() -%}
-        and order_id = any(array(select touched_orders.order_id from touched_orders))
-    {%- endif %}
+        and {{ in_incremental_run(
+            "order_id = any(array(select touched_orders.order_id from touched_orders))"
+        ) }}
 
 ),
 
@@ -97,9 +97,9 @@ deliveries as (
     from {{ ref("stg_ops__deliveries") }}
     where
         is_valid
-    {% if is_incremental() -%}
-        and order_id = any(array(select touched_orders.order_id from touched_orders))
-    {%- endif %}
+        and {{ in_incremental_run(
+            "order_id = any(array(select touched_orders.order_id from touched_orders))"
+        ) }}
 
 ),
 

@@ -17,6 +17,14 @@
 
 with
 
+{% if is_incremental() -%}
+touched as (
+
+    {{ touched_days(ref("fct_sales")) }}
+
+),
+
+{% endif -%}
 sales as (
 
     select
@@ -32,9 +40,7 @@ sales as (
     from {{ ref("fct_sales") }}
     where
         is_recognised
-    {% if is_incremental() -%}
-        and date_key in ({{ touched_days(ref("fct_sales")) }})
-    {%- endif %}
+        and {{ in_incremental_run("date_key in (select touched.date_key from touched)") }}
 
 ),
 
