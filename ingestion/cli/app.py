@@ -7,6 +7,7 @@ import typer
 from ingestion.cli import db, simulate
 from ingestion.cli.ci_slim import ci_slim
 from ingestion.cli.console import configure_logging, fail
+from ingestion.cli.export import export
 from ingestion.cli.ingest import ingest
 from ingestion.cli.run import run
 from ingestion.cli.status import status
@@ -25,6 +26,7 @@ app.command()(run)
 app.command(name="ci-slim")(ci_slim)
 app.command(name="check-project")(check_project)
 app.command()(status)
+app.command()(export)
 
 
 @app.callback()
