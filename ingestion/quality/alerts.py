@@ -1,17 +1,19 @@
-"""Alerts: a JSON message to a webhook when a run fails, never a reason for the run to fail.
+"""Alerts: a failed run (and the first good run after one) told to people through apprise,
+never a reason for the run to fail or to hang.
 
-`send_alert` POSTs an `AlertEvent` to the URL in ``SHOPFLOW_ALERT_WEBHOOK`` (nothing is sent
-when it is unset). The payload is Slack-compatible (a `text` line an incoming webhook shows
-as is) and carries structured fields for any other receiver: stage, what failed, counts, run
-id and the failing dbt nodes. A failed delivery (no listener, timeout, 5xx, 429) is retried
-once; after that a warning is logged and the caller carries on. The whole delivery, retry
-included, has a deadline (``DEADLINE_SECONDS``): httpx's timeouts apply per read, so a
-receiver answering a byte at a time would otherwise hold the run for as long as it likes.
+`notify_run_outcome` is what `shopflow run` calls. The message (a title and a plain-text
+body: run id, stage, one-sentence cause, counts, failing dbt nodes) is built here; apprise
+delivers it to every URL in ``SHOPFLOW_ALERT_URL`` (Slack, Teams, e-mail, a JSON webhook
+``json://``/``jsons://``, ...). ``SHOPFLOW_ALERT_WEBHOOK``, the older setting, still works: a
+plain http(s) URL there becomes apprise's json/jsons URL for the same host and path (or the
+native service, e.g. a Slack incoming webhook, when apprise recognises the URL). JSON receivers
+also get ``outcome``, ``run_id``, ``stage`` and ``failed_nodes`` as payload fields (apprise's
+``:key=value`` payload extras). A failed delivery is retried once; the whole delivery has a
+deadline (``DEADLINE_SECONDS``) after which a warning is logged and the caller carries on.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
@@ -19,20 +21,23 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
 
-import httpx
+import apprise
+from apprise.utils.parse import parse_urls
 
 from ingestion.orchestration.stages import StageResult
 from ingestion.settings import REPO_ROOT
 
 log = logging.getLogger(__name__)
 
-ENV_ALERT_WEBHOOK = "SHOPFLOW_ALERT_WEBHOOK"
-TIMEOUT_SECONDS = 5.0
+ENV_ALERT_URL = "SHOPFLOW_ALERT_URL"
+ENV_ALERT_WEBHOOK = "SHOPFLOW_ALERT_WEBHOOK"  # the older setting: one plain http(s) URL
+TIMEOUT_SECONDS = 5.0  # apprise's connect and read timeouts (cto/rto), unless a URL sets them
 RETRY_DELAY_SECONDS = 1.0
 DEADLINE_SECONDS = 15.0
 MAX_FAILED_NODES = 20
@@ -40,6 +45,17 @@ DBT_RUN_RESULTS = REPO_ROOT / "target" / "run_results.json"
 FAILED_NODE_STATUSES = ("error", "fail")
 STAGE_STATUSES = ("ok", "failed", "skipped")
 MAX_DETAIL_CHARS = 2000
+JSON_SCHEMAS = ("json", "jsons")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message as apprise sends it, plus the fields a JSON receiver also gets."""
+
+    title: str
+    body: str
+    notify_type: apprise.NotifyType
+    fields: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,133 +69,231 @@ class AlertEvent:
     failed_nodes: Sequence[str] = ()
     severity: str = "error"
 
-    def text(self) -> str:
-        """One Slack-ready line (with the failing nodes below it)."""
-        counts = ", ".join(f"{name} {value}" for name, value in self.counts.items())
-        line = f":rotating_light: shopflow run {self.run_id}: stage '{self.stage}' failed"
-        line += f" ({counts})" if counts else ""
-        line += f"\n{self.what_failed}"
+    def notice(self) -> Notice:
+        lines = [f"Stage '{self.stage}' failed: {self.what_failed}", f"Run: {self.run_id}"]
+        if self.counts:
+            lines.append("Counts: " + _counts_text(self.counts))
         if self.failed_nodes:
-            line += "\nfailing: " + ", ".join(self.failed_nodes)
-        return line
-
-    def payload(self) -> dict[str, Any]:
-        """The JSON body: Slack's `text` plus the same facts as fields."""
-        return {
-            "text": self.text(),
-            "project": "shopflow",
-            "severity": self.severity,
-            "stage": self.stage,
-            "what_failed": self.what_failed,
-            "counts": dict(self.counts),
-            "failed_nodes": list(self.failed_nodes),
-            "run_id": self.run_id,
-            "sent_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
+            lines.append("Failing dbt nodes: " + ", ".join(self.failed_nodes))
+        return Notice(
+            title=f"shopflow run {self.run_id} failed at stage '{self.stage}'",
+            body="\n".join(lines),
+            notify_type=apprise.NotifyType.FAILURE,
+            fields={
+                "outcome": "failed",
+                "run_id": self.run_id,
+                "stage": self.stage,
+                "failed_nodes": ",".join(self.failed_nodes),
+            },
+        )
 
 
-def _worth_retrying(status_code: int) -> bool:
-    return status_code >= 500 or status_code == 429
+def recovery_notice(run_id: str, results: Sequence[StageResult]) -> Notice:
+    """The notice for the first run whose every stage passed after a failed run."""
+    took = sum(result.seconds for result in results)
+    return Notice(
+        title=f"shopflow run {run_id} recovered",
+        body=(
+            f"Every stage passed ({len(results)} stages, {took:.0f} s) after the previous run "
+            f"failed.\nRun: {run_id}\nCounts: " + _counts_text(_stage_counts(results))
+        ),
+        notify_type=apprise.NotifyType.SUCCESS,
+        fields={"outcome": "recovered", "run_id": run_id, "stage": "", "failed_nodes": ""},
+    )
+
+
+def _counts_text(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in counts.items())
+
+
+def _stage_counts(results: Sequence[StageResult]) -> dict[str, int]:
+    seen = Counter(result.status for result in results)
+    return {f"stages_{status}": seen.get(status, 0) for status in STAGE_STATUSES}
+
+
+def notify_run_outcome(
+    run_id: str, results: Sequence[StageResult], previous_run_failed: bool
+) -> bool:
+    """Failure alert when a stage failed; recovery notice when every stage passed and the
+    previous run had failed; else nothing. True when a notification was delivered. Never
+    raises."""
+    try:
+        failed = any(result.status == "failed" for result in results)
+        if failed:
+            # dbt's run_results.json counts only if written during this run: the stages ran
+            # back to back just before this call, so the run began about their total ago
+            began = time.time() - sum(result.seconds for result in results) - 2.0
+            event = failed_run_event(results, run_id=run_id, since=began)
+            notice = event.notice() if event is not None else None
+        elif results and previous_run_failed and all(r.status == "ok" for r in results):
+            notice = recovery_notice(run_id, results)
+        else:
+            return False
+        if notice is None:
+            return False
+        return deliver(notice, configured_urls())
+    except Exception:  # the alert must never be what breaks the run
+        log.warning("could not send the run outcome notification", exc_info=True)
+        return False
+
+
+def configured_urls() -> list[str]:
+    """Apprise URLs from ``SHOPFLOW_ALERT_URL`` and (converted) ``SHOPFLOW_ALERT_WEBHOOK``."""
+    urls = list(parse_urls(os.environ.get(ENV_ALERT_URL, "")))
+    webhook = os.environ.get(ENV_ALERT_WEBHOOK, "").strip()
+    if webhook:
+        urls.append(webhook_as_apprise_url(webhook))
+    return list(dict.fromkeys(url for url in urls if url.strip()))
+
+
+def webhook_as_apprise_url(webhook: str) -> str:
+    """A plain http(s) webhook as apprise's URL for it: the native service's URL when apprise
+    knows the address (a Slack or Discord webhook), else json(s):// to the same host and path,
+    its query parameters passed on as query parameters. Anything else is left as it is."""
+    parts = urlsplit(webhook)
+    if parts.scheme.lower() not in ("http", "https"):
+        return webhook
+    with _apprise_quiet():  # apprise logs an error for every address it does not know
+        native = apprise.Apprise.instantiate(webhook)
+    if native is not None:
+        return webhook
+    schema = "jsons" if parts.scheme.lower() == "https" else "json"
+    params = "&".join(
+        f"-{quote(key, safe='')}={quote(value, safe='')}"
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return f"{schema}://{parts.netloc}{parts.path or '/'}" + (f"?{params}" if params else "")
+
+
+@contextmanager
+def _apprise_quiet() -> Iterator[None]:
+    logger = logging.getLogger("apprise")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def with_settings(url: str, notice: Notice, timeout: float) -> str:
+    """The URL with our connect/read timeouts and, for a JSON receiver, the notice's fields
+    as payload extras; whatever the URL already sets wins."""
+    query = url.partition("?")[2]
+    present = {key for key, _ in parse_qsl(query, keep_blank_values=True)}
+    extra = {key: f"{timeout:g}" for key in ("cto", "rto") if key not in present}
+    if url.split("://", 1)[0].lower() in JSON_SCHEMAS:
+        extra.update(
+            {f":{key}": value for key, value in notice.fields.items() if f":{key}" not in present}
+        )
+    if not extra:
+        return url
+    added = "&".join(
+        f"{quote(key, safe=':')}={quote(value, safe='')}" for key, value in extra.items()
+    )
+    return f"{url}{'&' if '?' in url else '?'}{added}"
+
+
+def deliver(
+    notice: Notice,
+    urls: Sequence[str],
+    timeout: float | None = None,
+    retry_delay: float | None = None,
+    deadline: float | None = None,
+) -> bool:
+    """Send the notice to every URL; True once at least one took it. Never raises, never takes
+    longer than ``deadline`` seconds (default ``DEADLINE_SECONDS``), logs a warning for each
+    URL that is unusable, refused the notice twice or did not answer in time. ``timeout`` is
+    apprise's connect and read timeout (default ``TIMEOUT_SECONDS``), ``retry_delay`` the wait
+    before the one retry (default ``RETRY_DELAY_SECONDS``)."""
+    if not urls:
+        log.debug("no %s set: %r not sent", ENV_ALERT_URL, notice.title)
+        return False
+    limit = DEADLINE_SECONDS if deadline is None else deadline
+    asset = apprise.AppriseAsset(
+        app_id="ShopFlow",
+        app_desc="ShopFlow Analytics",
+        default_service_retry=1,
+        default_service_wait=RETRY_DELAY_SECONDS if retry_delay is None else retry_delay,
+        service_timeout=limit,
+    )
+    services = apprise.Apprise(asset=asset)
+    for url in urls:
+        if not services.add(with_settings(url, notice, timeout or TIMEOUT_SECONDS)):
+            scheme = url.split("://", 1)[0] if "://" in url else "?"
+            log.warning(
+                "an alert URL (%s://...) in %s is not one apprise can use: check it against "
+                "https://appriseit.com/services/",
+                scheme,
+                ENV_ALERT_URL,
+            )
+    if not services:
+        return False
+    outcome: list[apprise.AppriseResult | Exception] = []
+
+    def notify() -> None:
+        try:
+            outcome.append(
+                services.notify(
+                    body=notice.body,
+                    title=notice.title,
+                    notify_type=notice.notify_type,
+                    body_format=apprise.NotifyFormat.TEXT,
+                    timeout=max(limit - 0.3, 0.1),
+                )
+            )
+        except Exception as exc:  # reported below, in the caller's thread
+            outcome.append(exc)
+
+    # apprise stops waiting at its own deadline (just before ours); the thread is the backstop
+    # should anything else in apprise hang
+    worker = threading.Thread(target=notify, name="alert-delivery", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if not outcome:
+        log.warning(
+            "could not deliver %r: the receivers did not answer within %.0f s; carrying on "
+            "without it",
+            notice.title,
+            limit,
+        )
+        return False
+    result = outcome[0]
+    if isinstance(result, Exception):
+        log.warning("could not deliver %r: %s", notice.title, result, exc_info=result)
+        return False
+    for service in result:
+        if service.status == apprise.AppriseResultStatus.TIMEOUT:
+            problem = f"did not answer within {limit:.0f} s"
+        elif service.status != apprise.AppriseResultStatus.SUCCESS:
+            problem = f"refused it or could not be reached ({len(service)} attempts)"
+        else:
+            continue
+        log.warning("could not deliver %r to %s: %s", notice.title, service.url, problem)
+    if result.success_count:
+        log.info("%r sent to %d receiver(s)", notice.title, result.success_count)
+    return result.success_count > 0
 
 
 def send_alert(
     event: AlertEvent,
     webhook_url: str | None = None,
-    timeout: float = TIMEOUT_SECONDS,
-    retry_delay: float = RETRY_DELAY_SECONDS,
+    timeout: float | None = None,
+    retry_delay: float | None = None,
     deadline: float | None = None,
 ) -> bool:
-    """POST the event to the webhook (default: $SHOPFLOW_ALERT_WEBHOOK); True once delivered.
-
-    Never raises and never takes longer than ``deadline`` seconds (default
-    ``DEADLINE_SECONDS``): without a webhook it does nothing; a delivery that fails twice, is
-    refused with a 4xx (which a retry would not change) or runs out of time is logged as a
-    warning.
-    """
-    url = webhook_url or os.environ.get(ENV_ALERT_WEBHOOK, "").strip()
-    if not url:
-        log.debug("no %s set: alert for stage %s not sent", ENV_ALERT_WEBHOOK, event.stage)
-        return False
+    """Deliver one failure alert to ``webhook_url`` (apprise URLs or a plain http(s) webhook),
+    by default to the configured URLs. Never raises."""
     try:
-        body = json.dumps(event.payload(), default=str)
-    except (TypeError, ValueError) as exc:
-        log.warning("alert for stage %s could not be serialised: %s", event.stage, exc)
-        return False
-    limit = DEADLINE_SECONDS if deadline is None else deadline
-    ends_at = time.monotonic() + limit
-    client = httpx.Client()
-    problems: list[str | None] = []
-    # a thread, because only a thread can be left behind when the receiver stalls: httpx
-    # enforces its timeouts per read, not per request
-    worker = threading.Thread(
-        target=lambda: problems.append(
-            _deliver(client, url, body, event.stage, timeout, retry_delay, ends_at)
-        ),
-        name="alert-delivery",
-        daemon=True,
-    )
-    worker.start()
-    worker.join(limit)
-    if worker.is_alive():
-        log.warning(
-            "could not deliver the alert for stage %s: the webhook did not answer within "
-            "%.0f s; carrying on without it",
-            event.stage,
-            limit,
+        urls = (
+            [webhook_as_apprise_url(url) for url in parse_urls(webhook_url)]
+            if webhook_url
+            else configured_urls()
         )
-        _abandon(client)
+        return deliver(event.notice(), urls, timeout, retry_delay, deadline)
+    except Exception:
+        log.warning("could not send the alert for stage %s", event.stage, exc_info=True)
         return False
-    client.close()
-    problem = problems[0] if problems else "the delivery thread ended without an answer"
-    if problem is None:
-        return True
-    log.warning("could not deliver the alert for stage %s to the webhook: %s", event.stage, problem)
-    return False
-
-
-def _deliver(
-    client: httpx.Client,
-    url: str,
-    body: str,
-    stage: str,
-    timeout: float,
-    retry_delay: float,
-    ends_at: float,
-) -> str | None:
-    """Up to two attempts, the retry only if time is left before ``ends_at``; None once
-    delivered, else what went wrong."""
-    problem = "not attempted"
-    for attempt in (1, 2):
-        try:
-            response = client.post(
-                url,
-                content=body,
-                headers={"Content-Type": "application/json"},
-                timeout=max(min(timeout, ends_at - time.monotonic()), 0.1),
-            )
-        except httpx.HTTPError as exc:
-            problem = f"{type(exc).__name__}: {exc}"
-        else:
-            if response.is_success:
-                log.info("alert for stage %s sent (attempt %d)", stage, attempt)
-                return None
-            problem = f"HTTP {response.status_code}: {response.text[:200]}"
-            if not _worth_retrying(response.status_code):
-                break
-        if attempt == 1:
-            if time.monotonic() + retry_delay >= ends_at:
-                break
-            log.info("alert delivery failed (%s); retrying once", problem)
-            time.sleep(retry_delay)
-    return problem
-
-
-def _abandon(client: httpx.Client) -> None:
-    """Close a client whose request is still hanging, so its socket does not linger."""
-    try:
-        client.close()
-    except Exception:  # closing under a running request may complain; the alert is given up
-        log.debug("closing the stalled alert delivery failed", exc_info=True)
 
 
 def dbt_outcome(
@@ -217,7 +331,7 @@ def shorten_detail(detail: str, limit: int = MAX_DETAIL_CHARS) -> str:
 def failed_run_event(
     results: Sequence[StageResult],
     run_id: str | None = None,
-    run_results_path: Path = DBT_RUN_RESULTS,
+    run_results_path: Path | None = None,
     since: float | None = None,
 ) -> AlertEvent | None:
     """The alert for a run whose stage failed (None when every stage passed).
@@ -228,11 +342,10 @@ def failed_run_event(
     failed = next((result for result in results if result.status == "failed"), None)
     if failed is None:
         return None
-    stage_counts = Counter(result.status for result in results)
-    counts = {f"stages_{status}": stage_counts.get(status, 0) for status in STAGE_STATUSES}
+    counts = _stage_counts(results)
     failed_nodes: list[str] = []
     if failed.name.startswith("dbt"):
-        dbt_counts, failed_nodes = dbt_outcome(run_results_path, since)
+        dbt_counts, failed_nodes = dbt_outcome(run_results_path or DBT_RUN_RESULTS, since)
         counts.update({f"dbt_{status}": value for status, value in dbt_counts.items()})
     if len(failed_nodes) > MAX_FAILED_NODES:
         more = len(failed_nodes) - MAX_FAILED_NODES
@@ -249,7 +362,7 @@ def failed_run_event(
 def alert_failed_run(
     results: Sequence[StageResult], run_id: str | None = None, since: float | None = None
 ) -> bool:
-    """Send the alert for a failed run, if a stage failed and a webhook is set; never raises."""
+    """The failure alert alone (what `shopflow run` called before `notify_run_outcome`)."""
     try:
         event = failed_run_event(results, run_id=run_id, since=since)
     except Exception:  # the alert must never be what breaks the run
