@@ -9,6 +9,7 @@ from ingestion.cli.ci_slim import ci_slim
 from ingestion.cli.console import configure_logging, fail
 from ingestion.cli.export import export
 from ingestion.cli.ingest import ingest
+from ingestion.cli.report import report
 from ingestion.cli.run import run
 from ingestion.cli.status import status
 from ingestion.quality.cli import check_project
@@ -26,6 +27,7 @@ app.command()(run)
 app.command(name="ci-slim")(ci_slim)
 app.command(name="check-project")(check_project)
 app.command()(status)
+app.command()(report)
 app.command()(export)
 
 

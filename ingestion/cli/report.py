@@ -1,0 +1,33 @@
+"""`shopflow report`: write the static HTML report of the marts and data quality."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ingestion.cli.console import console, fail
+from ingestion.database.errors import DatabaseError
+from ingestion.quality.status import WarehouseNotBuiltError
+from ingestion.reporting import DEFAULT_REPORT_DIR, summary_line, write_report
+from ingestion.settings import connection_settings
+
+
+def report(
+    out: Path = typer.Option(
+        DEFAULT_REPORT_DIR, "--out", help="Folder to write index.html into.", show_default=False
+    ),
+    schema_prefix: str = typer.Option(
+        "",
+        "--schema-prefix",
+        envvar="SHOPFLOW_SCHEMA_PREFIX",
+        help="Read the `<prefix>_marts` and `<prefix>_audit` schemas (as slim CI builds them).",
+    ),
+) -> None:
+    """Write a self-contained HTML report (default reports/index.html): revenue, funnel,
+    categories, open orders and data quality, as charts with their figures."""
+    try:
+        path = write_report(connection_settings(), out, schema_prefix=schema_prefix)
+    except (WarehouseNotBuiltError, DatabaseError) as exc:
+        fail(str(exc))
+    console.print(f"Wrote {summary_line(path)}")

@@ -1,0 +1,238 @@
+"""What the report shows, read from the warehouse: marts for the business charts, the audit
+tables for data quality.
+
+Schemas follow ``macros/generate_schema_name.sql``: each dbt layer has its own schema
+(``marts``, ``audit``), or ``<prefix>_<layer>`` when ``SHOPFLOW_SCHEMA_PREFIX`` is set (slim
+CI). ``audit.pipeline_runs`` is written by the orchestration, not by dbt: never prefixed.
+Money is rounded to the cent here, once, so the chart and its table show the same figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import psycopg2.extensions
+from psycopg2 import sql
+
+from ingestion.database.connection import autocommit, database_exists
+from ingestion.quality.status import WarehouseNotBuiltError
+from ingestion.settings import ConnectionSettings
+
+PIPELINE_RUNS = ("audit", "pipeline_runs")
+"""Written by the orchestration (ingestion/loading/audit.py) in a fixed schema."""
+DBT_RESULTS_TABLE = "dbt_results"
+"""Written by the on-run-end hook (macros/audit/) in the ``dbt_results_schema`` var's schema."""
+REQUIRED_MARTS = (
+    "mart_daily_sales",
+    "mart_funnel_daily",
+    "mart_best_sellers_by_category",
+    "mart_open_orders_by_delivery_date",
+    "fct_orders",
+)
+
+
+def schema_name(layer: str, prefix: str = "") -> str:
+    """The schema of a dbt layer, as ``generate_schema_name`` names it."""
+    prefix = prefix.strip()
+    return f"{prefix}_{layer}" if prefix else layer
+
+
+@dataclass(frozen=True)
+class MonthlyChannelRevenue:
+    month_start_date: date
+    channel: str
+    net_revenue_usd: Decimal
+
+
+@dataclass(frozen=True)
+class FunnelDay:
+    event_date: date
+    viewers: int
+    clickers: int
+    cart_adders: int
+    purchasers: int
+
+
+@dataclass(frozen=True)
+class CategorySales:
+    category: str
+    units_sold: int
+    net_revenue_usd: Decimal
+
+
+@dataclass(frozen=True)
+class OpenOrdersDay:
+    delivery_date: date
+    pending_orders: int
+    paid_orders: int
+    open_orders: int
+    open_amount_usd: Decimal
+
+
+@dataclass(frozen=True)
+class IngestRun:
+    """One pipeline run's ingest stage, one row per source."""
+
+    run_id: str
+    source: str
+    started_at: datetime
+    status: str
+    rows_loaded: int
+    rows_rejected: int
+
+
+@dataclass(frozen=True)
+class BuildTests:
+    """One ``dbt build`` invocation's tests."""
+
+    invocation_id: str
+    run_started_at: datetime
+    tests: int
+    failing_tests: int
+
+
+@dataclass(frozen=True)
+class ReportData:
+    latest_business_date: date | None
+    monthly_revenue: list[MonthlyChannelRevenue]
+    funnel: list[FunnelDay]
+    categories: list[CategorySales]
+    open_orders: list[OpenOrdersDay]
+    ingest_runs: list[IngestRun]
+    builds: list[BuildTests]
+
+
+MONTHLY_REVENUE = """
+    select
+        date_trunc('month', sold_date)::date as month_start_date,
+        channel,
+        round(sum(net_revenue_usd), 2) as net_revenue_usd
+    from {marts}.mart_daily_sales
+    group by 1, 2
+    order by 1, 2
+"""
+
+FUNNEL = """
+    select
+        event_date,
+        sum(viewers)::bigint,
+        sum(clickers)::bigint,
+        sum(cart_adders)::bigint,
+        sum(purchasers)::bigint
+    from {marts}.mart_funnel_daily
+    group by event_date
+    order by event_date
+"""
+
+CATEGORIES = """
+    select category, sum(units_sold)::bigint, round(sum(net_revenue_usd), 2) as revenue
+    from {marts}.mart_best_sellers_by_category
+    group by category
+    order by revenue desc, category
+    limit %(top)s
+"""
+
+OPEN_ORDERS = """
+    select delivery_date, pending_orders, paid_orders, open_orders, round(open_amount_usd, 2)
+    from {marts}.mart_open_orders_by_delivery_date
+    order by delivery_date
+"""
+
+LATEST_BUSINESS_DATE = "select max(ordered_date) from {marts}.fct_orders"
+
+INGEST_RUNS = """
+    select run_id, source, started_at, status, coalesce(rows_loaded, 0),
+        coalesce(rows_rejected, 0)
+    from {runs}
+    where stage = 'ingest' and run_id in (
+        select run_id from {runs} where stage = 'ingest'
+        group by run_id order by max(started_at) desc limit %(last)s
+    )
+    order by started_at, source
+"""
+
+BUILDS = """
+    select
+        invocation_id,
+        min(run_started_at) as run_started_at,
+        count(*) filter (where resource_type in ('test', 'unit_test')),
+        count(*) filter (
+            where resource_type in ('test', 'unit_test') and status in ('fail', 'error')
+        )
+    from {results}
+    where command = 'build'
+    group by invocation_id
+    order by run_started_at desc
+    limit %(last)s
+"""
+
+
+def _missing_relations(
+    cursor: psycopg2.extensions.cursor, relations: list[tuple[str, str]]
+) -> list[str]:
+    names = [f"{schema}.{table}" for schema, table in relations]
+    cursor.execute(
+        "select name from unnest(%s::text[]) as name where to_regclass(quote_ident("
+        "split_part(name, '.', 1)) || '.' || quote_ident(split_part(name, '.', 2))) is null",
+        (names,),
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _fetch(
+    cursor: psycopg2.extensions.cursor,
+    template: str,
+    params: dict[str, object] | None = None,
+    **relations: tuple[str, ...],
+) -> list[tuple]:
+    identifiers = {name: sql.Identifier(*parts) for name, parts in relations.items()}
+    cursor.execute(sql.SQL(template).format(**identifiers), params)
+    return list(cursor.fetchall())
+
+
+def read_report_data(
+    settings: ConnectionSettings,
+    schema_prefix: str = "",
+    last_runs: int = 10,
+    top_categories: int = 10,
+) -> ReportData:
+    """Everything the report draws, or ``WarehouseNotBuiltError`` saying what to run first."""
+    marts = schema_name("marts", schema_prefix)
+    results = (schema_name("audit", schema_prefix), DBT_RESULTS_TABLE)
+    needed = [(marts, mart) for mart in REQUIRED_MARTS] + [PIPELINE_RUNS, results]
+    if not database_exists(settings, settings.database):
+        raise WarehouseNotBuiltError(
+            f"The warehouse {settings.database!r} does not exist yet. "
+            "Run `shopflow run` (or `make demo`) first."
+        )
+    with autocommit(settings, settings.database) as cursor:
+        missing = _missing_relations(cursor, needed)
+        if missing:
+            raise WarehouseNotBuiltError(
+                f"The warehouse {settings.database!r} has not been built yet "
+                f"(no {', '.join(missing)}). Run `shopflow run` (or `make demo`) first."
+            )
+        schema = {"marts": (marts,)}
+        latest = _fetch(cursor, LATEST_BUSINESS_DATE, **schema)[0][0]
+        return ReportData(
+            latest_business_date=latest,
+            monthly_revenue=[
+                MonthlyChannelRevenue(*row) for row in _fetch(cursor, MONTHLY_REVENUE, **schema)
+            ],
+            funnel=[FunnelDay(*row) for row in _fetch(cursor, FUNNEL, **schema)],
+            categories=[
+                CategorySales(*row)
+                for row in _fetch(cursor, CATEGORIES, {"top": top_categories}, **schema)
+            ],
+            open_orders=[OpenOrdersDay(*row) for row in _fetch(cursor, OPEN_ORDERS, **schema)],
+            ingest_runs=[
+                IngestRun(*row)
+                for row in _fetch(cursor, INGEST_RUNS, {"last": last_runs}, runs=PIPELINE_RUNS)
+            ],
+            builds=[
+                BuildTests(*row)
+                for row in _fetch(cursor, BUILDS, {"last": last_runs}, results=results)
+            ],
+        )

@@ -1,0 +1,83 @@
+"""Write the report: read the warehouse, draw every section, replace ``index.html`` atomically."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingestion.reporting.page import render_page
+from ingestion.reporting.queries import DBT_RESULTS_TABLE, read_report_data, schema_name
+from ingestion.reporting.sections import build_sections
+from ingestion.settings import REPO_ROOT, ConnectionSettings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REPORT_DIR = REPO_ROOT / "reports"
+REPORT_FILE = "index.html"
+
+
+def render_report(
+    settings: ConnectionSettings, schema_prefix: str = "", generated_at: datetime | None = None
+) -> str:
+    """The report's HTML for the warehouse ``settings`` points at."""
+    data = read_report_data(settings, schema_prefix)
+    marts = schema_name("marts", schema_prefix)
+    results_table = f"{schema_name('audit', schema_prefix)}.{DBT_RESULTS_TABLE} (command build)"
+    sections = build_sections(data, marts, results_table)
+    return render_page(
+        sections,
+        generated_at or datetime.now(UTC),
+        data.latest_business_date,
+        settings.database,
+    )
+
+
+def write_atomically(path: Path, content: str) -> None:
+    """Write to a temporary file beside ``path``, then rename it over ``path``: a reader
+    never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_report(
+    settings: ConnectionSettings,
+    out_dir: Path = DEFAULT_REPORT_DIR,
+    *,
+    schema_prefix: str = "",
+    generated_at: datetime | None = None,
+) -> Path:
+    """Write ``<out_dir>/index.html`` from the warehouse and return its path.
+
+    Raises ``WarehouseNotBuiltError`` (a sentence saying what to run) when the marts or the
+    audit tables do not exist yet, and ``DatabaseError`` when the server cannot be reached.
+    """
+    path = Path(out_dir).resolve() / REPORT_FILE
+    write_atomically(path, render_report(settings, schema_prefix, generated_at))
+    log.info("report written to %s", path)
+    return path
+
+
+def summary_line(path: Path) -> str:
+    """One line saying what was written: where, how many charts, which business date."""
+    content = path.read_text(encoding="utf-8")
+    sections = len(re.findall(r"<section id=", content))
+    latest = re.search(r'id="latest-business-date" datetime="([^"]+)"', content)
+    shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+    return (
+        f"{shown}: {sections} charts, {len(content.encode()) / 1024:.0f} KiB, "
+        f"latest business date {latest.group(1) if latest else 'none'}"
+    )
