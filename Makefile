@@ -13,7 +13,16 @@ demo: install db-start
 	$(SHOPFLOW) run
 
 ## test: lint (ruff, sqlfluff, dbt project rules) and every test (pytest, incl. the real dbt build)
-test: install db-start lint pytest
+test: install db-start browser lint pytest
+
+## browser: headless Chromium for the report's browser test (tests/pipeline/test_report.py)
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo ); \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$SUDO apt-get install -y chromium || ($$SUDO apt-get update && $$SUDO apt-get install -y chromium); \
+	}
 
 install: $(VENV)/.installed
 
