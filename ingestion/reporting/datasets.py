@@ -5,10 +5,16 @@ is written (on the page, and in the ``data-value`` attributes a test compares wi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 Number = int | Decimal
+CENT = Decimal("0.01")
+
+
+def to_cents(value: Number) -> Decimal:
+    """Rounded to the cent, halves away from zero (as Postgres' ``round(x, 2)``)."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class ValueKind(StrEnum):
@@ -53,14 +59,14 @@ class Dataset:
 def data_value(value: Number, kind: ValueKind) -> str:
     """The machine-readable value: money with exactly two decimals, counts as integers."""
     if kind is ValueKind.MONEY:
-        return f"{Decimal(value).quantize(Decimal('0.01')):f}"
+        return f"{to_cents(value):f}"
     return str(int(value))
 
 
 def display_value(value: Number, kind: ValueKind) -> str:
     """The value as a person reads it: ``$12,345.67`` or ``12,345``."""
     if kind is ValueKind.MONEY:
-        return f"${Decimal(value).quantize(Decimal('0.01')):,}"
+        return f"${to_cents(value):,}"
     return f"{int(value):,}"
 
 
