@@ -210,9 +210,10 @@ def read_report_data(
     with autocommit(settings, settings.database) as cursor:
         missing = _missing_relations(cursor, needed)
         if missing:
+            more = f" and {len(missing) - 1} more relations" if len(missing) > 1 else ""
             raise WarehouseNotBuiltError(
                 f"The warehouse {settings.database!r} has not been built yet "
-                f"(no {', '.join(missing)}). Run `shopflow run` (or `make demo`) first."
+                f"(no {missing[0]}{more}). Run `shopflow run` (or `make demo`) first."
             )
         schema = {"marts": (marts,)}
         latest = _fetch(cursor, LATEST_BUSINESS_DATE, **schema)[0][0]
