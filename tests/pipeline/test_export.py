@@ -1,0 +1,201 @@
+"""`shopflow export` on the session's built warehouse: every question, csv and parquet, equals
+its mart (rows and money), `--as-of`, `--list`, the errors, and `export_all` for `shopflow run`."""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner, Result
+
+from ingestion.cli.app import app
+from ingestion.exports import QUESTIONS, ExportFormat, export_all
+from ingestion.settings import ENV_DATABASE
+from tests.pipeline.conftest import BuiltWarehouse
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+# question -> (the rows it must hold, their money column)
+EXPECTED_SOURCE = {
+    "open_orders": ("marts.fct_orders where is_open", "net_amount_usd"),
+    "pending_items": ("marts.mart_pending_items_by_product", "pending_amount_usd"),
+    "top_delivery_dates": ("marts.mart_open_orders_by_delivery_date", "open_amount_usd"),
+    "customers_with_open_orders": ("marts.mart_customers_with_open_orders", "open_amount_usd"),
+    "top_customers": ("marts.mart_top_customers", "lifetime_revenue_usd"),
+    "monthly_revenue": ("marts.mart_monthly_revenue", "net_revenue_usd"),
+    "aov_by_country": ("marts.mart_aov_by_country", "net_revenue_usd"),
+    "best_sellers": ("marts.mart_best_sellers_by_category", "net_revenue_usd"),
+}
+FILE_NAME = r"{name}_\d{{8}}T\d{{6}}Z\.{ext}"
+
+
+def export(*args: str) -> Result:
+    return CliRunner().invoke(app, ["export", *args])
+
+
+def read_rows(path: Path) -> list[dict[str, object]]:
+    """The file's rows as dicts; csv values as text (empty = None), parquet values typed."""
+    if path.suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            return [
+                {key: value or None for key, value in row.items()} for row in csv.DictReader(handle)
+            ]
+    return pq.read_table(path).to_pylist()
+
+
+def exported_file(out_dir: Path, name: str, fmt: str) -> Path:
+    files = list(out_dir.glob(f"{name}_*.{fmt}"))
+    assert len(files) == 1, files
+    assert re.fullmatch(FILE_NAME.format(name=name, ext=fmt), files[0].name)
+    return files[0]
+
+
+def money_sum(rows: list[dict[str, object]], column: str) -> Decimal:
+    return sum((Decimal(str(row[column])) for row in rows if row[column] is not None), Decimal(0))
+
+
+def test_every_source_is_covered() -> None:
+    assert set(EXPECTED_SOURCE) == set(QUESTIONS)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("name", list(EXPECTED_SOURCE))
+def test_each_question_holds_its_marts_rows_and_money(
+    built_warehouse: BuiltWarehouse, tmp_path: Path, name: str, fmt: str
+) -> None:
+    source, money = EXPECTED_SOURCE[name]
+    count, total = built_warehouse.query(
+        f"select count(*), coalesce(sum({money}), 0) from {source}"
+    )[0]
+    result = export(name, "--format", fmt, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    path = exported_file(tmp_path, name, fmt)
+    rows = read_rows(path)
+    assert len(rows) == count
+    assert money_sum(rows, money) == total
+    shown = "0 rows (empty result)" if count == 0 else f"{count} rows"
+    assert f"{name}: {shown} -> " in result.output
+    assert path.name in result.output
+    assert [p.name for p in tmp_path.iterdir()] == [path.name], "no temporary file is left"
+
+
+def test_rows_come_in_the_stated_order(built_warehouse: BuiltWarehouse, tmp_path: Path) -> None:
+    for name in ("top_delivery_dates", "monthly_revenue", "top_customers"):
+        assert export(name, "--format", "parquet", "--out", str(tmp_path)).exit_code == 0
+    busiest = read_rows(exported_file(tmp_path, "top_delivery_dates", "parquet"))
+    assert [r["open_orders"] for r in busiest] == sorted(
+        (r["open_orders"] for r in busiest), reverse=True
+    )
+    months = [
+        r["month_start_date"]
+        for r in read_rows(exported_file(tmp_path, "monthly_revenue", "parquet"))
+    ]
+    assert months == sorted(months)
+    ranks = [
+        r["customer_rank"] for r in read_rows(exported_file(tmp_path, "top_customers", "parquet"))
+    ]
+    assert ranks == list(range(1, len(ranks) + 1))
+
+
+def test_as_of_keeps_deliveries_from_the_date_and_months_up_to_it(
+    built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    delivery_dates = [
+        row[0]
+        for row in built_warehouse.query(
+            "select delivery_date from marts.fct_orders where is_open order by delivery_date"
+        )
+    ]
+    months = [
+        row[0]
+        for row in built_warehouse.query(
+            "select month_start_date from marts.mart_monthly_revenue order by 1"
+        )
+    ]
+    assert delivery_dates and len(months) > 1, "the small world has open orders and months"
+    cut = delivery_dates[len(delivery_dates) // 2]
+    month_cut = months[len(months) // 2] + timedelta(days=14)  # mid-month: that month counts
+    expected = {
+        "open_orders": (cut, sum(1 for d in delivery_dates if d is not None and d >= cut)),
+        "top_delivery_dates": (cut, len({d for d in delivery_dates if d and d >= cut})),
+        "monthly_revenue": (month_cut, sum(1 for m in months if m <= month_cut)),
+    }
+    for name, (as_of, count) in expected.items():
+        result = export(name, "--as-of", as_of.isoformat(), "--out", str(tmp_path))
+        assert result.exit_code == 0, result.output
+        assert len(read_rows(exported_file(tmp_path, name, "csv"))) == count, name
+    if delivery_dates[0] < cut:
+        assert expected["open_orders"][1] < len(delivery_dates), "the date did cut something"
+
+
+def test_as_of_after_every_delivery_gives_an_empty_file_with_its_header(
+    built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    result = export("open_orders", "--as-of", date(2099, 1, 1).isoformat(), "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "open_orders: 0 rows (empty result)" in result.output
+    lines = exported_file(tmp_path, "open_orders", "csv").read_text().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("order_id,")
+
+
+def test_as_of_is_refused_where_it_makes_no_sense(
+    built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    result = export("top_customers", "--as-of", "2025-06-01", "--out", str(tmp_path))
+    assert result.exit_code == 1
+    assert "top_customers has no --as-of date" in " ".join(result.output.split())
+    assert export("monthly_revenue", "--as-of", "2025-13-01").exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_list_names_and_describes_every_question(built_warehouse: BuiltWarehouse) -> None:
+    result = export("--list")
+    assert result.exit_code == 0, result.output
+    for item in QUESTIONS.values():
+        assert f"{item.name}: {item.description}" in result.output
+
+
+def test_an_unknown_name_lists_the_valid_ones(
+    built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    result = export("open_order", "--out", str(tmp_path))
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert "no question named 'open_order'" in output
+    assert all(name in output for name in QUESTIONS)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_warehouse_not_built_says_to_run_the_pipeline(
+    built_warehouse: BuiltWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the operations database exists but holds no marts; the other one does not exist
+    for database in (built_warehouse.settings.ops_database, "shopflow_never_built"):
+        monkeypatch.setenv(ENV_DATABASE, database)
+        result = export("open_orders", "--out", str(tmp_path))
+        assert result.exit_code == 1
+        output = " ".join(result.output.split())
+        assert "has not been built yet" in output and "run `shopflow run` first" in output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_all_writes_every_question_at_one_time(
+    built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    results = export_all(built_warehouse.settings, tmp_path, ExportFormat.PARQUET)
+    assert [r.name for r in results] == list(QUESTIONS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(r.path.name for r in results)
+    stamps = {r.path.name.removeprefix(f"{r.name}_") for r in results}
+    assert len(stamps) == 1, "one timestamp for the whole set"
+    for r in results:
+        source, _ = EXPECTED_SOURCE[r.name]
+        assert (
+            r.rows
+            == built_warehouse.scalar(f"select count(*) from {source}")
+            == len(read_rows(r.path))
+        )
