@@ -21,8 +21,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -34,6 +33,9 @@ from ingestion.orchestration.stages import StageResult
 from ingestion.settings import REPO_ROOT
 
 log = logging.getLogger(__name__)
+# apprise's own messages ("Attempt 1/2 failed; trying again", ...) stay out of the console and
+# the run's log: delivery() reports each failed receiver in one warning, with apprise's reason
+logging.getLogger("apprise").propagate = False
 
 ENV_ALERT_URL = "SHOPFLOW_ALERT_URL"
 ENV_ALERT_WEBHOOK = "SHOPFLOW_ALERT_WEBHOOK"  # the older setting: one plain http(s) URL
@@ -153,9 +155,7 @@ def webhook_as_apprise_url(webhook: str) -> str:
     parts = urlsplit(webhook)
     if parts.scheme.lower() not in ("http", "https"):
         return webhook
-    with _apprise_quiet():  # apprise logs an error for every address it does not know
-        native = apprise.Apprise.instantiate(webhook)
-    if native is not None:
+    if apprise.Apprise.instantiate(webhook) is not None:
         return webhook
     schema = "jsons" if parts.scheme.lower() == "https" else "json"
     params = "&".join(
@@ -163,17 +163,6 @@ def webhook_as_apprise_url(webhook: str) -> str:
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
     )
     return f"{schema}://{parts.netloc}{parts.path or '/'}" + (f"?{params}" if params else "")
-
-
-@contextmanager
-def _apprise_quiet() -> Iterator[None]:
-    logger = logging.getLogger("apprise")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def with_settings(url: str, notice: Notice, timeout: float) -> str:
@@ -266,7 +255,8 @@ def deliver(
         if service.status == apprise.AppriseResultStatus.TIMEOUT:
             problem = f"did not answer within {limit:.0f} s"
         elif service.status != apprise.AppriseResultStatus.SUCCESS:
-            problem = f"refused it or could not be reached ({len(service)} attempts)"
+            said = next((entry.message for entry in service.logs()), "it refused the notice")
+            problem = f"{said.rstrip('.')} ({len(service)} attempts)"
         else:
             continue
         log.warning("could not deliver %r to %s: %s", notice.title, service.url, problem)

@@ -293,15 +293,33 @@ def test_a_server_error_is_retried_once(receiver: Receiver) -> None:
     assert len(receiver.received) == 2
 
 
-def test_a_receiver_that_keeps_failing_gives_false_and_a_warning(
-    receiver: Receiver, caplog: pytest.LogCaptureFixture
-) -> None:
-    receiver.answers = [503, 500]
+class Remember(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
 
-    assert send_alert(EVENT, webhook_url=receiver.url()) is False
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_a_receiver_that_keeps_failing_gives_one_warning_with_the_reason(
+    receiver: Receiver,
+) -> None:
+    """What the run's log (the root logger) shows: our one warning, with apprise's reason, and
+    none of apprise's own lines ("Attempt 1/2 failed; trying again", ...)."""
+    receiver.answers = [503, 500]
+    seen = Remember()
+    logging.getLogger().addHandler(seen)
+    try:
+        assert send_alert(EVENT, webhook_url=receiver.url()) is False
+    finally:
+        logging.getLogger().removeHandler(seen)
 
     assert len(receiver.received) == 2
-    assert "could not deliver" in caplog.text and "127.0.0.1" in caplog.text
+    warnings = [record.getMessage() for record in seen.records if record.levelname == "WARNING"]
+    assert len(warnings) == 1, warnings
+    assert "could not deliver" in warnings[0] and "127.0.0.1" in warnings[0]
+    assert "error=503" in warnings[0] and "2 attempts" in warnings[0]
 
 
 def test_a_dead_port_returns_false_within_the_deadline(
