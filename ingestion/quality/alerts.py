@@ -34,7 +34,7 @@ from ingestion.settings import REPO_ROOT
 
 log = logging.getLogger(__name__)
 # apprise's own messages ("Attempt 1/2 failed; trying again", ...) stay out of the console and
-# the run's log: delivery() reports each failed receiver in one warning, with apprise's reason
+# the run's log: deliver() reports each failed receiver in one warning, with apprise's reason
 logging.getLogger("apprise").propagate = False
 
 ENV_ALERT_URL = "SHOPFLOW_ALERT_URL"
@@ -47,6 +47,7 @@ DBT_RUN_RESULTS = REPO_ROOT / "target" / "run_results.json"
 FAILED_NODE_STATUSES = ("error", "fail")
 STAGE_STATUSES = ("ok", "failed", "skipped")
 MAX_DETAIL_CHARS = 2000
+MAX_CAUSE_CHARS = 300
 JSON_SCHEMAS = ("json", "jsons")
 
 
@@ -71,12 +72,20 @@ class AlertEvent:
     failed_nodes: Sequence[str] = ()
     severity: str = "error"
 
+    @property
+    def cause(self) -> str:
+        """The first line of what failed: one sentence a person reads first."""
+        first = next((line.strip() for line in self.what_failed.splitlines() if line.strip()), "")
+        return first if len(first) <= MAX_CAUSE_CHARS else first[: MAX_CAUSE_CHARS - 3] + "..."
+
     def notice(self) -> Notice:
-        lines = [f"Stage '{self.stage}' failed: {self.what_failed}", f"Run: {self.run_id}"]
+        lines = [f"Stage '{self.stage}' failed: {self.cause}", f"Run: {self.run_id}"]
         if self.counts:
             lines.append("Counts: " + _counts_text(self.counts))
         if self.failed_nodes:
             lines.append("Failing dbt nodes: " + ", ".join(self.failed_nodes))
+        if self.what_failed.strip() != self.cause:
+            lines += ["", "Details:", self.what_failed]
         return Notice(
             title=f"shopflow run {self.run_id} failed at stage '{self.stage}'",
             body="\n".join(lines),
@@ -259,7 +268,8 @@ def deliver(
             problem = f"{said.rstrip('.')} ({len(service)} attempts)"
         else:
             continue
-        log.warning("could not deliver %r to %s: %s", notice.title, service.url, problem)
+        receiver = service.url.split("?")[0]  # apprise masks secrets; the query is noise
+        log.warning("could not deliver %r to %s: %s", notice.title, receiver, problem)
     if result.success_count:
         log.info("%r sent to %d receiver(s)", notice.title, result.success_count)
     return result.success_count > 0

@@ -434,6 +434,16 @@ def test_no_event_when_every_stage_passed() -> None:
     assert failed_run_event([StageResult("ingest", "ok", 1.0, "fine")]) is None
 
 
+def test_a_multi_line_detail_leads_with_its_first_line_and_keeps_the_rest_below() -> None:
+    detail = "dbt build failed (exit 1): 2 tests failed\n\nFailure in test unique_x\n  got 3 rows"
+
+    body = AlertEvent(stage="dbt build", what_failed=detail, run_id="r9").notice().body
+
+    first, *rest = body.splitlines()
+    assert first == "Stage 'dbt build' failed: dbt build failed (exit 1): 2 tests failed"
+    assert "Details:" in rest and "  got 3 rows" in rest
+
+
 def test_long_details_keep_their_first_line_and_their_end() -> None:
     detail = "dbt build failed (exit 1):\n" + "x" * 5000 + "\nDatabase Error in fct_sales"
 
