@@ -36,6 +36,20 @@ def state_dir() -> Path:
     return Path(os.environ.get(ENV_HOME, REPO_ROOT / ".shopflow")).resolve()
 
 
+ENV_EXPORT_DIR = "SHOPFLOW_EXPORT_DIR"
+ENV_REPORT_DIR = "SHOPFLOW_REPORT_DIR"
+
+
+def export_dir() -> Path:
+    """Where `shopflow export` and the run's export stage write their files (git-ignored)."""
+    return Path(os.environ.get(ENV_EXPORT_DIR) or REPO_ROOT / "exports").resolve()
+
+
+def report_dir() -> Path:
+    """Where `shopflow report` and the run's report stage write index.html (git-ignored)."""
+    return Path(os.environ.get(ENV_REPORT_DIR) or REPO_ROOT / "reports").resolve()
+
+
 def landing_dir() -> Path:
     """The landing zone where source files are dropped (git-ignored)."""
     return Path(os.environ.get("SHOPFLOW_LANDING_DIR", REPO_ROOT / "data" / "landing")).resolve()

@@ -42,7 +42,13 @@ SHOPFLOW_ENV = (
 # Settings a developer's shell may carry that would steer tests away from their own world:
 # an external storefront API, a real alert webhook, dlt destination overrides, CI schemas.
 LEAKY_ENV_PREFIXES = ("STOREFRONT_", "SOURCES__", "DESTINATION__", "SHOPFLOW_ALERT_")
-LEAKY_ENV_NAMES = ("SHOPFLOW_SCHEMA_PREFIX", "SHOPFLOW_LANDING_DIR", "DBT_TARGET_PATH")
+LEAKY_ENV_NAMES = (
+    "SHOPFLOW_SCHEMA_PREFIX",
+    "SHOPFLOW_LANDING_DIR",
+    "SHOPFLOW_EXPORT_DIR",
+    "SHOPFLOW_REPORT_DIR",
+    "DBT_TARGET_PATH",
+)
 
 
 @pytest.fixture(scope="session", autouse=True)

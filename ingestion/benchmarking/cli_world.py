@@ -29,10 +29,12 @@ from ingestion.database.connection import autocommit, create_database, drop_data
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import (
     ENV_DATABASE,
+    ENV_EXPORT_DIR,
     ENV_HOST,
     ENV_OPS_DATABASE,
     ENV_PASSWORD,
     ENV_PORT,
+    ENV_REPORT_DIR,
     ENV_USER,
     ConnectionSettings,
 )
@@ -60,6 +62,8 @@ def cli_environment(settings: ConnectionSettings, folder: Path) -> dict[str, str
         ENV_OPS_DATABASE: settings.ops_database,
         **({ENV_HOST: settings.host} if settings.external else {}),
         "SHOPFLOW_LANDING_DIR": str(folder / "landing"),
+        ENV_EXPORT_DIR: str(folder / "exports"),
+        ENV_REPORT_DIR: str(folder / "reports"),
         "DBT_TARGET_PATH": str(folder / "dbt-target"),
         "DBT_LOG_PATH": str(folder / "dbt-logs"),
     }

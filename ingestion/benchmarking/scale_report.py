@@ -39,7 +39,7 @@ def at_scale(results: list[ScaleResult], scale: float) -> ScaleResult | None:
 
 
 def build_seconds(run: RunMeasure) -> float:
-    return run.stage("dbt build")
+    return run.stage("dbt-build")
 
 
 def tick_build_target(results: list[ScaleResult]) -> str:

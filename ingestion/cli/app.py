@@ -10,7 +10,7 @@ from ingestion.cli.console import configure_logging, fail
 from ingestion.cli.export import export
 from ingestion.cli.ingest import ingest
 from ingestion.cli.report import report
-from ingestion.cli.run import run
+from ingestion.cli.run import retry, run
 from ingestion.cli.status import status
 from ingestion.quality.cli import check_project
 from ingestion.settings import SettingsError, check_environment
@@ -24,6 +24,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(simulate.app, name="simulate")
 app.command()(ingest)
 app.command()(run)
+app.command()(retry)
 app.command(name="ci-slim")(ci_slim)
 app.command(name="check-project")(check_project)
 app.command()(status)

@@ -11,7 +11,6 @@ from rich.table import Table
 from ingestion.cli.console import console, fail
 from ingestion.database.errors import DatabaseError
 from ingestion.exports import (
-    DEFAULT_OUT_DIR,
     QUESTIONS,
     AsOfNotSupportedError,
     ExportFormat,
@@ -46,8 +45,11 @@ def export(
         None, help="The question to export (see --list).", show_default=False
     ),
     fmt: ExportFormat = typer.Option(ExportFormat.CSV, "--format", help="File format."),
-    out: Path = typer.Option(
-        DEFAULT_OUT_DIR, "--out", help="Folder for the file.", show_default="exports/"
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Folder for the file (default: $SHOPFLOW_EXPORT_DIR, else exports/).",
+        show_default=False,
     ),
     as_of: datetime | None = typer.Option(
         None,

@@ -6,15 +6,15 @@ import logging
 
 import psycopg2
 import typer
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ingestion.cli.console import console, fail
 from ingestion.cli.locking import WAIT, exclusive_run
+from ingestion.cli.progress import ingest_progress
 from ingestion.database import service
 from ingestion.database.errors import DatabaseError
 from ingestion.loading.accounting import UnitResult
-from ingestion.loading.registry import SOURCES, LoadUnit
+from ingestion.loading.registry import SOURCES
 from ingestion.loading.runner import IngestReport
 from ingestion.orchestration.ingest_stage import run_ingestion
 from ingestion.settings import ConnectionSettings
@@ -23,34 +23,6 @@ log = logging.getLogger(__name__)
 
 WAREHOUSE_GONE = (DatabaseError, psycopg2.OperationalError, psycopg2.InterfaceError)
 """What a warehouse that stops answering mid-run raises outside a load unit."""
-
-
-class ProgressObserver:
-    """Shows one line per load unit: a spinner while it loads, its counts when done."""
-
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-        self._tasks: dict[tuple[str, str], TaskID] = {}
-        self.results: list[UnitResult] = []
-
-    def unit_started(self, source: str, unit: LoadUnit) -> None:
-        """Add a running line for the unit."""
-        self._tasks[(source, unit.table)] = self._progress.add_task(
-            f"{source} · {unit.table}: loading", total=None
-        )
-
-    def unit_finished(self, result: UnitResult) -> None:
-        """Turn the unit's line into its outcome."""
-        self.results.append(result)
-        task = self._tasks[(result.source, result.table)]
-        outcome = (
-            f"[green]{result.rows_loaded:,} rows[/]"
-            if result.status == "ok"
-            else f"[bold red]failed[/]: {result.error}"
-        )
-        self._progress.update(
-            task, description=f"{result.source} · {result.table}: {outcome}", total=1, completed=1
-        )
 
 
 def summary_table(units: list[UnitResult], title: str) -> Table:
@@ -101,7 +73,7 @@ def ingest(
     names = list(SOURCES) if source == "all" else [source]
     with exclusive_run(settings, f"ingest {source}", wait):
         report = _ingest_with_progress(settings, names, full_refresh)
-    console.print(summary_table(report.units, f"shopflow ingest (run {report.run_id[:8]})"))
+    console.print(summary_table(report.units, f"shopflow ingest (run {report.run_id})"))
     if not report.ok:
         # tables a failed full refresh reloaded and then discarded are not the cause
         failed = [u for u in report.units if u.status == "failed"]
@@ -119,13 +91,7 @@ def _ingest_with_progress(
 ) -> IngestReport:
     """Run the ingestion with a progress line per table. If the warehouse stops answering,
     show what finished before and leave with a plain message."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        observer = ProgressObserver(progress)
+    with ingest_progress() as observer:
         try:
             return run_ingestion(settings, names, full_refresh=full_refresh, observer=observer)
         except WAREHOUSE_GONE as exc:

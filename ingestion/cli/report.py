@@ -9,13 +9,16 @@ import typer
 from ingestion.cli.console import console, fail
 from ingestion.database.errors import DatabaseError
 from ingestion.quality.status import WarehouseNotBuiltError
-from ingestion.reporting import DEFAULT_REPORT_DIR, summary_line, write_report
+from ingestion.reporting import summary_line, write_report
 from ingestion.settings import connection_settings
 
 
 def report(
-    out: Path = typer.Option(
-        DEFAULT_REPORT_DIR, "--out", help="Folder to write index.html into.", show_default=False
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Folder to write index.html into (default: $SHOPFLOW_REPORT_DIR, else reports/).",
+        show_default=False,
     ),
     schema_prefix: str = typer.Option(
         "",

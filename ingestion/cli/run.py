@@ -1,26 +1,44 @@
-"""`shopflow run`: the whole pipeline with a closing summary table."""
+"""`shopflow run` (the whole pipeline, or part of it) and `shopflow retry` (resume the last
+failed run), each with one run id, a closing summary table and a notification."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Sequence
 
 import typer
 from rich.table import Table
 
-from ingestion.cli.console import console, fail
+from ingestion.cli.console import console, fail, heading
 from ingestion.cli.locking import WAIT, exclusive_run
+from ingestion.cli.progress import ingest_progress
 from ingestion.cli.simulate import MAX_SCALE, MIN_SCALE
 from ingestion.database import service
 from ingestion.database.errors import DatabaseError
-from ingestion.orchestration.pipeline import RunOptions, pipeline_stages
+from ingestion.loading.audit import new_run_id
+from ingestion.orchestration.pipeline import (
+    DBT_BUILD,
+    STAGE_NAMES,
+    RunOptions,
+    StageSelectionError,
+    pipeline_stages,
+    select_stages,
+)
+from ingestion.orchestration.run_record import (
+    StageRecorder,
+    first_failed_stage,
+    last_run,
+    previous_run_failed,
+)
 from ingestion.orchestration.stages import Stage, StageResult, run_stages
-from ingestion.quality.alerts import alert_failed_run
+from ingestion.quality.alerts import notify_run_outcome
+from ingestion.settings import ConnectionSettings
 
 STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
+STAGE_HELP = f"One of: {', '.join(STAGE_NAMES)}."
 
 
-def summary_table(results: list[StageResult]) -> Table:
-    table = Table(title="shopflow run")
+def summary_table(results: list[StageResult], run_id: str) -> Table:
+    table = Table(title=f"shopflow run {run_id}")
     table.add_column("stage")
     table.add_column("status")
     table.add_column("seconds", justify="right")
@@ -31,6 +49,40 @@ def summary_table(results: list[StageResult]) -> Table:
             result.name, f"[{style}]{result.status}[/]", f"{result.seconds:.1f}", result.detail
         )
     return table
+
+
+def _ready() -> ConnectionSettings:
+    try:
+        return service.ensure_ready().settings
+    except DatabaseError as exc:
+        fail(str(exc))
+
+
+def _execute(
+    settings: ConnectionSettings,
+    stages: Sequence[Stage],
+    run_id: str,
+    command: str,
+    wait: float,
+) -> None:
+    """Run the stages under the lock, record each, print the summary, notify, and leave
+    non-zero if a stage failed."""
+
+    def announce(stage: Stage) -> None:
+        heading(f"{stage.name}: {stage.description}")
+
+    with exclusive_run(settings, command, wait):
+        recorder = StageRecorder(settings, run_id, command)
+        results = run_stages(stages, on_start=announce, on_finish=recorder)
+        previous_failed = previous_run_failed(settings, run_id)
+    console.print(summary_table(results, run_id))
+    notify_run_outcome(run_id, results, previous_run_failed=previous_failed)
+    failed = next((result for result in results if result.status == "failed"), None)
+    if failed is not None:
+        fail(
+            f"run {run_id} failed at stage {failed.name} (the reason is in the table above); "
+            f"`shopflow status` shows it again, `shopflow retry` resumes from there."
+        )
 
 
 def run(
@@ -44,24 +96,43 @@ def run(
         help="Size of a world built now, from 0.001 to 1000.",
     ),
     tick: int = typer.Option(0, "--tick", min=0, help="Advance an existing world N days first."),
+    start: str | None = typer.Option(
+        None, "--from", help=f"Start at this stage (skip the ones before). {STAGE_HELP}"
+    ),
+    only: str | None = typer.Option(None, "--only", help=f"Run this stage only. {STAGE_HELP}"),
     wait: float = WAIT,
 ) -> None:
-    """Run the whole pipeline: simulate -> ingest -> dbt build -> docs."""
+    """Run the whole pipeline: simulate -> ingest -> dbt-build -> docs (or part of it)."""
+    if start is not None and only is not None:
+        fail("choose --from or --only, not both")
+    settings = _ready()
+    run_id = new_run_id()
+    options = RunOptions(
+        run_id=run_id,
+        full_refresh=full_refresh,
+        seed=seed,
+        scale=scale,
+        tick_days=tick,
+        ingest_progress=ingest_progress,
+    )
     try:
-        settings = service.ensure_ready().settings
-    except DatabaseError as exc:
+        stages = select_stages(pipeline_stages(settings, options), start=start, only=only)
+    except StageSelectionError as exc:
         fail(str(exc))
-    options = RunOptions(full_refresh=full_refresh, seed=seed, scale=scale, tick_days=tick)
-    stages = pipeline_stages(settings, options)
+    _execute(settings, stages, run_id, "run", wait)
 
-    def announce(stage: Stage) -> None:
-        console.rule(f"[bold]{stage.name}[/]: {stage.description}")
 
-    started = time.time()
-    with exclusive_run(settings, "run", wait):
-        results = run_stages(stages, on_start=announce)
-    console.print(summary_table(results))
-    failed = [r for r in results if r.status == "failed"]
-    if failed:
-        alert_failed_run(results, since=started)  # posts to $SHOPFLOW_ALERT_WEBHOOK if set
-        fail(f"stage '{failed[0].name}' failed: {failed[0].detail}")
+def retry(wait: float = WAIT) -> None:
+    """Resume the last failed run from its failed stage: a failed dbt build runs again with
+    only its failed and skipped nodes (`dbt retry`), then the stages after it."""
+    settings = _ready()
+    failed = first_failed_stage(last_run(settings))
+    if failed is None:
+        fail("the last run did not fail: there is nothing to retry (`shopflow status` shows it)")
+    run_id = new_run_id()
+    options = RunOptions(
+        run_id=run_id, ingest_progress=ingest_progress, retry_dbt=failed.stage == DBT_BUILD
+    )
+    stages = select_stages(pipeline_stages(settings, options), start=failed.stage)
+    console.print(f"run {run_id} resumes run {failed.run_id} from stage {failed.stage}")
+    _execute(settings, stages, run_id, "retry", wait)

@@ -1,4 +1,6 @@
-"""`shopflow status`: quality metrics per source and table, last build's tests, last runs."""
+"""`shopflow status`: the last runs, source freshness, the last production build's tests and
+the quality metrics; exits 1 when something is red, so cron or an orchestrator can gate on
+it (`--json` for machines)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,87 @@ from ingestion.database.errors import DatabaseError
 from ingestion.quality.status import WarehouseNotBuiltError, WarehouseStatus, read_status
 from ingestion.settings import connection_settings
 
-STATUS_STYLES = {"pass": "green", "ok": "green", "warn": "yellow", "fail": "red", "error": "red"}
+STATUS_STYLES = {
+    "pass": "green",
+    "ok": "green",
+    "warn": "yellow",
+    "skipped": "yellow",
+    "fail": "red",
+    "error": "red",
+    "failed": "red",
+    "runtime error": "red",
+}
+RED_EXIT_CODE = 1
 
 
 def _styled(status: str) -> str:
     style = STATUS_STYLES.get(status)
     return f"[{style}]{status}[/]" if style else status
+
+
+def _runs_table(status: WarehouseStatus) -> Table:
+    table = Table(title="Last runs (audit.pipeline_runs)")
+    for column in ("run", "command", "stage", "source", "started (UTC)", "seconds", "status"):
+        table.add_column(column, no_wrap=column == "run")
+    table.add_column("rows loaded", justify="right")
+    table.add_column("rejected", justify="right")
+    # the whole error, wrapped on a terminal and on one line in a file: never cut
+    table.add_column("error or detail", overflow="fold")
+    for run in status.runs:
+        table.add_row(
+            run.run_id,
+            run.command,
+            run.stage,
+            run.source,
+            f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+            "-" if run.seconds is None else f"{run.seconds:.1f}",
+            _styled(run.status),
+            f"{run.rows_loaded:,}" if run.stage == "ingest" else "",
+            f"{run.rows_rejected:,}" if run.stage == "ingest" else "",
+            run.error or run.detail or "",
+        )
+    if not status.runs:
+        table.add_row("no run recorded yet", *[""] * 9)
+    return table
+
+
+def _freshness_table(status: WarehouseStatus) -> Table:
+    table = Table(title="Source freshness (dbt source freshness of the last run, aged to now)")
+    for column in ("source", "table", "newest load (UTC)", "age (hours)", "criteria", "status"):
+        table.add_column(column, justify="right" if column == "age (hours)" else "left")
+    for item in status.freshness:
+        table.add_row(
+            item.source,
+            item.table,
+            f"{item.max_loaded_at:%Y-%m-%d %H:%M}" if item.max_loaded_at else "-",
+            "-" if item.age_hours is None else f"{item.age_hours:.1f}",
+            item.criteria,
+            _styled(item.status),
+        )
+    if not status.freshness:
+        table.add_row("not measured yet: `shopflow run` measures it", *[""] * 5)
+    return table
+
+
+def _tests_table(status: WarehouseStatus) -> Table:
+    counts = status.test_counts()
+    summary = ", ".join(f"{name}={count}" for name, count in sorted(counts.items())) or "none"
+    invocations = ", ".join(status.production_invocations) or "none recorded yet"
+    table = Table(
+        title=f"Tests of the last production build ({summary}; dbt invocation {invocations})"
+    )
+    table.add_column("test")
+    table.add_column("type")
+    table.add_column("status")
+    table.add_column("failures", justify="right")
+    table.add_column("message", overflow="fold")
+    for test in status.problem_tests:
+        failures = "-" if test.failures is None else str(test.failures)
+        message = " ".join((test.message or "").split())
+        table.add_row(test.name, test.test_type, _styled(test.status), failures, message)
+    if not status.problem_tests:
+        table.add_row("every test passed", "", _styled("pass"), "", "")
+    return table
 
 
 def _quality_table(status: WarehouseStatus) -> Table:
@@ -38,57 +115,29 @@ def _quality_table(status: WarehouseStatus) -> Table:
     return table
 
 
-def _tests_table(status: WarehouseStatus) -> Table:
-    counts = status.test_counts()
-    summary = ", ".join(f"{name}={count}" for name, count in sorted(counts.items())) or "none"
-    table = Table(title=f"Tests of the last dbt build: {summary}")
-    table.add_column("test")
-    table.add_column("type")
-    table.add_column("status")
-    table.add_column("failures", justify="right")
-    for test in status.problem_tests:
-        failures = "-" if test.failures is None else str(test.failures)
-        table.add_row(test.name, test.test_type, _styled(test.status), failures)
-    if not status.problem_tests:
-        table.add_row("every test passed", "", _styled("pass"), "")
-    return table
-
-
-def _runs_table(status: WarehouseStatus) -> Table:
-    table = Table(title="Last pipeline runs (audit.pipeline_runs)")
-    for column in ("run", "stage", "source", "started (UTC)", "seconds", "status"):
-        table.add_column(column)
-    table.add_column("rows loaded", justify="right")
-    table.add_column("rejected", justify="right")
-    table.add_column("error")
-    for run in status.runs:
-        seconds = (
-            f"{(run.finished_at - run.started_at).total_seconds():.1f}" if run.finished_at else "-"
-        )
-        table.add_row(
-            run.run_id[:8],
-            run.stage,
-            run.source or "",
-            f"{run.started_at:%Y-%m-%d %H:%M:%S}",
-            seconds,
-            _styled(run.status),
-            "" if run.rows_loaded is None else f"{run.rows_loaded:,}",
-            "" if run.rows_rejected is None else f"{run.rows_rejected:,}",
-            (run.error or "")[:60],
-        )
-    if not status.runs:
-        table.add_row("no run recorded yet", "", "", "", "", "", "", "", "")
-    return table
-
-
 def status(
-    runs: int = typer.Option(3, "--runs", min=1, help="How many recent pipeline runs to show."),
+    runs: int = typer.Option(3, "--runs", min=1, help="How many recent runs to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
 ) -> None:
-    """Show data-quality metrics, the last build's test outcomes and the last pipeline runs."""
+    """Show the last runs, source freshness, the last production build's tests and the
+    quality metrics. Exits 1 when a run failed, a test fails or a source is stale."""
     try:
         current = read_status(connection_settings(), last_runs=runs)
     except (WarehouseNotBuiltError, DatabaseError) as exc:
         fail(str(exc))
-    console.print(_quality_table(current))
-    console.print(_tests_table(current))
-    console.print(_runs_table(current))
+    problems = current.problems()
+    if as_json:
+        print(current.as_json())
+    else:
+        console.print(_runs_table(current))
+        console.print(_freshness_table(current))
+        console.print(_tests_table(current))
+        console.print(_quality_table(current))
+        if problems:
+            console.print("[bold red]RED:[/] " + "; ".join(problems))
+        else:
+            console.print(
+                "[green]healthy:[/] the last run passed, every test passes, every source is fresh"
+            )
+    if problems:
+        raise typer.Exit(RED_EXIT_CODE)

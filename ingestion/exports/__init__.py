@@ -1,7 +1,6 @@
 """Named questions on the marts, exported to csv or parquet files (`shopflow export`)."""
 
 from ingestion.exports.exporter import (
-    DEFAULT_OUT_DIR,
     MARTS_SCHEMA,
     AsOfNotSupportedError,
     ExportResult,
@@ -13,7 +12,6 @@ from ingestion.exports.formats import ExportFormat
 from ingestion.exports.questions import QUESTIONS, Question, UnknownQuestionError, question
 
 __all__ = [
-    "DEFAULT_OUT_DIR",
     "MARTS_SCHEMA",
     "QUESTIONS",
     "AsOfNotSupportedError",

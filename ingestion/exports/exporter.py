@@ -20,13 +20,12 @@ from ingestion.database.connection import connect, database_exists
 from ingestion.exports.formats import ExportFormat, write_csv, write_parquet
 from ingestion.exports.questions import QUESTIONS, Question, question
 from ingestion.exports.writer import export_path, write_atomically
-from ingestion.settings import REPO_ROOT, ConnectionSettings
+from ingestion.settings import ConnectionSettings, export_dir
 
 log = logging.getLogger(__name__)
 
 MARTS_SCHEMA = "marts"
 """Production marts: dbt's generate_schema_name puts the marts layer here (no prefix)."""
-DEFAULT_OUT_DIR = REPO_ROOT / "exports"
 
 
 class AsOfNotSupportedError(ValueError):
@@ -142,7 +141,7 @@ def _export(
 def export_question(
     settings: ConnectionSettings,
     name: str,
-    out_dir: Path = DEFAULT_OUT_DIR,
+    out_dir: Path | None = None,
     fmt: ExportFormat = ExportFormat.CSV,
     as_of: date | None = None,
     schema: str = MARTS_SCHEMA,
@@ -157,12 +156,14 @@ def export_question(
     check_as_of(chosen, as_of)
     moment = now or datetime.now(UTC)
     with marts_snapshot(settings) as connection:
-        return _export(connection, settings, chosen, out_dir, fmt, as_of, schema, moment)
+        return _export(
+            connection, settings, chosen, out_dir or export_dir(), fmt, as_of, schema, moment
+        )
 
 
 def export_all(
     settings: ConnectionSettings,
-    out_dir: Path = DEFAULT_OUT_DIR,
+    out_dir: Path | None = None,
     fmt: ExportFormat = ExportFormat.CSV,
     schema: str = MARTS_SCHEMA,
     now: datetime | None = None,
@@ -175,6 +176,8 @@ def export_all(
     moment = now or datetime.now(UTC)
     with marts_snapshot(settings) as connection:
         return [
-            _export(connection, settings, chosen, out_dir, fmt, None, schema, moment)
+            _export(
+                connection, settings, chosen, out_dir or export_dir(), fmt, None, schema, moment
+            )
             for chosen in QUESTIONS.values()
         ]

@@ -1,14 +1,18 @@
-"""``audit.pipeline_runs``: one row per ingestion run and source, written by us (not dlt).
+"""``audit.pipeline_runs``: one row per stage of a run (per source for ingestion), written by
+us (not dlt).
 
 dlt's own ``_dlt_loads`` table (one per raw schema) lists the loads; this table says what a
-person wants to know about a run: when, which source, whether it worked, how many rows
-were loaded and rejected, how many files quarantined, and the error if any.
+person wants to know about a run: when each stage ran, whether it worked, how many rows were
+loaded and rejected, how many files quarantined, the error if any, and for a dbt stage the
+invocation id of dbt's own records (``audit.dbt_results``, ``target/run_results.json``).
+Every stage of one `shopflow run` (or one `shopflow ingest`) carries the same run id.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass
 
 from ingestion.database.connection import autocommit
@@ -32,7 +36,12 @@ create table if not exists audit.pipeline_runs (
     error text,
     primary key (run_id, stage, source)
 );
+alter table audit.pipeline_runs add column if not exists command text;
+alter table audit.pipeline_runs add column if not exists detail text;
+alter table audit.pipeline_runs add column if not exists dbt_invocation_id text;
 """
+NO_SOURCE = ""
+"""The ``source`` of a stage that is not per source (simulate, dbt build, docs, ...)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,14 @@ class PipelineRun:
     rows_rejected: int
     files_quarantined: int
     error: str | None
+    command: str = "run"
+    detail: str | None = None
+    dbt_invocation_id: str | None = None
+
+
+def new_run_id() -> str:
+    """A run id that sorts by time and reads as one: ``20261202T101500Z-3f9a1c``."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
 def ensure_audit_table(settings: ConnectionSettings) -> None:
@@ -65,10 +82,15 @@ def record_run(settings: ConnectionSettings, run: PipelineRun) -> None:
             """
             insert into audit.pipeline_runs (
                 run_id, stage, source, started_at, finished_at, status,
-                rows_loaded, rows_rejected, files_quarantined, error
-            ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                rows_loaded, rows_rejected, files_quarantined, error, command, detail,
+                dbt_invocation_id
+            ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (run_id, stage, source) do update set
+                started_at = excluded.started_at,
                 finished_at = excluded.finished_at,
+                command = excluded.command,
+                detail = excluded.detail,
+                dbt_invocation_id = excluded.dbt_invocation_id,
                 status = excluded.status,
                 rows_loaded = excluded.rows_loaded,
                 rows_rejected = excluded.rows_rejected,
@@ -86,6 +108,9 @@ def record_run(settings: ConnectionSettings, run: PipelineRun) -> None:
                 run.rows_rejected,
                 run.files_quarantined,
                 run.error,
+                run.command,
+                run.detail,
+                run.dbt_invocation_id,
             ),
         )
     log.debug("audit: %s", run)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -19,11 +18,12 @@ from psycopg2 import sql
 
 from ingestion.database.connection import autocommit
 from ingestion.loading.accounting import UnitResult, fill_from_trace
-from ingestion.loading.audit import PipelineRun, record_run
+from ingestion.loading.audit import PipelineRun, new_run_id, record_run
 from ingestion.loading.refresh import refresh_source
 from ingestion.loading.refused_rows import refused_row_count
 from ingestion.loading.registry import SOURCES, IngestContext, LoadUnit, SourceSpec
 from ingestion.loading.runtime import make_pipeline
+from ingestion.root_cause import root_cause
 from ingestion.settings import ConnectionSettings
 from ingestion.sources.validation import QUARANTINED_FILES_TABLE, REJECTED_RECORDS_TABLE
 
@@ -150,7 +150,7 @@ def run_source(
         except Exception as exc:  # reported per unit; the other units still run
             log.debug("%s.%s failed", spec.name, unit.table, exc_info=True)
             result.status = "failed"
-            result.error = f"{type(exc).__name__}: {_short(exc)}"
+            result.error = root_cause(exc)
         result.seconds = time.perf_counter() - started
         run.units.append(result)
         if observer is not None:
@@ -165,12 +165,14 @@ def ingest(
     full_refresh: bool = False,
     observer: IngestObserver | None = None,
     run_id: str | None = None,
+    command: str = "ingest",
 ) -> IngestReport:
-    """Run the named sources in order and record each in ``audit.pipeline_runs``."""
+    """Run the named sources in order and record each in ``audit.pipeline_runs`` under
+    ``run_id`` (a new one when not given)."""
     unknown = [name for name in sources if name not in SOURCES]
     if unknown:
         raise ValueError(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(SOURCES)}")
-    report = IngestReport(run_id or uuid.uuid4().hex)
+    report = IngestReport(run_id or new_run_id())
     for name in sources:
         source_run = (
             refresh_source(SOURCES[name], context, run_source, observer)
@@ -191,15 +193,7 @@ def ingest(
                 rows_rejected=source_run.total("rows_rejected"),
                 files_quarantined=source_run.total("files_quarantined"),
                 error=source_run.error,
+                command=command,
             ),
         )
     return report
-
-
-def _short(exc: BaseException, limit: int = 500) -> str:
-    """An exception's message, cut to ``limit`` characters, its root cause included."""
-    text = str(exc)
-    cause = exc.__cause__ or exc.__context__
-    if cause is not None and str(cause) not in text:
-        text = f"{text} (caused by {type(cause).__name__}: {cause})"
-    return text if len(text) <= limit else text[: limit - 3] + "..."

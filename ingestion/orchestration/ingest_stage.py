@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from ingestion.loading.registry import SOURCES, IngestContext, StorefrontEndpoint
 from ingestion.loading.runner import IngestObserver, IngestReport, ingest
@@ -22,6 +22,9 @@ from ingestion.settings import ConnectionSettings
 log = logging.getLogger(__name__)
 
 ENV_STOREFRONT_BASE_URL = "SOURCES__STOREFRONT__BASE_URL"
+
+ProgressDisplay = Callable[[], AbstractContextManager[IngestObserver | None]]
+"""Opens a progress display for the ingestion (the CLI's rich one) and closes it after."""
 
 
 @contextmanager
@@ -46,12 +49,21 @@ def run_ingestion(
     sources: Sequence[str] | None = None,
     full_refresh: bool = False,
     observer: IngestObserver | None = None,
+    run_id: str | None = None,
+    command: str = "ingest",
 ) -> IngestReport:
     """Ingest the named sources (default: all), starting the storefront API if needed."""
     names = list(sources or SOURCES)
     with storefront_endpoint(settings, needed="storefront" in names) as endpoint:
         context = IngestContext(settings=settings, storefront=endpoint)
-        return ingest(names, context, full_refresh=full_refresh, observer=observer)
+        return ingest(
+            names,
+            context,
+            full_refresh=full_refresh,
+            observer=observer,
+            run_id=run_id,
+            command=command,
+        )
 
 
 def describe(report: IngestReport) -> str:
@@ -65,14 +77,24 @@ def describe(report: IngestReport) -> str:
     )
 
 
-def ingest_stage(settings: ConnectionSettings, full_refresh: bool = False) -> Stage:
-    """`shopflow run`'s ingest stage: every source; fails if any load unit failed."""
+class IngestFailedError(RuntimeError):
+    """Load units failed; the message names each with its root cause."""
+
+
+def ingest_stage(
+    settings: ConnectionSettings,
+    run_id: str,
+    progress: ProgressDisplay | None = None,
+) -> Stage:
+    """`shopflow run`'s ingest stage: every source, recorded per source under the run's id;
+    fails if any load unit failed. ``progress`` opens the display a person watches, if any."""
 
     def action() -> str:
-        report = run_ingestion(settings, full_refresh=full_refresh)
+        with progress() if progress is not None else nullcontext() as observer:
+            report = run_ingestion(settings, observer=observer, run_id=run_id, command="run")
         if not report.ok:
             failed = [f"{u.source}.{u.table}: {u.error}" for u in report.units if u.error]
-            raise RuntimeError("; ".join(failed))
+            raise IngestFailedError(f"{len(failed)} table(s) failed to load: " + "; ".join(failed))
         return describe(report)
 
     return Stage("ingest", "dlt: storefront API, operations DB, landing files -> raw_*", action)

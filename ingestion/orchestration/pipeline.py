@@ -1,23 +1,46 @@
-"""The stages of `shopflow run`, in order: simulate -> ingest -> dbt build -> docs."""
+"""The stages of `shopflow run`, in order: simulate -> ingest -> dbt-build -> docs -> export
+-> report, and the selection of a part of them (``--from`` / ``--only``)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingestion.orchestration.ingest_stage import ingest_stage
-from ingestion.orchestration.stages import Stage
-from ingestion.settings import ConnectionSettings
+from ingestion.exports import export_all
+from ingestion.orchestration.ingest_stage import ProgressDisplay, ingest_stage
+from ingestion.orchestration.stages import Stage, StageOutcome
+from ingestion.reporting import summary_line, write_report
+from ingestion.settings import ConnectionSettings, export_dir
 from ingestion.simulators.world.pipeline_step import prepare_sources
 from ingestion.transform.dbt_runner import run_dbt
-from ingestion.transform.slim_ci import publish_production_state
+from ingestion.transform.production_build import (
+    NothingToRetryError,
+    production_build,
+    retry_production_build,
+)
+
+log = logging.getLogger(__name__)
+
+STAGE_NAMES = ("simulate", "ingest", "dbt-build", "docs", "export", "report")
+DBT_BUILD = "dbt-build"
+
+
+class StageSelectionError(ValueError):
+    """``--from`` / ``--only`` named no stage of the pipeline; the message lists them."""
 
 
 @dataclass(frozen=True)
 class RunOptions:
+    run_id: str
     full_refresh: bool = False
     seed: int = 42
     scale: float = 1.0
     tick_days: int = 0
+    ingest_progress: ProgressDisplay | None = None
+    """Opens the progress display of the ingest stage, when a person watches."""
+    retry_dbt: bool = False
+    """The dbt-build stage resumes the last production build (``dbt retry``)."""
 
 
 def simulate_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
@@ -27,21 +50,24 @@ def simulate_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
     return Stage("simulate", "source systems: build the world once, tick on request", action)
 
 
-WHOLE_HISTORY_TESTS = "tag:whole_history"
-"""Tests that recompute a large table's whole history (tests/dbt): left out of a run's build,
-run by plain `dbt build`, tests/pipeline and `dbt test --select tag:whole_history`."""
-
-
 def dbt_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
-    def action() -> str:
-        args = ["build", "--exclude", WHOLE_HISTORY_TESTS]
-        args += ["--full-refresh"] if options.full_refresh else []
-        output = run_dbt(args, settings)
-        publish_production_state(settings)
-        done = [line for line in output.splitlines() if "Done. PASS=" in line]
-        return done[-1].split("Done. ", 1)[1].strip() if done else "done"
+    def action() -> StageOutcome:
+        if options.retry_dbt:
+            try:
+                results = retry_production_build(settings)
+                return StageOutcome(f"retried: {results.summary()}", results.invocation_id)
+            except NothingToRetryError as exc:
+                # dbt stopped before running a node (a parse or connection error): build again
+                log.info("%s Building from the start instead.", exc)
+        results = production_build(settings, full_refresh=options.full_refresh)
+        return StageOutcome(results.summary(), results.invocation_id)
 
-    return Stage("dbt build", "seeds, models, snapshots and tests", action)
+    description = (
+        "dbt retry: the failed and skipped nodes of the last build"
+        if options.retry_dbt
+        else "source freshness, then seeds, models, snapshots and tests"
+    )
+    return Stage(DBT_BUILD, description, action)
 
 
 def dbt_docs_stage(settings: ConnectionSettings) -> Stage:
@@ -49,13 +75,49 @@ def dbt_docs_stage(settings: ConnectionSettings) -> Stage:
         run_dbt(["docs", "generate"], settings, stream=False)
         return "target/index.html, target/catalog.json"
 
-    return Stage("dbt docs", "documentation and lineage", action)
+    return Stage("docs", "dbt docs: documentation and lineage", action)
+
+
+def export_stage(settings: ConnectionSettings) -> Stage:
+    def action() -> str:
+        results = export_all(settings)
+        rows = sum(result.rows for result in results)
+        folder = results[0].path.parent if results else export_dir()
+        return f"{len(results)} files, {rows:,} rows in {folder}"
+
+    return Stage("export", "the named questions as csv files", action)
+
+
+def report_stage(settings: ConnectionSettings) -> Stage:
+    def action() -> str:
+        return summary_line(write_report(settings))
+
+    return Stage("report", "the HTML report with charts", action)
 
 
 def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[Stage]:
     return [
         simulate_stage(settings, options),
-        ingest_stage(settings),
+        ingest_stage(settings, run_id=options.run_id, progress=options.ingest_progress),
         dbt_build_stage(settings, options),
         dbt_docs_stage(settings),
+        export_stage(settings),
+        report_stage(settings),
     ]
+
+
+def select_stages(
+    stages: Sequence[Stage], start: str | None = None, only: str | None = None
+) -> list[Stage]:
+    """All stages, those from ``start`` on, or the ``only`` one."""
+    names = [stage.name for stage in stages]
+    for wanted in (start, only):
+        if wanted is not None and wanted not in names:
+            raise StageSelectionError(
+                f"there is no stage {wanted!r}: choose one of {', '.join(names)}"
+            )
+    if only is not None:
+        return [stage for stage in stages if stage.name == only]
+    if start is not None:
+        return list(stages[names.index(start) :])
+    return list(stages)

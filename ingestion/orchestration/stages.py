@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ingestion.root_cause import root_cause
+
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    """What a stage did: a one-line summary, and dbt's invocation id for a dbt stage."""
+
+    detail: str
+    dbt_invocation_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Stage:
     name: str
     description: str
-    action: Callable[[], str]
+    action: Callable[[], StageOutcome | str]
     """Does the work and returns a one-line summary of what it did."""
 
 
@@ -24,28 +35,55 @@ class StageResult:
     status: str  # "ok", "failed" or "skipped"
     seconds: float
     detail: str
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    dbt_invocation_id: str | None = None
 
 
 def run_stages(
-    stages: Sequence[Stage], on_start: Callable[[Stage], None] | None = None
+    stages: Sequence[Stage],
+    on_start: Callable[[Stage], None] | None = None,
+    on_finish: Callable[[StageResult], None] | None = None,
 ) -> list[StageResult]:
-    """Run each stage in order; after a failure the remaining ones are reported as skipped."""
+    """Run each stage in order; after a failure the remaining ones are reported as skipped.
+
+    A failure's detail is one sentence with its root cause (the traceback goes to the debug
+    log); ``on_finish`` hears of every stage, run or skipped."""
     results: list[StageResult] = []
     failed = False
     for stage in stages:
         if failed:
-            results.append(StageResult(stage.name, "skipped", 0.0, "an earlier stage failed"))
-            continue
-        if on_start is not None:
-            on_start(stage)
-        started = time.perf_counter()
-        try:
-            detail = stage.action()
-            status = "ok"
-        except Exception as exc:  # a stage failure is reported, not raised
-            log.debug("stage %s failed", stage.name, exc_info=True)
-            detail = f"{type(exc).__name__}: {exc}"
-            status = "failed"
-            failed = True
-        results.append(StageResult(stage.name, status, time.perf_counter() - started, detail))
+            result = StageResult(stage.name, "skipped", 0.0, "an earlier stage failed")
+        else:
+            if on_start is not None:
+                on_start(stage)
+            result = _run_one(stage)
+            failed = result.status == "failed"
+        results.append(result)
+        if on_finish is not None:
+            on_finish(result)
     return results
+
+
+def _run_one(stage: Stage) -> StageResult:
+    started_at = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    invocation_id: str | None = None
+    try:
+        outcome = stage.action()
+        if isinstance(outcome, str):
+            outcome = StageOutcome(outcome)
+        detail, status, invocation_id = outcome.detail, "ok", outcome.dbt_invocation_id
+    except Exception as exc:  # a stage failure is reported, not raised
+        log.debug("stage %s failed", stage.name, exc_info=True)
+        detail, status = root_cause(exc), "failed"
+        invocation_id = getattr(exc, "invocation_id", None)
+    return StageResult(
+        stage.name,
+        status,
+        time.perf_counter() - started,
+        detail,
+        started_at=started_at,
+        finished_at=dt.datetime.now(dt.UTC),
+        dbt_invocation_id=invocation_id,
+    )

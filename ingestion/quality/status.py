@@ -1,16 +1,38 @@
-"""What `shopflow status` reports: the quality metrics (`audit.audit_data_quality`) and the
-last pipeline runs (`audit.pipeline_runs`), read from the warehouse."""
+"""What `shopflow status` reports, read from the warehouse and the production state.
+
+- the last runs, stage by stage, with their whole error (``audit.pipeline_runs``);
+- source freshness: dbt's ``sources.json`` of the last production build, its ages measured
+  again now (a pipeline that stopped running goes stale while nobody builds);
+- the tests of the last *production* build: the invocation `shopflow run` recorded beside its
+  dbt-build stage, with the retries that resumed it (``audit.dbt_results``); ad-hoc dbt
+  commands never replace it;
+- the quality metrics per source and table (``audit.audit_data_quality``).
+``problems`` lists what is red; the command exits non-zero when it is not empty.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from ingestion.database.connection import autocommit, database_exists
 from ingestion.settings import ConnectionSettings
+from ingestion.transform.production_build import freshness_file
+
+log = logging.getLogger(__name__)
 
 QUALITY_VIEW = "audit.audit_data_quality"
 PIPELINE_RUNS = "audit.pipeline_runs"
+DBT_RESULTS = "audit.dbt_results"
+DBT_BUILD = "dbt-build"
+RED_TEST_STATUSES = ("fail", "error", "runtime error")
+SEVERITY = {status: rank for rank, status in enumerate((*RED_TEST_STATUSES, "warn"))}
+"""The order problem tests are listed in: errors and failures first, then warnings."""
+PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
 class WarehouseNotBuiltError(RuntimeError):
@@ -22,7 +44,7 @@ class TableQuality:
     source: str
     table: str
     loads: int
-    last_loaded_at: datetime | None
+    last_loaded_at: dt.datetime | None
     rows_loaded: int
     rows_rejected: int
     files_quarantined: int
@@ -35,26 +57,51 @@ class TestOutcome:
     test_type: str
     status: str
     failures: int | None
+    message: str | None = None
 
 
 @dataclass(frozen=True)
-class PipelineRun:
+class StageRun:
+    """One row of ``audit.pipeline_runs``."""
+
     run_id: str
+    command: str
     stage: str
-    source: str | None
-    started_at: datetime
-    finished_at: datetime | None
+    source: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
     status: str
-    rows_loaded: int | None
-    rows_rejected: int | None
+    rows_loaded: int
+    rows_rejected: int
+    files_quarantined: int
     error: str | None
+    detail: str | None
+    dbt_invocation_id: str | None
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    """A source table's newest load and how old it is now, against dbt's freshness criteria."""
+
+    source: str
+    table: str
+    max_loaded_at: dt.datetime | None
+    age_hours: float | None
+    status: str  # pass, warn, error, runtime error
+    criteria: str
 
 
 @dataclass(frozen=True)
 class WarehouseStatus:
     tables: list[TableQuality]
     tests: list[TestOutcome]
-    runs: list[PipelineRun]
+    runs: list[StageRun]
+    freshness: list[SourceFreshness] = field(default_factory=list)
+    production_invocations: list[str] = field(default_factory=list)
 
     def test_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -65,6 +112,53 @@ class WarehouseStatus:
     @property
     def problem_tests(self) -> list[TestOutcome]:
         return [test for test in self.tests if test.status != "pass"]
+
+    @property
+    def last_run(self) -> list[StageRun]:
+        """The stages of the most recent run."""
+        if not self.runs:
+            return []
+        newest = max(self.runs, key=lambda run: run.started_at).run_id
+        return [run for run in self.runs if run.run_id == newest]
+
+    def problems(self) -> list[str]:
+        """What is red, one sentence each (empty when all is well)."""
+        found: list[str] = []
+        failed = [run for run in self.last_run if run.status == "failed"]
+        if failed:
+            where = ", ".join(f"{r.stage} {r.source}".strip() for r in failed)
+            found.append(f"the last run ({failed[0].run_id}) failed at: {where}")
+        red_tests = [test for test in self.tests if test.status in RED_TEST_STATUSES]
+        if red_tests:
+            found.append(f"{len(red_tests)} test(s) failing in the last production build")
+        stale = [
+            f"{s.source}.{s.table}"
+            for s in self.freshness
+            if s.status in ("error", "runtime error")
+        ]
+        if stale:
+            found.append(f"stale source(s), past their error_after: {', '.join(stale)}")
+        return found
+
+    def as_json(self) -> str:
+        """The whole status for machines, with ``healthy`` and ``problems`` on top."""
+        document: dict[str, Any] = {
+            "healthy": not self.problems(),
+            "problems": self.problems(),
+            "runs": [_plain(run) for run in self.runs],
+            "freshness": [_plain(item) for item in self.freshness],
+            "production_build": {
+                "dbt_invocation_ids": self.production_invocations,
+                "test_counts": self.test_counts(),
+                "problem_tests": [_plain(test) for test in self.problem_tests],
+            },
+            "tables": [_plain(table) for table in self.tables],
+        }
+        return json.dumps(document, indent=2, default=str)
+
+
+def _plain(item: object) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in item.__dataclass_fields__}  # type: ignore[attr-defined]
 
 
 TABLES_QUERY = f"""
@@ -83,29 +177,92 @@ TABLES_QUERY = f"""
     order by source_name, table_name
 """
 
+BUILDS_QUERY = f"""
+    select dbt_invocation_id, coalesce(command, 'run')
+    from {PIPELINE_RUNS}
+    where stage = '{DBT_BUILD}' and dbt_invocation_id is not null
+    order by started_at desc
+    limit 50
+"""
+
 TESTS_QUERY = f"""
-    select test_name, test_type, test_status, test_failures
-    from {QUALITY_VIEW}
-    where record_type = 'test'
-    order by
-        case test_status when 'error' then 0 when 'fail' then 1 when 'warn' then 2 else 3 end,
-        test_name
+    select distinct on (unique_id) node_name, resource_type, status, failures, message
+    from {DBT_RESULTS}
+    where invocation_id = any(%s) and resource_type in ('test', 'unit_test')
+    order by unique_id, run_started_at desc, stored_at desc
 """
 
 RUNS_QUERY = f"""
-    select run_id, stage, source, started_at, finished_at, status, rows_loaded, rows_rejected,
-        error
+    select run_id, coalesce(command, 'ingest'), stage, source, started_at, finished_at, status,
+        rows_loaded, rows_rejected, files_quarantined, error, detail, dbt_invocation_id
     from {PIPELINE_RUNS}
     where run_id in (
         select run_id from {PIPELINE_RUNS} group by run_id order by max(started_at) desc
         limit %s
     )
-    order by started_at desc
+    order by started_at desc, stage, source
 """
 
 
+def production_chain(builds: list[tuple[str, str]]) -> list[str]:
+    """The invocations that make up the last production build, newest first: the retries
+    that resumed it, then the build itself (``builds`` newest first, as (id, command))."""
+    chain: list[str] = []
+    for invocation_id, command in builds:
+        chain.append(invocation_id)
+        if command != "retry":
+            break
+    return chain
+
+
+def _period(criterion: dict[str, Any] | None) -> float | None:
+    if not criterion or not criterion.get("count") or not criterion.get("period"):
+        return None
+    return float(criterion["count"]) * PERIOD_SECONDS[criterion["period"]]
+
+
+def read_freshness(path: Path, now: dt.datetime | None = None) -> list[SourceFreshness]:
+    """dbt's source freshness results, each age measured again at ``now``."""
+    try:
+        results = json.loads(path.read_text())["results"]
+    except (OSError, ValueError, KeyError) as exc:
+        log.debug("no source freshness in %s: %s", path, exc)
+        return []
+    now = now or dt.datetime.now(dt.UTC)
+    found: list[SourceFreshness] = []
+    for result in results:
+        _, _, source, table = result["unique_id"].split(".", 3)
+        criteria = result.get("criteria") or {}
+        warn, error = _period(criteria.get("warn_after")), _period(criteria.get("error_after"))
+        described = ", ".join(
+            f"{name} {int(seconds // 3600)} h"
+            for name, seconds in (("warn", warn), ("error", error))
+            if seconds is not None
+        )
+        loaded = result.get("max_loaded_at")
+        if result.get("status") == "runtime error" or not loaded:
+            found.append(
+                SourceFreshness(source, table, None, None, "runtime error", described or "-")
+            )
+            continue
+        max_loaded_at = dt.datetime.fromisoformat(loaded)
+        age = (now - max_loaded_at).total_seconds()
+        status = (
+            "error"
+            if error is not None and age > error
+            else "warn"
+            if warn is not None and age > warn
+            else "pass"
+        )
+        found.append(
+            SourceFreshness(source, table, max_loaded_at, age / 3600, status, described or "-")
+        )
+    return sorted(found, key=lambda item: (item.source, item.table))
+
+
 def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseStatus:
-    """The quality metrics and the stages of the last `last_runs` pipeline runs."""
+    """The quality metrics, the last production build's tests, source freshness and the
+    stages of the last ``last_runs`` runs."""
     not_built = WarehouseNotBuiltError(
         f"The warehouse {settings.database!r} has not been built yet (no {QUALITY_VIEW}). "
         "Run `shopflow run` (or `make demo`) first."
@@ -114,18 +271,33 @@ def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseSt
         raise not_built
     with autocommit(settings, settings.database) as cursor:
         cursor.execute(
-            "select to_regclass(%s) is not null, to_regclass(%s) is not null",
-            (QUALITY_VIEW, PIPELINE_RUNS),
+            "select to_regclass(%s) is not null, to_regclass(%s) is not null, "
+            "to_regclass(%s) is not null",
+            (QUALITY_VIEW, PIPELINE_RUNS, DBT_RESULTS),
         )
-        has_quality, has_runs = cursor.fetchone()
+        has_quality, has_runs, has_results = cursor.fetchone()
         if not has_quality:
             raise not_built
         cursor.execute(TABLES_QUERY)
         tables = [TableQuality(*row) for row in cursor.fetchall()]
-        cursor.execute(TESTS_QUERY)
-        tests = [TestOutcome(*row) for row in cursor.fetchall()]
-        runs: list[PipelineRun] = []
+        runs: list[StageRun] = []
+        chain: list[str] = []
+        tests: list[TestOutcome] = []
         if has_runs:
             cursor.execute(RUNS_QUERY, (last_runs,))
-            runs = [PipelineRun(*row) for row in cursor.fetchall()]
-    return WarehouseStatus(tables=tables, tests=tests, runs=runs)
+            runs = [StageRun(*row) for row in cursor.fetchall()]
+            cursor.execute(BUILDS_QUERY)
+            chain = production_chain(list(cursor.fetchall()))
+        if chain and has_results:
+            cursor.execute(TESTS_QUERY, (chain,))
+            tests = sorted(
+                (TestOutcome(*row) for row in cursor.fetchall()),
+                key=lambda test: (SEVERITY.get(test.status, len(SEVERITY)), test.name),
+            )
+    return WarehouseStatus(
+        tables=tables,
+        tests=tests,
+        runs=runs,
+        freshness=read_freshness(freshness_file(settings)),
+        production_invocations=chain,
+    )

@@ -5,6 +5,6 @@ draw inline SVG, ``page`` lays out the HTML, ``sections`` says what each chart s
 ``report`` writes the file.
 """
 
-from ingestion.reporting.report import DEFAULT_REPORT_DIR, summary_line, write_report
+from ingestion.reporting.report import summary_line, write_report
 
-__all__ = ["DEFAULT_REPORT_DIR", "summary_line", "write_report"]
+__all__ = ["summary_line", "write_report"]

@@ -12,11 +12,10 @@ from pathlib import Path
 from ingestion.reporting.page import render_page
 from ingestion.reporting.queries import DBT_RESULTS_TABLE, read_report_data, schema_name
 from ingestion.reporting.sections import build_sections
-from ingestion.settings import REPO_ROOT, ConnectionSettings
+from ingestion.settings import REPO_ROOT, ConnectionSettings, report_dir
 
 log = logging.getLogger(__name__)
 
-DEFAULT_REPORT_DIR = REPO_ROOT / "reports"
 REPORT_FILE = "index.html"
 
 
@@ -55,7 +54,7 @@ def write_atomically(path: Path, content: str) -> None:
 
 def write_report(
     settings: ConnectionSettings,
-    out_dir: Path = DEFAULT_REPORT_DIR,
+    out_dir: Path | None = None,
     *,
     schema_prefix: str = "",
     generated_at: datetime | None = None,
@@ -65,7 +64,7 @@ def write_report(
     Raises ``WarehouseNotBuiltError`` (a sentence saying what to run) when the marts or the
     audit tables do not exist yet, and ``DatabaseError`` when the server cannot be reached.
     """
-    path = Path(out_dir).resolve() / REPORT_FILE
+    path = (out_dir or report_dir()).resolve() / REPORT_FILE
     write_atomically(path, render_report(settings, schema_prefix, generated_at))
     log.info("report written to %s", path)
     return path

@@ -6,21 +6,36 @@ import logging
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from ingestion.settings import REPO_ROOT, ConnectionSettings
 from ingestion.transform.dbt_profile import dbt_environment, write_profile
+from ingestion.transform.run_results import RunResults, error_lines, plain, read_run_results
 
 log = logging.getLogger(__name__)
 
 
 class DbtError(RuntimeError):
-    """A dbt command exited non-zero; the message holds the end of its output."""
+    """A dbt command exited non-zero. The message is one sentence: the failing nodes and their
+    messages from the invocation's run results, or (when dbt stopped before running a node) the
+    error it printed. ``results`` and ``output`` keep the rest for callers that need it."""
+
+    def __init__(self, message: str, results: RunResults | None = None, output: str = "") -> None:
+        super().__init__(message)
+        self.results = results
+        self.output = output
+
+    @property
+    def invocation_id(self) -> str | None:
+        """The failed invocation's id (None when dbt wrote no run results)."""
+        return self.results.invocation_id if self.results is not None else None
 
 
-def target_dir(project_dir: Path = REPO_ROOT) -> Path:
+def target_dir(project_dir: Path = REPO_ROOT, environment: Mapping[str, str] | None = None) -> Path:
     """Where dbt writes artifacts: `DBT_TARGET_PATH` if set (tests use their own), else target/."""
-    configured = os.environ.get("DBT_TARGET_PATH")
+    configured = (os.environ if environment is None else environment).get("DBT_TARGET_PATH")
     if not configured:
         return project_dir / "target"
     path = Path(configured)
@@ -39,7 +54,10 @@ def run_dbt(
     stream: bool = True,
     extra_env: dict[str, str] | None = None,
 ) -> str:
-    """Run `dbt <args>` in `project_dir`; raise DbtError with the output's tail on failure."""
+    """Run `dbt <args>` in `project_dir` and return its output; raise DbtError on failure.
+
+    dbt prints colours only when our standard output is a terminal, so a log file or a cron
+    mail never holds escape codes."""
     write_profile(settings, project_dir / "profiles.yml")
     env = {
         **os.environ,
@@ -47,7 +65,9 @@ def run_dbt(
         "DBT_PROFILES_DIR": str(project_dir),
         **(extra_env or {}),
     }
-    command = [dbt_executable(), *args, "--project-dir", str(project_dir)]
+    colours = ["--use-colors"] if sys.stdout.isatty() else ["--no-use-colors"]
+    command = [dbt_executable(), *colours, *args, "--project-dir", str(project_dir)]
+    started = time.time()
     log.info("running %s", " ".join(command))
     process = subprocess.Popen(
         command,
@@ -64,8 +84,21 @@ def run_dbt(
         if stream:
             sys.stdout.write(line)
     code = process.wait()
-    output = "".join(lines)
+    output = plain("".join(lines))
     if code != 0:
-        tail = "".join(lines[-25:])
-        raise DbtError(f"dbt {' '.join(args)} failed (exit {code}):\n{tail}")
+        results = fresh_run_results(target_dir(project_dir, env), since=started)
+        cause = (results.failure_sentence() if results else "") or error_lines(output)
+        raise DbtError(f"dbt {args[0]} failed: {cause}", results, output)
     return output
+
+
+def fresh_run_results(target: Path, since: float) -> RunResults | None:
+    """The run results in ``target`` if written after ``since`` (a Unix time), else None: a
+    file left by an earlier invocation is never taken for this one's."""
+    path = target / "run_results.json"
+    try:
+        if path.stat().st_mtime < since:
+            return None
+    except OSError:
+        return None
+    return read_run_results(target)

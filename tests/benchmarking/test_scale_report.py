@@ -23,7 +23,7 @@ from ingestion.benchmarking.scale_report import (
 
 
 def measure(label: str, whole: float, build: float, ingest: float = 1.0) -> RunMeasure:
-    stages = {"simulate": 0.5, "ingest": ingest, "dbt build": build, "dbt docs": 2.0}
+    stages = {"simulate": 0.5, "ingest": ingest, "dbt-build": build, "docs": 2.0}
     run = CliRun(("run",), whole, stages, ProcessTreeMemory(300.0, 200.0), "")
     return RunMeasure(label, run, 10, 100, [NodeTiming("fct_sales", "model", build / 2)])
 
@@ -60,7 +60,7 @@ def test_tick_build_target_compares_with_the_full_refresh_build() -> None:
 
 def test_linearity_exponent_is_measured_between_scale_10_and_100() -> None:
     results = [scale_result(10, 10.0, 1.0, 50.0), scale_result(100, 100.0, 2.0, 1000.0)]
-    assert exponent(results, lambda result: result.full_refresh.stage("dbt build")) == 1.0
+    assert exponent(results, lambda result: result.full_refresh.stage("dbt-build")) == 1.0
     assert exponent(results, lambda result: result.from_empty.run.seconds) == pytest.approx(
         math.log10(20)
     )

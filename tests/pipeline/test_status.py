@@ -131,7 +131,7 @@ def test_status_command_prints_the_tables(built_warehouse: BuiltWarehouse) -> No
     result = CliRunner().invoke(app, ["status"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     run_id = built_warehouse.scalar("select max(run_id) from audit.pipeline_runs")
-    for expected in ("marketing_spend", "order_items", "Tests of the last dbt build", run_id[:8]):
+    for expected in ("marketing_spend", "order_items", "Tests of the last production", run_id):
         assert expected in result.output
 
 

@@ -1,0 +1,125 @@
+"""The production dbt build of `shopflow run`, its resumption with `dbt retry`, and what both
+leave for `shopflow status` and slim CI.
+
+Under ``.shopflow/dbt-state/<database>/`` (git-ignored) the production build keeps:
+- ``manifest.json``: the manifest of the last successful build (slim CI defers to it);
+- ``last-build/run_results.json``: the results of the last production build or retry, which
+  `shopflow retry` hands to ``dbt retry --state`` so that only the failed and skipped nodes
+  run again, whatever ad-hoc dbt command ran in between;
+- ``sources.json``: dbt's source freshness, measured just before each build.
+Ad-hoc dbt commands write to ``target/`` only, so they never replace any of these.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from ingestion.settings import REPO_ROOT, ConnectionSettings
+from ingestion.transform.dbt_runner import DbtError, fresh_run_results, run_dbt, target_dir
+from ingestion.transform.run_results import RunResults, read_run_results
+from ingestion.transform.slim_ci import production_state_dir, publish_production_state
+
+log = logging.getLogger(__name__)
+
+WHOLE_HISTORY_TESTS = "tag:whole_history"
+"""Tests that recompute a large table's whole history (tests/dbt): left out of a run's build,
+run by plain `dbt build`, tests/pipeline and `dbt test --select tag:whole_history`."""
+
+LAST_BUILD = "last-build"
+FRESHNESS_FILE = "sources.json"
+
+
+class NothingToRetryError(RuntimeError):
+    """There are no results of a failed production build to resume; the message says why."""
+
+
+def last_build_dir(settings: ConnectionSettings) -> Path:
+    """Where the run results of the last production build (or retry) are kept."""
+    return production_state_dir(settings) / LAST_BUILD
+
+
+def freshness_file(settings: ConnectionSettings) -> Path:
+    """dbt's ``sources.json`` of the last production run."""
+    return production_state_dir(settings) / FRESHNESS_FILE
+
+
+def measure_freshness(settings: ConnectionSettings, project_dir: Path = REPO_ROOT) -> None:
+    """``dbt source freshness`` into the production state. A stale source is reported by
+    `shopflow status`, not a reason to stop the build, so dbt's non-zero exit is only logged."""
+    output = freshness_file(settings)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dbt(
+            ["source", "freshness", "--output", str(output)],
+            settings,
+            project_dir=project_dir,
+            stream=False,
+        )
+    except DbtError as exc:
+        log.warning("source freshness: %s", exc)
+
+
+def _keep_results(
+    settings: ConnectionSettings, project_dir: Path, since: float
+) -> RunResults | None:
+    """Copy the invocation's run results (if it wrote any after ``since``) into the production
+    state and read them."""
+    if fresh_run_results(target_dir(project_dir), since) is None:
+        return None
+    destination = last_build_dir(settings)
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(target_dir(project_dir) / "run_results.json", destination / "run_results.json")
+    return read_run_results(destination)
+
+
+def _production_invocation(
+    args: list[str], settings: ConnectionSettings, project_dir: Path
+) -> RunResults:
+    started = time.time()
+    try:
+        run_dbt(args, settings, project_dir=project_dir)
+    finally:
+        kept = _keep_results(settings, project_dir, started)
+    if kept is None:
+        raise DbtError(f"dbt {args[0]} wrote no run results in {target_dir(project_dir)}")
+    publish_production_state(settings, project_dir)
+    return kept
+
+
+def production_build(
+    settings: ConnectionSettings, full_refresh: bool = False, project_dir: Path = REPO_ROOT
+) -> RunResults:
+    """Measure source freshness, then ``dbt build`` (whole-history tests excluded). On
+    success the manifest becomes the production state; either way the results are kept for
+    `shopflow status` and `shopflow retry`. Raises DbtError (with the invocation id) on
+    failure."""
+    measure_freshness(settings, project_dir)
+    args = ["build", "--exclude", WHOLE_HISTORY_TESTS]
+    args += ["--full-refresh"] if full_refresh else []
+    return _production_invocation(args, settings, project_dir)
+
+
+def retry_production_build(
+    settings: ConnectionSettings, project_dir: Path = REPO_ROOT
+) -> RunResults:
+    """``dbt retry`` of the last production build: only its failed and skipped nodes run,
+    with the build's own arguments. Raises NothingToRetryError when the last production build
+    left nothing to retry, DbtError when the retry fails (its results then replace the
+    build's, so a second retry resumes from there)."""
+    kept = read_run_results(last_build_dir(settings))
+    if kept is None:
+        raise NothingToRetryError(
+            f"No production build results in {last_build_dir(settings)}: run `shopflow run` "
+            "(a retry resumes a failed production build)."
+        )
+    if not kept.failed and not kept.skipped:
+        raise NothingToRetryError(
+            f"The last production build (dbt invocation {kept.invocation_id}) left no failed "
+            "or skipped node: there is nothing to retry."
+        )
+    return _production_invocation(
+        ["retry", "--state", str(last_build_dir(settings))], settings, project_dir
+    )
