@@ -9,7 +9,12 @@ from rich.table import Table
 
 from ingestion.cli.console import console, fail
 from ingestion.database.errors import DatabaseError
-from ingestion.quality.status import WarehouseNotBuiltError, WarehouseStatus, read_status
+from ingestion.quality.status import (
+    QUALITY_VIEW,
+    WarehouseNotBuiltError,
+    WarehouseStatus,
+    read_status,
+)
 from ingestion.settings import connection_settings
 
 STATUS_STYLES = {
@@ -112,6 +117,8 @@ def _quality_table(status: WarehouseStatus) -> Table:
             f"{row.files_quarantined:,}",
             f"{row.rows_invalid:,}",
         )
+    if not status.tables:
+        table.add_row(f"{QUALITY_VIEW} is missing: the next good build recreates it", *[""] * 7)
     return table
 
 

@@ -59,13 +59,13 @@ def dbt_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
             except NothingToRetryError as exc:
                 # dbt stopped before running a node (a parse or connection error): build again
                 log.info("%s Building from the start instead.", exc)
-        results = production_build(settings, full_refresh=options.full_refresh)
+        results = production_build(settings, options.run_id, full_refresh=options.full_refresh)
         return StageOutcome(results.summary(), results.invocation_id)
 
     description = (
         "dbt retry: the failed and skipped nodes of the last build"
         if options.retry_dbt
-        else "source freshness, then seeds, models, snapshots and tests"
+        else "seeds, models, snapshots and tests, then source freshness"
     )
     return Stage(DBT_BUILD, description, action)
 

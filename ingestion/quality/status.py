@@ -3,9 +3,9 @@
 - the last runs, stage by stage, with their whole error (``audit.pipeline_runs``);
 - source freshness: dbt's ``sources.json`` of the last production build, its ages measured
   again now (a pipeline that stopped running goes stale while nobody builds);
-- the tests of the last *production* build: the invocation `shopflow run` recorded beside its
-  dbt-build stage, with the retries that resumed it (``audit.dbt_results``); ad-hoc dbt
-  commands never replace it;
+- the tests of the last *production* build: the build `shopflow run` made, with the `dbt
+  retry` invocations that resumed it (rows of ``audit.dbt_results`` marked with its run id);
+  ad-hoc dbt commands never replace it;
 - the quality metrics per source and table (``audit.audit_data_quality``).
 ``problems`` lists what is red; the command exits non-zero when it is not empty.
 """
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 QUALITY_VIEW = "audit.audit_data_quality"
 PIPELINE_RUNS = "audit.pipeline_runs"
 DBT_RESULTS = "audit.dbt_results"
-DBT_BUILD = "dbt-build"
 RED_TEST_STATUSES = ("fail", "error", "runtime error")
 SEVERITY = {status: rank for rank, status in enumerate((*RED_TEST_STATUSES, "warn"))}
 """The order problem tests are listed in: errors and failures first, then warnings."""
@@ -53,6 +52,8 @@ class TableQuality:
 
 @dataclass(frozen=True)
 class TestOutcome:
+    __test__ = False  # a dbt test's outcome, not a pytest class
+
     name: str
     test_type: str
     status: str
@@ -177,20 +178,26 @@ TABLES_QUERY = f"""
     order by source_name, table_name
 """
 
-BUILDS_QUERY = f"""
-    select dbt_invocation_id, coalesce(command, 'run')
-    from {PIPELINE_RUNS}
-    where stage = '{DBT_BUILD}' and dbt_invocation_id is not null
-    order by started_at desc
-    limit 50
+PRODUCTION_TESTS_QUERY = f"""
+    with production as (
+        select production_run_id
+        from {DBT_RESULTS}
+        where production_run_id is not null
+        order by run_started_at desc
+        limit 1
+    )
+    select distinct on (results.unique_id)
+        results.node_name, results.resource_type, results.status, results.failures,
+        results.message, results.invocation_id
+    from {DBT_RESULTS} as results
+    inner join production on results.production_run_id = production.production_run_id
+    where results.resource_type in ('test', 'unit_test')
+    order by results.unique_id, results.run_started_at desc
 """
-
-TESTS_QUERY = f"""
-    select distinct on (unique_id) node_name, resource_type, status, failures, message
-    from {DBT_RESULTS}
-    where invocation_id = any(%s) and resource_type in ('test', 'unit_test')
-    order by unique_id, run_started_at desc, stored_at desc
-"""
+"""Each test's latest outcome in the last production build: the invocations marked with the
+newest ``production_run_id`` (the build of the latest `shopflow run` and the `dbt retry`
+invocations that resumed it). The rule of ``audit_data_quality``'s test rows, read from the
+table itself because a failed build can leave that view dropped."""
 
 RUNS_QUERY = f"""
     select run_id, coalesce(command, 'ingest'), stage, source, started_at, finished_at, status,
@@ -202,17 +209,6 @@ RUNS_QUERY = f"""
     )
     order by started_at desc, stage, source
 """
-
-
-def production_chain(builds: list[tuple[str, str]]) -> list[str]:
-    """The invocations that make up the last production build, newest first: the retries
-    that resumed it, then the build itself (``builds`` newest first, as (id, command))."""
-    chain: list[str] = []
-    for invocation_id, command in builds:
-        chain.append(invocation_id)
-        if command != "retry":
-            break
-    return chain
 
 
 def _period(criterion: dict[str, Any] | None) -> float | None:
@@ -264,7 +260,8 @@ def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseSt
     """The quality metrics, the last production build's tests, source freshness and the
     stages of the last ``last_runs`` runs."""
     not_built = WarehouseNotBuiltError(
-        f"The warehouse {settings.database!r} has not been built yet (no {QUALITY_VIEW}). "
+        f"The warehouse {settings.database!r} has not been built yet (no {QUALITY_VIEW}, "
+        f"no {PIPELINE_RUNS}). "
         "Run `shopflow run` (or `make demo`) first."
     )
     if not database_exists(settings, settings.database):
@@ -276,28 +273,29 @@ def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseSt
             (QUALITY_VIEW, PIPELINE_RUNS, DBT_RESULTS),
         )
         has_quality, has_runs, has_results = cursor.fetchone()
-        if not has_quality:
+        if not has_quality and not has_runs:
             raise not_built
-        cursor.execute(TABLES_QUERY)
-        tables = [TableQuality(*row) for row in cursor.fetchall()]
+        tables: list[TableQuality] = []
+        if has_quality:  # a failed build can leave the view dropped; the runs still tell why
+            cursor.execute(TABLES_QUERY)
+            tables = [TableQuality(*row) for row in cursor.fetchall()]
         runs: list[StageRun] = []
-        chain: list[str] = []
-        tests: list[TestOutcome] = []
+        rows: list[tuple[Any, ...]] = []
         if has_runs:
             cursor.execute(RUNS_QUERY, (last_runs,))
             runs = [StageRun(*row) for row in cursor.fetchall()]
-            cursor.execute(BUILDS_QUERY)
-            chain = production_chain(list(cursor.fetchall()))
-        if chain and has_results:
-            cursor.execute(TESTS_QUERY, (chain,))
-            tests = sorted(
-                (TestOutcome(*row) for row in cursor.fetchall()),
-                key=lambda test: (SEVERITY.get(test.status, len(SEVERITY)), test.name),
-            )
+        if has_results:
+            cursor.execute(PRODUCTION_TESTS_QUERY)
+            rows = list(cursor.fetchall())
+    tests = sorted(
+        (TestOutcome(*row[:5]) for row in rows),
+        key=lambda test: (SEVERITY.get(test.status, len(SEVERITY)), test.name),
+    )
+    invocations = sorted({row[5] for row in rows})
     return WarehouseStatus(
         tables=tables,
         tests=tests,
         runs=runs,
         freshness=read_freshness(freshness_file(settings)),
-        production_invocations=chain,
+        production_invocations=invocations,
     )

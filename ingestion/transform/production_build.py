@@ -6,12 +6,13 @@ Under ``.shopflow/dbt-state/<database>/`` (git-ignored) the production build kee
 - ``last-build/run_results.json``: the results of the last production build or retry, which
   `shopflow retry` hands to ``dbt retry --state`` so that only the failed and skipped nodes
   run again, whatever ad-hoc dbt command ran in between;
-- ``sources.json``: dbt's source freshness, measured just before each build.
+- ``sources.json``: dbt's source freshness, measured just after each build.
 Ad-hoc dbt commands write to ``target/`` only, so they never replace any of these.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -28,6 +29,8 @@ WHOLE_HISTORY_TESTS = "tag:whole_history"
 """Tests that recompute a large table's whole history (tests/dbt): left out of a run's build,
 run by plain `dbt build`, tests/pipeline and `dbt test --select tag:whole_history`."""
 
+PRODUCTION_RUN_VAR = "shopflow_run_id"
+"""The dbt var that marks a production build's results (macros/audit/store_run_results.sql)."""
 LAST_BUILD = "last-build"
 FRESHNESS_FILE = "sources.json"
 
@@ -90,16 +93,25 @@ def _production_invocation(
 
 
 def production_build(
-    settings: ConnectionSettings, full_refresh: bool = False, project_dir: Path = REPO_ROOT
+    settings: ConnectionSettings,
+    run_id: str,
+    full_refresh: bool = False,
+    project_dir: Path = REPO_ROOT,
 ) -> RunResults:
-    """Measure source freshness, then ``dbt build`` (whole-history tests excluded). On
+    """``dbt build`` (whole-history tests excluded), then measure source freshness. On
     success the manifest becomes the production state; either way the results are kept for
     `shopflow status` and `shopflow retry`. Raises DbtError (with the invocation id) on
     failure."""
-    measure_freshness(settings, project_dir)
-    args = ["build", "--exclude", WHOLE_HISTORY_TESTS]
+    # the run id marks this invocation's rows in audit.dbt_results as production's (a
+    # `dbt retry` keeps the vars of the build it resumes)
+    production_vars = json.dumps({PRODUCTION_RUN_VAR: run_id})
+    args = ["build", "--exclude", WHOLE_HISTORY_TESTS, "--vars", production_vars]
     args += ["--full-refresh"] if full_refresh else []
-    return _production_invocation(args, settings, project_dir)
+    try:
+        return _production_invocation(args, settings, project_dir)
+    finally:
+        # after the build (passed or not), so that the audit tables it writes count too
+        measure_freshness(settings, project_dir)
 
 
 def retry_production_build(

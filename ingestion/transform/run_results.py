@@ -22,6 +22,8 @@ MAX_MESSAGE_CHARS = 300
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 DBT_MESSAGE_PREFIX = re.compile(r"^(Database|Compilation|Runtime) Error in \S+ \S+( \([^)]*\))?\s*")
 """dbt's "Database Error in model x (models/x.sql)": the node is named already."""
+DBT_MESSAGE_TRAILER = re.compile(r"\s+(LINE \d+:|compiled code at )")
+"""Where Postgres' quote of the statement and dbt's pointer to the compiled file begin."""
 
 
 def plain(text: str) -> str:
@@ -49,6 +51,7 @@ class NodeResult:
         """The message on one line, without dbt's leading boilerplate, cut to a sentence."""
         text = " ".join(plain(self.message).split())
         text = DBT_MESSAGE_PREFIX.sub("", text)
+        text = DBT_MESSAGE_TRAILER.split(text, maxsplit=1)[0]
         return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
 
 

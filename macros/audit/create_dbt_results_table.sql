@@ -23,8 +23,14 @@
                 rows_affected {{ dbt.type_bigint() }},
                 execution_time {{ dbt.type_float() }},
                 message {{ dbt.type_string() }},
-                stored_at {{ dbt.type_timestamp() }} not null
+                stored_at {{ dbt.type_timestamp() }} not null,
+                production_run_id {{ dbt.type_string() }}
             )
+        {%- endcall -%}
+        {#- added after the first release: tables made before it gain the column -#}
+        {%- call statement("add_production_run_id") -%}
+            alter table {{ results_relation }}
+            add column if not exists production_run_id {{ dbt.type_string() }}
         {%- endcall -%}
     {%- endif -%}
     {{- return(results_relation) -}}

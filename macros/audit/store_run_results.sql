@@ -1,10 +1,15 @@
 {#- on-run-end hook: inserts one row per node result of this invocation (models, tests, seeds,
-    snapshots, hooks) into <dbt_results_schema>.dbt_results, creating it if missing. Inserts in
-    batches of 500 rows. Renders no SQL itself: the hook statement is empty. -#}
+    snapshots, hooks) into <dbt_results_schema>.dbt_results, creating it if missing. The var
+    `shopflow_run_id` (set by `shopflow run` on its production build, and kept by `dbt retry`)
+    marks the rows of a production build. Inserts in batches of 500 rows. Renders no SQL
+    itself: the hook statement is empty. -#}
 {% macro store_run_results(results) %}
     {%- if execute and results -%}
         {%- set results_relation = create_dbt_results_table() -%}
         {%- set started_at = run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") -%}
+        {%- set production_run_id = var("shopflow_run_id", none) -%}
+        {%- set production_value = "'" ~ dbt.escape_single_quotes(production_run_id) ~ "'"
+            if production_run_id else "null" -%}
         {%- set rows = [] -%}
         {%- for result in results -%}
             {%- set node = result.node -%}
@@ -24,7 +29,8 @@
                 ~ (result.execution_time if result.execution_time is not none else "null") ~ ", "
                 ~ ("'" ~ dbt.escape_single_quotes(result.message | string) ~ "'"
                     if result.message is not none else "null") ~ ", "
-                ~ dbt.current_timestamp_in_utc_backcompat()
+                ~ dbt.current_timestamp_in_utc_backcompat() ~ ", "
+                ~ production_value
                 ~ ")"
             ) -%}
         {%- endfor -%}
@@ -32,7 +38,8 @@
             {%- call statement("store_run_results_" ~ loop.index) -%}
                 insert into {{ results_relation }} (
                     invocation_id, run_started_at, command, unique_id, node_name, resource_type,
-                    status, failures, rows_affected, execution_time, message, stored_at
+                    status, failures, rows_affected, execution_time, message, stored_at,
+                    production_run_id
                 )
                 values
                 {{ batch | join(",\n") }}

@@ -43,7 +43,7 @@ def test_failures_are_named_with_their_messages(tmp_path: Path) -> None:
     assert results is not None and results.invocation_id == "inv-1"
     sentence = results.failure_sentence()
     assert sentence.startswith("2 of 4 dbt nodes failed, 1 skipped: ")
-    assert 'model stg_files__marketing_spend: column "spend" does not exist LINE 12' in sentence
+    assert 'model stg_files__marketing_spend: column "spend" does not exist;' in sentence
     assert "test not_null_fct_orders_order_id: Got 3 results" in sentence
     assert "\n" not in sentence
     assert results.counts() == {"error": 1, "fail": 1, "skipped": 1, "success": 1}

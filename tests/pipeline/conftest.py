@@ -35,6 +35,10 @@ class BuiltWarehouse:
             cursor.execute(statement)
             return list(cursor.fetchall())
 
+    def execute(self, statement: str) -> None:
+        with autocommit(self.settings, self.settings.database) as cursor:
+            cursor.execute(statement)
+
     def scalar(self, statement: str) -> object:
         return self.query(statement)[0][0]
 

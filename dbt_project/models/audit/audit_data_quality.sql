@@ -1,8 +1,11 @@
 {#- Quality metrics, in two kinds of rows:
     - `load`: per source system, raw table and dlt load (audit_load_quality, built once per
       run);
-    - `test`: the outcome of each data and unit test of the last dbt build (audit.dbt_results,
-      written by the on-run-end hook). A view, so it always shows the latest stored build. -#}
+    - `test`: the outcome of each data and unit test of the last production build: the build
+      of the latest `shopflow run` with the `dbt retry` invocations that resumed it (rows marked
+      with its `production_run_id`), each test's latest outcome; ad-hoc dbt commands never
+      replace it. Without any production build (plain `dbt build` only), the last build.
+      A view, so it always shows the latest stored build. -#}
 with
 
 loads as (
@@ -24,6 +27,7 @@ dbt_results as (
 
     select
         invocation_id,
+        production_run_id,
         unique_id,
         node_name,
         resource_type,
@@ -32,28 +36,64 @@ dbt_results as (
         failures,
         run_started_at
     from {{ ref("audit_dbt_results") }}
+    where resource_type in ('test', 'unit_test')
 
 ),
 
-last_build as (
+last_production_run as (
 
-    select dbt_results.invocation_id
+    select dbt_results.production_run_id
     from dbt_results
-    where
-        dbt_results.command = 'build'
-        and dbt_results.resource_type in ('test', 'unit_test')
+    where dbt_results.production_run_id is not null
     order by dbt_results.run_started_at desc
     limit 1
 
 ),
 
+last_plain_build as (
+
+    select dbt_results.invocation_id
+    from dbt_results
+    where dbt_results.command = 'build'
+    order by dbt_results.run_started_at desc
+    limit 1
+
+),
+
+chosen_invocations as (
+
+    select distinct dbt_results.invocation_id
+    from dbt_results
+    inner join last_production_run
+        on dbt_results.production_run_id = last_production_run.production_run_id
+
+    union all
+
+    select last_plain_build.invocation_id
+    from last_plain_build
+    where not exists (select 1 from last_production_run)
+
+),
+
+ranked_tests as (
+
+    select
+        dbt_results.*,
+        row_number() over (
+            partition by dbt_results.unique_id
+            order by dbt_results.run_started_at desc
+        ) as recency
+    from dbt_results
+    inner join chosen_invocations
+        on dbt_results.invocation_id = chosen_invocations.invocation_id
+
+),
+
 tests as (
 
-    select dbt_results.*
-    from dbt_results
-    inner join last_build
-        on dbt_results.invocation_id = last_build.invocation_id
-    where dbt_results.resource_type in ('test', 'unit_test')
+    select ranked_tests.*
+    from ranked_tests
+    where ranked_tests.recency = 1
 
 ),
 

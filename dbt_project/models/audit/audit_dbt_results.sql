@@ -14,7 +14,8 @@ with dbt_results as (
         rows_affected,
         execution_time,
         message,
-        stored_at
+        stored_at,
+        production_run_id
     from {{ source('audit', 'dbt_results') }}
 
 ),
@@ -23,6 +24,7 @@ final as (
 
     select
         invocation_id,
+        production_run_id,
         unique_id,
         node_name,
         resource_type,

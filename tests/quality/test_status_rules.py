@@ -1,0 +1,88 @@
+"""What `shopflow status` calls red, and how it reads freshness and the production build."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from ingestion.quality.status import (
+    SourceFreshness,
+    StageRun,
+    TestOutcome,
+    WarehouseStatus,
+    read_freshness,
+)
+
+NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+
+
+def stage_run(run_id: str, stage: str, status: str, minutes_ago: int) -> StageRun:
+    started = NOW - dt.timedelta(minutes=minutes_ago)
+    return StageRun(run_id, "run", stage, "", started, started, status, 0, 0, 0, None, None, None)
+
+
+def freshness(status: str) -> SourceFreshness:
+    return SourceFreshness("ops", "orders", NOW, 1.0, status, "warn 24 h, error 72 h")
+
+
+def test_a_healthy_warehouse_has_no_problems() -> None:
+    status = WarehouseStatus(
+        tables=[],
+        tests=[TestOutcome("not_null_x", "test", "pass", 0), TestOutcome("w", "test", "warn", 2)],
+        runs=[stage_run("old", "ingest", "failed", 90), stage_run("new", "ingest", "ok", 5)],
+        freshness=[freshness("pass"), freshness("warn")],
+    )
+    assert status.problems() == []  # an older failure and warnings are not red
+    assert json.loads(status.as_json())["healthy"] is True
+
+
+def test_a_failed_last_run_a_failing_test_and_a_stale_source_are_red() -> None:
+    status = WarehouseStatus(
+        tables=[],
+        tests=[TestOutcome("unique_x", "test", "fail", 3)],
+        runs=[stage_run("new", "dbt-build", "failed", 5), stage_run("old", "ingest", "ok", 90)],
+        freshness=[freshness("error")],
+    )
+    problems = status.problems()
+    assert problems == [
+        "the last run (new) failed at: dbt-build",
+        "1 test(s) failing in the last production build",
+        "stale source(s), past their error_after: ops.orders",
+    ]
+    document = json.loads(status.as_json())
+    assert document["healthy"] is False and document["problems"] == problems
+
+
+def test_freshness_is_aged_to_now_against_dbt_criteria(tmp_path: Path) -> None:
+    def result(table: str, loaded: str | None, status: str = "pass") -> dict[str, object]:
+        return {
+            "unique_id": f"source.shopflow.ops.{table}",
+            "max_loaded_at": loaded,
+            "status": status,
+            "criteria": {
+                "warn_after": {"count": 24, "period": "hour"},
+                "error_after": {"count": 72, "period": "hour"},
+            },
+        }
+
+    path = tmp_path / "sources.json"
+    path.write_text(
+        json.dumps(
+            {
+                "results": [
+                    result("orders", "2026-12-02T10:00:00+00:00"),
+                    result("payments", "2026-11-30T10:00:00+00:00"),  # passed when measured
+                    result("customers", "2026-11-25T12:00:00+00:00"),
+                    result("deliveries", None, "runtime error"),
+                ]
+            }
+        )
+    )
+    found = {item.table: item for item in read_freshness(path, now=NOW)}
+    assert found["orders"].status == "pass" and found["orders"].age_hours == 2.0
+    assert found["payments"].status == "warn"  # 50 hours old now
+    assert found["customers"].status == "error"
+    assert found["deliveries"].status == "runtime error"
+    assert found["orders"].criteria == "warn 24 h, error 72 h"
+    assert read_freshness(tmp_path / "missing.json") == []
