@@ -4,6 +4,7 @@ failed run), each with one run id, a closing summary table and a notification.""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import typer
 from rich.table import Table
@@ -29,7 +30,7 @@ from ingestion.orchestration.run_record import (
     last_run,
     previous_run_failed,
 )
-from ingestion.orchestration.stages import Stage, StageResult, run_stages
+from ingestion.orchestration.stages import Stage, StageOutcome, StageResult, run_stages
 from ingestion.quality.alerts import notify_run_outcome
 from ingestion.settings import ConnectionSettings
 
@@ -49,6 +50,23 @@ def summary_table(results: list[StageResult], run_id: str) -> Table:
             result.name, f"[{style}]{result.status}[/]", f"{result.seconds:.1f}", result.detail
         )
     return table
+
+
+SHOWS_ITS_OWN_PROGRESS = ("ingest", "dbt-build")
+"""Stages that show progress themselves (a line per table; dbt's log); the others get a
+spinner while they work, on a terminal."""
+
+
+def with_spinner(stage: Stage) -> Stage:
+    """The stage, showing a spinner while it works when a person watches a terminal."""
+    if stage.name in SHOWS_ITS_OWN_PROGRESS or not console.is_terminal:
+        return stage
+
+    def action() -> StageOutcome | str:
+        with console.status(f"{stage.name}: {stage.description}"):
+            return stage.action()
+
+    return replace(stage, action=action)
 
 
 def _ready() -> ConnectionSettings:
@@ -73,7 +91,9 @@ def _execute(
 
     with exclusive_run(settings, command, wait):
         recorder = StageRecorder(settings, run_id, command)
-        results = run_stages(stages, on_start=announce, on_finish=recorder)
+        results = run_stages(
+            [with_spinner(stage) for stage in stages], on_start=announce, on_finish=recorder
+        )
         previous_failed = previous_run_failed(settings, run_id)
     console.print(summary_table(results, run_id))
     notify_run_outcome(run_id, results, previous_run_failed=previous_failed)

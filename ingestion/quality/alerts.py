@@ -14,7 +14,6 @@ deadline (``DEADLINE_SECONDS``) after which a warning is logged and the caller c
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -30,7 +29,8 @@ import apprise
 from apprise.utils.parse import parse_urls
 
 from ingestion.orchestration.stages import StageResult
-from ingestion.settings import REPO_ROOT
+from ingestion.transform.dbt_runner import target_dir
+from ingestion.transform.run_results import read_run_results_file
 
 log = logging.getLogger(__name__)
 # apprise's own messages ("Attempt 1/2 failed; trying again", ...) stay out of the console and
@@ -43,8 +43,8 @@ TIMEOUT_SECONDS = 5.0  # apprise's connect and read timeouts (cto/rto), unless a
 RETRY_DELAY_SECONDS = 1.0
 DEADLINE_SECONDS = 15.0
 MAX_FAILED_NODES = 20
-DBT_RUN_RESULTS = REPO_ROOT / "target" / "run_results.json"
-FAILED_NODE_STATUSES = ("error", "fail")
+DBT_RUN_RESULTS: Path | None = None
+"""The run_results.json to report from; None: the one in dbt's target folder (tests set it)."""
 STAGE_STATUSES = ("ok", "failed", "skipped")
 MAX_DETAIL_CHARS = 2000
 MAX_CAUSE_CHARS = 300
@@ -297,27 +297,25 @@ def send_alert(
 
 
 def dbt_outcome(
-    run_results_path: Path = DBT_RUN_RESULTS, since: float | None = None
+    run_results_path: Path | None = None, since: float | None = None
 ) -> tuple[dict[str, int], list[str]]:
-    """Counts of node statuses and the failing nodes of dbt's last invocation.
+    """Counts of node statuses and the failing nodes of dbt's last invocation (default: the
+    run_results.json of dbt's target folder).
 
     Empty when run_results.json is missing, unreadable, or older than `since` (a Unix time),
     so a stale file from an earlier invocation is never reported as this run's.
     """
+    path = run_results_path or DBT_RUN_RESULTS or target_dir() / "run_results.json"
     try:
-        if since is not None and run_results_path.stat().st_mtime < since:
+        if since is not None and path.stat().st_mtime < since:
             return {}, []
-        results = json.loads(run_results_path.read_text())["results"]
-    except (OSError, ValueError, KeyError) as exc:
-        log.debug("no dbt run results to report: %s", exc)
+    except OSError:
         return {}, []
-    counts = Counter(str(result.get("status")) for result in results)
-    failed = [
-        result["unique_id"].split(".")[2]
-        for result in results
-        if result.get("status") in FAILED_NODE_STATUSES and result.get("unique_id", "").count(".")
-    ]
-    return dict(sorted(counts.items())), failed
+    results = read_run_results_file(path)
+    if results is None:
+        return {}, []
+    failed = [node.name.split(" ", 1)[-1] for node in results.failed]
+    return results.counts(), failed
 
 
 def shorten_detail(detail: str, limit: int = MAX_DETAIL_CHARS) -> str:
@@ -345,7 +343,7 @@ def failed_run_event(
     counts = _stage_counts(results)
     failed_nodes: list[str] = []
     if failed.name.startswith("dbt"):
-        dbt_counts, failed_nodes = dbt_outcome(run_results_path or DBT_RUN_RESULTS, since)
+        dbt_counts, failed_nodes = dbt_outcome(run_results_path, since)
         counts.update({f"dbt_{status}": value for status, value in dbt_counts.items()})
     if len(failed_nodes) > MAX_FAILED_NODES:
         more = len(failed_nodes) - MAX_FAILED_NODES
@@ -357,15 +355,3 @@ def failed_run_event(
         counts=counts,
         failed_nodes=tuple(failed_nodes),
     )
-
-
-def alert_failed_run(
-    results: Sequence[StageResult], run_id: str | None = None, since: float | None = None
-) -> bool:
-    """The failure alert alone (what `shopflow run` called before `notify_run_outcome`)."""
-    try:
-        event = failed_run_event(results, run_id=run_id, since=since)
-    except Exception:  # the alert must never be what breaks the run
-        log.warning("could not build the failure alert", exc_info=True)
-        return False
-    return send_alert(event) if event is not None else False

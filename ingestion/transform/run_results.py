@@ -96,10 +96,14 @@ class RunResults:
 
 def read_run_results(target: Path) -> RunResults | None:
     """The run results in dbt's target folder; None when missing or unreadable."""
-    path = target / "run_results.json"
+    return read_run_results_file(target / "run_results.json")
+
+
+def read_run_results_file(path: Path) -> RunResults | None:
+    """A run_results.json file; None when missing or unreadable."""
     try:
         document = json.loads(path.read_text())
-        metadata = document["metadata"]
+        metadata = document.get("metadata", {})
         nodes = [
             NodeResult(
                 unique_id=str(result["unique_id"]),
@@ -109,8 +113,8 @@ def read_run_results(target: Path) -> RunResults | None:
             )
             for result in document["results"]
         ]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.debug("no readable run results in %s: %s", target, exc)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.debug("no readable run results in %s: %s", path, exc)
         return None
     return RunResults(
         invocation_id=str(metadata.get("invocation_id", "")),
