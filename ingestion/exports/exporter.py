@@ -16,10 +16,11 @@ from pathlib import Path
 import psycopg2.extensions
 from psycopg2 import sql
 
+from ingestion.atomic_write import write_atomically
 from ingestion.database.connection import connect, database_exists
 from ingestion.exports.formats import ExportFormat, write_csv, write_parquet
 from ingestion.exports.questions import QUESTIONS, Question, question
-from ingestion.exports.writer import export_path, write_atomically
+from ingestion.exports.writer import export_path
 from ingestion.settings import ConnectionSettings, export_dir
 
 log = logging.getLogger(__name__)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingestion.atomic_write import write_atomically
 from ingestion.reporting.page import render_page
 from ingestion.reporting.queries import DBT_RESULTS_TABLE, read_report_data, schema_name
 from ingestion.reporting.sections import build_sections
@@ -35,23 +34,6 @@ def render_report(
     )
 
 
-def write_atomically(path: Path, content: str) -> None:
-    """Write to a temporary file beside ``path``, then rename it over ``path``: a reader
-    never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def write_report(
     settings: ConnectionSettings,
     out_dir: Path | None = None,
@@ -65,7 +47,8 @@ def write_report(
     audit tables do not exist yet, and ``DatabaseError`` when the server cannot be reached.
     """
     path = (out_dir or report_dir()).resolve() / REPORT_FILE
-    write_atomically(path, render_report(settings, schema_prefix, generated_at))
+    page = render_report(settings, schema_prefix, generated_at).encode("utf-8")
+    write_atomically(path, lambda stream: stream.write(page))
     log.info("report written to %s", path)
     return path
 

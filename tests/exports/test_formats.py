@@ -15,9 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ingestion.atomic_write import write_atomically
 from ingestion.database.connection import connect
 from ingestion.exports.formats import write_csv, write_parquet
-from ingestion.exports.writer import write_atomically
 from ingestion.settings import ConnectionSettings
 
 pytestmark = pytest.mark.integration

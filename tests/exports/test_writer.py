@@ -8,7 +8,8 @@ from typing import BinaryIO
 
 import pytest
 
-from ingestion.exports.writer import export_path, write_atomically
+from ingestion.atomic_write import write_atomically
+from ingestion.exports.writer import export_path
 
 MOMENT = datetime(2026, 12, 2, 10, 15, 0, tzinfo=UTC)
 

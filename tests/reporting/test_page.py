@@ -8,6 +8,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ingestion.atomic_write import write_atomically
 from ingestion.reporting.datasets import Dataset, Series, ValueKind
 from ingestion.reporting.page import TABLE_OPEN_MAX_ROWS, render_page, render_table
 from ingestion.reporting.queries import (
@@ -19,7 +20,7 @@ from ingestion.reporting.queries import (
     OpenOrdersDay,
     ReportData,
 )
-from ingestion.reporting.report import summary_line, write_atomically
+from ingestion.reporting.report import summary_line
 from ingestion.reporting.sections import SECTION_IDS, build_sections
 
 GENERATED_AT = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
@@ -123,8 +124,8 @@ def test_long_tables_start_folded() -> None:
 
 def test_the_page_is_written_atomically(tmp_path: Path) -> None:
     path = tmp_path / "reports" / "index.html"
-    write_atomically(path, "old")
-    write_atomically(path, page(sample_data()))
+    write_atomically(path, lambda stream: stream.write(b"old"))
+    write_atomically(path, lambda stream: stream.write(page(sample_data()).encode()))
     assert [p.name for p in path.parent.iterdir()] == ["index.html"]
     assert oct(path.stat().st_mode & 0o777) == "0o644"
     assert re.fullmatch(
