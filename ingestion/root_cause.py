@@ -54,7 +54,9 @@ def _address(chain: list[BaseException]) -> str | None:
         url = getattr(request, "url", None)
         if url:
             parts = urlsplit(str(url))
-            return f"{parts.scheme}://{parts.netloc}"
+            # host and port only: credentials in a URL must never reach a log or an alert
+            port = f":{parts.port}" if parts.port else ""
+            return f"{parts.scheme}://{parts.hostname}{port}"
     return None
 
 

@@ -38,6 +38,12 @@ def test_a_refused_connection_names_the_address_and_the_reason() -> None:
     assert root_cause(raised(wrapped)) == f"http://127.0.0.1:{port}: connection refused"
 
 
+def test_credentials_in_the_url_never_reach_the_sentence() -> None:
+    port = closed_port()
+    exc = raised(lambda: requests.get(f"http://user:s3cret@127.0.0.1:{port}/x", timeout=2))
+    assert root_cause(exc) == f"http://127.0.0.1:{port}: connection refused"
+
+
 def test_the_innermost_exception_is_named_with_its_first_line() -> None:
     def chain() -> None:
         try:
