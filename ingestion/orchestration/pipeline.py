@@ -11,7 +11,7 @@ from ingestion.exports import export_all
 from ingestion.orchestration.ingest_stage import ProgressDisplay, ingest_stage
 from ingestion.orchestration.stages import Stage, StageOutcome
 from ingestion.reporting import summary_line, write_report
-from ingestion.settings import ConnectionSettings, export_dir
+from ingestion.settings import REPO_ROOT, ConnectionSettings, export_dir
 from ingestion.simulators.world.pipeline_step import prepare_sources
 from ingestion.transform.dbt_runner import run_dbt
 from ingestion.transform.production_build import (
@@ -83,7 +83,8 @@ def export_stage(settings: ConnectionSettings) -> Stage:
         results = export_all(settings)
         rows = sum(result.rows for result in results)
         folder = results[0].path.parent if results else export_dir()
-        return f"{len(results)} files, {rows:,} rows in {folder}"
+        shown = folder.relative_to(REPO_ROOT) if folder.is_relative_to(REPO_ROOT) else folder
+        return f"{len(results)} files, {rows:,} rows in {shown}/"
 
     return Stage("export", "the named questions as csv files", action)
 
