@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ingestion.database.connection import autocommit, database_exists
+from ingestion.loading.audit import ensure_audit_table
 from ingestion.settings import ConnectionSettings
 from ingestion.transform.production_build import freshness_file
 
@@ -146,20 +147,16 @@ class WarehouseStatus:
         document: dict[str, Any] = {
             "healthy": not self.problems(),
             "problems": self.problems(),
-            "runs": [_plain(run) for run in self.runs],
-            "freshness": [_plain(item) for item in self.freshness],
+            "runs": [asdict(run) for run in self.runs],
+            "freshness": [asdict(item) for item in self.freshness],
             "production_build": {
                 "dbt_invocation_ids": self.production_invocations,
                 "test_counts": self.test_counts(),
-                "problem_tests": [_plain(test) for test in self.problem_tests],
+                "problem_tests": [asdict(test) for test in self.problem_tests],
             },
-            "tables": [_plain(table) for table in self.tables],
+            "tables": [asdict(table) for table in self.tables],
         }
         return json.dumps(document, indent=2, default=str)
-
-
-def _plain(item: object) -> dict[str, Any]:
-    return {name: getattr(item, name) for name in item.__dataclass_fields__}  # type: ignore[attr-defined]
 
 
 TABLES_QUERY = f"""
@@ -269,12 +266,18 @@ def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseSt
     with autocommit(settings, settings.database) as cursor:
         cursor.execute(
             "select to_regclass(%s) is not null, to_regclass(%s) is not null, "
-            "to_regclass(%s) is not null",
-            (QUALITY_VIEW, PIPELINE_RUNS, DBT_RESULTS),
+            "exists (select from information_schema.columns where table_schema = 'audit' "
+            "and table_name = 'dbt_results' and column_name = 'production_run_id')",
+            (QUALITY_VIEW, PIPELINE_RUNS),
         )
+        # a warehouse last built before production builds were marked has no such column
+        # yet: no production build to show until the next `shopflow run`
         has_quality, has_runs, has_results = cursor.fetchone()
         if not has_quality and not has_runs:
             raise not_built
+    if has_runs:  # the columns a warehouse from before run ids lacks are added in place
+        ensure_audit_table(settings)
+    with autocommit(settings, settings.database) as cursor:
         tables: list[TableQuality] = []
         if has_quality:  # a failed build can leave the view dropped; the runs still tell why
             cursor.execute(TABLES_QUERY)

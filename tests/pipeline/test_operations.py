@@ -235,3 +235,21 @@ def test_unknown_stage_and_nothing_to_retry(operated: OperatedWorld) -> None:
     nothing = operated.shopflow("retry")
     assert nothing.exit_code == 1
     assert "nothing to retry" in nothing.output
+
+
+def test_status_and_run_upgrade_a_warehouse_from_before_run_ids(operated: OperatedWorld) -> None:
+    """A warehouse last built by an earlier release: no run-id columns, no production mark."""
+    operated.execute(
+        "alter table audit.pipeline_runs drop column command, drop column detail, "
+        "drop column dbt_invocation_id; "
+        "alter table audit.dbt_results drop column production_run_id cascade"
+    )
+    code, document = operated.status_json()
+    assert code in (0, 1) and document["production_build"]["test_counts"] == {}
+
+    rebuilt = operated.shopflow("run", "--only", "dbt-build")
+
+    assert rebuilt.exit_code == 0, rebuilt.output
+    code, document = operated.status_json()
+    assert code == 0, document["problems"]
+    assert sum(document["production_build"]["test_counts"].values()) > 250
