@@ -40,6 +40,7 @@ RULES: dict[str, str] = {
     "mart-contract": "every mart enforces a contract",
     "column-description": "every model documents its columns",
     "source-freshness": "every source table declares freshness",
+    "staging-load-audited": "every staging model of loaded rows is counted by the load audit",
 }
 
 LAYER_PREFIXES: dict[str, tuple[str, ...]] = {
@@ -54,6 +55,11 @@ AUDIT = "audit"
 AUDIT_SOURCE = "audit"
 SKIP_META_KEY = "skip_project_rules"
 PRIMARY_KEY_COMBINATION_TESTS = ("unique_combination_of_columns",)
+LOAD_AUDIT_MODEL = "audit_load_quality"
+LOADED_ROW_COLUMNS = ("is_valid", "loaded_at")
+"""A staging model with both columns stages loaded rows that `audit_load_quality` must count:
+dbt must know a model's refs when it parses it, so that model lists its staging models by
+hand, and this rule catches one missing from the list."""
 
 
 @dataclass(frozen=True)
@@ -272,6 +278,39 @@ def _source_violations(source: Node) -> list[Violation]:
     return []
 
 
+def _unaudited_staging(nodes: Mapping[str, Node], project: str | None) -> list[Violation]:
+    """Staging models of loaded rows that the load audit model does not read."""
+    audit = next(
+        (
+            node
+            for node in nodes.values()
+            if node.get("name") == LOAD_AUDIT_MODEL and node.get("package_name") == project
+        ),
+        None,
+    )
+    if audit is None:
+        return []
+    audited = set(audit.get("depends_on", {}).get("nodes", []))
+    return [
+        Violation(
+            "staging-load-audited",
+            f"model {node['name']}",
+            node.get("original_file_path", ""),
+            f"stages loaded rows ({', '.join(LOADED_ROW_COLUMNS)}) that {LOAD_AUDIT_MODEL} "
+            "does not count",
+            f"add it to `staged_tables` in {audit.get('original_file_path', LOAD_AUDIT_MODEL)} "
+            "(source, raw table, model), so status and the report count its loads.",
+        )
+        for unique_id, node in sorted(nodes.items())
+        if node.get("resource_type") == "model"
+        and node.get("package_name") == project
+        and layer_of(node) == STAGING
+        and all(column in (node.get("columns") or {}) for column in LOADED_ROW_COLUMNS)
+        and unique_id not in audited
+        and "staging-load-audited" not in _skipped_rules(node)
+    ]
+
+
 def check_manifest(manifest: Manifest) -> list[Violation]:
     """Every rule violation of the root project's models and sources, ordered by resource."""
     project = manifest.get("metadata", {}).get("project_name")
@@ -309,6 +348,7 @@ def check_manifest(manifest: Manifest) -> list[Violation]:
                     "from history, they are not history.",
                 )
             )
+    violations += _unaudited_staging(nodes, project)
     for source in sources.values():
         if source.get("package_name") != project:
             continue

@@ -90,7 +90,12 @@ def clean_manifest() -> dict[str, Any]:
     fct = model("fct_orders", "marts", [intermediate["unique_id"]], contract=True)
     dim = model("dim_customers", "marts", [fct["unique_id"]], contract=True)
     audit = model("audit_dbt_results", "audit", [audit_source["unique_id"], fct["unique_id"]])
-    models = [stg, intermediate, fct, dim, audit]
+    load_audit = model("audit_load_quality", "audit", [stg["unique_id"]])
+    stg["columns"].update(
+        is_valid={"name": "is_valid", "description": "Valid?"},
+        loaded_at={"name": "loaded_at", "description": "Loaded."},
+    )
+    models = [stg, intermediate, fct, dim, audit, load_audit]
     tests = [test for m in models for test in key_tests(m["name"], f"{m['name']}_id")]
     return {
         "metadata": {"project_name": PROJECT},
@@ -172,6 +177,24 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         ),
         "column-description",
         "model stg_ops__orders",
+    ),
+    (
+        "staging model of loaded rows missing from the load audit",
+        lambda m: add_model(
+            m,
+            model(
+                "stg_ops__refunds",
+                "staging",
+                [f"source.{PROJECT}.ops.orders"],
+                columns={
+                    "stg_ops__refunds_id": "The key.",
+                    "is_valid": "Valid?",
+                    "loaded_at": "Loaded.",
+                },
+            ),
+        ),
+        "staging-load-audited",
+        "model stg_ops__refunds",
     ),
     (
         "source without freshness",
