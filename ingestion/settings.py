@@ -1,21 +1,38 @@
-"""Where things live and how to reach the warehouse, read from the environment.
+"""The config module: every environment variable the project reads, named and read here.
 
-Every setting has one environment variable. When ``SHOPFLOW_PG_HOST`` is set the project
-talks to that external Postgres server and starts nothing; otherwise it uses the local
-embedded server that ``shopflow db start`` runs under ``.shopflow/``.
+Precedence, highest first (docs/configuration.md):
+
+1. the shell's environment;
+2. ``.env`` at the repo root (or the file ``SHOPFLOW_ENV_FILE`` names), read once when this
+   module is first imported; it never overrides a variable the shell already set;
+3. for the local server's port only: the port the running local server was started with,
+   as ``shopflow db start`` recorded it (``ingestion.database.server_record``);
+4. the defaults below.
+
+When ``SHOPFLOW_PG_HOST`` is set the project talks to that external Postgres server and
+starts nothing; otherwise it uses the local embedded server that ``shopflow db start`` runs
+under ``.shopflow/``. Other modules import the ``ENV_*`` names and the accessors from here
+and never read ``os.environ`` for a project setting themselves.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
+from dotenv import dotenv_values
+
+from ingestion.database import server_record
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+# -- the names -------------------------------------------------------------------------------
 ENV_HOST = "SHOPFLOW_PG_HOST"
 ENV_PORT = "SHOPFLOW_PG_PORT"
 ENV_USER = "SHOPFLOW_PG_USER"
@@ -23,38 +40,184 @@ ENV_PASSWORD = "SHOPFLOW_PG_PASSWORD"
 ENV_DATABASE = "SHOPFLOW_PG_DATABASE"
 ENV_OPS_DATABASE = "SHOPFLOW_PG_OPS_DATABASE"
 ENV_HOME = "SHOPFLOW_HOME"
+ENV_ENV_FILE = "SHOPFLOW_ENV_FILE"
+ENV_LANDING_DIR = "SHOPFLOW_LANDING_DIR"
+ENV_EXPORT_DIR = "SHOPFLOW_EXPORT_DIR"
+ENV_REPORT_DIR = "SHOPFLOW_REPORT_DIR"
+ENV_ALERT_URL = "SHOPFLOW_ALERT_URL"
+ENV_ALERT_WEBHOOK = "SHOPFLOW_ALERT_WEBHOOK"
+ENV_LOG_LEVEL = "SHOPFLOW_LOG_LEVEL"
+ENV_SCHEMA_PREFIX = "SHOPFLOW_SCHEMA_PREFIX"
+ENV_DBT_THREADS = "SHOPFLOW_DBT_THREADS"
+ENV_DBT_TARGET_PATH = "DBT_TARGET_PATH"
+ENV_PGOPTIONS = "PGOPTIONS"
+ENV_STOREFRONT_BASE_URL = "SOURCES__STOREFRONT__BASE_URL"
+ENV_STOREFRONT_API_KEY = "SOURCES__STOREFRONT__API_KEY"
 
 DEFAULT_LOCAL_HOST = "127.0.0.1"
 DEFAULT_LOCAL_PORT = 54329
+DEFAULT_EXTERNAL_PORT = 5432
 DEFAULT_USER = "shopflow"
 DEFAULT_DATABASE = "shopflow"
 DEFAULT_OPS_DATABASE = "shopflow_ops"
+DEFAULT_LOG_LEVEL = "WARNING"
+LOCAL_SERVER_FOLDER = "pg"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: what it means and its default, as docs/configuration.md
+    and .env.example show it (a test keeps the three in step)."""
+
+    name: str
+    meaning: str
+    default: str
+    read_by: str = "shopflow"
+    """Who reads it: ``shopflow`` (this package), ``dbt`` (the profile or a macro), ``dlt``
+    (its own configuration key) or ``libpq``."""
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable(ENV_HOST, "external Postgres host; unset = the local embedded server", "unset"),
+    Variable(
+        ENV_PORT,
+        "server port; locally also the port `shopflow db start` starts on",
+        "the running local server's port, else 54329; 5432 external",
+    ),
+    Variable(ENV_USER, "role to log in as", DEFAULT_USER),
+    Variable(ENV_PASSWORD, "password", "generated locally (.shopflow/credentials.json)"),
+    Variable(ENV_DATABASE, "warehouse database", DEFAULT_DATABASE),
+    Variable(ENV_OPS_DATABASE, "operations database (the simulated source)", DEFAULT_OPS_DATABASE),
+    Variable(ENV_HOME, "local state folder (server files, credentials, dlt state)", ".shopflow/"),
+    Variable(ENV_ENV_FILE, "the dotenv file to read; empty = none (shell only)", ".env"),
+    Variable(ENV_LANDING_DIR, "landing zone where source files are dropped", "data/landing/"),
+    Variable(ENV_EXPORT_DIR, "where `shopflow export` writes", "exports/"),
+    Variable(ENV_REPORT_DIR, "where `shopflow report` writes index.html", "reports/"),
+    Variable(ENV_ALERT_URL, "apprise URLs that receive run alerts (docs/alerts.md)", "unset"),
+    Variable(ENV_ALERT_WEBHOOK, "older single http(s) webhook for alerts, still honoured", "unset"),
+    Variable(ENV_LOG_LEVEL, "log level of the CLI (DEBUG, INFO, WARNING, ...)", DEFAULT_LOG_LEVEL),
+    Variable(ENV_SCHEMA_PREFIX, "build/read `<prefix>_<layer>` schemas (slim CI)", "unset", "dbt"),
+    Variable(ENV_DBT_THREADS, "dbt threads (the profile)", "4", "dbt"),
+    Variable(ENV_DBT_TARGET_PATH, "dbt's artifact folder", "target/", "dbt"),
+    Variable(ENV_PGOPTIONS, "extra Postgres session settings for dbt", "unset", "libpq"),
+    Variable(
+        ENV_STOREFRONT_BASE_URL,
+        "storefront API to ingest from; unset = the local simulated API per run",
+        "unset",
+        "dlt",
+    ),
+    Variable(ENV_STOREFRONT_API_KEY, "that API's bearer token (secret)", "unset", "dlt"),
+)
+ENV_NAMES: tuple[str, ...] = tuple(variable.name for variable in VARIABLES)
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value that cannot work; the message says which and why."""
+
+
+# -- .env --------------------------------------------------------------------------------------
+_from_env_file: set[str] = set()
+
+
+def env_file() -> Path | None:
+    """The dotenv file to read: ``SHOPFLOW_ENV_FILE`` if set (empty: none), else ``<repo>/.env``."""
+    configured = os.environ.get(ENV_ENV_FILE)
+    if configured is None:
+        return REPO_ROOT / ".env"
+    return Path(configured).expanduser() if configured.strip() else None
+
+
+def load_env_file(path: Path | None = None) -> list[str]:
+    """Put the file's variables into ``os.environ`` where the shell did not set them.
+
+    Returns the names it set. Called once, when this module is imported."""
+    path = path if path is not None else env_file()
+    if path is None or not path.is_file():
+        return []
+    loaded = []
+    for name, value in dotenv_values(path).items():
+        if value is not None and name not in os.environ:
+            os.environ[name] = value
+            loaded.append(name)
+    _from_env_file.update(loaded)
+    return loaded
+
+
+def origin(name: str) -> str:
+    """Where a variable's value comes from, for messages: "the shell", ".env" or "unset"."""
+    if name not in os.environ:
+        return "unset"
+    return ".env" if name in _from_env_file else "the shell"
+
+
+load_env_file()
+
+
+# -- plain settings ----------------------------------------------------------------------------
+def _value(name: str) -> str:
+    """The variable's value, stripped; "" when unset (an empty value means the default)."""
+    return os.environ.get(name, "").strip()
+
+
+def _folder(name: str, default: Path) -> Path:
+    return Path(_value(name) or default).expanduser().resolve()
 
 
 def state_dir() -> Path:
     """The git-ignored folder holding local state (database files, credentials, logs)."""
-    return Path(os.environ.get(ENV_HOME, REPO_ROOT / ".shopflow")).resolve()
-
-
-ENV_EXPORT_DIR = "SHOPFLOW_EXPORT_DIR"
-ENV_REPORT_DIR = "SHOPFLOW_REPORT_DIR"
+    return _folder(ENV_HOME, REPO_ROOT / ".shopflow")
 
 
 def export_dir() -> Path:
     """Where `shopflow export` and the run's export stage write their files (git-ignored)."""
-    return Path(os.environ.get(ENV_EXPORT_DIR) or REPO_ROOT / "exports").resolve()
+    return _folder(ENV_EXPORT_DIR, REPO_ROOT / "exports")
 
 
 def report_dir() -> Path:
     """Where `shopflow report` and the run's report stage write index.html (git-ignored)."""
-    return Path(os.environ.get(ENV_REPORT_DIR) or REPO_ROOT / "reports").resolve()
+    return _folder(ENV_REPORT_DIR, REPO_ROOT / "reports")
 
 
 def landing_dir() -> Path:
     """The landing zone where source files are dropped (git-ignored)."""
-    return Path(os.environ.get("SHOPFLOW_LANDING_DIR", REPO_ROOT / "data" / "landing")).resolve()
+    return _folder(ENV_LANDING_DIR, REPO_ROOT / "data" / "landing")
 
 
+def alert_url() -> str:
+    """``SHOPFLOW_ALERT_URL``: one or more apprise URLs (unparsed)."""
+    return _value(ENV_ALERT_URL)
+
+
+def alert_webhook() -> str:
+    return _value(ENV_ALERT_WEBHOOK)
+
+
+def log_level() -> int:
+    """The CLI's log level; an unknown name counts as the default (check_environment says so)."""
+    level = logging.getLevelName(_value(ENV_LOG_LEVEL).upper() or DEFAULT_LOG_LEVEL)
+    return level if isinstance(level, int) else logging.WARNING
+
+
+def schema_prefix() -> str:
+    return _value(ENV_SCHEMA_PREFIX)
+
+
+def dbt_target_path(environment: Mapping[str, str] | None = None) -> str:
+    """``DBT_TARGET_PATH`` as set ("" when unset), from ``environment`` if given."""
+    source = os.environ if environment is None else environment
+    return source.get(ENV_DBT_TARGET_PATH, "").strip()
+
+
+def pg_options() -> str:
+    return _value(ENV_PGOPTIONS)
+
+
+def storefront_base_url() -> str:
+    """dlt's ``SOURCES__STOREFRONT__BASE_URL`` ("" when unset: the simulated API is started)."""
+    return _value(ENV_STOREFRONT_BASE_URL)
+
+
+# -- the server --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ConnectionSettings:
     """How to reach the Postgres server that holds the warehouse and the operations DB."""
@@ -87,16 +250,13 @@ class ConnectionSettings:
         return replace(self, database=database, ops_database=ops_database)
 
 
-class SettingsError(ValueError):
-    """An environment variable holds a value that cannot work; the message says which and why."""
-
-
-def _port_from_env(default: int) -> int:
-    raw = os.environ.get(ENV_PORT)
-    if raw is None or raw.strip() == "":
-        return default
+def explicit_port() -> int | None:
+    """``SHOPFLOW_PG_PORT`` when set (in the shell or .env), else None; invalid: SettingsError."""
+    raw = _value(ENV_PORT)
+    if not raw:
+        return None
     try:
-        port = int(raw.strip())
+        port = int(raw)
     except ValueError:
         raise SettingsError(
             f"{ENV_PORT}={raw!r} is not a port number: set it to a number from 1 to 65535 "
@@ -112,7 +272,27 @@ def _port_from_env(default: int) -> int:
 
 def check_environment() -> None:
     """Raise ``SettingsError`` if a variable cannot be used, before any command starts work."""
-    _port_from_env(5432 if os.environ.get(ENV_HOST) else DEFAULT_LOCAL_PORT)
+    explicit_port()
+    level = _value(ENV_LOG_LEVEL)
+    if level and not isinstance(logging.getLevelName(level.upper()), int):
+        raise SettingsError(
+            f"{ENV_LOG_LEVEL}={level!r} is not a log level: use DEBUG, INFO, WARNING or ERROR "
+            f"(or unset it for {DEFAULT_LOG_LEVEL})."
+        )
+
+
+def local_server_dir() -> Path:
+    """The local server's folder in the state folder: data, log, and its record."""
+    return state_dir() / LOCAL_SERVER_FOLDER
+
+
+def local_server_record_file() -> Path:
+    return local_server_dir() / server_record.RECORD_FILE_NAME
+
+
+def running_local_server() -> server_record.ServerRecord | None:
+    """What the running local server was started with, or None when none runs (or unknown)."""
+    return server_record.read_running(local_server_record_file())
 
 
 def credentials_file() -> Path:
@@ -132,24 +312,28 @@ def local_password() -> str:
 
 
 def connection_settings() -> ConnectionSettings:
-    """The connection settings in force: the external server if configured, else the local one."""
-    database = os.environ.get(ENV_DATABASE) or DEFAULT_DATABASE
-    ops_database = os.environ.get(ENV_OPS_DATABASE) or DEFAULT_OPS_DATABASE
-    user = os.environ.get(ENV_USER) or DEFAULT_USER
-    host = os.environ.get(ENV_HOST)
+    """The connection settings in force: the external server if configured, else the local one
+    (on ``SHOPFLOW_PG_PORT`` if set, else on the port the running local server was started
+    with, else on the default)."""
+    database = _value(ENV_DATABASE) or DEFAULT_DATABASE
+    ops_database = _value(ENV_OPS_DATABASE) or DEFAULT_OPS_DATABASE
+    user = _value(ENV_USER) or DEFAULT_USER
+    host = _value(ENV_HOST)
+    port = explicit_port()
     if host:
         return ConnectionSettings(
             host=host,
-            port=_port_from_env(5432),
+            port=port or DEFAULT_EXTERNAL_PORT,
             user=user,
             password=os.environ.get(ENV_PASSWORD, ""),
             database=database,
             ops_database=ops_database,
             external=True,
         )
+    running = running_local_server() if port is None else None
     return ConnectionSettings(
-        host=DEFAULT_LOCAL_HOST,
-        port=_port_from_env(DEFAULT_LOCAL_PORT),
+        host=running.host if running else DEFAULT_LOCAL_HOST,
+        port=port or (running.port if running else DEFAULT_LOCAL_PORT),
         user=user,
         password=os.environ.get(ENV_PASSWORD) or local_password(),
         database=database,

@@ -8,13 +8,14 @@ full width and headings as plain lines.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from typing import NoReturn
 
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.text import Text
+
+from ingestion.settings import log_level
 
 PIPED_WIDTH = 1000
 """The width given to rich when the output is not a terminal: wide enough that no table or
@@ -41,13 +42,8 @@ def heading(text: str) -> None:
 
 
 def configure_logging(verbose: bool) -> None:
-    level = (
-        logging.DEBUG
-        if verbose
-        else getattr(logging, os.environ.get("SHOPFLOW_LOG_LEVEL", "WARNING"))
-    )
     logging.basicConfig(
-        level=level,
+        level=logging.DEBUG if verbose else log_level(),
         format="%(message)s",
         handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=True)],
         force=True,

@@ -6,12 +6,19 @@ import os
 
 import typer
 
-from ingestion.cli.console import console, fail
+from ingestion.cli.console import console, err_console, fail
 from ingestion.database import service
 from ingestion.database.connection import server_version
 from ingestion.database.errors import DatabaseError
 from ingestion.database.local_server import binary
-from ingestion.settings import connection_settings
+from ingestion.settings import (
+    ENV_HOST,
+    ENV_PORT,
+    ConnectionSettings,
+    connection_settings,
+    explicit_port,
+    origin,
+)
 from ingestion.transform.dbt_profile import write_profile
 
 app = typer.Typer(help="Start, stop and reach the Postgres server.", no_args_is_help=True)
@@ -45,7 +52,7 @@ def stop() -> None:
     """Stop the local server (never touches an external one or another program)."""
     settings = connection_settings()
     if settings.external:
-        console.print("An external server is configured (SHOPFLOW_PG_HOST): nothing to stop.")
+        console.print(f"An external server is configured ({ENV_HOST}): nothing to stop.")
         return
     try:
         stopped = service.stop_local()
@@ -69,8 +76,10 @@ def status() -> None:
     state = service.local_status()
     if state.running:
         console.print(
-            f"local server: running (pid {state.pid}) on {where}, data in {state.data_dir}"
+            f"local server: running (pid {state.pid}) on {settings.host}:{state.port}, "
+            f"data in {state.data_dir}"
         )
+        warn_if_port_differs(settings, state.port)
     else:
         console.print(f"local server: stopped (data in {state.data_dir})")
         raise SystemExit(3)
@@ -84,15 +93,34 @@ def url(
 ) -> None:
     """Print a connection URL, e.g. psql "$(shopflow db url)"."""
     settings = connection_settings()
+    if not settings.external:
+        warn_if_port_differs(settings, service.local_status().port)
     print(settings.ops_url if ops else settings.warehouse_url)
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def psql(
+    ctx: typer.Context,
     ops: bool = typer.Option(False, "--ops", help="Connect to the operations database."),
 ) -> None:
-    """Open psql (shipped with the embedded server) on the warehouse."""
+    """Open psql (shipped with the embedded server) on the warehouse. Further arguments go to
+    psql: shopflow db psql -c "select 1"; shopflow db psql --ops -- -At -c "select 1"."""
     settings = connection_settings()
+    if not settings.external:
+        warn_if_port_differs(settings, service.local_status().port)
     target = settings.ops_url if ops else settings.warehouse_url
     executable = str(binary("psql"))
-    os.execv(executable, [executable, target])
+    os.execv(executable, [executable, target, *ctx.args])
+
+
+def warn_if_port_differs(settings: ConnectionSettings, running_port: int | None) -> None:
+    """Say plainly when SHOPFLOW_PG_PORT points this shell away from the running local server."""
+    if running_port is None or explicit_port() is None or running_port == settings.port:
+        return
+    err_console.print(
+        f"warning: {ENV_PORT}={settings.port} is set (in {origin(ENV_PORT)}), but the local "
+        f"server runs on port {running_port}: commands here connect to {settings.port}. Unset "
+        f"{ENV_PORT} to use the running server.",
+        markup=False,
+        highlight=False,
+    )

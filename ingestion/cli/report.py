@@ -10,7 +10,7 @@ from ingestion.cli.console import console, fail
 from ingestion.database.errors import DatabaseError
 from ingestion.quality.status import WarehouseNotBuiltError
 from ingestion.reporting import summary_line, write_report
-from ingestion.settings import connection_settings
+from ingestion.settings import ENV_SCHEMA_PREFIX, connection_settings
 
 
 def report(
@@ -23,7 +23,7 @@ def report(
     schema_prefix: str = typer.Option(
         "",
         "--schema-prefix",
-        envvar="SHOPFLOW_SCHEMA_PREFIX",
+        envvar=ENV_SCHEMA_PREFIX,
         help="Read the `<prefix>_marts` and `<prefix>_audit` schemas (as slim CI builds them).",
     ),
 ) -> None:

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import psutil
 
+from ingestion.database import server_record
 from ingestion.database.errors import DatabaseError
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import ENV_PORT, ConnectionSettings
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,11 @@ class ServerPaths:
     @property
     def pid_file(self) -> Path:
         return self.data / "postmaster.pid"
+
+    @property
+    def record_file(self) -> Path:
+        """What the server was started with (``server_record``), read by every later command."""
+        return self.root / server_record.RECORD_FILE_NAME
 
 
 @dataclass(frozen=True)
@@ -194,10 +200,14 @@ def start(paths: ServerPaths, settings: ConnectionSettings) -> bool:
     if current.running:
         if current.port != settings.port:
             raise DatabaseError(
-                f"The local server already runs on port {current.port}, not {settings.port}. "
-                f"Stop it first (shopflow db stop) or unset SHOPFLOW_PG_PORT."
+                f"The local server already runs on port {current.port}, but {ENV_PORT} asks for "
+                f"{settings.port}: unset {ENV_PORT} to use the running server, or stop it first "
+                f"(shopflow db stop) to start it again on {settings.port}."
             )
+        if server_record.read_running(paths.record_file) is None:  # started before records
+            _record(paths, settings)
         return False
+    server_record.remove(paths.record_file)
     if paths.pid_file.exists():
         log.warning("removing stale %s left by a server that is no longer running", paths.pid_file)
         paths.pid_file.unlink()
@@ -236,7 +246,15 @@ def start(paths: ServerPaths, settings: ConnectionSettings) -> bool:
     except DatabaseError as exc:
         tail = _log_tail(paths)
         raise DatabaseError(f"{exc}\nLast lines of {paths.log_file}:\n{tail}") from exc
+    _record(paths, settings)
     return True
+
+
+def _record(paths: ServerPaths, settings: ConnectionSettings) -> None:
+    """Write down the running server's host and port, so every shell finds it."""
+    current = status(paths)
+    if current.running and current.pid is not None and current.port is not None:
+        server_record.write(paths.record_file, settings.host, current.port, current.pid)
 
 
 def _log_tail(paths: ServerPaths, lines: int = 15) -> str:
@@ -249,6 +267,7 @@ def _log_tail(paths: ServerPaths, lines: int = 15) -> str:
 def stop(paths: ServerPaths) -> bool:
     """Stop our server (only the one whose data folder is ours). Returns True if it stopped."""
     current = status(paths)
+    server_record.remove(paths.record_file)
     if not current.running:
         if paths.pid_file.exists():
             paths.pid_file.unlink()

@@ -9,13 +9,13 @@ from ingestion.database import local_server
 from ingestion.database.connection import create_database, server_version
 from ingestion.database.local_server import ServerPaths
 from ingestion.database.roles import ensure_analyst_roles
-from ingestion.settings import ConnectionSettings, connection_settings, state_dir
+from ingestion.settings import ConnectionSettings, connection_settings, local_server_dir
 
 log = logging.getLogger(__name__)
 
 
 def local_paths() -> ServerPaths:
-    return ServerPaths(state_dir() / "pg")
+    return ServerPaths(local_server_dir())
 
 
 @dataclass(frozen=True)

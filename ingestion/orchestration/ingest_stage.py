@@ -10,18 +10,15 @@ its generated key is handed to the source. Orchestration may import the simulato
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from ingestion.loading.registry import SOURCES, IngestContext, StorefrontEndpoint
 from ingestion.loading.runner import IngestObserver, IngestReport, ingest
 from ingestion.orchestration.stages import Stage
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import ConnectionSettings, storefront_base_url
 
 log = logging.getLogger(__name__)
-
-ENV_STOREFRONT_BASE_URL = "SOURCES__STOREFRONT__BASE_URL"
 
 ProgressDisplay = Callable[[], AbstractContextManager[IngestObserver | None]]
 """Opens a progress display for the ingestion (the CLI's rich one) and closes it after."""
@@ -33,7 +30,7 @@ def storefront_endpoint(
 ) -> Iterator[StorefrontEndpoint | None]:
     """The storefront API to ingest from: the configured one (None: dlt config decides),
     or a local simulated API started for the ``with`` block."""
-    if not needed or os.environ.get(ENV_STOREFRONT_BASE_URL):
+    if not needed or storefront_base_url():
         yield None
         return
     from ingestion.simulators.storefront_api import ApiConfig, running_api

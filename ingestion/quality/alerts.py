@@ -15,7 +15,6 @@ deadline (``DEADLINE_SECONDS``) after which a warning is logged and the caller c
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
@@ -29,6 +28,8 @@ import apprise
 from apprise.utils.parse import parse_urls
 
 from ingestion.orchestration.stages import StageResult
+from ingestion.settings import ENV_ALERT_URL, alert_url, alert_webhook
+from ingestion.settings import ENV_ALERT_WEBHOOK as ENV_ALERT_WEBHOOK  # tests import it from here
 from ingestion.transform.dbt_runner import target_dir
 from ingestion.transform.run_results import read_run_results_file
 
@@ -37,8 +38,6 @@ log = logging.getLogger(__name__)
 # the run's log: deliver() reports each failed receiver in one warning, with apprise's reason
 logging.getLogger("apprise").propagate = False
 
-ENV_ALERT_URL = "SHOPFLOW_ALERT_URL"
-ENV_ALERT_WEBHOOK = "SHOPFLOW_ALERT_WEBHOOK"  # the older setting: one plain http(s) URL
 TIMEOUT_SECONDS = 5.0  # apprise's connect and read timeouts (cto/rto), unless a URL sets them
 RETRY_DELAY_SECONDS = 1.0
 DEADLINE_SECONDS = 15.0
@@ -150,8 +149,8 @@ def notify_run_outcome(
 
 def configured_urls() -> list[str]:
     """Apprise URLs from ``SHOPFLOW_ALERT_URL`` and (converted) ``SHOPFLOW_ALERT_WEBHOOK``."""
-    urls = list(parse_urls(os.environ.get(ENV_ALERT_URL, "")))
-    webhook = os.environ.get(ENV_ALERT_WEBHOOK, "").strip()
+    urls = list(parse_urls(alert_url()))
+    webhook = alert_webhook()
     if webhook:
         urls.append(webhook_as_apprise_url(webhook))
     return list(dict.fromkeys(url for url in urls if url.strip()))

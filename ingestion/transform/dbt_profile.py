@@ -3,12 +3,14 @@
 dbt looks for `profiles.yml` in the working directory first, so after `shopflow db start`
 plain `dbt build` works from the repo root. The example reads every setting through
 `env_var()`; the rendered copy only adds the local server's generated password as the
-default of `SHOPFLOW_PG_PASSWORD`, so no credential is ever committed.
+default of `SHOPFLOW_PG_PASSWORD`, so no credential is ever committed, and the port the local
+server runs on as the default of `SHOPFLOW_PG_PORT`, so dbt in a shell without the variable
+reaches the server `shopflow db start` started, whatever its port.
 """
 
 from __future__ import annotations
 
-import os
+import re
 from pathlib import Path
 
 from ingestion.settings import (
@@ -16,10 +18,12 @@ from ingestion.settings import (
     ENV_HOST,
     ENV_OPS_DATABASE,
     ENV_PASSWORD,
+    ENV_PGOPTIONS,
     ENV_PORT,
     ENV_USER,
     REPO_ROOT,
     ConnectionSettings,
+    pg_options,
 )
 
 EXAMPLE_PROFILE = REPO_ROOT / "profiles.example.yml"
@@ -28,7 +32,8 @@ DBT_SESSION_OPTIONS = "-c work_mem=256MB -c maintenance_work_mem=512MB"
 4 MB of ``work_mem`` the large sorts and hashes of a full build spill to disk, and index
 builds want more than the default 64 MB. Options already in ``PGOPTIONS`` come after, so
 they win. Figures: docs/benchmarks.md, "Scale"."""
-PASSWORD_LOOKUP = "env_var('SHOPFLOW_PG_PASSWORD')"
+PASSWORD_LOOKUP = f"env_var('{ENV_PASSWORD}')"
+PORT_LOOKUP = re.compile(rf"env_var\('{ENV_PORT}', '\d+'\)")
 
 
 def render_profile(settings: ConnectionSettings) -> str:
@@ -37,8 +42,11 @@ def render_profile(settings: ConnectionSettings) -> str:
         raise ValueError(f"{EXAMPLE_PROFILE} no longer reads the password via {PASSWORD_LOOKUP}")
     if settings.external:
         return text
+    if not PORT_LOOKUP.search(text):
+        raise ValueError(f"{EXAMPLE_PROFILE} no longer reads the port via {PORT_LOOKUP.pattern}")
     escaped = settings.password.replace("'", "\\'")
-    return text.replace(PASSWORD_LOOKUP, f"env_var('SHOPFLOW_PG_PASSWORD', '{escaped}')")
+    text = PORT_LOOKUP.sub(f"env_var('{ENV_PORT}', '{settings.port}')", text)
+    return text.replace(PASSWORD_LOOKUP, f"env_var('{ENV_PASSWORD}', '{escaped}')")
 
 
 def write_profile(settings: ConnectionSettings, target: Path = REPO_ROOT / "profiles.yml") -> Path:
@@ -50,9 +58,8 @@ def write_profile(settings: ConnectionSettings, target: Path = REPO_ROOT / "prof
 def dbt_environment(settings: ConnectionSettings) -> dict[str, str]:
     """The environment variables the profile reads, and dbt's session settings, for a dbt
     subprocess."""
-    user_options = os.environ.get("PGOPTIONS", "")
     return {
-        "PGOPTIONS": f"{DBT_SESSION_OPTIONS} {user_options}".strip(),
+        ENV_PGOPTIONS: f"{DBT_SESSION_OPTIONS} {pg_options()}".strip(),
         ENV_HOST: settings.host,
         ENV_PORT: str(settings.port),
         ENV_USER: settings.user,

@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from ingestion.settings import REPO_ROOT, ConnectionSettings
+from ingestion.settings import REPO_ROOT, ConnectionSettings, dbt_target_path
 from ingestion.transform.dbt_profile import dbt_environment, write_profile
 from ingestion.transform.run_results import RunResults, error_lines, plain, read_run_results
 
@@ -35,7 +35,7 @@ class DbtError(RuntimeError):
 
 def target_dir(project_dir: Path = REPO_ROOT, environment: Mapping[str, str] | None = None) -> Path:
     """Where dbt writes artifacts: `DBT_TARGET_PATH` if set (tests use their own), else target/."""
-    configured = (os.environ if environment is None else environment).get("DBT_TARGET_PATH")
+    configured = dbt_target_path(environment)
     if not configured:
         return project_dir / "target"
     path = Path(configured)
