@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestion.settings import REPO_ROOT, ConnectionSettings, state_dir
+from ingestion.settings import ENV_SCHEMA_PREFIX, REPO_ROOT, ConnectionSettings, state_dir
 from ingestion.transform.dbt_profile import dbt_environment, write_profile
 from ingestion.transform.dbt_runner import run_dbt, target_dir
 
@@ -123,7 +123,7 @@ def run_slim_ci(
         ],
         settings,
         project_dir=project_dir,
-        extra_env={"SHOPFLOW_SCHEMA_PREFIX": CI_SCHEMA_PREFIX},
+        extra_env={ENV_SCHEMA_PREFIX: CI_SCHEMA_PREFIX},
     )
     results = json.loads((target_dir(project_dir) / "run_results.json").read_text())["results"]
     ids = [r["unique_id"] for r in results]
