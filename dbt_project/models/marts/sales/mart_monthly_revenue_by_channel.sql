@@ -1,0 +1,132 @@
+{{ config(
+    contract={"enforced": true},
+    indexes=[{"columns": ["month_start_date", "channel"], "unique": true}],
+) }}
+
+{#- mart_monthly_revenue split by sales channel: the same recognised lines of fct_sales, so the
+    channels of a month add up to its row there (tests/dbt/assert_monthly_revenue_by_channel_
+    sums_to_monthly_revenue.sql). An order belongs to one channel, so orders add up too. -#}
+with
+
+sales as (
+
+    select
+        sales_order_id,
+        channel,
+        net_revenue_usd,
+        sold_date
+    from {{ ref("fct_sales") }}
+    where is_recognised
+
+),
+
+calendar as (
+
+    select distinct month_start_date
+    from {{ ref("dim_date") }}
+
+),
+
+revenue_per_month_and_channel as (
+
+    select
+        {{ month_start_date("sales.sold_date") }} as month_start_date,
+        sales.channel,
+        count(distinct sales.sales_order_id) as recognised_orders,
+        sum(sales.net_revenue_usd) as net_revenue_usd
+    from sales
+    group by {{ month_start_date("sales.sold_date") }}, sales.channel
+
+),
+
+channels as (
+
+    select distinct revenue_per_month_and_channel.channel
+    from revenue_per_month_and_channel
+
+),
+
+sale_months as (
+
+    select
+        min(revenue_per_month_and_channel.month_start_date) as first_month_start_date,
+        max(revenue_per_month_and_channel.month_start_date) as last_month_start_date
+    from revenue_per_month_and_channel
+
+),
+
+months as (
+
+    {#- every month between the first and the last sale, as in mart_monthly_revenue, for every
+        channel that ever sold: growth compares with the calendar month before, even when the
+        channel sold nothing in it -#}
+    select calendar.month_start_date
+    from calendar
+    inner join sale_months
+        on
+            calendar.month_start_date >= sale_months.first_month_start_date
+            and calendar.month_start_date <= sale_months.last_month_start_date
+
+),
+
+monthly as (
+
+    select
+        months.month_start_date,
+        channels.channel,
+        coalesce(revenue.recognised_orders, 0) as recognised_orders,
+        coalesce(revenue.net_revenue_usd, 0) as net_revenue_usd
+    from months
+    cross join channels
+    left join revenue_per_month_and_channel as revenue
+        on
+            months.month_start_date = revenue.month_start_date
+            and channels.channel = revenue.channel
+
+),
+
+with_previous as (
+
+    select
+        monthly.*,
+        lag(monthly.net_revenue_usd) over (
+            partition by monthly.channel
+            order by monthly.month_start_date
+        ) as previous_month_revenue_usd,
+        sum(monthly.net_revenue_usd) over (
+            partition by monthly.month_start_date
+        ) as month_revenue_usd
+    from monthly
+
+),
+
+final as (
+
+    select
+        {{ generate_surrogate_key(["with_previous.month_start_date", "with_previous.channel"]) }}
+            as monthly_channel_revenue_id,
+        {{ date_key("with_previous.month_start_date") }} as month_key,
+        with_previous.channel,
+        cast(with_previous.recognised_orders as {{ dbt.type_int() }}) as recognised_orders,
+        cast(with_previous.net_revenue_usd as {{ dbt.type_numeric() }}) as net_revenue_usd,
+        cast(
+            with_previous.net_revenue_usd / nullif(with_previous.recognised_orders, 0)
+            as {{ dbt.type_numeric() }}
+        ) as average_order_value_usd,
+        cast(
+            with_previous.net_revenue_usd / nullif(with_previous.month_revenue_usd, 0)
+            as {{ dbt.type_numeric() }}
+        ) as share_of_month_revenue,
+        cast(with_previous.previous_month_revenue_usd as {{ dbt.type_numeric() }})
+            as previous_month_revenue_usd,
+        cast(
+            (with_previous.net_revenue_usd - with_previous.previous_month_revenue_usd)
+            / nullif(with_previous.previous_month_revenue_usd, 0)
+            as {{ dbt.type_numeric() }}
+        ) as month_over_month_growth_rate,
+        with_previous.month_start_date
+    from with_previous
+
+)
+
+select * from final
