@@ -29,8 +29,10 @@ from ingestion.database.connection import autocommit, create_database, drop_data
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import (
     ENV_DATABASE,
+    ENV_DBT_TARGET_PATH,
     ENV_EXPORT_DIR,
     ENV_HOST,
+    ENV_LANDING_DIR,
     ENV_OPS_DATABASE,
     ENV_PASSWORD,
     ENV_PORT,
@@ -61,10 +63,10 @@ def cli_environment(settings: ConnectionSettings, folder: Path) -> dict[str, str
         ENV_DATABASE: settings.database,
         ENV_OPS_DATABASE: settings.ops_database,
         **({ENV_HOST: settings.host} if settings.external else {}),
-        "SHOPFLOW_LANDING_DIR": str(folder / "landing"),
+        ENV_LANDING_DIR: str(folder / "landing"),
         ENV_EXPORT_DIR: str(folder / "exports"),
         ENV_REPORT_DIR: str(folder / "reports"),
-        "DBT_TARGET_PATH": str(folder / "dbt-target"),
+        ENV_DBT_TARGET_PATH: str(folder / "dbt-target"),
         "DBT_LOG_PATH": str(folder / "dbt-logs"),
     }
 
