@@ -11,7 +11,14 @@ from typer.testing import CliRunner
 
 from ingestion.cli.app import app
 from ingestion.database import service
-from ingestion.settings import ENV_HOME, ENV_HOST, ENV_PASSWORD, ENV_PORT, ConnectionSettings
+from ingestion.settings import (
+    ENV_HOME,
+    ENV_HOST,
+    ENV_PASSWORD,
+    ENV_PORT,
+    ConnectionSettings,
+    connection_settings,
+)
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -111,3 +118,29 @@ def test_unreachable_external_server_names_host_and_port(
     assert result.exit_code == 1
     assert f"127.0.0.1:{port}" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "passed_on", "ops"),
+    [
+        (["-c", "select 1"], ["-c", "select 1"], False),
+        (["--ops", "--", "-At", "-c", "select 1"], ["-At", "-c", "select 1"], True),
+        (["-X", "--ops", "--set", "ON_ERROR_STOP=1"], ["-X", "--set", "ON_ERROR_STOP=1"], True),
+    ],
+)
+def test_psql_passes_its_extra_arguments_on(
+    isolated_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    passed_on: list[str],
+    ops: bool,
+) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setattr("ingestion.cli.db.os.execv", lambda path, argv: calls.append(argv))
+
+    result = runner.invoke(app, ["db", "psql", *args])
+
+    assert result.exit_code == 0, result.output
+    settings = connection_settings()
+    assert calls == [[calls[0][0], settings.ops_url if ops else settings.warehouse_url, *passed_on]]
+    assert calls[0][0].endswith("/psql")

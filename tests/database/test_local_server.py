@@ -73,3 +73,17 @@ def test_port_taken_by_another_program_is_named(own_server: ConnectionSettings) 
     assert f"Port {own_server.port}" in message
     assert "SHOPFLOW_PG_PORT" in message
     assert service.local_status().running is False
+
+
+def test_start_records_the_port_and_a_missing_record_is_written_again(
+    own_server: ConnectionSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service.ensure_ready(own_server)
+    record = service.local_paths().record_file
+    monkeypatch.delenv(ENV_PORT)
+    assert connection_settings().port == own_server.port  # found through the record
+
+    record.unlink()  # as for a server started before records existed
+    assert connection_settings().port != own_server.port
+    assert service.ensure_ready(own_server).started_now is False
+    assert connection_settings().port == own_server.port
