@@ -16,6 +16,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from psycopg2 import sql
+
+from ingestion.database.connection import autocommit
 from ingestion.settings import ENV_SCHEMA_PREFIX, REPO_ROOT, ConnectionSettings, state_dir
 from ingestion.transform.dbt_profile import dbt_environment, write_profile
 from ingestion.transform.dbt_runner import run_dbt, target_dir
@@ -76,6 +79,57 @@ def changed_sql_files(project_dir: Path, base: str) -> list[str]:
     )
 
 
+@dataclass(frozen=True)
+class LintProblem:
+    """One problem sqlfluff found, printed the way editors and CI logs link to a place."""
+
+    file: str
+    line: int
+    column: int
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.rule} {self.message}"
+
+
+def parse_lint_report(report: str) -> list[LintProblem] | None:
+    """The problems in sqlfluff's `--format json` report (warnings, which do not fail the
+    lint, left out); None when `report` holds no such report (sqlfluff itself failed)."""
+    # the report is the last line: the dbt templater may log before it
+    lines = [line for line in report.splitlines() if line.startswith("[")]
+    try:
+        files = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        files = None
+    if not isinstance(files, list):
+        return None
+    return [
+        LintProblem(
+            file=entry["filepath"],
+            line=violation.get("start_line_no", 0),
+            column=violation.get("start_line_pos", 0),
+            rule=violation.get("code", "?"),
+            message=violation.get("description", ""),
+        )
+        for entry in files
+        for violation in entry.get("violations", [])
+        if not violation.get("warning", False)
+    ]
+
+
+def lint_failure_message(problems: list[LintProblem]) -> str:
+    """What a person reads when the lint fails: each problem on its line, then the fix."""
+    files = sorted({problem.file for problem in problems})
+    return "\n".join(
+        [
+            f"sqlfluff found {len(problems)} problem(s) in the changed SQL files:",
+            *(str(problem) for problem in problems),
+            f"Fix what sqlfluff can itself with: sqlfluff fix {' '.join(files)}",
+        ]
+    )
+
+
 def lint(project_dir: Path, files: list[str], settings: ConnectionSettings) -> None:
     if not files:
         return
@@ -83,16 +137,41 @@ def lint(project_dir: Path, files: list[str], settings: ConnectionSettings) -> N
     write_profile(settings, project_dir / "profiles.yml")
     sqlfluff = Path(sys.executable).with_name("sqlfluff")
     result = subprocess.run(
-        [str(sqlfluff), "lint", *files],
+        [str(sqlfluff), "lint", "--format", "json", *files],
         cwd=project_dir,
         capture_output=True,
         text=True,
         env={**os.environ, **dbt_environment(settings)},
     )
-    if result.returncode != 0:
+    if result.returncode == 0:
+        return
+    problems = parse_lint_report(result.stdout)
+    if not problems:
         raise SlimCiError(
-            f"sqlfluff found problems in the changed files:\n{result.stdout}{result.stderr}"
+            f"sqlfluff could not lint the changed files (exit code {result.returncode}):\n"
+            f"{result.stdout}{result.stderr}".rstrip()
         )
+    raise SlimCiError(lint_failure_message(problems))
+
+
+def ci_schemas(settings: ConnectionSettings) -> list[str]:
+    """The schemas slim CI built in the warehouse (`ci_<layer>`)."""
+    with autocommit(settings, settings.database) as cursor:
+        cursor.execute(
+            "select nspname from pg_namespace where nspname like %s order by nspname",
+            (f"{CI_SCHEMA_PREFIX}\\_%",),
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+def drop_ci_schemas(settings: ConnectionSettings) -> list[str]:
+    """Drop what slim CI built (production's schemas are never touched); the names dropped."""
+    schemas = ci_schemas(settings)
+    with autocommit(settings, settings.database) as cursor:
+        for schema in schemas:
+            cursor.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
+    log.info("dropped slim CI schemas: %s", schemas or "none")
+    return schemas
 
 
 def run_slim_ci(

@@ -9,9 +9,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from ingestion.cli.app import app
 from ingestion.settings import REPO_ROOT
-from ingestion.transform.slim_ci import production_state_dir, run_slim_ci
+from ingestion.transform.slim_ci import (
+    CI_SCHEMA_PREFIX,
+    SlimCiError,
+    SlimCiResult,
+    ci_schemas,
+    lint,
+    production_state_dir,
+    run_slim_ci,
+)
 from tests.pipeline.conftest import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -102,3 +112,40 @@ def test_slim_ci_builds_only_the_changed_model_and_its_children(
         "select 1 from audit.dbt_results where command = 'build' and run_started_at > "
         "(select max(run_started_at) from ci_audit.dbt_results) - interval '1 second'"
     )
+
+
+def test_a_lint_failure_names_file_line_column_and_rule(
+    built_warehouse: BuiltWarehouse, isolated_target: Path, tmp_path: Path
+) -> None:
+    project = copy_dbt_project(tmp_path / "project")
+    changed = project / CHANGED_FILE
+    changed.write_text(changed.read_text().replace("select", "SELECT", 1))
+
+    with pytest.raises(SlimCiError) as failure:
+        lint(project, [CHANGED_FILE], built_warehouse.settings)
+
+    lines = str(failure.value).splitlines()
+    assert any(line.startswith(f"{CHANGED_FILE}:") and ": CP01 " in line for line in lines)
+    assert lines[-1].endswith(f"sqlfluff fix {CHANGED_FILE}")
+
+
+def test_clean_drops_the_ci_schemas_and_nothing_else(
+    built_warehouse: BuiltWarehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built_warehouse.execute(f"create schema if not exists {CI_SCHEMA_PREFIX}_scratch")
+    production_before = relation_ids(built_warehouse, PRODUCTION_SCHEMAS)
+    monkeypatch.setattr(
+        "ingestion.cli.ci_slim.run_slim_ci",
+        lambda *args, **kwargs: SlimCiResult(built=[], tested=[], linted=[]),
+    )
+
+    run = CliRunner().invoke(app, ["ci-slim"])
+    assert run.exit_code == 0, run.output
+    assert f"{CI_SCHEMA_PREFIX}_scratch" in run.output
+    assert "shopflow ci-slim --clean" in run.output
+
+    clean = CliRunner().invoke(app, ["ci-slim", "--clean"])
+    assert clean.exit_code == 0, clean.output
+    assert f"{CI_SCHEMA_PREFIX}_scratch" in clean.output
+    assert ci_schemas(built_warehouse.settings) == []
+    assert relation_ids(built_warehouse, PRODUCTION_SCHEMAS) == production_before
