@@ -17,11 +17,16 @@ from ingestion.database.connection import create_database, drop_database
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import (
     ENV_DATABASE,
+    ENV_DBT_TARGET_PATH,
+    ENV_EXPORT_DIR,
     ENV_HOME,
     ENV_HOST,
+    ENV_LANDING_DIR,
     ENV_OPS_DATABASE,
     ENV_PASSWORD,
     ENV_PORT,
+    ENV_REPORT_DIR,
+    ENV_SCHEMA_PREFIX,
     ENV_USER,
     ConnectionSettings,
     connection_settings,
@@ -43,11 +48,11 @@ SHOPFLOW_ENV = (
 # an external storefront API, a real alert webhook, dlt destination overrides, CI schemas.
 LEAKY_ENV_PREFIXES = ("STOREFRONT_", "SOURCES__", "DESTINATION__", "SHOPFLOW_ALERT_")
 LEAKY_ENV_NAMES = (
-    "SHOPFLOW_SCHEMA_PREFIX",
-    "SHOPFLOW_LANDING_DIR",
-    "SHOPFLOW_EXPORT_DIR",
-    "SHOPFLOW_REPORT_DIR",
-    "DBT_TARGET_PATH",
+    ENV_SCHEMA_PREFIX,
+    ENV_LANDING_DIR,
+    ENV_EXPORT_DIR,
+    ENV_REPORT_DIR,
+    ENV_DBT_TARGET_PATH,
 )
 
 
