@@ -8,8 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import shutil
-import subprocess
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -21,20 +19,10 @@ from typer.testing import CliRunner
 
 from ingestion.cli.docs import DocsSiteError, docs, docs_server
 from tests.pipeline.conftest import BuiltWarehouse
+from tests.pipeline.test_report import chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-    "--virtual-time-budget=15000",
-)
-BROWSER_TIMEOUT_SECONDS = 90
 MART = "model.shopflow.mart_monthly_revenue"
 FACT = "model.shopflow.fct_sales"
 """The revenue lineage runs through the sold lines (dim_date's, through the business clock, is
@@ -43,16 +31,10 @@ SOURCE = "source.shopflow.ops.orders"
 
 
 def chromium_dom(profile: Path, url: str) -> str:
-    """The DOM headless Chromium rendered for ``url``, scripts and styles left out."""
-    binary = shutil.which("chromium")
-    if binary is None:
-        pytest.fail("Chromium is not installed: run `make browser` (make test does it first).")
-    command = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_SECONDS, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    dom = re.sub(r"<script\b.*?</script>", "", done.stdout, flags=re.S)
+    """The DOM headless Chromium rendered for ``url`` (the single-page app given time to run its
+    scripts), scripts and styles left out."""
+    dom = chromium(profile, "--virtual-time-budget=15000", "--dump-dom", url)
+    dom = re.sub(r"<script\b.*?</script>", "", dom, flags=re.S)
     return re.sub(r"<style\b.*?</style>", "", dom, flags=re.S)
 
 

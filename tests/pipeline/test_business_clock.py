@@ -1,0 +1,81 @@
+"""The business clock on a real run: business today is the latest activity in the facts,
+dim_date's windows are relative to it, and the period questions answer by name
+(`dbt show -s top_customers_last_quarter`, mart_monthly_revenue_by_channel)."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+
+from ingestion.transform.dbt_runner import run_dbt
+from tests.pipeline.conftest import BuiltWarehouse
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_business_today_is_the_latest_activity_in_the_facts(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    latest = built_warehouse.scalar(
+        "select max(latest) from ("
+        " select max(sold_date) as latest from marts.fct_sales"
+        " union all select max(ordered_date) from marts.fct_orders"
+        " union all select max(event_date) from marts.fct_events) as facts"
+    )
+    today = built_warehouse.query("select date_day from marts.dim_date where is_business_today")
+    assert today == [(latest,)]
+
+
+def test_the_windows_have_their_length(built_warehouse: BuiltWarehouse) -> None:
+    counts = built_warehouse.query(
+        "select count(*) filter (where is_last_7_days), count(*) filter (where is_last_30_days),"
+        " count(distinct month_start_date) filter (where is_last_month),"
+        " count(distinct quarter_start_date) filter (where is_last_quarter),"
+        " max(date_day) filter (where is_last_quarter)"
+        " < min(date_day) filter (where is_this_quarter)"
+        " from marts.dim_date"
+    )
+    assert counts == [(7, 30, 1, 1, True)]
+
+
+def test_top_customers_last_quarter_answers_by_name(built_warehouse: BuiltWarehouse) -> None:
+    expected = built_warehouse.query(
+        "select sales.customer_id, sum(sales.net_revenue_usd) from marts.fct_sales as sales"
+        " inner join marts.dim_date as dates on sales.date_key = dates.date_key"
+        " where dates.is_last_quarter and sales.is_recognised and sales.customer_id is not null"
+        " group by sales.customer_id order by 2 desc, 1 limit 10"
+    )
+    assert expected, "no recognised sale last quarter: the business clock finds no data"
+    output = run_dbt(
+        ["show", "-s", "top_customers_last_quarter", "--output", "json", "--limit", "10"],
+        built_warehouse.settings,
+        stream=False,
+    )
+    found = re.search(r"^\{$.*^\}$", output, flags=re.S | re.M)  # dbt's log lines around it
+    assert found, output
+    shown = json.loads(found.group(0))["show"]
+    assert [
+        (row["customer_id"], round(Decimal(str(row["net_revenue_usd"])), 2)) for row in shown
+    ] == [(customer_id, round(revenue, 2)) for customer_id, revenue in expected]
+    assert [row["customer_rank"] for row in shown] == list(range(1, len(expected) + 1))
+
+
+def test_monthly_revenue_by_channel_adds_up_to_monthly_revenue(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    rows = built_warehouse.query(
+        "select monthly.month_start_date, monthly.net_revenue_usd, sum(channels.net_revenue_usd)"
+        " from marts.mart_monthly_revenue as monthly"
+        " inner join marts.mart_monthly_revenue_by_channel as channels"
+        " on monthly.month_start_date = channels.month_start_date"
+        " group by monthly.month_start_date, monthly.net_revenue_usd"
+    )
+    assert rows
+    assert all(abs(total - by_channel) <= Decimal("0.01") for _, total, by_channel in rows)
+    channels = built_warehouse.query(
+        "select distinct channel from marts.mart_monthly_revenue_by_channel order by 1"
+    )
+    assert [channel for (channel,) in channels] == ["app", "marketplace", "store", "web"]
