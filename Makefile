@@ -41,6 +41,7 @@ db-stop: install
 lint: install db-start
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy ingestion
 	$(BIN)/sqlfluff lint dbt_project $(wildcard tests/dbt)
 	$(SHOPFLOW) check-project
 

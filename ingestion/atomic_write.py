@@ -9,14 +9,14 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import IO, TypeVar
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-def write_atomically(path: Path, write: Callable[[BinaryIO], T]) -> T:
+def write_atomically(path: Path, write: Callable[[IO[bytes]], T]) -> T:
     """Call ``write`` on a temporary file beside ``path``, then move it to ``path``.
 
     Returns what ``write`` returns. If ``write`` raises, the temporary file is removed and

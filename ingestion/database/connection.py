@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol, TypeVar
 
 import psycopg2
 import psycopg2.extensions
@@ -13,6 +14,14 @@ from ingestion.database.errors import DatabaseError
 from ingestion.settings import ConnectionSettings
 
 CONNECT_TIMEOUT_SECONDS = 5
+
+RowT = TypeVar("RowT", covariant=True)
+
+
+class FetchesRows(Protocol[RowT]):
+    """A DB-API cursor (plain, or one returning dicts)."""
+
+    def fetchone(self) -> RowT | None: ...
 
 
 def explain_connect_error(settings: ConnectionSettings, database: str, exc: Exception) -> str:
@@ -99,3 +108,12 @@ def server_version(settings: ConnectionSettings) -> str:
         cur.execute("show server_version")
         row = cur.fetchone()
     return str(row[0]) if row else "unknown"
+
+
+def one_row(cursor: FetchesRows[RowT]) -> RowT:
+    """The row of a query that always returns exactly one (an aggregate, a ``select`` of
+    expressions, ``returning``), after ``cursor.execute``."""
+    row = cursor.fetchone()
+    if row is None:
+        raise DatabaseError("a query that returns one row returned none")
+    return row

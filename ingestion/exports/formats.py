@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import psycopg2.extensions
 import pyarrow as pa
@@ -44,7 +44,7 @@ class ExportFormat(StrEnum):
     PARQUET = "parquet"
 
 
-def write_csv(cursor: psycopg2.extensions.cursor, query: str, stream: BinaryIO) -> int:
+def write_csv(cursor: psycopg2.extensions.cursor, query: str, stream: IO[bytes]) -> int:
     """Write ``query``'s rows as csv with a header line; returns the number of rows."""
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
     try:
@@ -71,7 +71,7 @@ def _as_text(value: Any) -> Any:
     return None if value is None else str(value)
 
 
-def write_parquet(connection: psycopg2.extensions.connection, query: str, stream: BinaryIO) -> int:
+def write_parquet(connection: psycopg2.extensions.connection, query: str, stream: IO[bytes]) -> int:
     """Write ``query``'s rows as parquet; returns the number of rows.
 
     Uses a server-side (named) cursor, so ``connection`` must not be in autocommit mode.
@@ -81,6 +81,8 @@ def write_parquet(connection: psycopg2.extensions.connection, query: str, stream
         cursor.itersize = BATCH_ROWS
         cursor.execute(query)
         batch = cursor.fetchmany(BATCH_ROWS)
+        if cursor.description is None:  # a statement that returns no rows, not a question
+            raise ValueError(f"the export query returns no rows to write: {query}")
         schema = pa.schema([arrow_field(column) for column in cursor.description])
         converters: list[Callable[[Any], Any] | None] = [
             _as_text if field.type == pa.string() else None for field in schema

@@ -45,7 +45,7 @@ import dlt
 import psycopg2.errors
 
 from ingestion.benchmarking.doc_sections import write_section
-from ingestion.database.connection import autocommit, create_database, drop_database
+from ingestion.database.connection import autocommit, create_database, drop_database, one_row
 from ingestion.loading.benchmark_baselines import (
     MEMORY_ROWS,
     RATE_REPEATS,
@@ -94,7 +94,7 @@ def ingest_events(settings: ConnectionSettings, landing: Path) -> RateResult:
         raise RuntimeError(f"the events load failed: {unit.error}")
     with autocommit(settings, settings.database) as cursor:
         cursor.execute(f"select count(*) from {FILES_DATASET}.events")
-        in_table = cursor.fetchone()[0]
+        in_table = one_row(cursor)[0]
     if in_table != unit.rows_loaded:
         raise RuntimeError(f"{unit.rows_loaded} rows loaded but {in_table} in the table")
     return RateResult(

@@ -30,7 +30,7 @@ from dlt.destinations.impl.postgres.postgres import PostgresCsvCopyJob
 from dlt.destinations.insert_job_client import InsertValuesLoadJob
 from psycopg2 import sql
 
-from ingestion.database.connection import autocommit
+from ingestion.database.connection import autocommit, one_row
 from ingestion.settings import ConnectionSettings
 from ingestion.sources.validation import REJECTED_RECORDS_TABLE
 
@@ -263,4 +263,4 @@ def refused_row_count(
     ).format(sql.Identifier(dataset), sql.Identifier(REJECTED_RECORDS_TABLE))
     with autocommit(settings, settings.database) as cursor:
         cursor.execute(statement, (table, list(load_ids), REFUSED_REASON_PREFIX + "%"))
-        return int(cursor.fetchone()[0])
+        return int(one_row(cursor)[0])

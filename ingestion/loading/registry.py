@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dlt.common.typing import TLoaderFileFormat
 from dlt.extract.source import DltSource
 
 from ingestion.settings import ConnectionSettings, landing_dir
@@ -65,7 +66,7 @@ class SourceSpec:
 
     name: str
     dataset: str
-    loader_file_format: str | None
+    loader_file_format: TLoaderFileFormat | None
     """``csv`` (Postgres COPY) for Arrow-heavy sources; None keeps dlt's default."""
     units: tuple[LoadUnit, ...]
     build: Callable[[IngestContext], DltSource]

@@ -140,7 +140,8 @@ def run_source(
         started = time.perf_counter()
         try:
             source = spec.build(context).with_resources(*unit.resources)
-            info = pipeline.run(source, loader_file_format=spec.loader_file_format)
+            # dlt annotates this parameter without Optional although its default is None
+            info = pipeline.run(source, loader_file_format=spec.loader_file_format)  # type: ignore[arg-type]
             result.load_ids = tuple(info.loads_ids)
             fill_from_trace(result, pipeline, unit.resources)
             # rows handed over that the warehouse refused count as rejected, not loaded

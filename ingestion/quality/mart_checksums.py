@@ -18,7 +18,7 @@ from decimal import Decimal
 import psycopg2.extensions
 from psycopg2 import sql
 
-from ingestion.database.connection import autocommit
+from ingestion.database.connection import autocommit, one_row
 from ingestion.settings import ConnectionSettings
 
 MARTS_SCHEMA = "marts"
@@ -76,7 +76,7 @@ def mart_checksums(
         for table in relations(cursor, schema):
             columns = checksum_columns(cursor, schema, table, exclude_columns)
             cursor.execute(checksum_query(schema, table, columns))
-            rows, content = cursor.fetchone()
+            rows, content = one_row(cursor)
             checksums[table] = Checksum(int(rows), Decimal(content))
     return checksums
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingestion.database.connection import autocommit, database_exists
+from ingestion.database.connection import autocommit, database_exists, one_row
 from ingestion.loading.audit import ensure_audit_table
 from ingestion.settings import ConnectionSettings
 from ingestion.transform.production_build import freshness_file
@@ -272,7 +272,7 @@ def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseSt
         )
         # a warehouse last built before production builds were marked has no such column
         # yet: no production build to show until the next `shopflow run`
-        has_quality, has_runs, has_results = cursor.fetchone()
+        has_quality, has_runs, has_results = one_row(cursor)
         if not has_quality and not has_runs:
             raise not_built
     if has_runs:  # the columns a warehouse from before run ids lacks are added in place

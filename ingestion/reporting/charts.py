@@ -82,11 +82,11 @@ def stacked_bar_chart(
         marks = []
         for series_index, series in enumerate(dataset.series):
             value = series.values[index]
-            height = float(value) * scale
+            bar_height = float(value) * scale
             tooltip = f"{key}, {series.name}: {display_value(value, series.kind)}"
             marks.append(
-                f'<rect x="{fmt(x)}" y="{fmt(y_of(base) - height)}" width="{fmt(bar)}"'
-                f' height="{fmt(height)}" fill="{colour(series_index)}"'
+                f'<rect x="{fmt(x)}" y="{fmt(y_of(base) - bar_height)}" width="{fmt(bar)}"'
+                f' height="{fmt(bar_height)}" fill="{colour(series_index)}"'
                 f"{attrs(data_series=series.name, data_key=key)}"
                 f"{attrs(data_value=data_value(value, series.kind))}>"
                 f"<title>{esc(tooltip)}</title></rect>"

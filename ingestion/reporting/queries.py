@@ -185,6 +185,7 @@ def _fetch(
     cursor: psycopg2.extensions.cursor,
     template: str,
     params: dict[str, object] | None = None,
+    /,
     **relations: tuple[str, ...],
 ) -> list[tuple]:
     identifiers = {name: sql.Identifier(*parts) for name, parts in relations.items()}

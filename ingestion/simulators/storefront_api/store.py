@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ingestion.database.connection import one_row
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.storefront_api.connection_pool import ReadOnlyPool
 from ingestion.simulators.storefront_api.cursor import SalesCursor
@@ -143,7 +144,7 @@ class StorefrontStore:
         }
         with self._pool.transaction() as cur:
             cur.execute(PRODUCTS_COUNT_SQL, params)
-            total = int(cur.fetchone()["total"])
+            total = int(one_row(cur)["total"])
             cur.execute(PRODUCTS_SQL, params)
             rows = [dict(row) for row in cur.fetchall()]
             ids = [row["product_id"] for row in rows]
@@ -188,7 +189,7 @@ class StorefrontStore:
         """How many sales lie in ``window`` (over all pages)."""
         with self._pool.transaction() as cur:
             cur.execute(SALES_COUNT_SQL, {"start": window.start, "end": window.end})
-            return int(cur.fetchone()["total"])
+            return int(one_row(cur)["total"])
 
     def sale(self, partner_order_id: str) -> Row | None:
         """The sale with this partner order id, or None."""

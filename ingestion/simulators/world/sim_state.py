@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import psycopg2.extensions
 
-from ingestion.database.connection import connect
+from ingestion.database.connection import connect, one_row
 from ingestion.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,9 @@ def existing_data_tables(cur: Cursor) -> list[str]:
     filled = []
     for table in (*DATA_TABLES, "sim.clock"):
         cur.execute("select to_regclass(%s) is not null", (table,))
-        if cur.fetchone()[0]:
+        if one_row(cur)[0]:
             cur.execute(f"select exists (select 1 from {table})")
-            if cur.fetchone()[0]:
+            if one_row(cur)[0]:
                 filled.append(table)
     return filled
 
@@ -80,7 +80,7 @@ def existing_data_tables(cur: Cursor) -> list[str]:
 def read_clock(cur: Cursor) -> Clock | None:
     """The clock, or None when no world has been built."""
     cur.execute("select to_regclass('sim.clock') is not null")
-    if not cur.fetchone()[0]:
+    if not one_row(cur)[0]:
         return None
     cur.execute(
         "select extract(epoch from business_time)::bigint, seed, scale, ticks from sim.clock"
@@ -145,7 +145,7 @@ def take_ids(cur: Cursor, entity: str, count: int) -> np.ndarray:
         """,
         (entity, count),
     )
-    last = int(cur.fetchone()[0])
+    last = int(one_row(cur)[0])
     return np.arange(last - count + 1, last + 1, dtype=np.int64)
 
 

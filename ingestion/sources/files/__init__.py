@@ -25,7 +25,7 @@ from dlt.extract.resource import DltResource
 
 from ingestion.settings import landing_dir as configured_landing_dir
 from ingestion.sources.files.event_ids import SeenEventIds
-from ingestion.sources.files.quarantine import read_landing_file
+from ingestion.sources.files.quarantine import LoadItem, read_landing_file
 from ingestion.sources.files.read_ahead import EventsReadAhead, events_of
 from ingestion.sources.files.settings import (
     EVENT_DECLARED_FIELDS,
@@ -79,7 +79,7 @@ def _files_to_read(
     # handed over as UTC text (fast to write as csv); Postgres parses it on COPY
     columns={"timestamp": {"data_type": "timestamp", "timezone": True, "precision": 6}},
 )
-def events(landing_dir: str, quarantine_dir: str, seen: SeenEventIds) -> Iterator[DataItemWithMeta]:
+def events(landing_dir: str, quarantine_dir: str, seen: SeenEventIds) -> Iterator[LoadItem]:
     """Clickstream events (JSON lines or Parquet) of the new and changed files under
     ``clickstream/``, inserted once per ``event_id``: events never change, so an id already
     loaded is skipped, not updated. They reach dlt in csv load files written here

@@ -10,6 +10,7 @@ table that needs a closer look.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -53,6 +54,11 @@ def flatten_columns(table: pa.Table) -> pa.Table:
     return table.rename_columns([name.replace(".", "__").lower() for name in table.column_names])
 
 
+def _always(problem: str) -> Callable[[int], str]:
+    """A check's problem that does not depend on the row."""
+    return lambda _: problem
+
+
 def parse_timestamps(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """ISO-8601 text (or Arrow timestamps) to UTC timestamps in microseconds; a value that
     cannot be parsed, or lies outside 0001-01-01 .. 9999-12-31 UTC, becomes null."""
@@ -65,7 +71,7 @@ def parse_timestamps(column: pa.ChunkedArray) -> pa.ChunkedArray:
     try:
         parsed = pc.cast(column, target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        values = []
+        values: list[dt.datetime | None] = []
         for value in column.to_pylist():
             try:
                 values.append(parse_timestamp(value, "timestamp"))
@@ -102,7 +108,7 @@ def normalise_events(
             table = table.append_column(name, pa.nulls(table.num_rows, type=data_type))
     raw = table
     timestamps = parse_timestamps(table["timestamp"])
-    checks = [
+    checks: list[tuple[pa.ChunkedArray, Callable[[int], str]]] = [
         (_blank(table["event_id"]), lambda _: "event_id: missing"),
         (_blank(table["event_name"]), lambda _: "event_name: missing"),
         (
@@ -129,7 +135,7 @@ def normalise_events(
         if name != "timestamp" and pa.types.is_string(typed_table.schema.field(name).type):
             nul = _nul_mask(typed_table[name], name)
             if nul is not None:
-                checks.append((nul, lambda _, name=name: f"{name}: {NUL_PROBLEM}"))
+                checks.append((nul, _always(f"{name}: {NUL_PROBLEM}")))
     invalid = checks[0][0]
     for mask, _ in checks[1:]:
         invalid = pc.or_kleene(invalid, mask)
@@ -143,7 +149,9 @@ def normalise_events(
     rejects: Rejects = []
     flags = [np.asarray(mask) for mask, _ in checks]
     for row in np.flatnonzero(np.asarray(invalid)):
-        problem = next(say(row) for flag, (_, say) in zip(flags, checks, strict=True) if flag[row])
+        problem = next(
+            say(int(row)) for flag, (_, say) in zip(flags, checks, strict=True) if flag[row]
+        )
         rejects.append(origin(int(row), problem))
     return typed_table.filter(pc.invert(invalid)), rejects
 

@@ -7,7 +7,7 @@ import logging
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 from dlt.common.pendulum import pendulum
@@ -27,7 +27,7 @@ from ingestion.sources.validation import (
 
 log = logging.getLogger(__name__)
 
-LoadItem = pa.Table | list[dict[str, Any]] | DataItemWithMeta
+LoadItem: TypeAlias = pa.Table | list[dict[str, Any]] | DataItemWithMeta
 FileReader = Callable[[Path, str, str], Iterator[LoadItem]]
 """Reads one file (path, relative name, resource name) into loadable items."""
 

@@ -25,8 +25,11 @@ from ingestion.sources.validation import (
     require_text,
 )
 
+RawRecord = dict[str | None, Any]
+"""A record as read: a CSV row's fields beyond its header are kept under the key None."""
 
-def spend_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
+
+def spend_records(path: Path) -> list[tuple[str, RawRecord]]:
     """The raw records of a marketing spend file (CSV or Parquet), all read before any load,
     each with where it is in the file (``line 3`` of a CSV, ``row 2`` of a Parquet file).
 
@@ -60,7 +63,7 @@ def spend_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return records
 
 
-def clean_spend(record: dict[str, Any], source_file: str) -> dict[str, Any]:
+def clean_spend(record: RawRecord, source_file: str) -> dict[str, Any]:
     """One marketing spend row ready to load, or RejectedRecordError saying why it cannot be
     (also when Postgres would refuse one of its values: see ``storable``)."""
     if None in record:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from psycopg2 import sql
+from psycopg2.extensions import connection as pg_connection
 from psycopg2.extensions import cursor as pg_cursor
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def source_column_types(engine: sa.Engine, schema: str, table: str) -> dict[str,
     """The same, read from the operations database."""
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
-        assert raw is not None
+        assert isinstance(raw, pg_connection)  # the ops engine's driver is psycopg2
         with raw.cursor() as cursor:
             return column_types(cursor, schema, table)
 

@@ -29,7 +29,12 @@ RECENT_SALES_STATE_KEY = "recent_sales"
 def _as_datetime(value: Any) -> dt.datetime | None:
     if value is None:
         return None
-    return pendulum.instance(value) if isinstance(value, dt.datetime) else pendulum.parse(value)
+    if isinstance(value, dt.datetime):
+        return pendulum.instance(value)
+    parsed = pendulum.parse(value)
+    if not isinstance(parsed, dt.datetime):  # a date, time or duration: not what we store
+        raise ValueError(f"the stored cursor {value!r} is not a timestamp")
+    return parsed
 
 
 def read_cursor(state: dict[str, Any], field: str) -> dt.datetime | None:
