@@ -109,21 +109,16 @@ final as (
         with_previous.channel,
         cast(with_previous.recognised_orders as {{ dbt.type_int() }}) as recognised_orders,
         cast(with_previous.net_revenue_usd as {{ dbt.type_numeric() }}) as net_revenue_usd,
-        cast(
-            with_previous.net_revenue_usd / nullif(with_previous.recognised_orders, 0)
-            as {{ dbt.type_numeric() }}
-        ) as average_order_value_usd,
-        cast(
-            with_previous.net_revenue_usd / nullif(with_previous.month_revenue_usd, 0)
-            as {{ dbt.type_numeric() }}
-        ) as share_of_month_revenue,
+        {{ safe_ratio("with_previous.net_revenue_usd", "with_previous.recognised_orders") }}
+            as average_order_value_usd,
+        {{ safe_ratio("with_previous.net_revenue_usd", "with_previous.month_revenue_usd") }}
+            as share_of_month_revenue,
         cast(with_previous.previous_month_revenue_usd as {{ dbt.type_numeric() }})
             as previous_month_revenue_usd,
-        cast(
-            (with_previous.net_revenue_usd - with_previous.previous_month_revenue_usd)
-            / nullif(with_previous.previous_month_revenue_usd, 0)
-            as {{ dbt.type_numeric() }}
-        ) as month_over_month_growth_rate,
+        {{ safe_ratio(
+            "with_previous.net_revenue_usd - with_previous.previous_month_revenue_usd",
+            "with_previous.previous_month_revenue_usd"
+        ) }} as month_over_month_growth_rate,
         with_previous.month_start_date
     from with_previous
 
