@@ -72,6 +72,7 @@ COMMANDS = (
     LazyCommand("status", "ingestion.cli.status", "status"),
     LazyCommand("report", "ingestion.cli.report", "report"),
     LazyCommand("export", "ingestion.cli.export", "export"),
+    LazyCommand("docs", "ingestion.cli.docs", "docs"),
     LazyCommand("db", "ingestion.cli.db", "app"),
     LazyCommand("simulate", "ingestion.cli.simulate", "app"),
 )

@@ -13,7 +13,7 @@ from ingestion.orchestration.stages import Stage, StageOutcome
 from ingestion.reporting import summary_line, write_report
 from ingestion.settings import REPO_ROOT, ConnectionSettings, export_dir
 from ingestion.simulators.world.pipeline_step import prepare_sources
-from ingestion.transform.dbt_runner import run_dbt
+from ingestion.transform.dbt_runner import run_dbt, target_dir
 from ingestion.transform.production_build import (
     NothingToRetryError,
     production_build,
@@ -73,7 +73,9 @@ def dbt_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
 def dbt_docs_stage(settings: ConnectionSettings) -> Stage:
     def action() -> str:
         run_dbt(["docs", "generate"], settings, stream=False)
-        return "target/index.html, target/catalog.json"
+        target = target_dir()
+        shown = target.relative_to(REPO_ROOT) if target.is_relative_to(REPO_ROOT) else target
+        return f"{shown}/index.html, {shown}/catalog.json"
 
     return Stage("docs", "dbt docs: documentation and lineage", action)
 
