@@ -68,9 +68,9 @@ dbt-build: install db-start
 ci-slim: install db-start
 	$(SHOPFLOW) ci-slim
 
+## docs: generate the dbt docs and serve them on http://127.0.0.1:8080 (Ctrl-C stops)
 docs: install db-start
-	$(BIN)/dbt docs generate
-	@echo "Serve with: $(BIN)/dbt docs serve --port 8080"
+	$(SHOPFLOW) docs
 
 clean: db-stop
 	rm -rf target logs

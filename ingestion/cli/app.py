@@ -68,7 +68,7 @@ COMMANDS = (
     LazyCommand("run", "ingestion.cli.run", "run"),
     LazyCommand("retry", "ingestion.cli.run", "retry"),
     LazyCommand("ci-slim", "ingestion.cli.ci_slim", "ci_slim"),
-    LazyCommand("check-project", "ingestion.quality.cli", "check_project"),
+    LazyCommand("check-project", "ingestion.cli.check_project", "check_project"),
     LazyCommand("status", "ingestion.cli.status", "status"),
     LazyCommand("report", "ingestion.cli.report", "report"),
     LazyCommand("export", "ingestion.cli.export", "export"),

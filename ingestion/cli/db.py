@@ -7,6 +7,7 @@ import os
 import typer
 
 from ingestion.cli.console import console, err_console, fail
+from ingestion.cli.ready import ready_server
 from ingestion.database import service
 from ingestion.database.connection import server_version
 from ingestion.database.errors import DatabaseError
@@ -27,10 +28,7 @@ app = typer.Typer(help="Start, stop and reach the Postgres server.", no_args_is_
 @app.command()
 def start() -> None:
     """Start the local server (a no-op if it runs, or if an external server is configured)."""
-    try:
-        ready = service.ensure_ready()
-    except DatabaseError as exc:
-        fail(str(exc))
+    ready = ready_server()
     settings = ready.settings
     where = f"{settings.host}:{settings.port}"
     if settings.external:

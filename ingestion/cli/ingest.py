@@ -11,7 +11,7 @@ from rich.table import Table
 from ingestion.cli.console import console, fail
 from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.cli.progress import ingest_progress
-from ingestion.database import service
+from ingestion.cli.ready import ready_settings
 from ingestion.database.errors import DatabaseError
 from ingestion.loading.accounting import UnitResult
 from ingestion.loading.registry import SOURCES
@@ -66,10 +66,7 @@ def ingest(
     """Load raw data into the warehouse with dlt (only what changed since the last run)."""
     if source != "all" and source not in SOURCES:
         fail(f"unknown source {source!r}: choose one of {', '.join(SOURCES)} or all")
-    try:
-        settings = service.ensure_ready().settings
-    except DatabaseError as exc:
-        fail(str(exc))
+    settings = ready_settings()
     names = list(SOURCES) if source == "all" else [source]
     with exclusive_run(settings, f"ingest {source}", wait):
         report = _ingest_with_progress(settings, names, full_refresh)

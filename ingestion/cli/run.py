@@ -12,9 +12,8 @@ from rich.table import Table
 from ingestion.cli.console import console, fail, heading
 from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.cli.progress import ingest_progress
+from ingestion.cli.ready import ready_settings
 from ingestion.cli.simulate import MAX_SCALE, MIN_SCALE
-from ingestion.database import service
-from ingestion.database.errors import DatabaseError
 from ingestion.loading.audit import new_run_id
 from ingestion.orchestration.pipeline import (
     DBT_BUILD,
@@ -69,13 +68,6 @@ def with_spinner(stage: Stage) -> Stage:
     return replace(stage, action=action)
 
 
-def _ready() -> ConnectionSettings:
-    try:
-        return service.ensure_ready().settings
-    except DatabaseError as exc:
-        fail(str(exc))
-
-
 def _execute(
     settings: ConnectionSettings,
     stages: Sequence[Stage],
@@ -125,7 +117,7 @@ def run(
     """Run the whole pipeline: simulate -> ingest -> dbt-build -> docs (or part of it)."""
     if start is not None and only is not None:
         fail("choose --from or --only, not both")
-    settings = _ready()
+    settings = ready_settings()
     run_id = new_run_id()
     options = RunOptions(
         run_id=run_id,
@@ -145,7 +137,7 @@ def run(
 def retry(wait: float = WAIT) -> None:
     """Resume the last failed run from its failed stage: a failed dbt build runs again with
     only its failed and skipped nodes (`dbt retry`), then the stages after it."""
-    settings = _ready()
+    settings = ready_settings()
     failed = first_failed_stage(last_run(settings))
     if failed is None:
         fail("the last run did not fail: there is nothing to retry (`shopflow status` shows it)")

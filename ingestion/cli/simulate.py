@@ -19,9 +19,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from ingestion.cli.console import console, fail
+from ingestion.cli.ready import ready_settings
 from ingestion.cli.simulate_api import api
-from ingestion.database import service
-from ingestion.database.errors import DatabaseError
 from ingestion.settings import ConnectionSettings, landing_dir
 from ingestion.simulators.world import (
     FileFaults,
@@ -65,14 +64,6 @@ DUPLICATE_FILE = typer.Option(
 LATE_FILE = typer.Option(
     False, "--late-file", help="Add an events file dated days before the last drop."
 )
-
-
-def _ready() -> ConnectionSettings:
-    try:
-        return service.ensure_ready().settings
-    except DatabaseError as exc:
-        fail(str(exc))
-        raise  # unreachable: fail() exits
 
 
 @contextmanager
@@ -151,7 +142,7 @@ def _build(settings: ConnectionSettings, seed: int, scale: float, reset: bool) -
 @app.command()
 def ops(seed: int = SEED, scale: float = SCALE, reset: bool = RESET) -> None:
     """Build the initial state: catalogue, customers, 2025's orders; clock at 2026-01-01."""
-    settings = _ready()
+    settings = ready_settings()
     _print_world(_build(settings, seed, scale, reset))
 
 
@@ -164,7 +155,7 @@ def files(
     late_file: bool = LATE_FILE,
 ) -> None:
     """(Re)write the landing files of the latest window (2025 after `ops`, else the last tick)."""
-    settings = _ready()
+    settings = ready_settings()
     faults = _faults(truncated_json, wrong_columns, bad_date, duplicate_file, late_file)
     try:
         with console.status("writing landing files"):
@@ -190,7 +181,7 @@ def tick_command(
     status paths; some customers move or change e-mail; some prices change, the odd product
     is delisted; a few customers are erased.
     """
-    settings = _ready()
+    settings = ready_settings()
     faults = _faults(truncated_json, wrong_columns, bad_date, duplicate_file, late_file)
     try:
         with _steps(f"tick {days} day(s)", TICK_STEPS) as on_step:
@@ -208,7 +199,7 @@ def tick_command(
 @app.command(name="all")
 def all_sources(seed: int = SEED, scale: float = SCALE, reset: bool = RESET) -> None:
     """The demo's starting point: `ops` then `files` (no faults)."""
-    settings = _ready()
+    settings = ready_settings()
     if reset:
         removed = clear_landing_files(landing_dir())
         log.info("removed %d landing files of the previous world", removed)

@@ -7,8 +7,7 @@ import logging
 import typer
 
 from ingestion.cli.console import console, fail
-from ingestion.database import service
-from ingestion.database.errors import DatabaseError
+from ingestion.cli.ready import ready_settings
 from ingestion.simulators.storefront_api.config import (
     DEFAULT_RATE_LIMIT_PER_SECOND,
     DEFAULT_SEED,
@@ -86,10 +85,7 @@ def api(
     ),
 ) -> None:
     """Serve the simulated storefront API on 127.0.0.1 until interrupted."""
-    try:
-        settings = service.ensure_ready().settings
-    except DatabaseError as exc:
-        fail(str(exc))
+    settings = ready_settings()
     config = ApiConfig(
         api_key=api_key or generate_api_key(),
         rate_limit_per_second=rate_limit,
