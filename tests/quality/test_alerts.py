@@ -459,8 +459,7 @@ def fake_failing_run(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken_ingestion() -> str:
         raise RuntimeError("storefront API answered 503 twice")
 
-    ready = type("Ready", (), {"settings": None})()
-    monkeypatch.setattr(run_command.service, "ensure_ready", lambda: ready)
+    monkeypatch.setattr(run_command, "ready_settings", lambda: None)
     monkeypatch.setattr(run_command, "exclusive_run", lambda settings, command, wait: nullcontext())
     monkeypatch.setattr(
         run_command,
