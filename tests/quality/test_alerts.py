@@ -381,8 +381,8 @@ def test_a_bug_while_building_the_message_never_raises(
         ("https://hooks.example.com", "jsons://hooks.example.com/"),
         ("slack://T1/B1/C1", "slack://T1/B1/C1"),
         (  # a Slack incoming webhook goes to apprise's Slack service, which needs its format
-            "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
-            "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ",
+            "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ",
         ),
     ],
 )
