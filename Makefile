@@ -74,3 +74,27 @@ docs: install db-start
 
 clean: db-stop
 	rm -rf target logs
+
+# --- Airflow (docs/orchestration.md): its own virtualenv, its metadata in SQLite under .shopflow/
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/.shopflow/airflow \
+	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/orchestration/airflow/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False
+
+.PHONY: airflow test-orchestration
+
+## airflow: Airflow in .venv-airflow (pinned in orchestration/airflow/requirements.txt), its SQLite metadata DB migrated
+airflow: $(AIRFLOW_VENV)/.installed
+	mkdir -p .shopflow/airflow
+	$(AIRFLOW_ENV) $(AIRFLOW_VENV)/bin/airflow db migrate > .shopflow/airflow/db-migrate.log 2>&1
+
+$(AIRFLOW_VENV)/.installed: orchestration/airflow/requirements.txt
+	test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -r orchestration/airflow/requirements.txt
+	touch $@
+
+## test-orchestration: the shopflow_daily DAG's tests, in the Airflow venv (make test skips them)
+test-orchestration: airflow
+	$(AIRFLOW_ENV) $(AIRFLOW_VENV)/bin/python -m pytest tests/orchestration/test_airflow_dag.py \
+		-p no:cacheprovider --noconftest

@@ -1,0 +1,174 @@
+"""shopflow_daily: the ShopFlow pipeline's stages as Airflow tasks, each one `shopflow` command.
+
+simulate -> ingest_storefront -> ingest_ops -> ingest_files -> dbt_build -> docs -> export
+-> report -> status (the gate: `shopflow status`, red when a run failed, a test fails or a
+source is stale). The tasks call the project's own CLI in the project's virtualenv, so
+Airflow's virtualenv never imports the project. How to run it: docs/orchestration.md.
+
+Settings, none of them secret (the alert URLs and database settings stay in the environment
+the worker runs with, as for cron):
+- the `shopflow` executable: Airflow Variable `shopflow_bin`, else env `SHOPFLOW_BIN`, else
+  `<repo>/.venv/bin/shopflow`;
+- `SHOPFLOW_AIRFLOW_CATCHUP=true` turns catchup on (off by default: the loads are
+  cursor-based, so one run catches up on everything new anyway).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from airflow import DAG
+from airflow.models import Variable
+from airflow.models.param import Param
+from airflow.operators.bash import BashOperator
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[3]
+DEFAULT_SHOPFLOW_BIN = os.environ.get("SHOPFLOW_BIN") or str(REPO / ".venv" / "bin" / "shopflow")
+SHOPFLOW_BIN_VARIABLE = "shopflow_bin"
+# Resolved when the task runs, not when the file is parsed (no metadata DB query per parse).
+SHOPFLOW = f"{{{{ var.value.get('{SHOPFLOW_BIN_VARIABLE}', '{DEFAULT_SHOPFLOW_BIN}') }}}}"
+SEND_ALERT_SCRIPT = REPO / "orchestration" / "airflow" / "send_alert.py"
+
+# `shopflow run`, `ingest` and `retry` hold the warehouse lock for the whole command; another
+# one refuses with exit code 75. Wait this long for it first; after that the task fails and is
+# retried with backoff like any other failure.
+LOCK_EXIT_CODE = 75
+LOCK_WAIT_SECONDS = 300
+ALERT_TIMEOUT_SECONDS = 60
+
+
+def alert_on_failure(context: dict[str, Any]) -> None:
+    """Send the project's failure alert once a task has failed for good (retries used up).
+
+    The Airflow virtualenv does not have the project installed, so this runs the project's
+    alert code with the project's interpreter (next to the `shopflow` executable): the same
+    receivers and message shape as `shopflow run`. Never raises: a callback that fails only
+    hides the task's own error.
+    """
+    task_instance = context["task_instance"]
+    exception = context.get("exception")
+    what_failed = failure_sentence(task_instance.task_id, task_instance.try_number, exception)
+    shopflow_bin = Variable.get(SHOPFLOW_BIN_VARIABLE, default_var=DEFAULT_SHOPFLOW_BIN)
+    command = [
+        str(Path(shopflow_bin).parent / "python"),
+        str(SEND_ALERT_SCRIPT),
+        "--stage",
+        task_instance.task_id,
+        "--run-id",
+        f"{task_instance.dag_id} {context['run_id']}",
+        "--what-failed",
+        what_failed,
+    ]
+    try:
+        subprocess.run(command, check=True, timeout=ALERT_TIMEOUT_SECONDS, cwd=REPO)
+    except (OSError, subprocess.SubprocessError):
+        log.warning("could not send the failure alert for %s", task_instance.task_id, exc_info=True)
+
+
+def failure_sentence(task_id: str, try_number: int, exception: BaseException | None) -> str:
+    """One sentence a person on call reads first, then the exception as Airflow raised it."""
+    text = str(exception or "no exception recorded")
+    exit_code = re.search(r"exit code (\d+)", text)
+    if exit_code and int(exit_code.group(1)) == LOCK_EXIT_CODE:
+        cause = "another run held the warehouse lock (exit code 75)"
+    elif exit_code:
+        cause = f"`shopflow` exited with code {exit_code.group(1)}; its output is in the task log"
+    elif type(exception).__name__ == "AirflowTaskTimeout":
+        cause = "it ran past its execution_timeout"
+    else:
+        cause = text.splitlines()[0] if text.strip() else "no exception recorded"
+    return f"Airflow task {task_id} failed after {try_number} tries: {cause}.\n{text}"
+
+
+DEFAULT_ARGS = {
+    "owner": "data-engineering",
+    "retries": 3,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,  # about 1, 2, 4 minutes (Airflow adds jitter)
+    "max_retry_delay": timedelta(minutes=30),
+    "execution_timeout": timedelta(minutes=30),
+    "on_failure_callback": alert_on_failure,
+}
+
+# The environment every command gets on top of the worker's own. The CLI's own alerts are
+# switched off inside Airflow: a task retried three times would alert four times; the
+# callback above alerts once, when the retries are used up.
+TASK_ENV = {
+    "SHOPFLOW_BUSINESS_DATE": "{{ params.business_date or ds }}",
+    "SHOPFLOW_AIRFLOW_RUN_ID": "{{ run_id }}",
+    "SHOPFLOW_ALERT_URL": "",
+    "SHOPFLOW_ALERT_WEBHOOK": "",
+}
+
+
+def shopflow_task(task_id: str, arguments: str, timeout: timedelta) -> BashOperator:
+    """A task running `shopflow <arguments>` in the repository; a non-zero exit fails it."""
+    return BashOperator(
+        task_id=task_id,
+        bash_command=f'"{SHOPFLOW}" {arguments}',
+        env=TASK_ENV,
+        append_env=True,
+        cwd=str(REPO),
+        skip_on_exit_code=None,  # every non-zero exit (75 included) is a failure to retry
+        execution_timeout=timeout,
+    )
+
+
+with DAG(
+    dag_id="shopflow_daily",
+    description="ShopFlow ELT: simulate, ingest per source, dbt build, docs, export, report",
+    doc_md=__doc__,
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=os.environ.get("SHOPFLOW_AIRFLOW_CATCHUP", "false").lower() == "true",
+    max_active_runs=1,  # the warehouse lock allows one run at a time anyway
+    dagrun_timeout=timedelta(hours=4),
+    default_args=DEFAULT_ARGS,
+    params={
+        "business_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="The business day this run stands for (default: the run's logical "
+            "date, ds). Passed as SHOPFLOW_BUSINESS_DATE; the pipeline does not read it yet.",
+        ),
+        "tick_days": Param(
+            0,
+            type="integer",
+            minimum=0,
+            description="Advance the simulated world this many days before ingesting "
+            "(shopflow run --only simulate --tick N). 0 re-runs on the world as it is.",
+        ),
+    },
+    tags=["shopflow"],
+) as dag:
+    wait = f"--wait {LOCK_WAIT_SECONDS}"
+    simulate = shopflow_task(
+        "simulate",
+        f"run --only simulate --tick {{{{ params.tick_days }}}} {wait}",
+        timedelta(minutes=20),
+    )
+    # One task per source, one after another: each `shopflow ingest` holds the warehouse lock,
+    # so parallel ones would refuse each other (exit 75); separate tasks still give each
+    # source its own retries, duration and log.
+    ingests = [
+        shopflow_task(f"ingest_{source}", f"ingest {source} {wait}", timedelta(minutes=30))
+        for source in ("storefront", "ops", "files")
+    ]
+    dbt_build = shopflow_task("dbt_build", f"run --only dbt-build {wait}", timedelta(hours=1))
+    docs = shopflow_task("docs", f"run --only docs {wait}", timedelta(minutes=15))
+    export = shopflow_task("export", f"run --only export {wait}", timedelta(minutes=15))
+    report = shopflow_task("report", f"run --only report {wait}", timedelta(minutes=15))
+    status = shopflow_task("status", "status", timedelta(minutes=5))
+
+    simulate >> ingests[0] >> ingests[1] >> ingests[2] >> dbt_build
+    dbt_build >> docs >> export >> report >> status

@@ -1,0 +1,155 @@
+"""The shopflow_daily Airflow DAG: it imports cleanly and has the shape operations rely on.
+
+Airflow lives in its own virtualenv (`make airflow`), so these tests run there:
+`make test-orchestration`. The project's venv has no Airflow and skips the module.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import itertools
+from datetime import timedelta
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import pytest
+
+pytest.importorskip(
+    "airflow",
+    reason="Airflow lives in .venv-airflow: these tests run with `make test-orchestration`",
+)
+
+from airflow.exceptions import AirflowException
+from airflow.models import DagBag
+from airflow.models.dag import DAG
+
+DAGS_FOLDER = Path(__file__).resolve().parents[2] / "orchestration" / "airflow" / "dags"
+STAGE_TASKS = [
+    "simulate",
+    "ingest_storefront",
+    "ingest_ops",
+    "ingest_files",
+    "dbt_build",
+    "docs",
+    "export",
+    "report",
+    "status",
+]
+
+
+@pytest.fixture(scope="module")
+def dag_bag() -> DagBag:
+    return DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False)
+
+
+@pytest.fixture(scope="module")
+def daily_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "shopflow_daily", DAGS_FOLDER / "shopflow_daily.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fake_executable(path: Path, script: str) -> Path:
+    path.write_text(f"#!/usr/bin/env bash\n{script}\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dag(dag_bag: DagBag) -> DAG:
+    return dag_bag.get_dag("shopflow_daily")
+
+
+def test_the_dags_folder_imports_without_errors(dag_bag: DagBag) -> None:
+    assert dag_bag.import_errors == {}
+    assert list(dag_bag.dag_ids) == ["shopflow_daily"]
+
+
+def test_the_tasks_run_the_stages_one_after_another(dag: DAG) -> None:
+    assert [task.task_id for task in dag.topological_sort()] == STAGE_TASKS
+    for upstream, downstream in itertools.pairwise(STAGE_TASKS):
+        assert dag.get_task(downstream).upstream_task_ids == {upstream}
+
+
+def test_each_task_calls_its_shopflow_command(dag: DAG) -> None:
+    commands = {task.task_id: task.bash_command for task in dag.tasks}
+    assert commands["ingest_ops"].endswith("ingest ops --wait 300")
+    assert commands["dbt_build"].endswith("run --only dbt-build --wait 300")
+    assert commands["report"].endswith("run --only report --wait 300")
+    assert commands["status"].endswith(" status")
+    assert all("shopflow_bin" in command for command in commands.values())
+
+
+def test_every_task_retries_with_backoff_a_timeout_and_an_alert(dag: DAG) -> None:
+    for task in dag.tasks:
+        assert task.retries == 3, task.task_id
+        assert task.retry_exponential_backoff, task.task_id
+        assert task.retry_delay == timedelta(minutes=1)
+        assert task.max_retry_delay == timedelta(minutes=30)
+        assert timedelta(0) < task.execution_timeout <= timedelta(hours=1), task.task_id
+        assert task.on_failure_callback is not None, task.task_id
+        # exit code 75 (the warehouse lock is held) must fail the try, to be retried
+        assert task.skip_on_exit_code is None or 75 not in task.skip_on_exit_code
+
+
+def test_a_lock_refusal_fails_the_try_so_it_is_retried(dag: DAG, tmp_path: Path) -> None:
+    refusing = fake_executable(tmp_path / "shopflow", "exit 75")
+    task = copy.copy(dag.get_task("ingest_ops"))
+    task.bash_command, task.env, task.cwd = f'"{refusing}" ingest ops', {}, str(tmp_path)
+    # a failure (retried while tries are left), not AirflowSkipException
+    with pytest.raises(AirflowException, match="exit code 75") as raised:
+        task.execute(context={})
+    assert type(raised.value) is AirflowException
+
+
+def test_the_failure_callback_sends_the_projects_alert_with_its_python(
+    daily_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    received = tmp_path / "alert-arguments"
+    fake_executable(tmp_path / "python", f'printf "%s\\n" "$@" > "{received}"')
+    monkeypatch.setattr(daily_module, "DEFAULT_SHOPFLOW_BIN", str(tmp_path / "shopflow"))
+    task_instance = SimpleNamespace(task_id="ingest_ops", dag_id="shopflow_daily", try_number=4)
+    exception = AirflowException(
+        "Bash command failed. The command returned a non-zero exit code 75."
+    )
+    daily_module.alert_on_failure(
+        {"task_instance": task_instance, "exception": exception, "run_id": "manual__2026-12-01"}
+    )
+    arguments = received.read_text().splitlines()
+    assert arguments[0].endswith("orchestration/airflow/send_alert.py")
+    assert arguments[1:5] == [
+        "--stage",
+        "ingest_ops",
+        "--run-id",
+        "shopflow_daily manual__2026-12-01",
+    ]
+    assert arguments[6] == (
+        "Airflow task ingest_ops failed after 4 tries: "
+        "another run held the warehouse lock (exit code 75)."
+    )
+
+
+def test_the_failure_callback_never_raises(
+    daily_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        daily_module, "DEFAULT_SHOPFLOW_BIN", str(tmp_path / "missing" / "shopflow")
+    )
+    task_instance = SimpleNamespace(task_id="docs", dag_id="shopflow_daily", try_number=1)
+    daily_module.alert_on_failure({"task_instance": task_instance, "run_id": "manual__x"})
+
+
+def test_one_run_at_a_time_no_catchup_and_the_business_date_param(dag: DAG) -> None:
+    assert dag.max_active_runs == 1
+    assert dag.catchup is False
+    assert set(dag.params) == {"business_date", "tick_days"}
+    assert dag.params["business_date"] is None
+    assert dag.params["tick_days"] == 0
+    for task in dag.tasks:
+        assert task.env["SHOPFLOW_BUSINESS_DATE"] == "{{ params.business_date or ds }}"
+        assert task.append_env
