@@ -98,3 +98,18 @@ $(AIRFLOW_VENV)/.installed: orchestration/airflow/requirements.txt
 test-orchestration: airflow
 	$(AIRFLOW_ENV) $(AIRFLOW_VENV)/bin/python -m pytest tests/orchestration/test_airflow_dag.py \
 		-p no:cacheprovider --noconftest
+
+# --- Deployment checks (docs/deployment.md): offline, checkov in its own .venv-deploy
+.PHONY: deploy-check
+
+## deploy-check: checkov on deploy/ (kubernetes, dockerfile, terraform), tests/deploy, terraform fmt if installed
+deploy-check: install
+	@.venv-deploy/bin/checkov --version 2>/dev/null | grep -qx 3.3.30 || { \
+		rm -rf .venv-deploy && $(PYTHON) -m venv .venv-deploy \
+		&& .venv-deploy/bin/python -m pip install --quiet checkov==3.3.30; }
+	.venv-deploy/bin/checkov -d deploy --config-file deploy/.checkov.yaml
+	$(BIN)/pytest tests/deploy -q -p no:cacheprovider
+	@if command -v terraform >/dev/null; then \
+		echo "terraform fmt -check -recursive deploy/terraform" \
+		&& terraform fmt -check -recursive -diff deploy/terraform; \
+	else echo "terraform fmt: skipped (no terraform binary on PATH; validate and plan need the AWS provider downloaded, see docs/deployment.md)"; fi
