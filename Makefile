@@ -107,8 +107,12 @@ deploy-check: install
 	@.venv-deploy/bin/checkov --version 2>/dev/null | grep -qx 3.3.30 || { \
 		rm -rf .venv-deploy && $(PYTHON) -m venv .venv-deploy \
 		&& .venv-deploy/bin/python -m pip install --quiet checkov==3.3.30; }
-	.venv-deploy/bin/checkov -d deploy --config-file deploy/.checkov.yaml
+	.venv-deploy/bin/checkov -d deploy --config-file deploy/.checkov.yaml \
+		--framework kubernetes dockerfile terraform --quiet --compact --skip-download
 	$(BIN)/pytest tests/deploy -q -p no:cacheprovider
+	@if command -v kubectl >/dev/null; then \
+		echo "kubectl kustomize deploy/kubernetes" && kubectl kustomize deploy/kubernetes > /dev/null; \
+	else echo "kustomize render: skipped (no kubectl on PATH)"; fi
 	@if command -v terraform >/dev/null; then \
 		echo "terraform fmt -check -recursive deploy/terraform" \
 		&& terraform fmt -check -recursive -diff deploy/terraform; \
