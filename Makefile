@@ -51,7 +51,7 @@ format: install
 	$(BIN)/sqlfluff fix dbt_project $(wildcard tests/dbt)
 
 pytest: install db-start
-	$(BIN)/pytest -m "not reliability and not volume"
+	$(BIN)/pytest -m "not reliability and not volume and not spark"
 
 ## test-reliability: the fault-injection suite (docs/reliability.md); .ci/run runs it after make test
 test-reliability: install db-start
@@ -60,6 +60,20 @@ test-reliability: install db-start
 ## test-volume: incremental builds equal a full refresh on a scale-10 world; .ci/run runs it last
 test-volume: install db-start
 	$(BIN)/pytest -m volume
+
+# --- Spark (docs/scale-out.md): dbt-spark and pyspark in the project's venv, on demand
+.PHONY: spark test-spark
+
+## spark: add dbt-spark (session) and pyspark to the project's venv (needs Java 17)
+spark: $(VENV)/.spark-installed
+
+$(VENV)/.spark-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	touch $@
+
+## test-spark: build the dbt project on Spark from the lake and compare every mart with Postgres
+test-spark: spark db-start
+	$(BIN)/pytest -m spark
 
 dbt-build: install db-start
 	$(BIN)/dbt build
