@@ -51,6 +51,9 @@ ENV_SCHEMA_PREFIX = "SHOPFLOW_SCHEMA_PREFIX"
 ENV_DBT_THREADS = "SHOPFLOW_DBT_THREADS"
 ENV_DBT_TARGET_PATH = "DBT_TARGET_PATH"
 ENV_PGOPTIONS = "PGOPTIONS"
+ENV_BUSINESS_DATE = "SHOPFLOW_BUSINESS_DATE"
+ENV_TARGET = "SHOPFLOW_TARGET"
+ENV_LAKE_URL = "SHOPFLOW_LAKE_URL"
 ENV_STOREFRONT_BASE_URL = "SOURCES__STOREFRONT__BASE_URL"
 ENV_STOREFRONT_API_KEY = "SOURCES__STOREFRONT__API_KEY"
 
@@ -100,6 +103,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(ENV_DBT_THREADS, "dbt threads (the profile)", "4", "dbt"),
     Variable(ENV_DBT_TARGET_PATH, "dbt's artifact folder", "target/", "dbt"),
     Variable(ENV_PGOPTIONS, "extra Postgres session settings for dbt", "unset", "libpq"),
+    Variable(ENV_BUSINESS_DATE, "the business day a run stands for (YYYY-MM-DD)", "unset"),
+    Variable(ENV_TARGET, "the engine dbt builds on: `dev` (Postgres) or `spark`", "dev"),
+    Variable(ENV_LAKE_URL, "the Parquet lake: a folder or s3://bucket/prefix", ".shopflow/lake/"),
     Variable(
         ENV_STOREFRONT_BASE_URL,
         "storefront API to ingest from; unset = the local simulated API per run",
