@@ -12,8 +12,8 @@ SHOPFLOW := $(BIN)/shopflow
 demo: install db-start
 	$(SHOPFLOW) run
 
-## test: lint (ruff, sqlfluff, dbt project rules) and every test (pytest, incl. the real dbt build)
-test: install db-start browser lint pytest
+## test: lint (ruff, sqlfluff, dbt project rules), the DAG's import tests and every test (pytest, incl. the real dbt build)
+test: install db-start browser lint test-dag pytest
 
 ## browser: headless Chromium for the report's browser test (tests/pipeline/test_report.py)
 .PHONY: browser
@@ -51,7 +51,7 @@ format: install
 	$(BIN)/sqlfluff fix dbt_project $(wildcard tests/dbt)
 
 pytest: install db-start
-	$(BIN)/pytest -m "not reliability and not volume and not spark"
+	$(BIN)/pytest -m "not reliability and not volume and not spark and not orchestration"
 
 ## test-reliability: the fault-injection suite (docs/reliability.md); .ci/run runs it after make test
 test-reliability: install db-start
@@ -108,10 +108,15 @@ $(AIRFLOW_VENV)/.installed: orchestration/airflow/requirements.txt
 	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -r orchestration/airflow/requirements.txt
 	touch $@
 
-## test-orchestration: the shopflow_daily DAG's tests, in the Airflow venv (make test skips them)
-test-orchestration: airflow
+## test-dag: the shopflow_daily DAG imports and has its tasks, retries and callbacks (Airflow venv; part of make test)
+.PHONY: test-dag
+test-dag: airflow
 	$(AIRFLOW_ENV) $(AIRFLOW_VENV)/bin/python -m pytest tests/orchestration/test_airflow_dag.py \
 		-p no:cacheprovider --noconftest
+
+## test-orchestration: `airflow dags test shopflow_daily` runs the real pipeline; its marts equal `shopflow run`'s
+test-orchestration: airflow install db-start
+	$(BIN)/pytest -m orchestration tests/orchestration
 
 # --- Deployment checks (docs/deployment.md): offline, checkov in its own .venv-deploy
 .PHONY: deploy-check

@@ -1,7 +1,7 @@
 """The shopflow_daily Airflow DAG: it imports cleanly and has the shape operations rely on.
 
 Airflow lives in its own virtualenv (`make airflow`), so these tests run there:
-`make test-orchestration`. The project's venv has no Airflow and skips the module.
+`make test-dag` (part of `make test`). The project's venv has no Airflow and skips the module.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 pytest.importorskip(
     "airflow",
-    reason="Airflow lives in .venv-airflow: these tests run with `make test-orchestration`",
+    reason="Airflow lives in .venv-airflow: these tests run with `make test-dag`",
 )
 
 from airflow.exceptions import AirflowException
