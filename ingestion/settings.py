@@ -23,6 +23,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -218,6 +219,43 @@ def pg_options() -> str:
     return _value(ENV_PGOPTIONS)
 
 
+DEFAULT_TARGET = "dev"
+SPARK_TARGET = "spark"
+TARGETS = (DEFAULT_TARGET, SPARK_TARGET)
+
+
+def dbt_target() -> str:
+    """``SHOPFLOW_TARGET``: the profile output dbt builds on, ``dev`` (Postgres, the default)
+    or ``spark``; anything else is a SettingsError, so a typo never builds on the wrong engine."""
+    target = _value(ENV_TARGET) or DEFAULT_TARGET
+    if target not in TARGETS:
+        raise SettingsError(
+            f"{ENV_TARGET}={target!r} is not a target: use {' or '.join(TARGETS)} "
+            f"(or unset it for {DEFAULT_TARGET})."
+        )
+    return target
+
+
+def spark_dir() -> Path:
+    """Spark's local state (``<SHOPFLOW_HOME>/spark``): the warehouse folder and the metastore."""
+    return state_dir() / "spark"
+
+
+def business_date() -> date | None:
+    """``SHOPFLOW_BUSINESS_DATE``: the business day a run stands for (the Airflow DAG sets it),
+    None when unset. dbt never moves the business clock past the latest activity in the data
+    (doc block `business_clock`), so a date after it means "the latest day"."""
+    configured = _value(ENV_BUSINESS_DATE)
+    if not configured:
+        return None
+    try:
+        return date.fromisoformat(configured)
+    except ValueError:
+        raise SettingsError(
+            f"{ENV_BUSINESS_DATE}={configured!r} is not a date: use YYYY-MM-DD, e.g. 2026-12-01."
+        ) from None
+
+
 def storefront_base_url() -> str:
     """dlt's ``SOURCES__STOREFRONT__BASE_URL`` ("" when unset: the simulated API is started)."""
     return _value(ENV_STOREFRONT_BASE_URL)
@@ -279,6 +317,8 @@ def explicit_port() -> int | None:
 def check_environment() -> None:
     """Raise ``SettingsError`` if a variable cannot be used, before any command starts work."""
     explicit_port()
+    business_date()
+    dbt_target()
     level = _value(ENV_LOG_LEVEL)
     if level and not isinstance(logging.getLevelName(level.upper()), int):
         raise SettingsError(

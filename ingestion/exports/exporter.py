@@ -162,23 +162,47 @@ def export_question(
         )
 
 
+BUSINESS_TODAY = "select date_day from {schema}.dim_date where is_business_today"
+
+
+def business_today(connection: psycopg2.extensions.connection, schema: str) -> date | None:
+    """The marts' business day (``dim_date.is_business_today``), None when nothing was built."""
+    with connection.cursor() as cursor:
+        if missing_relations(cursor, schema, ("dim_date",)):
+            return None
+        cursor.execute(sql.SQL(BUSINESS_TODAY).format(schema=sql.Identifier(schema)))
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def export_all(
     settings: ConnectionSettings,
     out_dir: Path | None = None,
     fmt: ExportFormat = ExportFormat.CSV,
     schema: str = MARTS_SCHEMA,
     now: datetime | None = None,
+    as_of_business_day: bool = False,
 ) -> list[ExportResult]:
-    """Write every question (without as-of) to ``out_dir``, one file each, one timestamp.
+    """Write every question to ``out_dir``, one file each, one timestamp.
 
-    All files come from one consistent snapshot of the marts. Stops at the first failure;
-    files already written stay.
+    All files come from one consistent snapshot of the marts. With ``as_of_business_day``
+    the questions that have an as-of date get the marts' business day (the run's
+    ``SHOPFLOW_BUSINESS_DATE``, never past the latest activity); the others, and every
+    question without it, export whole. Stops at the first failure; files already written stay.
     """
     moment = now or datetime.now(UTC)
     with marts_snapshot(settings) as connection:
+        as_of = business_today(connection, schema) if as_of_business_day else None
         return [
             _export(
-                connection, settings, chosen, out_dir or export_dir(), fmt, None, schema, moment
+                connection,
+                settings,
+                chosen,
+                out_dir or export_dir(),
+                fmt,
+                as_of if chosen.supports_as_of else None,
+                schema,
+                moment,
             )
             for chosen in QUESTIONS.values()
         ]

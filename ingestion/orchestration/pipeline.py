@@ -11,7 +11,7 @@ from ingestion.exports import export_all
 from ingestion.orchestration.ingest_stage import ProgressDisplay, ingest_stage
 from ingestion.orchestration.stages import Stage, StageOutcome
 from ingestion.reporting import summary_line, write_report
-from ingestion.settings import REPO_ROOT, ConnectionSettings, export_dir
+from ingestion.settings import REPO_ROOT, ConnectionSettings, business_date, export_dir
 from ingestion.simulators.world.pipeline_step import prepare_sources
 from ingestion.transform.dbt_runner import run_dbt, target_dir
 from ingestion.transform.production_build import (
@@ -82,11 +82,14 @@ def dbt_docs_stage(settings: ConnectionSettings) -> Stage:
 
 def export_stage(settings: ConnectionSettings) -> Stage:
     def action() -> str:
-        results = export_all(settings)
+        # a run for a business day (SHOPFLOW_BUSINESS_DATE) exports the dated questions as of it
+        dated = business_date() is not None
+        results = export_all(settings, as_of_business_day=dated)
         rows = sum(result.rows for result in results)
         folder = results[0].path.parent if results else export_dir()
         shown = folder.relative_to(REPO_ROOT) if folder.is_relative_to(REPO_ROOT) else folder
-        return f"{len(results)} files, {rows:,} rows in {shown}/"
+        as_of = " (dated questions as of the business day)" if dated else ""
+        return f"{len(results)} files, {rows:,} rows in {shown}/{as_of}"
 
     return Stage("export", "the named questions as csv files", action)
 

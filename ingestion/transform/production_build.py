@@ -18,7 +18,7 @@ import shutil
 import time
 from pathlib import Path
 
-from ingestion.settings import REPO_ROOT, ConnectionSettings
+from ingestion.settings import REPO_ROOT, ConnectionSettings, business_date
 from ingestion.transform.dbt_runner import DbtError, fresh_run_results, run_dbt, target_dir
 from ingestion.transform.run_results import RunResults, read_run_results
 from ingestion.transform.slim_ci import production_state_dir, publish_production_state
@@ -31,6 +31,8 @@ run by plain `dbt build`, tests/pipeline and `dbt test --select tag:whole_histor
 
 PRODUCTION_RUN_VAR = "shopflow_run_id"
 """The dbt var that marks a production build's results (macros/audit/store_run_results.sql)."""
+BUSINESS_DATE_VAR = "business_date"
+"""The dbt var with the run's business day (``SHOPFLOW_BUSINESS_DATE``): int_business_clock."""
 LAST_BUILD = "last-build"
 FRESHNESS_FILE = "sources.json"
 
@@ -104,7 +106,11 @@ def production_build(
     failure."""
     # the run id marks this invocation's rows in audit.dbt_results as production's (a
     # `dbt retry` keeps the vars of the build it resumes)
-    production_vars = json.dumps({PRODUCTION_RUN_VAR: run_id})
+    # the business day the run stands for moves the business clock (int_business_clock)
+    day = business_date()
+    production_vars = json.dumps(
+        {PRODUCTION_RUN_VAR: run_id, **({BUSINESS_DATE_VAR: day.isoformat()} if day else {})}
+    )
     args = ["build", "--exclude", WHOLE_HISTORY_TESTS, "--vars", production_vars]
     args += ["--full-refresh"] if full_refresh else []
     try:
