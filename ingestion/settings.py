@@ -236,6 +236,15 @@ def dbt_target() -> str:
     return target
 
 
+def lake_url() -> str:
+    """``SHOPFLOW_LAKE_URL``: the Parquet lake's root, an object-store URL as written
+    (``s3://bucket/prefix``) or an absolute folder; default ``<SHOPFLOW_HOME>/lake``."""
+    configured = _value(ENV_LAKE_URL)
+    if "://" in configured:
+        return configured.rstrip("/")
+    return str(_folder(ENV_LAKE_URL, state_dir() / "lake"))
+
+
 def spark_dir() -> Path:
     """Spark's local state (``<SHOPFLOW_HOME>/spark``): the warehouse folder and the metastore."""
     return state_dir() / "spark"

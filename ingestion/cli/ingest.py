@@ -1,8 +1,10 @@
-"""`shopflow ingest [storefront|ops|files|all] [--full-refresh]`: land raw data with dlt."""
+"""`shopflow ingest [storefront|ops|files|all ...] [--full-refresh] [--destination lake]`:
+land raw data with dlt in the warehouse, or export the warehouse's raw layer to the lake."""
 
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 
 import psycopg2
 import typer
@@ -13,16 +15,25 @@ from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.cli.progress import ingest_progress
 from ingestion.cli.ready import ready_settings
 from ingestion.database.errors import DatabaseError
+from ingestion.lake import LakeExport, MissingRawTableError, export_lake
 from ingestion.loading.accounting import UnitResult
 from ingestion.loading.registry import SOURCES
 from ingestion.loading.runner import IngestReport
 from ingestion.orchestration.ingest_stage import run_ingestion
-from ingestion.settings import ConnectionSettings
+from ingestion.root_cause import root_cause
+from ingestion.settings import ConnectionSettings, lake_url
 
 log = logging.getLogger(__name__)
 
 WAREHOUSE_GONE = (DatabaseError, psycopg2.OperationalError, psycopg2.InterfaceError)
 """What a warehouse that stops answering mid-run raises outside a load unit."""
+
+
+class Destination(StrEnum):
+    """Where `shopflow ingest` writes."""
+
+    WAREHOUSE = "warehouse"
+    LAKE = "lake"
 
 
 def summary_table(units: list[UnitResult], title: str) -> Table:
@@ -54,21 +65,59 @@ def summary_table(units: list[UnitResult], title: str) -> Table:
     return table
 
 
+def lake_table(export: LakeExport) -> Table:
+    """The closing table of a lake export: per raw table rows, files, partitioning, seconds."""
+    table = Table(title=f"shopflow ingest --destination lake (run {export.run_id})")
+    for name, justify in (
+        ("table", "left"),
+        ("rows", "right"),
+        ("files", "right"),
+        ("partitioned by", "left"),
+        ("seconds", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for exported in export.tables:
+        entry = exported.entry
+        table.add_row(
+            exported.table.qualified_name,
+            f"{entry.row_count:,}",
+            f"{len(entry.files):,}",
+            ", ".join(entry.partition_columns) or "-",
+            f"{exported.seconds:.1f}",
+        )
+    return table
+
+
 def ingest(
-    source: str = typer.Argument("all", help=f"Which source to load: {', '.join(SOURCES)} or all."),
+    sources: list[str] | None = typer.Argument(
+        None, help=f"Sources to load: {', '.join(SOURCES)} or all (the default)."
+    ),
     full_refresh: bool = typer.Option(
         False,
         "--full-refresh",
         help="Reload the source from scratch; the raw tables are replaced only if it succeeds.",
     ),
+    destination: Destination = typer.Option(
+        Destination.WAREHOUSE,
+        "--destination",
+        help="warehouse: load with dlt; lake: export the warehouse's raw tables to the "
+        "Parquet lake at SHOPFLOW_LAKE_URL (docs/scale-out.md).",
+    ),
     wait: float = WAIT,
 ) -> None:
-    """Load raw data into the warehouse with dlt (only what changed since the last run)."""
-    if source != "all" and source not in SOURCES:
-        fail(f"unknown source {source!r}: choose one of {', '.join(SOURCES)} or all")
+    """Load raw data into the warehouse with dlt (only what changed since the last run), or
+    export the warehouse's raw tables to the Parquet lake (--destination lake)."""
+    chosen = sources or ["all"]
+    unknown = [name for name in chosen if name != "all" and name not in SOURCES]
+    if unknown:
+        fail(f"unknown source {unknown[0]!r}: choose from {', '.join(SOURCES)} or all")
+    names = list(SOURCES) if "all" in chosen else list(dict.fromkeys(chosen))
+    label = " ".join(chosen)
+    if destination is Destination.LAKE:
+        _export_to_lake(names, label, full_refresh, wait)
+        return
     settings = ready_settings()
-    names = list(SOURCES) if source == "all" else [source]
-    with exclusive_run(settings, f"ingest {source}", wait):
+    with exclusive_run(settings, f"ingest {label}", wait):
         report = _ingest_with_progress(settings, names, full_refresh)
     console.print(summary_table(report.units, f"shopflow ingest (run {report.run_id})"))
     if not report.ok:
@@ -81,6 +130,31 @@ def ingest(
             f"{len(failed)} table(s) failed to load{also}; first: {first.source}."
             f"{first.table}: {first.error}"
         )
+
+
+def _export_to_lake(names: list[str], label: str, full_refresh: bool, wait: float) -> None:
+    """Export the sources' raw tables to the lake under the warehouse's run lock."""
+    if full_refresh:
+        fail(
+            "--full-refresh reloads the warehouse; a lake export always rewrites its tables "
+            "whole: leave --full-refresh out (or drop --destination lake)."
+        )
+    settings = ready_settings()
+    url = lake_url()
+    with exclusive_run(settings, f"ingest --destination lake {label}", wait):
+        try:
+            with console.status(f"exporting {', '.join(names)} to {url}"):
+                export = export_lake(settings, url, names)
+        except MissingRawTableError as exc:
+            fail(str(exc))
+        except Exception as exc:  # any cause: one sentence here, the traceback in the log
+            log.debug("lake export failed", exc_info=True)
+            fail(
+                f"The lake export to {url} failed ({root_cause(exc).rstrip('.')}); the lake is "
+                "left as it was: fix the cause and run the command again."
+            )
+    console.print(lake_table(export))
+    console.print(f"manifest: {export.manifest_path}")
 
 
 def _ingest_with_progress(
