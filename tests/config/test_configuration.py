@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,13 @@ def test_unknown_log_level_is_refused_plainly(monkeypatch: pytest.MonkeyPatch) -
 def test_empty_folder_setting_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(settings.ENV_EXPORT_DIR, "")
     assert settings.export_dir() == REPO_ROOT / "exports"
+
+
+def test_the_business_date_is_a_day_or_refused_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(settings.ENV_BUSINESS_DATE, raising=False)
+    assert settings.business_date() is None
+    monkeypatch.setenv(settings.ENV_BUSINESS_DATE, "2025-12-01")
+    assert settings.business_date() == date(2025, 12, 1)
+    monkeypatch.setenv(settings.ENV_BUSINESS_DATE, "01/12/2025")
+    with pytest.raises(settings.SettingsError, match="SHOPFLOW_BUSINESS_DATE='01/12/2025'"):
+        settings.check_environment()

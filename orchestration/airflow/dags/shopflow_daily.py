@@ -104,7 +104,6 @@ DEFAULT_ARGS = {
 # callback above alerts once, when the retries are used up.
 TASK_ENV = {
     "SHOPFLOW_BUSINESS_DATE": "{{ params.business_date or ds }}",
-    "SHOPFLOW_AIRFLOW_RUN_ID": "{{ run_id }}",
     "SHOPFLOW_ALERT_URL": "",
     "SHOPFLOW_ALERT_WEBHOOK": "",
 }
@@ -139,7 +138,8 @@ with DAG(
             type=["null", "string"],
             format="date",
             description="The business day this run stands for (default: the run's logical "
-            "date, ds). Passed as SHOPFLOW_BUSINESS_DATE; the pipeline does not read it yet.",
+            "date, ds). Passed as SHOPFLOW_BUSINESS_DATE: dbt's business clock and the dated "
+            "exports answer as of it (never past the latest data).",
         ),
         "tick_days": Param(
             0,
