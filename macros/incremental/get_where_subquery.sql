@@ -12,7 +12,7 @@
             {%- set newest = none -%}
             {%- if execute -%}
                 {%- set newest = run_query(
-                    "select cast(max(dbt_built_at) as text) from " ~ relation
+                    "select cast(max(dbt_built_at) as " ~ dbt.type_string() ~ ") from " ~ relation
                 ).columns[0].values()[0] -%}
             {%- endif -%}
             {%- set latest_batch = "dbt_built_at = " ~ (

@@ -11,7 +11,7 @@
             | list -%}
         {%- if column in existing -%}
             {%- set newest = run_query(
-                "select cast(max(" ~ column ~ ") as text) from " ~ this
+                "select cast(max(" ~ column ~ ") as " ~ dbt.type_string() ~ ") from " ~ this
             ).columns[0].values()[0] -%}
         {%- endif -%}
     {%- endif -%}

@@ -1,4 +1,7 @@
-{{ config(contract={"enforced": true}, indexes=[{"columns": ["date_day"], "unique": true}]) }}
+{{ config(
+    contract={"enforced": target.type == "postgres"},
+    indexes=[{"columns": ["date_day"], "unique": true}],
+) }}
 
 with
 
@@ -37,18 +40,25 @@ final as (
 
     select
         {{ date_key("spine.date_day") }} as date_key,
-        to_char(spine.date_day, 'FMMonth') as month_name,
-        to_char(spine.date_day, 'FMDay') as day_name,
+        {{ calendar_attribute("month_name", "spine.date_day") }} as month_name,
+        {{ calendar_attribute("day_name", "spine.date_day") }} as day_name,
         cast(extract(year from spine.date_day) as integer) as year_number,
         cast(extract(quarter from spine.date_day) as integer) as quarter_number,
         cast(extract(month from spine.date_day) as integer) as month_number,
-        cast(extract(week from spine.date_day) as integer) as iso_week_number,
-        cast(extract(isoyear from spine.date_day) as integer) as iso_year_number,
-        cast(extract(isodow from spine.date_day) as integer) as day_of_week_number,
+        cast({{ calendar_attribute("iso_week_number", "spine.date_day") }} as integer)
+            as iso_week_number,
+        cast({{ calendar_attribute("iso_year_number", "spine.date_day") }} as integer)
+            as iso_year_number,
+        cast({{ calendar_attribute("iso_day_of_week_number", "spine.date_day") }} as integer)
+            as day_of_week_number,
         cast(extract(day from spine.date_day) as integer) as day_of_month_number,
-        cast(windows.business_today_date - cast(spine.date_day as date) as {{ dbt.type_int() }})
-            as days_before_business_today,
-        coalesce(extract(isodow from spine.date_day) in (6, 7), false) as is_weekend,
+        cast(
+            {{ dbt.datediff("cast(spine.date_day as date)", "windows.business_today_date", "day") }}
+            as {{ dbt.type_int() }}
+        ) as days_before_business_today,
+        coalesce(
+            {{ calendar_attribute("iso_day_of_week_number", "spine.date_day") }} in (6, 7), false
+        ) as is_weekend,
         {#- window rules: doc block `business_clock` -#}
         coalesce(cast(spine.date_day as date) = windows.business_today_date, false)
             as is_business_today,
