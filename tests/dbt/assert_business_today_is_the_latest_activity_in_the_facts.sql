@@ -1,6 +1,9 @@
 {#- The business clock (int_business_clock, dim_date.is_business_today) says which day is
     "today" for the business: exactly one day of dim_date once the facts hold any activity,
-    and no order, sale or event in the facts lies after it. Returns one row per violation. -#}
+    and no order, sale or event in the facts lies after it, unless the build is for an earlier
+    business day (the var `business_date`): then business today is that day. Returns one row
+    per violation. -#}
+{%- set business_date = var("business_date", none) %}
 with
 
 business_today as (
@@ -45,7 +48,12 @@ violations as (
         count(*) as detail
     from latest_activity
     cross join business_today
+    {% if business_date -%}
+    where business_today.date_day
+        <> least(latest_activity.latest_date, cast('{{ business_date }}' as date))
+    {%- else -%}
     where latest_activity.latest_date > business_today.date_day
+    {%- endif %}
     having count(*) > 0
 
 )

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from ingestion.exports import export_all
 from ingestion.transform.dbt_runner import run_dbt
 from tests.pipeline.conftest import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CLOCK_TEST = "assert_business_today_is_the_latest_activity_in_the_facts"
 
 
 def test_business_today_is_the_latest_activity_in_the_facts(
@@ -79,3 +84,46 @@ def test_monthly_revenue_by_channel_adds_up_to_monthly_revenue(
         "select distinct channel from marts.mart_monthly_revenue_by_channel order by 1"
     )
     assert [channel for (channel,) in channels] == ["app", "marketplace", "store", "web"]
+
+
+def test_a_run_for_an_earlier_business_date_answers_as_of_that_day(
+    built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    """dbt's var `business_date` (what `shopflow run` passes for SHOPFLOW_BUSINESS_DATE) moves
+    business today back; the export stage's dated questions follow it; the next build without
+    it puts the clock back on the latest activity."""
+    settings = built_warehouse.settings
+    today = "select date_day from marts.dim_date where is_business_today"
+    (latest,) = built_warehouse.query(today)[0]
+    earlier = latest - timedelta(days=45)
+
+    def build_the_clock(dbt_vars: dict[str, str]) -> None:
+        selected = ["int_business_clock", "dim_date", CLOCK_TEST]
+        run_dbt(["build", "-s", *selected, "--vars", json.dumps(dbt_vars)], settings, stream=False)
+
+    try:
+        build_the_clock({"business_date": earlier.isoformat()})
+        assert built_warehouse.query(today) == [(earlier,)]
+        assert (
+            built_warehouse.scalar("select max(date_day) from marts.dim_date where is_last_7_days")
+            == earlier
+        )
+
+        results = {r.name: r for r in export_all(settings, tmp_path, as_of_business_day=True)}
+        assert results["open_orders"].rows == built_warehouse.scalar(
+            "select count(*) from marts.fct_orders"
+            f" where is_open and delivery_date >= '{earlier.isoformat()}'"
+        )
+        assert results["open_orders"].rows < built_warehouse.scalar(
+            "select count(*) from marts.fct_orders where is_open"
+        ), "no open order is promised before the business day: the as-of proves nothing"
+        # a question without an as-of date exports whole
+        assert results["top_customers"].rows == built_warehouse.scalar(
+            "select count(*) from marts.mart_top_customers"
+        )
+
+        build_the_clock({"business_date": (latest + timedelta(days=300)).isoformat()})
+        assert built_warehouse.query(today) == [(latest,)], "a later date never passes the data"
+    finally:
+        build_the_clock({})
+    assert built_warehouse.query(today) == [(latest,)]

@@ -1,7 +1,10 @@
 {#- The business clock: the simulated source systems run on their own calendar (2025 to early
     2026), so `current_date` says nothing about the data. "Today" for the business is the day
     of the latest valid activity in any source system (doc block `business_clock`). Zero rows
-    while the warehouse holds no activity. -#}
+    while the warehouse holds no activity. A run for a given business day (the var
+    `business_date`, from SHOPFLOW_BUSINESS_DATE) moves it back to that day, never past the
+    latest activity. -#}
+{%- set business_date = var("business_date", none) %}
 with
 
 orders as (
@@ -49,7 +52,13 @@ latest as (
 final as (
 
     select
+        {% if business_date -%}
+        least(
+            cast(latest.business_now_at as date), cast('{{ business_date }}' as date)
+        ) as business_today_date,
+        {%- else -%}
         cast(latest.business_now_at as date) as business_today_date,
+        {%- endif %}
         latest.business_now_at,
         latest.last_ordered_at,
         latest.last_marketplace_sold_at,
