@@ -1,5 +1,5 @@
 {{ config(
-    contract={"enforced": true},
+    contract={"enforced": target.type == "postgres"},
     indexes=[{"columns": ["customer_id"], "unique": true}],
 ) }}
 

@@ -1,5 +1,5 @@
 {{ config(
-    contract={"enforced": true},
+    contract={"enforced": target.type == "postgres"},
     indexes=[{"columns": ["country_code"], "unique": true}],
 ) }}
 

@@ -1,5 +1,5 @@
 {{ config(
-    contract={"enforced": true},
+    contract={"enforced": target.type == "postgres"},
     indexes=[{"columns": ["category", "product_id"], "unique": true}],
 ) }}
 

@@ -1,10 +1,13 @@
+{#- Spark (plain Parquet, no Delta): a table rebuilt in full. insert_overwrite by day would
+    rewrite only the days the new rows hold, so a day left without rows would keep its old
+    figures; Parquet tables cannot delete them as the Postgres pre-hook does. -#}
 {{ config(
-    materialized="incremental",
+    materialized="incremental" if target.type == "postgres" else "table",
     unique_key="daily_sales_id",
     incremental_strategy="delete+insert",
     on_schema_change="append_new_columns",
     pre_hook="{{ delete_touched_days(ref('fct_sales')) }}",
-    contract={"enforced": true},
+    contract={"enforced": target.type == "postgres"},
     indexes=[
         {"columns": ["sold_date", "channel"], "unique": true},
         {"columns": ["date_key"]},

@@ -1,5 +1,5 @@
 {{ config(
-    contract={"enforced": true},
+    contract={"enforced": target.type == "postgres"},
     indexes=[{"columns": ["month_start_date", "channel"], "unique": true}],
 ) }}
 
