@@ -15,7 +15,9 @@ from pathlib import Path
 
 from ingestion.settings import (
     ENV_DATABASE,
+    ENV_HOME,
     ENV_HOST,
+    ENV_LAKE_URL,
     ENV_OPS_DATABASE,
     ENV_PASSWORD,
     ENV_PGOPTIONS,
@@ -23,7 +25,9 @@ from ingestion.settings import (
     ENV_USER,
     REPO_ROOT,
     ConnectionSettings,
+    lake_url,
     pg_options,
+    state_dir,
 )
 
 EXAMPLE_PROFILE = REPO_ROOT / "profiles.example.yml"
@@ -56,9 +60,13 @@ def write_profile(settings: ConnectionSettings, target: Path = REPO_ROOT / "prof
 
 
 def dbt_environment(settings: ConnectionSettings) -> dict[str, str]:
-    """The environment variables the profile reads, and dbt's session settings, for a dbt
-    subprocess."""
+    """The environment variables the profile and the macros read, and dbt's session settings,
+    for a dbt subprocess. The state folder and the lake go as absolute paths, so that the
+    `spark` output and the lake's source views (macros/spark/) find them from any working
+    directory."""
     return {
+        ENV_HOME: str(state_dir()),
+        ENV_LAKE_URL: lake_url(),
         ENV_PGOPTIONS: f"{DBT_SESSION_OPTIONS} {pg_options()}".strip(),
         ENV_HOST: settings.host,
         ENV_PORT: str(settings.port),

@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from ingestion.settings import REPO_ROOT, ConnectionSettings, dbt_target_path
+from ingestion.settings import REPO_ROOT, ConnectionSettings, dbt_target, dbt_target_path
 from ingestion.transform.dbt_profile import dbt_environment, write_profile
 from ingestion.transform.run_results import RunResults, error_lines, plain, read_run_results
 
@@ -47,14 +47,22 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def target_args(target: str | None = None) -> list[str]:
+    """dbt's `--target` for a profile output (default: ``SHOPFLOW_TARGET``, i.e. `dev`, the
+    profile's default, unless set to `spark`)."""
+    return ["--target", target or dbt_target()]
+
+
 def run_dbt(
     args: list[str],
     settings: ConnectionSettings,
     project_dir: Path = REPO_ROOT,
     stream: bool = True,
     extra_env: dict[str, str] | None = None,
+    target: str | None = None,
 ) -> str:
-    """Run `dbt <args>` in `project_dir` and return its output; raise DbtError on failure.
+    """Run `dbt <args>` in `project_dir` on `target` (default ``SHOPFLOW_TARGET``) and return
+    its output; raise DbtError on failure.
 
     dbt prints colours only when our standard output is a terminal, so a log file or a cron
     mail never holds escape codes."""
@@ -66,7 +74,14 @@ def run_dbt(
         **(extra_env or {}),
     }
     colours = ["--use-colors"] if sys.stdout.isatty() else ["--no-use-colors"]
-    command = [dbt_executable(), *colours, *args, "--project-dir", str(project_dir)]
+    command = [
+        dbt_executable(),
+        *colours,
+        *args,
+        *target_args(target),
+        "--project-dir",
+        str(project_dir),
+    ]
     started = time.time()
     log.info("running %s", " ".join(command))
     process = subprocess.Popen(

@@ -7,7 +7,13 @@
 ) }}
 
 {#- Snapshot rows renamed and typed like staging, with the point-in-time join window
-    (doc block `point_in_time_join`). -#}
+    (doc block `point_in_time_join`). The history is the dbt snapshot on Postgres and the
+    lake's change log on engines without snapshots (docs/scale-out.md, "SCD2 on both
+    engines"): the same columns either way. -#}
+{%- set history = (
+    ref("snap_ops__customers") if target.type == "postgres"
+    else ref("stg_ops__customer_versions")
+) -%}
 with
 
 customer_snapshot as (
@@ -25,7 +31,7 @@ customer_snapshot as (
         dbt_valid_from,
         dbt_valid_to,
         _dlt_load_id
-    from {{ ref("snap_ops__customers") }}
+    from {{ history }}
 
 ),
 

@@ -8,7 +8,13 @@
 ) }}
 
 {#- Snapshot rows renamed and typed like staging, with the point-in-time join window
-    (doc block `point_in_time_join`). -#}
+    (doc block `point_in_time_join`). The history is the dbt snapshot on Postgres and the
+    lake's change log on engines without snapshots (docs/scale-out.md, "SCD2 on both
+    engines"): the same columns either way. -#}
+{%- set history = (
+    ref("snap_storefront__products") if target.type == "postgres"
+    else ref("stg_storefront__product_versions")
+) -%}
 with
 
 product_snapshot as (
@@ -27,7 +33,7 @@ product_snapshot as (
         dbt_valid_from,
         dbt_valid_to,
         _dlt_load_id
-    from {{ ref("snap_storefront__products") }}
+    from {{ history }}
 
 ),
 

@@ -1,5 +1,5 @@
 {{ config(
-    materialized="incremental",
+    materialized="incremental" if target.type == "postgres" else "table",
     unique_key="order_item_id",
     incremental_strategy="delete+insert",
     on_schema_change="append_new_columns",

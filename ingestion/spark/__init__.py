@@ -1,0 +1,2 @@
+"""Spark, the second engine: the local session's configuration and state folders, shared by the
+dbt profile's `spark` output and by Python readers of the tables dbt builds there."""
