@@ -114,9 +114,13 @@ def test_a_run_for_an_earlier_business_date_answers_as_of_that_day(
             "select count(*) from marts.fct_orders"
             f" where is_open and delivery_date >= '{earlier.isoformat()}'"
         )
-        assert results["open_orders"].rows < built_warehouse.scalar(
-            "select count(*) from marts.fct_orders where is_open"
-        ), "no open order is promised before the business day: the as-of proves nothing"
+        months = "select count(*) from marts.mart_monthly_revenue"
+        assert results["monthly_revenue"].rows == built_warehouse.scalar(
+            f"{months} where month_start_date <= '{earlier.isoformat()}'"
+        )
+        assert results["monthly_revenue"].rows < built_warehouse.scalar(months), (
+            "no month after the business day: the as-of proves nothing"
+        )
         # a question without an as-of date exports whole
         assert results["top_customers"].rows == built_warehouse.scalar(
             "select count(*) from marts.mart_top_customers"
