@@ -31,7 +31,13 @@ from ingestion.orchestration.run_record import (
 )
 from ingestion.orchestration.stages import Stage, StageOutcome, StageResult, run_stages
 from ingestion.quality.alerts import notify_run_outcome
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import (
+    DEFAULT_TARGET,
+    SPARK_TARGET,
+    TARGETS,
+    ConnectionSettings,
+    dbt_target,
+)
 
 STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
 STAGE_HELP = f"One of: {', '.join(STAGE_NAMES)}."
@@ -112,11 +118,19 @@ def run(
         None, "--from", help=f"Start at this stage (skip the ones before). {STAGE_HELP}"
     ),
     only: str | None = typer.Option(None, "--only", help=f"Run this stage only. {STAGE_HELP}"),
+    target: str | None = typer.Option(
+        None,
+        "--target",
+        help="Engine dbt builds on: dev (Postgres) or spark (adds the lake stage; "
+        "docs/scale-out.md). Default: SHOPFLOW_TARGET, else dev.",
+    ),
     wait: float = WAIT,
 ) -> None:
     """Run the whole pipeline: simulate -> ingest -> dbt-build -> docs (or part of it)."""
     if start is not None and only is not None:
         fail("choose --from or --only, not both")
+    if target is not None and target not in TARGETS:
+        fail(f"--target {target!r} is not a target: use {' or '.join(TARGETS)}")
     settings = ready_settings()
     run_id = new_run_id()
     options = RunOptions(
@@ -126,6 +140,7 @@ def run(
         scale=scale,
         tick_days=tick,
         ingest_progress=ingest_progress,
+        target=target or dbt_target(),
     )
     try:
         stages = select_stages(pipeline_stages(settings, options), start=start, only=only)
@@ -142,9 +157,21 @@ def retry(wait: float = WAIT) -> None:
     if failed is None:
         fail("the last run did not fail: there is nothing to retry (`shopflow status` shows it)")
     run_id = new_run_id()
+    engine = dbt_target()
     options = RunOptions(
-        run_id=run_id, ingest_progress=ingest_progress, retry_dbt=failed.stage == DBT_BUILD
+        run_id=run_id,
+        ingest_progress=ingest_progress,
+        # `dbt retry` resumes the production (Postgres) build; a Spark build runs again whole
+        retry_dbt=failed.stage == DBT_BUILD and engine == DEFAULT_TARGET,
+        target=engine,
     )
-    stages = select_stages(pipeline_stages(settings, options), start=failed.stage)
+    try:
+        stages = select_stages(pipeline_stages(settings, options), start=failed.stage)
+    except StageSelectionError:
+        fail(
+            f"run {failed.run_id} ({failed.command}) failed at stage {failed.stage}, which "
+            f"`shopflow run` on the {engine} target has not got: run that command again"
+            + (" (or set SHOPFLOW_TARGET=spark for a Spark run)" if engine != SPARK_TARGET else "")
+        )
     console.print(f"run {run_id} resumes run {failed.run_id} from stage {failed.stage}")
     _execute(settings, stages, run_id, "retry", wait)

@@ -1,5 +1,7 @@
 """The stages of `shopflow run`, in order: simulate -> ingest -> dbt-build -> docs -> export
--> report, and the selection of a part of them (``--from`` / ``--only``)."""
+-> report on Postgres; simulate -> ingest -> lake -> dbt-build on Spark (the marts there are
+read by Spark users, not by the export and report stages, which read Postgres). And the
+selection of a part of them (``--from`` / ``--only``)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingestion.exports import export_all
+from ingestion.lake import export_lake
+from ingestion.lake.layout import SOURCE_SCHEMAS
 from ingestion.orchestration.ingest_stage import ProgressDisplay, ingest_stage
 from ingestion.orchestration.stages import Stage, StageOutcome
 from ingestion.reporting import summary_line, write_report
-from ingestion.settings import REPO_ROOT, ConnectionSettings, business_date, export_dir
+from ingestion.settings import (
+    DEFAULT_TARGET,
+    REPO_ROOT,
+    SPARK_TARGET,
+    ConnectionSettings,
+    business_date,
+    export_dir,
+    lake_url,
+)
 from ingestion.simulators.world.pipeline_step import prepare_sources
+from ingestion.spark.build import spark_build
 from ingestion.transform.dbt_runner import run_dbt, target_dir
 from ingestion.transform.production_build import (
     NothingToRetryError,
@@ -22,7 +35,8 @@ from ingestion.transform.production_build import (
 
 log = logging.getLogger(__name__)
 
-STAGE_NAMES = ("simulate", "ingest", "dbt-build", "docs", "export", "report")
+STAGE_NAMES = ("simulate", "ingest", "lake", "dbt-build", "docs", "export", "report")
+"""Every stage of either target, in order (``lake`` runs on the spark target only)."""
 DBT_BUILD = "dbt-build"
 
 
@@ -41,6 +55,8 @@ class RunOptions:
     """Opens the progress display of the ingest stage, when a person watches."""
     retry_dbt: bool = False
     """The dbt-build stage resumes the last production build (``dbt retry``)."""
+    target: str = DEFAULT_TARGET
+    """The profile output dbt builds on: ``dev`` (Postgres) or ``spark``."""
 
 
 def simulate_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
@@ -68,6 +84,23 @@ def dbt_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
         else "seeds, models, snapshots and tests, then source freshness"
     )
     return Stage(DBT_BUILD, description, action)
+
+
+def lake_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
+    def action() -> str:
+        export = export_lake(settings, lake_url(), list(SOURCE_SCHEMAS), run_id=options.run_id)
+        rows = sum(exported.entry.row_count for exported in export.tables)
+        return f"{len(export.tables)} tables, {rows:,} rows in {export.url}"
+
+    return Stage("lake", "the raw layer as Parquet for Spark", action)
+
+
+def spark_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
+    def action() -> StageOutcome:
+        results = spark_build(settings, full_refresh=options.full_refresh)
+        return StageOutcome(results.summary(), results.invocation_id)
+
+    return Stage(DBT_BUILD, "dbt build on Spark, from the lake", action)
 
 
 def dbt_docs_stage(settings: ConnectionSettings) -> Stage:
@@ -102,9 +135,14 @@ def report_stage(settings: ConnectionSettings) -> Stage:
 
 
 def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[Stage]:
-    return [
+    loads = [
         simulate_stage(settings, options),
         ingest_stage(settings, run_id=options.run_id, progress=options.ingest_progress),
+    ]
+    if options.target == SPARK_TARGET:
+        return [*loads, lake_stage(settings, options), spark_build_stage(settings, options)]
+    return [
+        *loads,
         dbt_build_stage(settings, options),
         dbt_docs_stage(settings),
         export_stage(settings),

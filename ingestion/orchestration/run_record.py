@@ -20,6 +20,8 @@ from ingestion.settings import ConnectionSettings
 log = logging.getLogger(__name__)
 
 INGEST = "ingest"
+SELF_RECORDING_STAGES = (INGEST, "lake")
+"""Stages that record one row per source themselves (the ingestion, the lake export)."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,8 @@ class StageRecorder:
     def __call__(self, result: StageResult) -> None:
         """Record the stage; a failure to record is logged, never raised (the run goes on)."""
         try:
-            if result.name == INGEST and self._has_source_rows(result.name):
-                return  # the ingestion recorded itself, one row per source
+            if result.name in SELF_RECORDING_STAGES and self._has_source_rows(result.name):
+                return  # the stage recorded itself, one row per source
             record_run(self.settings, self._row(result))
         except Exception:  # the audit must not be what breaks the run
             log.warning("could not record stage %s of run %s", result.name, self.run_id)

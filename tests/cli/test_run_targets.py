@@ -1,0 +1,51 @@
+"""`shopflow run --target` and `shopflow retry` across targets: which stages each target runs,
+and a plain refusal where a failed stage belongs to another command or target."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from ingestion.cli import run as run_command
+from ingestion.cli.app import app
+from ingestion.orchestration.pipeline import RunOptions, pipeline_stages
+from ingestion.orchestration.run_record import RecordedStage
+from ingestion.settings import ENV_TARGET, ConnectionSettings
+
+SETTINGS = ConnectionSettings.__new__(ConnectionSettings)
+
+
+def stage_names(target: str) -> list[str]:
+    return [stage.name for stage in pipeline_stages(SETTINGS, RunOptions("r", target=target))]
+
+
+def test_postgres_runs_the_marts_outputs_and_spark_adds_the_lake() -> None:
+    assert stage_names("dev") == ["simulate", "ingest", "dbt-build", "docs", "export", "report"]
+    assert stage_names("spark") == ["simulate", "ingest", "lake", "dbt-build"]
+
+
+def test_an_unknown_target_is_refused_before_anything_runs() -> None:
+    result = CliRunner().invoke(app, ["run", "--target", "duckdb"])
+    assert result.exit_code == 1
+    assert "--target 'duckdb' is not a target: use dev or spark" in result.output
+
+
+@pytest.fixture
+def failed_lake_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last run is a `shopflow ingest --destination lake` that failed at its lake stage."""
+    failed = RecordedStage("20261202T101500Z-abc123", "ingest", "lake", "ops", "failed", "boom")
+    monkeypatch.setattr(run_command, "ready_settings", lambda: SETTINGS)
+    monkeypatch.setattr(run_command, "last_run", lambda _settings: [failed])
+    monkeypatch.setattr(run_command, "first_failed_stage", lambda rows: rows[0])
+
+
+@pytest.mark.usefixtures("failed_lake_export")
+def test_retry_of_a_stage_the_target_has_not_got_says_what_to_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(ENV_TARGET, raising=False)
+    result = CliRunner().invoke(app, ["retry"])
+    assert result.exit_code == 1
+    assert "failed at stage lake" in result.output
+    assert "run that command again" in result.output
+    assert "Traceback" not in result.output
