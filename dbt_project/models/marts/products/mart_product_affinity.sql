@@ -95,8 +95,14 @@ measured as (
         order_count.total_orders,
         1.0 * pairs.orders_with_both / order_count.total_orders as support,  -- noqa: RF04
         1.0 * pairs.orders_with_both / antecedent_orders.product_orders as confidence,
-        (1.0 * pairs.orders_with_both / antecedent_orders.product_orders)
-        / (1.0 * consequent_orders.product_orders / order_count.total_orders) as lift
+        {# confidence / (consequent orders / total orders) as one division of whole numbers at
+            18 decimals: a quotient of two rounded quotients rounds a tie (e.g. 7.0578125)
+            differently on Postgres and Spark -#}
+        cast(
+            pairs.orders_with_both * order_count.total_orders
+            as {{ api.Column.numeric_type("numeric", 38, 18) }}
+        )
+        / (antecedent_orders.product_orders * consequent_orders.product_orders) as lift
     from pairs
     inner join orders_per_product as antecedent_orders
         on pairs.antecedent_product_id = antecedent_orders.product_id
