@@ -118,6 +118,12 @@ def run(
         None, "--from", help=f"Start at this stage (skip the ones before). {STAGE_HELP}"
     ),
     only: str | None = typer.Option(None, "--only", help=f"Run this stage only. {STAGE_HELP}"),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="The dbt-build stage resumes the last production build's failed and skipped "
+        "nodes (dbt retry) if it failed, else builds as usual (Airflow's task retries).",
+    ),
     target: str | None = typer.Option(
         None,
         "--target",
@@ -140,6 +146,7 @@ def run(
         scale=scale,
         tick_days=tick,
         ingest_progress=ingest_progress,
+        retry_dbt=resume,
         target=target or dbt_target(),
     )
     try:

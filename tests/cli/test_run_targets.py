@@ -10,6 +10,7 @@ from ingestion.cli import run as run_command
 from ingestion.cli.app import app
 from ingestion.orchestration.pipeline import RunOptions, pipeline_stages
 from ingestion.orchestration.run_record import RecordedStage
+from ingestion.orchestration.stages import Stage
 from ingestion.settings import ENV_TARGET, ConnectionSettings
 
 SETTINGS = ConnectionSettings.__new__(ConnectionSettings)
@@ -49,3 +50,22 @@ def test_retry_of_a_stage_the_target_has_not_got_says_what_to_run(
     assert "failed at stage lake" in result.output
     assert "run that command again" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("flags", "resumes"), [([], False), (["--resume"], True)])
+def test_resume_makes_the_dbt_build_stage_resume_the_last_production_build(
+    monkeypatch: pytest.MonkeyPatch, flags: list[str], resumes: bool
+) -> None:
+    """What Airflow's retried dbt_build task asks for: `dbt retry` of the failed build."""
+    seen: list[RunOptions] = []
+
+    def stages(_settings: ConnectionSettings, options: RunOptions) -> list[Stage]:
+        seen.append(options)
+        return [Stage("dbt-build", "", lambda: "built")]
+
+    monkeypatch.setattr(run_command, "ready_settings", lambda: SETTINGS)
+    monkeypatch.setattr(run_command, "pipeline_stages", stages)
+    monkeypatch.setattr(run_command, "_execute", lambda *_args: None)
+    result = CliRunner().invoke(app, ["run", "--only", "dbt-build", *flags])
+    assert result.exit_code == 0, result.output
+    assert [options.retry_dbt for options in seen] == [resumes]

@@ -79,7 +79,9 @@ def test_the_tasks_run_the_stages_one_after_another(dag: DAG) -> None:
 def test_each_task_calls_its_shopflow_command(dag: DAG) -> None:
     commands = {task.task_id: task.bash_command for task in dag.tasks}
     assert commands["ingest_ops"].endswith("ingest ops --wait 300")
-    assert commands["dbt_build"].endswith("run --only dbt-build --wait 300")
+    assert commands["dbt_build"].endswith(
+        "run --only dbt-build {{ '--resume ' if ti.try_number > 1 else '' }}--wait 300"
+    )
     assert commands["report"].endswith("run --only report --wait 300")
     assert commands["status"].endswith(" status")
     assert all("shopflow_bin" in command for command in commands.values())

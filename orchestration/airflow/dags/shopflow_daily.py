@@ -164,7 +164,15 @@ with DAG(
         shopflow_task(f"ingest_{source}", f"ingest {source} {wait}", timedelta(minutes=30))
         for source in ("storefront", "ops", "files")
     ]
-    dbt_build = shopflow_task("dbt_build", f"run --only dbt-build {wait}", timedelta(hours=1))
+    # One task for the whole dbt build, not one per layer or per model (astronomer-cosmos):
+    # the production build is one dbt invocation whose run id, results and retry state
+    # `shopflow status` and `shopflow retry` read, and dbt already runs each layer's models in
+    # parallel threads inside it. A retried try resumes only the failed and skipped nodes
+    # (`--resume`: dbt retry) instead of building everything again.
+    resume = "{{ '--resume ' if ti.try_number > 1 else '' }}"
+    dbt_build = shopflow_task(
+        "dbt_build", f"run --only dbt-build {resume}{wait}", timedelta(hours=1)
+    )
     docs = shopflow_task("docs", f"run --only docs {wait}", timedelta(minutes=15))
     export = shopflow_task("export", f"run --only export {wait}", timedelta(minutes=15))
     report = shopflow_task("report", f"run --only report {wait}", timedelta(minutes=15))
