@@ -50,17 +50,18 @@ measured as (
 
 scored as (
 
-    {#- rules: doc block `rfm`; 5 is best -#}
+    {#- rules: doc block `rfm`; 5 is best; nulls placed explicitly, as Postgres places them by
+        default (Spark does the opposite) -#}
     select
         measured.*,
         ntile(5)
-            over (order by measured.recency_days desc, measured.customer_id asc)
+            over (order by measured.recency_days desc nulls first, measured.customer_id asc)
             as recency_score,
         ntile(5) over (
             order by measured.recognised_orders asc, measured.customer_id asc
         ) as frequency_score,
         ntile(5) over (
-            order by measured.lifetime_revenue_usd asc, measured.customer_id asc
+            order by measured.lifetime_revenue_usd asc nulls last, measured.customer_id asc
         ) as monetary_score
     from measured
 

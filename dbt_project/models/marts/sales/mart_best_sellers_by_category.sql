@@ -64,11 +64,13 @@ final as (
         current_products.sku,
         current_products.product_title,
         current_products.brand,
+        {#- nulls placed explicitly, as Postgres places them by default (Spark does the
+            opposite) -#}
         cast(row_number() over (
             partition by per_category_product.category
             order by
-                per_category_product.units_sold desc,
-                per_category_product.net_revenue_usd desc,
+                per_category_product.units_sold desc nulls first,
+                per_category_product.net_revenue_usd desc nulls first,
                 per_category_product.product_id asc
         ) as {{ dbt.type_int() }}) as category_rank,
         cast(per_category_product.units_sold as {{ dbt.type_int() }}) as units_sold,

@@ -44,8 +44,12 @@ final as (
         customers.last_name,
         customers.email_masked,
         customers.country_code,
+        {#- nulls placed explicitly, as Postgres places them by default (Spark does the
+            opposite) -#}
         cast(row_number() over (
-            order by customer_orders.lifetime_revenue_usd desc, customer_orders.customer_id asc
+            order by
+                customer_orders.lifetime_revenue_usd desc nulls first,
+                customer_orders.customer_id asc
         ) as {{ dbt.type_int() }}) as customer_rank,
         customer_orders.recognised_orders,
         customer_orders.units_bought,
