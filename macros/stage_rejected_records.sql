@@ -23,7 +23,7 @@ renamed as (
             "source.reason",
             "source.raw_payload",
             "source.load_id",
-            "source.rejected_at",
+            timestamptz_text("source.rejected_at"),
         ]) }} as rejected_record_id,
         cast(source.load_id as {{ dbt.type_string() }}) as load_id,
         cast(source.resource as {{ dbt.type_string() }}) as resource_name,

@@ -44,7 +44,7 @@ tags_per_product as (
 
     select
         product_tags.product_row_id,
-        {{ dbt.listagg("product_tags.tag", "', '", "order by product_tags.tag") }} as tag_list,
+        {{ sorted_string_agg("product_tags.tag", "', '") }} as tag_list,
         count(*) as tag_count
     from product_tags
     group by product_tags.product_row_id
@@ -66,7 +66,7 @@ reviews_per_product as (
     select
         product_reviews.product_row_id,
         count(*) as review_count,
-        avg(cast(product_reviews.rating as {{ dbt.type_numeric() }})) as average_rating
+        {{ numeric_average("product_reviews.rating") }} as average_rating
     from product_reviews
     group by product_reviews.product_row_id
 
