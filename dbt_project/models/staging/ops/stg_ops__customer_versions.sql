@@ -35,8 +35,6 @@ versions as (
 final as (
 
     select
-        {{ generate_surrogate_key(["versions.customer_id", "versions.updated_at"]) }}
-            as dbt_scd_id,
         versions.customer_id,
         versions.first_name,
         versions.last_name,
@@ -49,11 +47,7 @@ final as (
         versions.created_at,
         versions.updated_at,
         versions._dlt_load_id,
-        versions.updated_at as dbt_updated_at,
-        versions.updated_at as dbt_valid_from,
-        lead(versions.updated_at) over (
-            partition by versions.customer_id order by versions.updated_at
-        ) as dbt_valid_to
+        {{ change_log_validity("versions", "customer_id") }}
     from versions
 
 )

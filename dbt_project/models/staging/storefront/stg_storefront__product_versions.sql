@@ -36,7 +36,6 @@ versions as (
 final as (
 
     select
-        {{ generate_surrogate_key(["versions.id", "versions.updated_at"]) }} as dbt_scd_id,
         versions.id,
         versions.sku,
         versions.title,
@@ -50,11 +49,7 @@ final as (
         versions.updated_at,
         versions._dlt_load_id,
         versions._dlt_id,
-        versions.updated_at as dbt_updated_at,
-        versions.updated_at as dbt_valid_from,
-        lead(versions.updated_at) over (
-            partition by versions.id order by versions.updated_at
-        ) as dbt_valid_to
+        {{ change_log_validity("versions", "id") }}
     from versions
 
 )
