@@ -1,7 +1,9 @@
 """`shopflow ingest --destination lake`: export the warehouse's raw layer to the Parquet lake.
 
 The lake is the raw layer as landed and validated in the warehouse, so Postgres and Spark
-build the same dbt project from identical inputs. Every export rewrites the tables of the
+build the same dbt project from identical inputs, plus the history Postgres recorded: the
+snapshot of customers goes with ``ops``, that of products with ``storefront`` (a snapshot
+not built yet is refused, with what to run). Every export rewrites the tables of the
 sources it names, whole (the simplest design that stays correct: most raw tables are dlt
 ``merge`` tables whose rows change in place, so appending would duplicate a changed row).
 All tables are read in one repeatable-read transaction, so they agree with each other; they
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ingestion.database.connection import connect
 from ingestion.lake.filesystem import Lake, open_lake
-from ingestion.lake.layout import SOURCE_SCHEMAS, LakeTable, lake_tables
+from ingestion.lake.layout import LakeTable, lake_schemas, lake_tables
 from ingestion.lake.manifest import TableEntry, columns_of, read_manifest, write_manifest
 from ingestion.lake.warehouse import load_ids, read_raw_table
 from ingestion.lake.writer import StagedTable, remove_leftovers, stage_table, swap_in
@@ -76,7 +78,7 @@ def _export(
     settings: ConnectionSettings, lake: Lake, tables: list[LakeTable], export: LakeExport
 ) -> None:
     export_id = export.run_id
-    remove_leftovers(lake, SOURCE_SCHEMAS.values())
+    remove_leftovers(lake, lake_schemas())
     manifest = read_manifest(lake)
     staged: list[tuple[StagedTable, list[str], float]] = []
     connection = connect(settings, settings.database)

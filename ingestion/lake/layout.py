@@ -8,6 +8,11 @@ row without a timestamp goes to ``<date column>=__HIVE_DEFAULT_PARTITION__``); d
 dlt's child tables are not partitioned. ``_manifest.json`` at the root lists what a reader
 may trust. docs/scale-out.md ("The lake") describes the same layout; a test keeps the two in
 step.
+
+The lake also carries the customers' and products' SCD2 history: the two dbt snapshots as
+Postgres recorded them (every version, erased values already nulled), in
+``<lake>/snapshots/<snapshot>/``, exported with the source whose raw table they record.
+Spark's change-log models read them, so both engines build on one history.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ SOURCE_SCHEMAS: dict[str, str] = {
     "files": FILES_SCHEMA,
 }
 """`shopflow ingest`'s source names and the raw schema each one lands in."""
+SNAPSHOT_SCHEMA = "snapshots"
+"""The warehouse schema of the dbt snapshots (dbt_project.yml), and their folder in the lake."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +51,12 @@ class LakeTable:
     """The partition's DATE column, named so that it clashes with no raw column."""
     root_table: str | None = None
     """For a dlt child table (no ``_dlt_load_id`` of its own): the table its rows belong to."""
+    is_snapshot: bool = False
+    """A dbt snapshot of the source's history (schema ``snapshots``), not a raw table."""
 
     @property
     def schema(self) -> str:
-        return SOURCE_SCHEMAS[self.source]
+        return SNAPSHOT_SCHEMA if self.is_snapshot else SOURCE_SCHEMAS[self.source]
 
     @property
     def qualified_name(self) -> str:
@@ -72,6 +81,10 @@ def _child(name: str) -> LakeTable:
     return LakeTable("storefront", name, root_table="products")
 
 
+def _snapshot(source: str, name: str) -> LakeTable:
+    return LakeTable(source, name, is_snapshot=True)
+
+
 LAKE_TABLES: tuple[LakeTable, ...] = (
     LakeTable("ops", "customers"),
     _fact("ops", "orders", "ordered_at", "ordered_date"),
@@ -89,8 +102,11 @@ LAKE_TABLES: tuple[LakeTable, ...] = (
     LakeTable("files", "marketing_spend"),
     LakeTable("files", "rejected_records"),
     LakeTable("files", "quarantined_files"),
+    _snapshot("ops", "snap_ops__customers"),
+    _snapshot("storefront", "snap_storefront__products"),
 )
-"""Every raw table a dbt source reads (a test compares with the sources' YAML)."""
+"""Every table a dbt source reads: the raw tables, and on Spark the two snapshots (a test
+compares with the sources' YAML)."""
 
 
 def lake_tables(sources: Sequence[str]) -> list[LakeTable]:
@@ -101,6 +117,11 @@ def lake_tables(sources: Sequence[str]) -> list[LakeTable]:
             f"unknown source(s): {', '.join(unknown)}; known: {', '.join(SOURCE_SCHEMAS)}"
         )
     return [table for table in LAKE_TABLES if table.source in sources]
+
+
+def lake_schemas() -> list[str]:
+    """Every schema folder below the lake's root."""
+    return list(dict.fromkeys(table.schema for table in LAKE_TABLES))
 
 
 def join(root: str, *parts: str) -> str:

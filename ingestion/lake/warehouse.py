@@ -38,7 +38,8 @@ TYPED_COLUMNS = frozenset(
 
 
 class MissingRawTableError(LookupError):
-    """A raw table the lake needs is not in the warehouse; the message says what to run."""
+    """A table the lake needs (raw, or a snapshot) is not in the warehouse; the message says
+    what to run."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,23 @@ def column_types(cursor: psycopg2.extensions.cursor, table: LakeTable) -> list[t
     )
     columns = [(str(name), str(data_type)) for name, data_type in cursor.fetchall()]
     if not columns:
-        raise MissingRawTableError(
-            f"{table.qualified_name} is not in the warehouse: run `shopflow ingest "
-            f"{table.source}` before exporting it to the lake."
-        )
+        raise MissingRawTableError(missing_table_message(table))
     return columns
+
+
+def missing_table_message(table: LakeTable) -> str:
+    """What to run when ``table`` is not in the warehouse yet."""
+    if table.is_snapshot:
+        # a lake without the history would give Spark other versions than Postgres: refuse
+        return (
+            f"{table.qualified_name} is not in the warehouse yet (no dbt build on Postgres, "
+            f"which records the history the lake carries): run `shopflow run` (or `dbt "
+            f"snapshot --target dev`) before exporting {table.source} to the lake."
+        )
+    return (
+        f"{table.qualified_name} is not in the warehouse: run `shopflow ingest "
+        f"{table.source}` before exporting it to the lake."
+    )
 
 
 def select_statement(table: LakeTable, columns: list[tuple[str, str]]) -> sql.Composed:

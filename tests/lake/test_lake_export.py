@@ -1,7 +1,9 @@
 """`shopflow ingest --destination lake` on a real warehouse, read back with pyarrow: every raw
-table with the warehouse's rows, columns and money to the cent, partitions that are the UTC
-dates of the timestamps, the manifest, re-runs without duplicates (also after rows changed
-in place), a failed export that leaves the lake as it was, and the run lock."""
+table with the warehouse's rows, columns and money to the cent, the two snapshots with
+Postgres's versions (refused with what to run before they exist; an erasure reaches them at
+the next export), partitions that are the UTC dates of the timestamps, the manifest, re-runs
+without duplicates (also after rows changed in place), a failed export that leaves the lake
+as it was, and the run lock."""
 
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ from ingestion.settings import ENV_HOST, ENV_LAKE_URL, ENV_LANDING_DIR, Connecti
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.landing import FileFaults, write_landing_files
 from ingestion.simulators.world.tick import tick
+from ingestion.transform.dbt_runner import run_dbt
 from tests.integration.ingest_support import SCALE, IngestWorld, private_world
+from tests.reliability.test_erasure_and_roles import PERSONAL, ErasureWorld, erase_in_source
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -47,12 +51,15 @@ PRIMARY_KEYS = {
     "raw_files.events": "event_id",
 }
 PARTITIONED = [table for table in LAKE_TABLES if table.partition_column]
+SNAPSHOTS = {table.name: table for table in LAKE_TABLES if table.is_snapshot}
 
 
 @dataclass(frozen=True)
 class LakeWorld:
     world: IngestWorld
     lake_dir: Path
+    before_snapshots: Result
+    """The export tried before the first dbt build on Postgres."""
 
     def cli(self, *args: str) -> Result:
         return CliRunner().invoke(app, list(args))
@@ -71,13 +78,18 @@ class LakeWorld:
     def count(self, table: LakeTable) -> int:
         return int(self.world.scalar(f"select count(*) from {table.qualified_name}"))
 
+    def snapshot(self) -> None:
+        """Record the history on Postgres, as `shopflow run`'s dbt build does."""
+        run_dbt(["snapshot"], self.world.settings, stream=False)
+
 
 @pytest.fixture(scope="module")
 def lake(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LakeWorld]:
     """A warehouse loaded from a small world (with a bad events and a bad spend file, so the
-    rejected and quarantined tables have rows), exported once to a lake in a temporary folder."""
+    rejected and quarantined tables have rows), its snapshots built, exported once to a lake
+    in a temporary folder."""
     root = tmp_path_factory.mktemp("lake")
     with (
         private_world(server_settings, root, prefix="shopflow_lake_") as world,
@@ -95,9 +107,11 @@ def lake(
         build_world(world.settings, scale=SCALE)
         faults = FileFaults(truncated_json=True, wrong_columns=True)
         write_landing_files(world.settings, faults=faults, landing=world.landing)
-        created = LakeWorld(world, root / "lake")
-        loaded = created.cli("ingest")
+        loaded = CliRunner().invoke(app, ["ingest"])
         assert loaded.exit_code == 0, loaded.output
+        refused = CliRunner().invoke(app, ["ingest", "--destination", "lake"])
+        created = LakeWorld(world, root / "lake", refused)
+        created.snapshot()
         created.export()
         yield created
 
@@ -125,6 +139,7 @@ def test_every_raw_table_is_in_the_lake_with_the_warehouse_rows_and_columns(
                 "timestamp with time zone": pa.timestamp("us", tz="UTC"),
                 "boolean": pa.bool_(),
                 "date": pa.date32(),
+                "text": pa.string(),
             }.get(data_type)
             if data_type == "numeric":
                 assert pa.types.is_decimal(arrow_type), (table, name)
@@ -148,6 +163,28 @@ def test_numeric_columns_keep_precision_and_money_sums_equal_to_the_cent(lake: L
         in_warehouse = lake.world.scalar(f"select coalesce(sum({column}), 0) from {qualified_name}")
         assert in_lake == in_warehouse, qualified_name
         assert in_lake > 0, qualified_name
+
+
+def test_an_export_before_the_first_dbt_build_is_refused_with_what_to_run(
+    lake: LakeWorld,
+) -> None:
+    assert lake.before_snapshots.exit_code == 1
+    output = " ".join(lake.before_snapshots.output.split())
+    assert "snapshots.snap_ops__customers is not in the warehouse yet" in output
+    assert "dbt snapshot" in output and "the lake is left as it was" not in output
+
+
+def test_the_snapshots_hold_every_version_postgres_recorded(lake: LakeWorld) -> None:
+    for name, table in SNAPSHOTS.items():
+        read = lake.read(table)
+        scd_ids = read.column("dbt_scd_id").to_pylist()
+        in_postgres = {
+            row[0] for row in lake.world.query(f"select dbt_scd_id from snapshots.{name}")
+        }
+        assert read.num_rows == lake.count(table) >= len(in_postgres) > 0, name
+        assert set(scd_ids) == in_postgres, name
+        assert read.schema.field("dbt_valid_to").type == pa.timestamp("us", tz="UTC"), name
+        assert len(scd_ids) == len(set(scd_ids)), name  # each version once
 
 
 def test_partitions_are_the_utc_dates_of_the_business_timestamps(lake: LakeWorld) -> None:
@@ -285,3 +322,25 @@ def test_an_export_waits_for_the_run_lock_like_every_ingest(lake: LakeWorld) -> 
     with run_lock(lake.world.settings, "another run", wait_seconds=0):
         result = lake.cli("ingest", "--destination", "lake", "--wait", "0")
     assert result.exit_code == BUSY_EXIT_CODE, result.output
+
+
+def test_an_erasure_reaches_the_lake_at_the_next_export(lake: LakeWorld) -> None:
+    customers = SNAPSHOTS["snap_ops__customers"]
+    erased = [
+        row[0]
+        for row in lake.world.query(
+            "select customer_id from raw_ops.customers where phone is not null "
+            "order by customer_id limit 2"
+        )
+    ]
+    erase_in_source(ErasureWorld(lake.world.settings), erased)
+    loaded = lake.cli("ingest", "ops")
+    assert loaded.exit_code == 0, loaded.output
+    lake.snapshot()  # the erasure hook nulls their personal data in every version
+    lake.export("ops")
+    read = lake.read(customers).to_pylist()
+    history = [row for row in read if row["customer_id"] in erased]
+    assert {row["customer_id"] for row in history} == set(erased)
+    assert all(row[column] is None for row in history for column in PERSONAL)
+    assert all(row["dbt_valid_to"] is not None for row in history)  # closed, none current
+    assert any(row["email"] is not None for row in read)  # the others keep theirs

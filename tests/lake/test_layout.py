@@ -1,5 +1,6 @@
-"""The lake's layout against what dbt reads: every source table, partition columns that
-clash with no raw column, and docs/scale-out.md naming the same folders and partitions."""
+"""The lake's layout against what dbt reads: every source table (the two snapshots
+included, each exported with the source it records), partition columns that clash with no
+raw column, and docs/scale-out.md naming the same folders and partitions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingestion.lake.layout import LAKE_TABLES, NULL_PARTITION, join, lake_tables
+from ingestion.lake.layout import (
+    LAKE_TABLES,
+    NULL_PARTITION,
+    SNAPSHOT_SCHEMA,
+    join,
+    lake_schemas,
+    lake_tables,
+)
 from ingestion.settings import REPO_ROOT
 
 SOURCES_YAML = sorted((REPO_ROOT / "dbt_project" / "models" / "staging").glob("*/_*__sources.yml"))
@@ -54,13 +62,49 @@ def test_dimensions_and_child_tables_are_not_partitioned() -> None:
     for name in ("raw_ops.customers", "raw_storefront.products", "raw_files.marketing_spend"):
         table = next(table for table in LAKE_TABLES if table.qualified_name == name)
         assert table.partition_columns == ()
-    children = [table for table in LAKE_TABLES if "__" in table.name]
+    children = [table for table in LAKE_TABLES if "__" in table.name and not table.is_snapshot]
     assert children and all(table.root_table == "products" for table in children)
     assert all(table.partition_columns == () for table in children)
 
 
+def test_the_snapshots_go_with_the_source_whose_history_they_record() -> None:
+    snapshots = {table.qualified_name: table for table in LAKE_TABLES if table.is_snapshot}
+    assert snapshots.keys() == {
+        "snapshots.snap_ops__customers",
+        "snapshots.snap_storefront__products",
+    }
+    assert snapshots["snapshots.snap_ops__customers"].source == "ops"
+    assert snapshots["snapshots.snap_storefront__products"].source == "storefront"
+    for table in snapshots.values():
+        assert table.schema == SNAPSHOT_SCHEMA
+        assert table.path == f"snapshots/{table.name}"
+        assert table.partition_columns == () and table.root_table is None
+    assert [t.name for t in lake_tables(["files"]) if t.is_snapshot] == []
+    assert lake_schemas() == ["raw_ops", "raw_storefront", "raw_files", "snapshots"]
+
+
+def test_the_snapshot_sources_match_the_snapshots_and_are_off_on_postgres() -> None:
+    snapshot_dir = REPO_ROOT / "dbt_project" / "snapshots"
+    sources = [
+        source
+        for path in SOURCES_YAML
+        for source in yaml.safe_load(Path(path).read_text())["sources"]
+        if source["schema"] == SNAPSHOT_SCHEMA
+    ]
+    assert {s["name"] for s in sources} == {"ops_history", "storefront_history"}
+    for source in sources:
+        assert source["config"]["enabled"] == "{{ target.type != 'postgres' }}", source["name"]
+        for table in source["tables"]:
+            snapshot = yaml.safe_load((snapshot_dir / f"{table['name']}.yml").read_text())
+            documented = {column["name"] for column in snapshot["snapshots"][0]["columns"]}
+            # the snapshot's columns, but dlt's hard-delete marker (absent without deletes)
+            assert {column["name"] for column in table["columns"]} == documented - {
+                "_deleted_in_source"
+            }, table["name"]
+
+
 def test_tables_of_some_sources_only_and_an_unknown_source_refused() -> None:
-    assert {table.schema for table in lake_tables(["ops"])} == {"raw_ops"}
+    assert {table.schema for table in lake_tables(["ops"])} == {"raw_ops", SNAPSHOT_SCHEMA}
     assert len(lake_tables(["ops", "files"])) == len(
         [table for table in LAKE_TABLES if table.source != "storefront"]
     )
