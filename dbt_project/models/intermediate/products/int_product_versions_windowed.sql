@@ -8,9 +8,10 @@
 ) }}
 
 {#- Snapshot rows renamed and typed like staging, with the point-in-time join window
-    (doc block `point_in_time_join`). The history is the dbt snapshot on Postgres and the
-    lake's change log on engines without snapshots (docs/scale-out.md, "SCD2 on both
-    engines"): the same columns either way. -#}
+    (doc block `point_in_time_join`). The history is the dbt snapshot: read in place on
+    Postgres, and on engines without snapshots as the lake export carries it (the staging
+    projection of it; docs/scale-out.md, "SCD2 on both engines"), so both build the same
+    versions after any number of runs. -#}
 {%- set history = (
     ref("snap_storefront__products") if target.type == "postgres"
     else ref("stg_storefront__product_versions")
