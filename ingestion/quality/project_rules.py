@@ -210,8 +210,9 @@ def _model_violations(
             add(
                 "mart-contract",
                 "does not enforce a contract",
-                f"in {yml} set `config: {{contract: {{enforced: true}}}}` and give every "
-                "column its `data_type`.",
+                'in the model\'s config() set `contract={"enforced": target.type == '
+                f'"postgres"}}` (as every mart does) and give every column in {yml} its '
+                "`data_type`.",
             )
 
     columns = node.get("columns") or {}
