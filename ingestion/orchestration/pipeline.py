@@ -1,6 +1,8 @@
 """The stages of `shopflow run`, in order: simulate -> ingest -> dbt-build -> docs -> export
--> report on Postgres; simulate -> ingest -> lake -> dbt-build on Spark (the marts there are
-read by Spark users, not by the export and report stages, which read Postgres). And the
+-> report on Postgres; simulate -> ingest -> history -> lake -> dbt-build on Spark (history:
+the dbt snapshots, taken on Postgres where the loads land, which the lake carries to Spark;
+the marts on Spark are read by Spark users, not by the export and report stages, which read
+Postgres). And the
 selection of a part of them (``--from`` / ``--only``)."""
 
 from __future__ import annotations
@@ -32,11 +34,23 @@ from ingestion.transform.production_build import (
     production_build,
     retry_production_build,
 )
+from ingestion.transform.run_results import read_run_results
 
 log = logging.getLogger(__name__)
 
-STAGE_NAMES = ("simulate", "ingest", "lake", "dbt-build", "docs", "export", "report")
-"""Every stage of either target, in order (``lake`` runs on the spark target only)."""
+STAGE_NAMES = (
+    "simulate",
+    "ingest",
+    "history",
+    "lake",
+    "dbt-build",
+    "docs",
+    "export",
+    "report",
+)
+"""Every stage of either target, in order (``history`` and ``lake`` on the spark target only)."""
+SNAPSHOTS = ("snap_ops__customers", "snap_storefront__products")
+"""The dbt snapshots recording customer and product history (dbt_project/snapshots/)."""
 DBT_BUILD = "dbt-build"
 
 
@@ -84,6 +98,19 @@ def dbt_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
         else "seeds, models, snapshots and tests, then source freshness"
     )
     return Stage(DBT_BUILD, description, action)
+
+
+def history_stage(settings: ConnectionSettings) -> Stage:
+    def action() -> StageOutcome:
+        # on Postgres whatever SHOPFLOW_TARGET says: Spark without Delta has no snapshots
+        selected = [f"+{snapshot}" for snapshot in SNAPSHOTS]
+        run_dbt(["build", "--select", *selected], settings, stream=False, target=DEFAULT_TARGET)
+        results = read_run_results(target_dir())
+        if results is None:
+            return StageOutcome("snapshots taken on Postgres")
+        return StageOutcome(results.summary(), results.invocation_id)
+
+    return Stage("history", "dbt snapshots on Postgres: the SCD2 history for the lake", action)
 
 
 def lake_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
@@ -140,7 +167,12 @@ def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[S
         ingest_stage(settings, run_id=options.run_id, progress=options.ingest_progress),
     ]
     if options.target == SPARK_TARGET:
-        return [*loads, lake_stage(settings, options), spark_build_stage(settings, options)]
+        return [
+            *loads,
+            history_stage(settings),
+            lake_stage(settings, options),
+            spark_build_stage(settings, options),
+        ]
     return [
         *loads,
         dbt_build_stage(settings, options),

@@ -22,7 +22,7 @@ def stage_names(target: str) -> list[str]:
 
 def test_postgres_runs_the_marts_outputs_and_spark_adds_the_lake() -> None:
     assert stage_names("dev") == ["simulate", "ingest", "dbt-build", "docs", "export", "report"]
-    assert stage_names("spark") == ["simulate", "ingest", "lake", "dbt-build"]
+    assert stage_names("spark") == ["simulate", "ingest", "history", "lake", "dbt-build"]
 
 
 def test_an_unknown_target_is_refused_before_anything_runs() -> None:
