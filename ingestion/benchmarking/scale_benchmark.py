@@ -50,14 +50,17 @@ def parse_scales(text: str) -> list[float]:
     return scales
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse the arguments, run the benchmark and print its section."""
-    parser = argparse.ArgumentParser(prog="scripts/benchmark scale", description=__doc__)
+def benchmark_arguments(
+    prog: str, description: str | None, default_scales: list[float]
+) -> argparse.ArgumentParser:
+    """The arguments every scale-based benchmark takes: --scales, --workdir, --no-write."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    defaults = ",".join(f"{scale:g}" for scale in default_scales)
     parser.add_argument(
         "--scales",
         type=parse_scales,
-        default=list(DEFAULT_SCALES),
-        help="comma-separated world scales (default: 1,10,100)",
+        default=default_scales,
+        help=f"comma-separated world scales (default: {defaults})",
     )
     parser.add_argument(
         "--workdir",
@@ -65,8 +68,14 @@ def main(argv: list[str] | None = None) -> None:
         help="where its temporary folder goes (default: the system temp; ~2 GB at scale 100)",
     )
     parser.add_argument("--no-write", action="store_true", help="print, do not edit the doc")
-    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the arguments, run the benchmark and print its section."""
+    parser = benchmark_arguments("scripts/benchmark scale", __doc__, list(DEFAULT_SCALES))
+    args = parser.parse_args(argv)
     print(benchmark(args.scales, args.workdir, write_doc=not args.no_write))
 
 

@@ -17,7 +17,6 @@ Writes the "Spark beside Postgres" section of docs/benchmarks.md (``scripts/benc
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import shutil
@@ -32,7 +31,7 @@ from typing import TypeVar
 from ingestion.benchmarking.cli_world import CliWorld, throwaway_world
 from ingestion.benchmarking.doc_sections import write_section
 from ingestion.benchmarking.scale import TICK_DAYS, raw_rows
-from ingestion.benchmarking.scale_benchmark import parse_scales
+from ingestion.benchmarking.scale_benchmark import benchmark_arguments
 from ingestion.lake import export_lake
 from ingestion.lake.layout import SOURCE_SCHEMAS
 from ingestion.quality.engine_parity import differences, postgres_checksums
@@ -188,17 +187,9 @@ def benchmark(scales: list[float], workdir: Path | None, write_doc: bool) -> str
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="scripts/benchmark spark", description=__doc__)
-    parser.add_argument(
-        "--scales",
-        type=parse_scales,
-        default=list(DEFAULT_SCALES),
-        help="comma-separated world scales (default: 10,100)",
-    )
-    parser.add_argument("--workdir", type=Path, help="where its temporary folder goes")
-    parser.add_argument("--no-write", action="store_true", help="print, do not edit the doc")
+    """Parse the arguments, run the benchmark and print its section."""
+    parser = benchmark_arguments("scripts/benchmark spark", __doc__, list(DEFAULT_SCALES))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     print(benchmark(args.scales, args.workdir, write_doc=not args.no_write))
 
 

@@ -24,18 +24,9 @@ from airflow.exceptions import AirflowException
 from airflow.models import DagBag
 from airflow.models.dag import DAG
 
+from tests.orchestration.dag_tasks import STAGE_TASKS
+
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "orchestration" / "airflow" / "dags"
-STAGE_TASKS = [
-    "simulate",
-    "ingest_storefront",
-    "ingest_ops",
-    "ingest_files",
-    "dbt_build",
-    "docs",
-    "export",
-    "report",
-    "status",
-]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +62,7 @@ def test_the_dags_folder_imports_without_errors(dag_bag: DagBag) -> None:
 
 
 def test_the_tasks_run_the_stages_one_after_another(dag: DAG) -> None:
-    assert [task.task_id for task in dag.topological_sort()] == STAGE_TASKS
+    assert [task.task_id for task in dag.topological_sort()] == list(STAGE_TASKS)
     for upstream, downstream in itertools.pairwise(STAGE_TASKS):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
 

@@ -20,6 +20,7 @@ import pytest
 from ingestion.benchmarking.cli_world import CliWorld, throwaway_world
 from ingestion.quality.mart_checksums import differences, mart_checksums
 from ingestion.settings import ConnectionSettings
+from tests.orchestration.dag_tasks import STAGE_TASKS
 
 pytestmark = [pytest.mark.orchestration, pytest.mark.slow, pytest.mark.integration]
 
@@ -30,17 +31,6 @@ SEED, SCALE = "7", "0.3"
 LOGICAL_DATE = "2026-12-01"
 PROCESSING_TIME_COLUMNS = ("dbt_built_at", "loaded_at")
 """When a row was loaded or built: different in two worlds built minutes apart, by design."""
-TASKS = (
-    "simulate",
-    "ingest_storefront",
-    "ingest_ops",
-    "ingest_files",
-    "dbt_build",
-    "docs",
-    "export",
-    "report",
-    "status",
-)
 
 
 def airflow(world: CliWorld, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -91,7 +81,7 @@ def test_every_task_of_the_dag_succeeds(
     world, result = airflow_world
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    for task in TASKS:
+    for task in STAGE_TASKS:
         assert f"Marking task as SUCCESS. dag_id=shopflow_daily, task_id={task}" in output, task
     stages = world.query(
         "select stage, status from audit.pipeline_runs where stage <> 'simulate'"
