@@ -104,7 +104,10 @@ def history_stage(settings: ConnectionSettings) -> Stage:
     def action() -> StageOutcome:
         # on Postgres whatever SHOPFLOW_TARGET says: Spark without Delta has no snapshots
         selected = [f"+{snapshot}" for snapshot in SNAPSHOTS]
-        run_dbt(["build", "--select", *selected], settings, stream=False, target=DEFAULT_TARGET)
+        # cautious: only the tests whose every parent is built here (a test that also reads
+        # an unselected model would fail on a fresh warehouse)
+        args = ["build", "--select", *selected, "--indirect-selection", "cautious"]
+        run_dbt(args, settings, stream=False, target=DEFAULT_TARGET)
         results = read_run_results(target_dir())
         if results is None:
             return StageOutcome("snapshots taken on Postgres")
