@@ -45,6 +45,7 @@ ENV_ENV_FILE = "SHOPFLOW_ENV_FILE"
 ENV_LANDING_DIR = "SHOPFLOW_LANDING_DIR"
 ENV_EXPORT_DIR = "SHOPFLOW_EXPORT_DIR"
 ENV_REPORT_DIR = "SHOPFLOW_REPORT_DIR"
+ENV_EXPORT_NEUTRALISE_FORMULAS = "SHOPFLOW_EXPORT_NEUTRALISE_FORMULAS"
 ENV_ALERT_URL = "SHOPFLOW_ALERT_URL"
 ENV_ALERT_WEBHOOK = "SHOPFLOW_ALERT_WEBHOOK"
 ENV_LOG_LEVEL = "SHOPFLOW_LOG_LEVEL"
@@ -97,6 +98,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(ENV_LANDING_DIR, "landing zone where source files are dropped", "data/landing/"),
     Variable(ENV_EXPORT_DIR, "where `shopflow export` writes", "exports/"),
     Variable(ENV_REPORT_DIR, "where `shopflow report` writes index.html", "reports/"),
+    Variable(
+        ENV_EXPORT_NEUTRALISE_FORMULAS,
+        "csv exports prefix text a spreadsheet would run as a formula with `'` (docs/exports.md)",
+        "true",
+    ),
     Variable(ENV_ALERT_URL, "apprise URLs that receive run alerts (docs/alerts.md)", "unset"),
     Variable(ENV_ALERT_WEBHOOK, "older single http(s) webhook for alerts, still honoured", "unset"),
     Variable(ENV_LOG_LEVEL, "log level of the CLI (DEBUG, INFO, WARNING, ...)", DEFAULT_LOG_LEVEL),
@@ -183,6 +189,25 @@ def export_dir() -> Path:
 def report_dir() -> Path:
     """Where `shopflow report` and the run's report stage write index.html (git-ignored)."""
     return _folder(ENV_REPORT_DIR, REPO_ROOT / "reports")
+
+
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def export_neutralises_formulas() -> bool:
+    """``SHOPFLOW_EXPORT_NEUTRALISE_FORMULAS``: whether csv exports neutralise text cells a
+    spreadsheet would evaluate (default true); a value that is not a yes or a no is a
+    SettingsError, so a typo never turns the protection off."""
+    configured = _value(ENV_EXPORT_NEUTRALISE_FORMULAS)
+    if not configured or configured.lower() in TRUE_WORDS:
+        return True
+    if configured.lower() in FALSE_WORDS:
+        return False
+    raise SettingsError(
+        f"{ENV_EXPORT_NEUTRALISE_FORMULAS}={configured!r} is not true or false: set it to false "
+        "to export cells exactly as stored, or unset it to keep formulas neutralised."
+    )
 
 
 def landing_dir() -> Path:
@@ -328,6 +353,7 @@ def check_environment() -> None:
     explicit_port()
     business_date()
     dbt_target()
+    export_neutralises_formulas()
     level = _value(ENV_LOG_LEVEL)
     if level and not isinstance(logging.getLevelName(level.upper()), int):
         raise SettingsError(
