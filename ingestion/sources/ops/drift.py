@@ -1,16 +1,24 @@
-"""Schema drift of the operations database: a column whose type changes keeps loading.
+"""Schema drift of the operations database: a changed column never stops the source.
 
-dlt creates each raw column once, from the type the source had then, and never alters it.
-When the order system later changes a column's type (``integer`` to ``numeric``, ``numeric``
-to ``text``), the new values no longer fit the raw column and Postgres would refuse them.
+dlt creates each raw column once, from what the source had then, and never alters it. When
+the order system later changes a table, the new rows would no longer fit: Postgres refuses a
+value of a new type, a NULL where the raw column is NOT NULL, and dlt cannot add a NOT NULL
+column to a table that has rows. Before each load the source compares its columns with the
+raw table's and lands every change as documented drift:
 
-Before each load the source compares its columns with the raw table's. A raw column that
-cannot hold the source's new type is widened, in place and without loss: to the source's
-type when every old value converts (an integer into ``numeric``), otherwise to ``text``. dlt's
-staging copy of the table is widened too. Views that dbt built on the raw table are dropped
-first (Postgres cannot alter a column a view reads) and the next ``dbt build`` recreates them,
-as after a full refresh. Each change is logged as a warning and kept in
-``raw_ops.schema_drift`` (table, column, old type, new type, when).
+- a type the raw column cannot hold (``integer`` to ``numeric``, ``numeric`` to ``text``):
+  the column is widened in place, without loss, to the source's type when every old value
+  converts, else to ``text``; a narrowed type (``integer`` to ``smallint``) needs nothing;
+- a dropped NOT NULL, or a dropped column: the raw column becomes nullable and is kept, with
+  its old values; the new rows hold NULL there;
+- a new column (a renamed one is a dropped column plus a new one): added to the raw table as
+  nullable, so the old rows hold NULL and dlt's own ``alter table`` has nothing left to do.
+
+dlt's staging copy of the table changes the same way. Views that dbt built on the raw table
+are dropped first (Postgres cannot alter a column a view reads) and the next ``dbt build``
+recreates them, as after a full refresh. Each change is logged as a warning and kept in
+``raw_ops.schema_drift`` (table, column, old type, new type, what changed, when); dlt's own
+schema is brought in line by ``dlt_schema``.
 """
 
 from __future__ import annotations
@@ -32,16 +40,31 @@ NUMERIC_TYPES = ("smallint", "integer", "bigint", "numeric", "real", "double pre
 INTEGER_TYPES = ("smallint", "integer", "bigint")
 WIDER_INTEGER = {"smallint": 0, "integer": 1, "bigint": 2}
 
+WIDENED = "widened"
+NULLABLE = "nullable"
+DROPPED = "dropped"
+ADDED = "added"
+"""What a drift did to the raw column (``schema_drift.change``)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its ``format_type`` and whether it accepts NULL."""
+
+    type: str
+    nullable: bool
+
 
 @dataclass(frozen=True)
 class Drift:
-    """One raw column widened to hold what the source now sends."""
+    """One raw column changed so that what the source now sends lands."""
 
     table: str
     column: str
     raw_type: str
     source_type: str
     widened_to: str
+    change: str = WIDENED
 
 
 def widened_type(raw: str, source: str) -> str | None:
@@ -64,24 +87,39 @@ def widened_type(raw: str, source: str) -> str | None:
     return "text"
 
 
-def column_types(cursor: pg_cursor, schema: str, table: str) -> dict[str, str]:
-    """Column name -> ``format_type`` of one table (empty when the table does not exist)."""
+def added_type(source: str) -> str:
+    """The raw type of a column new in the source: dlt's shapes (integers as ``bigint``,
+    unbounded ``varchar``), so later values of the same kind always fit."""
+    base = source.split("(")[0]
+    if base in INTEGER_TYPES:
+        return "bigint"
+    if base in ("character varying", "character", "text"):
+        return "character varying"
+    if base == "numeric":
+        return "numeric"
+    return source
+
+
+def table_columns(cursor: pg_cursor, schema: str, table: str) -> dict[str, Column]:
+    """Column name -> type and nullability of one table (empty when it does not exist)."""
     cursor.execute(
-        "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a"
-        " join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace"
-        " where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped",
+        "select a.attname, format_type(a.atttypid, a.atttypmod), not a.attnotnull"
+        " from pg_attribute a join pg_class c on c.oid = a.attrelid"
+        " join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped"
+        " order by a.attnum",
         (schema, table),
     )
-    return dict(cursor.fetchall())
+    return {name: Column(kind, nullable) for name, kind, nullable in cursor.fetchall()}
 
 
-def source_column_types(engine: sa.Engine, schema: str, table: str) -> dict[str, str]:
+def source_columns(engine: sa.Engine, schema: str, table: str) -> dict[str, Column]:
     """The same, read from the operations database."""
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
         assert isinstance(raw, pg_connection)  # the ops engine's driver is psycopg2
         with raw.cursor() as cursor:
-            return column_types(cursor, schema, table)
+            return table_columns(cursor, schema, table)
 
 
 def drop_dependent_views(cursor: pg_cursor, schema: str, table: str) -> list[str]:
@@ -102,63 +140,84 @@ def drop_dependent_views(cursor: pg_cursor, schema: str, table: str) -> list[str
     return [f"{s}.{v}" for s, v in views]
 
 
-def align_raw_types(
+def table_drifts(table: str, raw: dict[str, Column], source: dict[str, Column]) -> list[Drift]:
+    """What must change in a raw table (columns as in ``raw``) to take the source's rows."""
+    drifts: list[Drift] = []
+    for name, column in source.items():
+        held = raw.get(name)
+        if held is None:
+            drifts.append(Drift(table, name, "", column.type, added_type(column.type), ADDED))
+            continue
+        target = widened_type(held.type, column.type)
+        if target is not None:
+            drifts.append(Drift(table, name, held.type, column.type, target, WIDENED))
+        if column.nullable and not held.nullable:
+            drifts.append(Drift(table, name, held.type, column.type, held.type, NULLABLE))
+    for name, held in raw.items():
+        if name not in source and not held.nullable and not name.startswith("_dlt"):
+            drifts.append(Drift(table, name, held.type, "", held.type, DROPPED))
+    return drifts
+
+
+def alteration(schema: str, drift: Drift) -> sql.Composed:
+    """The ``alter table`` that applies one drift to ``schema.<table>``."""
+    table, column = sql.Identifier(schema, drift.table), sql.Identifier(drift.column)
+    if drift.change == ADDED:
+        return sql.SQL("alter table {} add column if not exists {} {}").format(
+            table, column, sql.SQL(drift.widened_to)
+        )
+    if drift.change == WIDENED:
+        return sql.SQL("alter table {} alter column {} type {} using {}::{}").format(
+            table, column, sql.SQL(drift.widened_to), column, sql.SQL(drift.widened_to)
+        )
+    return sql.SQL("alter table {} alter column {} drop not null").format(table, column)
+
+
+def align_raw_columns(
     engine: sa.Engine,
     warehouse: pg_cursor,
     source_schema: str,
     raw_schemas: Iterable[str],
     tables: Iterable[str],
 ) -> list[Drift]:
-    """Widen the raw (and dlt staging) columns that can no longer hold the source's values.
+    """Change the raw (and dlt staging) tables so that the source's rows land (see module).
 
     ``raw_schemas`` lists the raw dataset first, then dlt's staging dataset.
     """
     schemas = list(raw_schemas)
     drifts: list[Drift] = []
     for table in tables:
-        raw = column_types(warehouse, schemas[0], table)
+        raw = table_columns(warehouse, schemas[0], table)
         if not raw:
             continue  # first load: dlt creates the table from the source's types
-        for column, source_type in source_column_types(engine, source_schema, table).items():
-            raw_type = raw.get(column)
-            if raw_type is None:
-                continue  # a new column: dlt adds it
-            target = widened_type(raw_type, source_type)
-            if target is None:
-                continue
+        for drift in table_drifts(table, raw, source_columns(engine, source_schema, table)):
             for schema in schemas:
-                if column not in column_types(warehouse, schema, table):
+                held = table_columns(warehouse, schema, table)
+                if not held or (drift.change != ADDED and drift.column not in held):
                     continue
-                dropped = drop_dependent_views(warehouse, schema, table)
-                if dropped:
-                    log.info(
-                        "dropped views on %s.%s (dbt rebuilds them): %s", schema, table, dropped
-                    )
-                warehouse.execute(
-                    sql.SQL("alter table {} alter column {} type {} using {}::{}").format(
-                        sql.Identifier(schema, table),
-                        sql.Identifier(column),
-                        sql.SQL(target),
-                        sql.Identifier(column),
-                        sql.SQL(target),
-                    )
-                )
-            drift = Drift(table, column, raw_type, source_type, target)
+                if drift.change == WIDENED:
+                    dropped = drop_dependent_views(warehouse, schema, table)
+                    if dropped:
+                        log.info(
+                            "dropped views on %s.%s (dbt rebuilds them): %s", schema, table, dropped
+                        )
+                warehouse.execute(alteration(schema, drift))
             record_drift(warehouse, schemas[0], drift)
             log.warning(
-                "schema drift: ops.%s.%s is now %s (raw column was %s): widened to %s",
+                "schema drift: ops.%s.%s %s (raw column was %s, source column is %s): %s",
                 table,
-                column,
-                source_type,
-                raw_type,
-                target,
+                drift.column,
+                drift.change,
+                drift.raw_type or "absent",
+                drift.source_type or "absent",
+                drift.widened_to,
             )
             drifts.append(drift)
     return drifts
 
 
 def record_drift(cursor: pg_cursor, raw_schema: str, drift: Drift) -> None:
-    """Keep one row per widened column in ``<raw schema>.schema_drift``."""
+    """Keep one row per changed raw column in ``<raw schema>.schema_drift``."""
     table = sql.Identifier(raw_schema, DRIFT_TABLE)
     cursor.execute(
         sql.SQL(
@@ -167,10 +226,27 @@ def record_drift(cursor: pg_cursor, raw_schema: str, drift: Drift) -> None:
             " detected_at timestamptz not null default now())"
         ).format(table)
     )
+    # warehouses from before the other kinds of drift have no ``change`` column yet
+    cursor.execute(
+        sql.SQL("alter table {} add column if not exists change text not null default {}").format(
+            table, sql.Literal(WIDENED)
+        )
+    )
     cursor.execute(
         sql.SQL(
-            "insert into {} (table_name, column_name, raw_type, source_type, widened_to)"
-            " values (%s, %s, %s, %s, %s)"
+            "insert into {} (table_name, column_name, raw_type, source_type, widened_to, change)"
+            " values (%s, %s, %s, %s, %s, %s)"
         ).format(table),
-        (drift.table, drift.column, drift.raw_type, drift.source_type, drift.widened_to),
+        (
+            drift.table,
+            drift.column,
+            drift.raw_type,
+            drift.source_type,
+            drift.widened_to,
+            drift.change,
+        ),
     )
+
+
+align_raw_types = align_raw_columns
+"""The former name, for callers written before the other kinds of drift."""
