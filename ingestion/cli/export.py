@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from ingestion.atomic_write import UnwritableFolderError
 from ingestion.cli.console import console, fail
 from ingestion.database.errors import DatabaseError
 from ingestion.exports import (
@@ -19,7 +20,11 @@ from ingestion.exports import (
     UnknownQuestionError,
     export_question,
 )
-from ingestion.settings import connection_settings
+from ingestion.settings import (
+    ENV_EXPORT_NEUTRALISE_FORMULAS,
+    connection_settings,
+    export_neutralises_formulas,
+)
 
 
 def as_of_text(item: Question) -> str:
@@ -59,6 +64,12 @@ def export(
         show_default=False,
     ),
     list_: bool = typer.Option(False, "--list", help="List the questions and stop."),
+    raw_cells: bool = typer.Option(
+        False,
+        "--raw-cells",
+        help="Write csv cells exactly as stored, also those a spreadsheet would run as formulas "
+        f"(default: neutralised with a leading ', unless {ENV_EXPORT_NEUTRALISE_FORMULAS}=false).",
+    ),
 ) -> None:
     """Export a named question from the marts to a timestamped csv or parquet file."""
     if list_:
@@ -73,14 +84,14 @@ def export(
             out_dir=out,
             fmt=fmt,
             as_of=as_of.date() if as_of else None,
+            neutralise_formulas=export_neutralises_formulas() and not raw_cells,
         )
     except (
         UnknownQuestionError,
         AsOfNotSupportedError,
         MartsNotBuiltError,
         DatabaseError,
+        UnwritableFolderError,
     ) as exc:
         fail(str(exc))
-    except OSError as exc:
-        fail(f"Cannot write the export to {out}: {exc.strerror or exc}.")
     console.print(result.summary(), highlight=False, soft_wrap=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from ingestion.atomic_write import UnwritableFolderError
 from ingestion.cli.console import console, fail
 from ingestion.database.errors import DatabaseError
 from ingestion.quality.status import WarehouseNotBuiltError
@@ -31,6 +32,6 @@ def report(
     categories, open orders and data quality, as charts with their figures."""
     try:
         path = write_report(connection_settings(), out, schema_prefix=schema_prefix)
-    except (WarehouseNotBuiltError, DatabaseError) as exc:
+    except (WarehouseNotBuiltError, DatabaseError, UnwritableFolderError) as exc:
         fail(str(exc))
     console.print(f"Wrote {summary_line(path)}")

@@ -1,7 +1,9 @@
 """Running named questions against the marts and writing each answer to a file.
 
 All questions of one call read the marts in one read-only, repeatable-read transaction, so
-files exported together agree with each other even if a build finishes meanwhile.
+files exported together agree with each other even if a build finishes meanwhile. csv cells a
+spreadsheet would evaluate are neutralised unless ``neutralise_formulas`` is False
+(``cells.py``; the CLI reads SHOPFLOW_EXPORT_NEUTRALISE_FORMULAS and ``--raw-cells``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from psycopg2 import sql
 
 from ingestion.atomic_write import write_atomically
 from ingestion.database.connection import connect, database_exists
+from ingestion.exports.cells import neutralised_cells
 from ingestion.exports.formats import ExportFormat, write_csv, write_parquet
 from ingestion.exports.questions import QUESTIONS, Question, question
 from ingestion.exports.writer import export_path
-from ingestion.settings import ConnectionSettings, export_dir
+from ingestion.settings import ENV_EXPORT_DIR, ConnectionSettings, export_dir
 
 log = logging.getLogger(__name__)
+
+FOLDER_ADVICE = f"choose a folder you can write to with --out or {ENV_EXPORT_DIR}"
 
 MARTS_SCHEMA = "marts"
 """Production marts: dbt's generate_schema_name puts the marts layer here (no prefix)."""
@@ -45,10 +50,14 @@ class ExportResult:
     path: Path
     rows: int
     format: ExportFormat
+    neutralised_cells: int = 0
+    """csv cells given a leading ``'`` because a spreadsheet would have run them as formulas."""
 
     def summary(self) -> str:
         """``open_orders: 123 rows -> exports/open_orders_20261202T101500Z.csv``."""
         rows = "0 rows (empty result)" if self.rows == 0 else f"{self.rows} rows"
+        if self.neutralised_cells:
+            rows += f" ({self.neutralised_cells} formula-like cells neutralised)"
         return f"{self.name}: {rows} -> {_shown(self.path)}"
 
 
@@ -122,7 +131,9 @@ def _export(
     as_of: date | None,
     schema: str,
     moment: datetime,
+    neutralise_formulas: bool,
 ) -> ExportResult:
+    neutralised = 0
     with connection.cursor() as cursor:
         missing = missing_relations(cursor, schema, chosen.relations)
         if missing:
@@ -132,11 +143,23 @@ def _export(
         log.debug("export %s: %s", chosen.name, query)
         path = export_path(out_dir, chosen.name, fmt.value, moment)
         if fmt is ExportFormat.CSV:
-            rows = write_atomically(path, lambda stream: write_csv(cursor, query, stream))
+            rows = write_atomically(
+                path,
+                lambda stream: write_csv(
+                    cursor, query, stream, neutralise_formulas=neutralise_formulas
+                ),
+                FOLDER_ADVICE,
+            )
+            if neutralise_formulas:
+                neutralised = neutralised_cells(cursor, query)
         else:
-            rows = write_atomically(path, lambda stream: write_parquet(connection, query, stream))
-    log.info("exported %s: %d rows to %s", chosen.name, rows, path)
-    return ExportResult(chosen.name, path, rows, fmt)
+            rows = write_atomically(
+                path, lambda stream: write_parquet(connection, query, stream), FOLDER_ADVICE
+            )
+    log.info(
+        "exported %s: %d rows to %s (%d cells neutralised)", chosen.name, rows, path, neutralised
+    )
+    return ExportResult(chosen.name, path, rows, fmt, neutralised)
 
 
 def export_question(
@@ -147,6 +170,7 @@ def export_question(
     as_of: date | None = None,
     schema: str = MARTS_SCHEMA,
     now: datetime | None = None,
+    neutralise_formulas: bool = True,
 ) -> ExportResult:
     """Write the answer to the question ``name`` to a timestamped file in ``out_dir``.
 
@@ -158,7 +182,15 @@ def export_question(
     moment = now or datetime.now(UTC)
     with marts_snapshot(settings) as connection:
         return _export(
-            connection, settings, chosen, out_dir or export_dir(), fmt, as_of, schema, moment
+            connection,
+            settings,
+            chosen,
+            out_dir or export_dir(),
+            fmt,
+            as_of,
+            schema,
+            moment,
+            neutralise_formulas,
         )
 
 
@@ -182,6 +214,7 @@ def export_all(
     schema: str = MARTS_SCHEMA,
     now: datetime | None = None,
     as_of_business_day: bool = False,
+    neutralise_formulas: bool = True,
 ) -> list[ExportResult]:
     """Write every question to ``out_dir``, one file each, one timestamp.
 
@@ -203,6 +236,7 @@ def export_all(
                 as_of if chosen.supports_as_of else None,
                 schema,
                 moment,
+                neutralise_formulas,
             )
             for chosen in QUESTIONS.values()
         ]

@@ -1,8 +1,10 @@
 """Writing a query's result to a binary stream as csv or parquet.
 
-csv goes through Postgres' own ``COPY ... TO STDOUT WITH CSV HEADER``; parquet is built with
+csv goes through Postgres' own ``COPY ... TO STDOUT WITH CSV HEADER``, its text cells
+neutralised against spreadsheet formulas unless asked not to (``cells.py``); parquet is built with
 pyarrow from a server-side cursor, a batch at a time, with column types taken from the
-result's Postgres types (so an empty result still has its typed columns).
+result's Postgres types (so an empty result still has its typed columns). Parquet keeps every
+value as stored: its readers see typed values, they never evaluate a cell.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import IO, Any
 import psycopg2.extensions
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from ingestion.exports.cells import neutralising_query, result_columns
 
 BATCH_ROWS = 50_000
 DEFAULT_DECIMAL = pa.decimal128(38, 10)
@@ -44,8 +48,20 @@ class ExportFormat(StrEnum):
     PARQUET = "parquet"
 
 
-def write_csv(cursor: psycopg2.extensions.cursor, query: str, stream: IO[bytes]) -> int:
-    """Write ``query``'s rows as csv with a header line; returns the number of rows."""
+def write_csv(
+    cursor: psycopg2.extensions.cursor,
+    query: str,
+    stream: IO[bytes],
+    *,
+    neutralise_formulas: bool = True,
+) -> int:
+    """Write ``query``'s rows as csv with a header line; returns the number of rows.
+
+    With ``neutralise_formulas`` (the default) a text cell a spreadsheet would evaluate gets
+    ``'`` in front (``ingestion.exports.cells``); without, every cell is written as stored.
+    """
+    if neutralise_formulas:
+        query = neutralising_query(query, result_columns(cursor, query)).as_string(cursor)
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
     try:
         cursor.copy_expert(f"copy ({query}) to stdout with csv header", text)

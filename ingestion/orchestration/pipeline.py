@@ -24,6 +24,7 @@ from ingestion.settings import (
     ConnectionSettings,
     business_date,
     export_dir,
+    export_neutralises_formulas,
     lake_url,
 )
 from ingestion.simulators.world.pipeline_step import prepare_sources
@@ -147,12 +148,16 @@ def export_stage(settings: ConnectionSettings) -> Stage:
     def action() -> str:
         # a run for a business day (SHOPFLOW_BUSINESS_DATE) exports the dated questions as of it
         dated = business_date() is not None
-        results = export_all(settings, as_of_business_day=dated)
+        results = export_all(
+            settings, as_of_business_day=dated, neutralise_formulas=export_neutralises_formulas()
+        )
         rows = sum(result.rows for result in results)
         folder = results[0].path.parent if results else export_dir()
         shown = folder.relative_to(REPO_ROOT) if folder.is_relative_to(REPO_ROOT) else folder
         as_of = " (dated questions as of the business day)" if dated else ""
-        return f"{len(results)} files, {rows:,} rows in {shown}/{as_of}"
+        neutralised = sum(result.neutralised_cells for result in results)
+        cells = f", {neutralised:,} formula-like cells neutralised" if neutralised else ""
+        return f"{len(results)} files, {rows:,} rows in {shown}/{as_of}{cells}"
 
     return Stage("export", "the named questions as csv files", action)
 

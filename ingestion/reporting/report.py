@@ -11,11 +11,12 @@ from ingestion.atomic_write import write_atomically
 from ingestion.reporting.page import render_page
 from ingestion.reporting.queries import DBT_RESULTS_TABLE, read_report_data, schema_name
 from ingestion.reporting.sections import build_sections
-from ingestion.settings import REPO_ROOT, ConnectionSettings, report_dir
+from ingestion.settings import ENV_REPORT_DIR, REPO_ROOT, ConnectionSettings, report_dir
 
 log = logging.getLogger(__name__)
 
 REPORT_FILE = "index.html"
+FOLDER_ADVICE = f"choose a folder you can write to with --out or {ENV_REPORT_DIR}"
 
 
 def render_report(
@@ -44,11 +45,12 @@ def write_report(
     """Write ``<out_dir>/index.html`` from the warehouse and return its path.
 
     Raises ``WarehouseNotBuiltError`` (a sentence saying what to run) when the marts or the
-    audit tables do not exist yet, and ``DatabaseError`` when the server cannot be reached.
+    audit tables do not exist yet, ``DatabaseError`` when the server cannot be reached and
+    ``UnwritableFolderError`` (the folder, why, what to do) when the file cannot be written.
     """
     path = (out_dir or report_dir()).resolve() / REPORT_FILE
     page = render_report(settings, schema_prefix, generated_at).encode("utf-8")
-    write_atomically(path, lambda stream: stream.write(page))
+    write_atomically(path, lambda stream: stream.write(page), FOLDER_ADVICE)
     log.info("report written to %s", path)
     return path
 
