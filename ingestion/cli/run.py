@@ -13,7 +13,7 @@ from ingestion.cli.console import console, fail, heading
 from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.cli.progress import ingest_progress
 from ingestion.cli.ready import ready_settings
-from ingestion.cli.simulate import MAX_SCALE, MIN_SCALE
+from ingestion.cli.simulate import parse_scale
 from ingestion.loading.audit import new_run_id
 from ingestion.orchestration.pipeline import (
     DBT_BUILD,
@@ -109,8 +109,7 @@ def run(
     scale: float = typer.Option(
         1.0,
         "--scale",
-        min=MIN_SCALE,
-        max=MAX_SCALE,
+        parser=parse_scale,
         help="Size of a world built now, from 0.001 to 1000.",
     ),
     tick: int = typer.Option(0, "--tick", min=0, help="Advance an existing world N days first."),

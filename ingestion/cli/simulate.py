@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,11 +48,33 @@ SEED = typer.Option(42, "--seed", help="Seed: the same seed and scale give the s
 MIN_SCALE = 0.001
 MAX_SCALE = 1000.0
 """1000: a million customers and five million orders, the largest world meant to be built."""
+SCALE_RANGE = "give a size from 0.001 to 1000 (1 = 1,000 customers and 5,000 orders)"
+
+
+def parse_scale(text: str) -> float:
+    """``--scale``: a number from ``MIN_SCALE`` to ``MAX_SCALE``; anything else (empty, ``nan``,
+    ``inf``, ``1e400``, ``-0``) is one sentence saying what it is and what to give instead."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a number: {SCALE_RANGE}.") from None
+    if math.isnan(value):
+        raise typer.BadParameter(f"{text!r} is not a number (NaN): {SCALE_RANGE}.")
+    if value > MAX_SCALE:
+        raise typer.BadParameter(
+            f"{text!r} is more than 1000, the largest world this project builds: {SCALE_RANGE}."
+        )
+    if value < MIN_SCALE:
+        raise typer.BadParameter(
+            f"{text!r} is less than 0.001, too small for a single customer: {SCALE_RANGE}."
+        )
+    return value
+
+
 SCALE = typer.Option(
     1.0,
     "--scale",
-    min=MIN_SCALE,
-    max=MAX_SCALE,
+    parser=parse_scale,
     help="Size multiplier (1 = 1,000 customers, 5,000 orders), from 0.001 to 1000.",
 )
 RESET = typer.Option(False, "--reset", help="Drop an existing world first (and its files).")
