@@ -35,6 +35,11 @@ $(VENV)/.installed: pyproject.toml
 db-start: install
 	$(SHOPFLOW) db start
 
+# tests and benchmarks throw their databases away: they ask for fast mode (fsync off) explicitly
+.PHONY: db-start-fast
+db-start-fast: install
+	$(SHOPFLOW) db start --fast
+
 db-stop: install
 	$(SHOPFLOW) db stop
 
@@ -50,15 +55,15 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/sqlfluff fix dbt_project $(wildcard tests/dbt)
 
-pytest: install db-start
+pytest: install db-start-fast
 	$(BIN)/pytest -m "not reliability and not volume and not spark and not orchestration"
 
 ## test-reliability: the fault-injection suite (docs/reliability.md); .ci/run runs it after make test
-test-reliability: install db-start
+test-reliability: install db-start-fast
 	$(BIN)/pytest -m reliability
 
 ## test-volume: incremental builds equal a full refresh on a scale-10 world; .ci/run runs it last
-test-volume: install db-start
+test-volume: install db-start-fast
 	$(BIN)/pytest -m volume
 
 # --- Spark (docs/scale-out.md): dbt-spark and pyspark in the project's venv, on demand
@@ -72,7 +77,7 @@ $(VENV)/.spark-installed: $(VENV)/.installed pyproject.toml
 	touch $@
 
 ## test-spark: build the dbt project on Spark from the lake and compare every mart with Postgres
-test-spark: spark db-start
+test-spark: spark db-start-fast
 	$(BIN)/pytest -m spark
 
 dbt-build: install db-start
@@ -115,7 +120,7 @@ test-dag: airflow
 		-p no:cacheprovider --noconftest
 
 ## test-orchestration: `airflow dags test shopflow_daily` runs the real pipeline; its marts equal `shopflow run`'s
-test-orchestration: airflow install db-start
+test-orchestration: airflow install db-start-fast
 	$(BIN)/pytest -m orchestration tests/orchestration
 
 # --- Deployment checks (docs/deployment.md): offline, checkov in its own .venv-deploy

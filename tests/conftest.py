@@ -14,6 +14,7 @@ import pytest
 
 from ingestion.database import service
 from ingestion.database.connection import create_database, drop_database
+from ingestion.database.durability import Durability
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import (
     ENV_DATABASE,
@@ -74,8 +75,9 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server_settings() -> ConnectionSettings:
-    """The server the tests use: the configured external one, else the local one (started)."""
-    return service.ensure_ready(connection_settings()).settings
+    """The server the tests use: the configured external one, else the local one (started),
+    switched to fast mode explicitly: every test database is thrown away (docs/database.md)."""
+    return service.ensure_ready(connection_settings(), durability=Durability.FAST).settings
 
 
 @pytest.fixture(scope="session")

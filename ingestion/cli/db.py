@@ -7,9 +7,10 @@ import os
 import typer
 
 from ingestion.cli.console import console, err_console, fail
-from ingestion.cli.ready import ready_server
 from ingestion.database import service
+from ingestion.database.admin import admin_settings
 from ingestion.database.connection import server_version
+from ingestion.database.durability import Durability, read_state
 from ingestion.database.errors import DatabaseError
 from ingestion.database.local_server import binary
 from ingestion.settings import (
@@ -26,9 +27,21 @@ app = typer.Typer(help="Start, stop and reach the Postgres server.", no_args_is_
 
 
 @app.command()
-def start() -> None:
+def start(
+    fast: bool | None = typer.Option(
+        None,
+        "--fast/--durable",
+        help="Switch the local server to fast mode (fsync off: for tests and benchmarks, "
+        "whose databases are thrown away) or back to durable. Unset: keep its mode "
+        "(a new server is durable).",
+    ),
+) -> None:
     """Start the local server (a no-op if it runs, or if an external server is configured)."""
-    ready = ready_server()
+    mode = None if fast is None else Durability.FAST if fast else Durability.DURABLE
+    try:
+        ready = service.ensure_ready(durability=mode)
+    except DatabaseError as exc:
+        fail(str(exc))
     settings = ready.settings
     where = f"{settings.host}:{settings.port}"
     if settings.external:
@@ -41,6 +54,21 @@ def start() -> None:
         console.print(f"The local server already runs on {where}.")
     for name in ready.created_databases:
         console.print(f"Created database {name}.")
+    if ready.durability is not None:
+        console.print(f"Durability: {ready.durability.describe()}.", highlight=False)
+    elif mode is not None:
+        err_console.print(
+            "warning: --fast/--durable choose the local server's mode; an external server's "
+            "durability is its administrator's choice.",
+            highlight=False,
+        )
+    if ready.superuser:
+        err_console.print(
+            f"warning: {settings.user} is a superuser on {where}: give the pipeline a plain "
+            "role that owns its databases (docs/database.md).",
+            markup=False,
+            highlight=False,
+        )
     profile = write_profile(settings)
     console.print(f"dbt profile written to {profile.name} (git-ignored).")
 
@@ -77,6 +105,11 @@ def status() -> None:
             f"local server: running (pid {state.pid}) on {settings.host}:{state.port}, "
             f"data in {state.data_dir}"
         )
+        try:
+            durability = read_state(admin_settings(settings))
+        except DatabaseError as exc:
+            fail(str(exc))
+        console.print(f"durability: {durability.describe()}", highlight=False)
         warn_if_port_differs(settings, state.port)
     else:
         console.print(f"local server: stopped (data in {state.data_dir})")

@@ -10,6 +10,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
+from ingestion.database.admin import role_manager
 from ingestion.database.errors import DatabaseError
 from ingestion.settings import ConnectionSettings
 
@@ -90,16 +91,27 @@ def database_exists(settings: ConnectionSettings, name: str) -> bool:
 
 
 def create_database(settings: ConnectionSettings, name: str) -> bool:
-    """Create a database unless it exists. Returns True if it was created."""
+    """Create a database unless it exists. Returns True if it was created.
+
+    Locally the administrator creates it and gives it to the pipeline role, which may not
+    create databases itself; nobody else may create temporary objects in it (``roles``).
+    """
     if database_exists(settings, name):
         return False
-    with autocommit(settings, "postgres") as cur:
-        cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    with autocommit(role_manager(settings), "postgres") as cur:
+        if settings.external:
+            cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        else:
+            database, owner = sql.Identifier(name), sql.Identifier(settings.user)
+            cur.execute(sql.SQL("create database {} owner {}").format(database, owner))
+            cur.execute(sql.SQL("revoke temporary on database {} from public").format(database))
     return True
 
 
 def drop_database(settings: ConnectionSettings, name: str) -> None:
-    with autocommit(settings, "postgres") as cur:
+    """Drop a database, ending its sessions (the administrator's job locally: the analyst's
+    sessions are not the pipeline role's to end)."""
+    with autocommit(role_manager(settings), "postgres") as cur:
         cur.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 

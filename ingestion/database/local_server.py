@@ -21,6 +21,7 @@ from pathlib import Path
 import psutil
 
 from ingestion.database import server_record
+from ingestion.database.admin import admin_settings
 from ingestion.database.errors import DatabaseError
 from ingestion.settings import ENV_PORT, ConnectionSettings
 
@@ -165,13 +166,14 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def _initdb(paths: ServerPaths, settings: ConnectionSettings, user: str | None) -> None:
+def _initdb(paths: ServerPaths, admin: ConnectionSettings, user: str | None) -> None:
+    """A new data folder whose bootstrap superuser is the administrator (``admin``)."""
     log.info("initialising a new PostgreSQL data folder in %s", paths.data)
     paths.root.mkdir(parents=True, exist_ok=True)
     if user is not None:
         _open_path_for_others(paths.root)
     pwfile = paths.root / ".initdb-password"
-    pwfile.write_text(settings.password + "\n")
+    pwfile.write_text(admin.password + "\n")
     pwfile.chmod(0o600)
     _chown_tree(paths.root, user)
     try:
@@ -181,7 +183,7 @@ def _initdb(paths: ServerPaths, settings: ConnectionSettings, user: str | None) 
                 "-D",
                 str(paths.data),
                 "-U",
-                settings.user,
+                admin.user,
                 f"--pwfile={pwfile}",
                 "--auth-host=scram-sha-256",
                 "--auth-local=scram-sha-256",
@@ -195,7 +197,11 @@ def _initdb(paths: ServerPaths, settings: ConnectionSettings, user: str | None) 
 
 
 def start(paths: ServerPaths, settings: ConnectionSettings) -> bool:
-    """Start the server if it is not running. Returns True if it was started now."""
+    """Start the server if it is not running. Returns True if it was started now.
+
+    Durability is not chosen here: a new server is durable (PostgreSQL's defaults), and a
+    mode chosen later (``durability``) is kept in its data folder across restarts.
+    """
     current = status(paths)
     if current.running:
         if current.port != settings.port:
@@ -221,11 +227,10 @@ def start(paths: ServerPaths, settings: ConnectionSettings) -> bool:
     if not (paths.data / "PG_VERSION").exists():
         if paths.data.exists():
             shutil.rmtree(paths.data)
-        _initdb(paths, settings, user)
+        _initdb(paths, admin_settings(settings), user)
     options = (
         f"-c listen_addresses={settings.host} -p {settings.port} "
-        "-c unix_socket_directories='' -c fsync=off -c synchronous_commit=off "
-        "-c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB"
+        "-c unix_socket_directories='' -c max_connections=200 -c shared_buffers=256MB"
     )
     log.info("starting PostgreSQL on %s:%s", settings.host, settings.port)
     try:

@@ -5,7 +5,12 @@ the staging views without personal data (``dbt_project.yml``), and USAGE on thei
 never gets access to the raw datasets (``raw_*``, their dlt ``*_staging`` copies) nor to
 ``snapshots``. On the local server a login role, ``shopflow_analyst``, is a member of it; its
 password is generated once and kept with the local credentials (``analyst_password`` in
-``.shopflow/credentials.json``). Its sessions default to read-only transactions.
+``.shopflow/credentials.json``). Its sessions default to read-only transactions, and it is
+bounded: no database lets it create temporary objects (TEMPORARY is revoked from PUBLIC; the
+pipeline role keeps it as the databases' owner), and ``ANALYST_LIMITS`` hold for its
+sessions. ``temp_file_limit`` is a hard ceiling (only a superuser may change it); the
+timeouts are defaults the analyst could raise in a session, stated as such in
+docs/database.md.
 
 On an external server the project's role may not be allowed to create roles: then nothing is
 created, a warning says so, and dbt skips grants to a role that does not exist.
@@ -13,16 +18,15 @@ created, a warning says so, and dbt skips grants to a role that does not exist.
 
 from __future__ import annotations
 
-import json
 import logging
-import secrets
 from dataclasses import replace
 
 import psycopg2
 from psycopg2 import sql
 
+from ingestion.database.admin import role_manager
 from ingestion.database.connection import autocommit
-from ingestion.settings import ConnectionSettings, credentials_file
+from ingestion.settings import ConnectionSettings, local_secret
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,13 @@ ANALYST_ROLE = "analyst"
 ANALYST_LOGIN = "shopflow_analyst"
 """The local login role, a member of ``analyst``."""
 PASSWORD_KEY = "analyst_password"
+ANALYST_LIMITS = {
+    # a forgotten or runaway query must not hold the warehouse's locks through a rebuild
+    "statement_timeout": "5min",
+    "idle_in_transaction_session_timeout": "10min",
+    # an enormous sort or cross join fails instead of filling the server's disk
+    "temp_file_limit": "1GB",
+}
 
 _CREATE_IF_MISSING = """
 do $create$
@@ -45,14 +56,7 @@ $create$
 
 def analyst_password() -> str:
     """The local analyst's password: generated once, kept beside the local password."""
-    path = credentials_file()
-    stored = json.loads(path.read_text()) if path.exists() else {}
-    if PASSWORD_KEY not in stored:
-        stored[PASSWORD_KEY] = secrets.token_urlsafe(24)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(stored))
-        path.chmod(0o600)
-    return str(stored[PASSWORD_KEY])
+    return local_secret(PASSWORD_KEY)
 
 
 def analyst_settings(settings: ConnectionSettings) -> ConnectionSettings:
@@ -72,7 +76,7 @@ def ensure_analyst_roles(settings: ConnectionSettings) -> bool:
     Roles belong to the whole server, so this runs once per start, not per database.
     """
     try:
-        with autocommit(settings, "postgres") as cursor:
+        with autocommit(role_manager(settings), "postgres") as cursor:
             _create_role(cursor, ANALYST_ROLE, "nologin")
             if settings.external:
                 return True
@@ -88,6 +92,8 @@ def ensure_analyst_roles(settings: ConnectionSettings) -> bool:
                     group=sql.Identifier(ANALYST_ROLE),
                 )
             )
+            limit_role(cursor, ANALYST_LOGIN, ANALYST_LIMITS)
+            revoke_temporary_from_public(cursor)
     except psycopg2.errors.InsufficientPrivilege as exc:
         log.warning(
             "Role '%s' was not created: user '%s' may not create roles on %s:%s (%s). "
@@ -102,3 +108,23 @@ def ensure_analyst_roles(settings: ConnectionSettings) -> bool:
         )
         return False
     return True
+
+
+def limit_role(cursor: psycopg2.extensions.cursor, role: str, limits: dict[str, str]) -> None:
+    """Set ``limits`` for every later session of ``role`` (as a superuser: temp_file_limit)."""
+    for name, value in limits.items():
+        cursor.execute(
+            sql.SQL("alter role {role} set {name} = {value}").format(
+                role=sql.Identifier(role), name=sql.Identifier(name), value=sql.Literal(value)
+            )
+        )
+
+
+def revoke_temporary_from_public(cursor: psycopg2.extensions.cursor) -> None:
+    """No database of the server lets an arbitrary role create temporary objects; each
+    database's owner (the pipeline role for the project's) keeps the right."""
+    cursor.execute("select datname from pg_database where datallowconn")
+    for (name,) in cursor.fetchall():
+        cursor.execute(
+            sql.SQL("revoke temporary on database {} from public").format(sql.Identifier(name))
+        )

@@ -6,8 +6,11 @@ import logging
 from dataclasses import dataclass
 
 from ingestion.database import local_server
+from ingestion.database.admin import admin_settings
 from ingestion.database.connection import create_database, server_version
+from ingestion.database.durability import Durability, DurabilityState, choose, read_state
 from ingestion.database.local_server import ServerPaths
+from ingestion.database.pipeline_role import ensure_pipeline_role, warn_if_superuser
 from ingestion.database.roles import ensure_analyst_roles
 from ingestion.settings import ConnectionSettings, connection_settings, local_server_dir
 
@@ -25,19 +28,31 @@ class ReadyServer:
     created_databases: tuple[str, ...]
     version: str
     analyst_roles: bool
+    durability: DurabilityState | None
+    """The local server's durability mode (None for an external server: not ours to say)."""
+    superuser: bool
+    """Whether the pipeline connects as a superuser (only an external server's user can)."""
 
 
-def ensure_ready(settings: ConnectionSettings | None = None) -> ReadyServer:
-    """Start the local server if it is the configured one, then make sure both databases and
-    the read-only analyst roles exist (``roles``).
+def ensure_ready(
+    settings: ConnectionSettings | None = None, durability: Durability | None = None
+) -> ReadyServer:
+    """Start the local server if it is the configured one, make its pipeline role a plain
+    owner (``pipeline_role``), then make sure both databases and the read-only analyst roles
+    exist (``roles``). ``durability`` switches the local server's mode; None leaves it as
+    it is (a new server is durable).
 
     With an external server nothing is started: it is only checked and the databases created;
     the roles are created if the server allows it.
     """
     settings = settings or connection_settings()
     started = False
-    if not settings.external:
+    superuser = False
+    if settings.external:
+        superuser = warn_if_superuser(settings)
+    else:
         started = local_server.start(local_paths(), settings)
+        ensure_pipeline_role(settings)
     created = tuple(
         name
         for name in (settings.database, settings.ops_database)
@@ -46,7 +61,13 @@ def ensure_ready(settings: ConnectionSettings | None = None) -> ReadyServer:
     for name in created:
         log.info("created database %s", name)
     roles = ensure_analyst_roles(settings)
-    return ReadyServer(settings, started, created, server_version(settings), roles)
+    state = None
+    if not settings.external:
+        admin = admin_settings(settings)
+        state = choose(admin, durability) if durability else read_state(admin)
+    return ReadyServer(
+        settings, started, created, server_version(settings), roles, state, superuser
+    )
 
 
 def stop_local() -> bool:

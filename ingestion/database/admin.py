@@ -1,0 +1,24 @@
+"""The local server's administrator: its bootstrap superuser, who the pipeline is not.
+
+It starts the server, creates the roles and the databases and chooses the durability mode;
+nothing else connects as it (``pipeline_role`` explains the split).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ingestion.settings import ConnectionSettings, local_secret
+
+ADMIN_USER = "shopflow_admin"
+ADMIN_PASSWORD_KEY = "admin_password"
+
+
+def admin_settings(settings: ConnectionSettings) -> ConnectionSettings:
+    """How the local server's superuser connects: the same server, its own role."""
+    return replace(settings, user=ADMIN_USER, password=local_secret(ADMIN_PASSWORD_KEY))
+
+
+def role_manager(settings: ConnectionSettings) -> ConnectionSettings:
+    """Who creates roles and databases: the administrator locally, the given user elsewhere."""
+    return settings if settings.external else admin_settings(settings)
