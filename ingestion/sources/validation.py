@@ -33,6 +33,13 @@ METRIC_REJECTED = "rejected"
 METRIC_FILES_QUARANTINED = "files_quarantined"
 METRIC_FILES_READ = "files_read"
 
+MAX_PAYLOAD_CHARS = 4096
+"""The longest raw payload a rejected record stores: a prefix of what could not be loaded is
+enough to find it, while a whole hostile line (or a file that should never have been read)
+must not be copied into the warehouse."""
+MAX_REASON_CHARS = 1000
+"""The longest reason stored (a parser's message may quote what it failed on)."""
+
 REJECTED_RECORDS_COLUMNS: dict[str, dict[str, Any]] = {
     "resource": {"data_type": "text", "nullable": False},
     "reason": {"data_type": "text", "nullable": False},
@@ -134,10 +141,21 @@ def current_load_id() -> str:
 
 
 def to_payload_text(payload: Any) -> str:
-    """The raw payload as JSON text (strings, e.g. an unparseable line, are kept as they are)."""
-    if isinstance(payload, str):
-        return payload
-    return json.dumps(payload, default=str, ensure_ascii=False)
+    """The raw payload as JSON text (strings, e.g. an unparseable line, are kept as they
+    are), at most ``MAX_PAYLOAD_CHARS`` of it (``bounded_text``)."""
+    text = (
+        payload
+        if isinstance(payload, str)
+        else json.dumps(payload, default=str, ensure_ascii=False)
+    )
+    return bounded_text(text, MAX_PAYLOAD_CHARS)
+
+
+def bounded_text(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters and a note of how many were left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters not kept]"
 
 
 def routed_row(row: dict[str, Any], table_name: str, columns: dict[str, Any]) -> DataItemWithMeta:
@@ -164,7 +182,7 @@ def rejected_record(resource: str, reason: str, payload: Any) -> DataItemWithMet
     return routed_row(
         {
             "resource": resource,
-            "reason": reason,
+            "reason": bounded_text(reason, MAX_REASON_CHARS),
             "raw_payload": to_payload_text(payload),
             "load_id": current_load_id(),
             "rejected_at": pendulum.now("UTC"),

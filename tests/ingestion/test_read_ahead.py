@@ -10,6 +10,7 @@ import pytest
 from ingestion.sources.files import read_ahead as read_ahead_module
 from ingestion.sources.files.quarantine import UnreadableFileError
 from ingestion.sources.files.read_ahead import EventsReadAhead, loadable_event_chunks
+from ingestion.sources.files.reading_marker import ReadingMarker
 from ingestion.sources.files.tracking import LandingFile, file_stamp
 
 
@@ -42,7 +43,7 @@ def test_files_read_ahead_yield_what_they_yield_when_streamed(tmp_path: Path) ->
             "events_4.jsonl": _event("d") + "\n",
         },
     )
-    with EventsReadAhead(items) as read_ahead:
+    with EventsReadAhead(items, ReadingMarker(tmp_path / "quarantine", "events")) as read_ahead:
         seen = []
         for item in items:
             path, name = item.path, item.name
@@ -80,8 +81,9 @@ def test_only_small_visible_events_files_are_read_ahead(
         return read_whole(path, source_file)
 
     monkeypatch.setattr(read_ahead_module, "_all_event_chunks", recording)
-    with EventsReadAhead(items) as read_ahead:
+    with EventsReadAhead(items, ReadingMarker(tmp_path / "quarantine", "events")) as read_ahead:
         got = [_rows(list(read_ahead.chunks(item.path, item.name))) for item in items[:3]]
-    # the big second file and the hidden (partly written) fourth are never read ahead
-    assert read_ahead_names == ["clickstream/events_3.jsonl"]
+    # the big second file and the hidden (partly written) fourth are never read ahead; the
+    # first is, from the start
+    assert read_ahead_names == ["clickstream/events_1.jsonl", "clickstream/events_3.jsonl"]
     assert got == [[(["a"], 0)], [(["b"], 0)], [(["c"], 0)]]

@@ -106,7 +106,7 @@ def test_events_are_flattened_typed_and_invalid_rows_split_off(tmp_path: Path) -
     lines = [event(), event(event_id=None), event("e3", timestamp="soon")]
     path.write_text("\n".join(json.dumps(e) for e in lines) + "\n")
     [(table, rejects)] = list(event_chunks(path, "clickstream/x.jsonl"))
-    assert table.column_names[:9] == list(EVENT_COLUMN_TYPES)
+    assert table.column_names == list(EVENT_COLUMN_TYPES)
     assert table["timestamp"].type == pa.timestamp("us", tz="UTC")
     assert table.num_rows == 1 and len(rejects) == 2
     assert {reason.split(": ", 1)[1].split(":")[0] for reason, _ in rejects} == {

@@ -10,10 +10,17 @@ a repeat inside one run is dropped before the load), spend merges on
 row). A row Postgres would refuse (``storable``) or that fails validation becomes a rejected
 record naming its file and line; files that cannot be parsed at all are moved to the
 quarantine folder with a ``.reason`` file and recorded in ``quarantined_files``.
+
+Readers bound their input (``bounds``: line length, nesting depth, keys, text length, columns)
+and name the bound in every reason; keys outside the documented event shape land in one
+``extra_properties`` column; only regular files inside the landing folder are opened
+(``landing_boundary``); a file a reader crashed on is quarantined by the next run instead of
+being read again (``reading_marker``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +32,10 @@ from dlt.extract.resource import DltResource
 
 from ingestion.settings import landing_dir as configured_landing_dir
 from ingestion.sources.files.event_ids import SeenEventIds
+from ingestion.sources.files.landing_boundary import landing_problem
 from ingestion.sources.files.quarantine import LoadItem, read_landing_file
 from ingestion.sources.files.read_ahead import EventsReadAhead, events_of
+from ingestion.sources.files.reading_marker import ReadingMarker, crash_reason
 from ingestion.sources.files.settings import (
     EVENT_DECLARED_FIELDS,
     EVENT_SUFFIXES,
@@ -35,12 +44,16 @@ from ingestion.sources.files.settings import (
     SPEND_KEY,
     SPEND_SUFFIXES,
 )
-from ingestion.sources.files.spend import spend_of
+from ingestion.sources.files.spend import spend_reader
 from ingestion.sources.files.tracking import LandingFile, LandingTracker, remember_read
 from ingestion.sources.load_files import CsvLoadFiles
 from ingestion.sources.validation import RecordsInCounter
 
 log = logging.getLogger(__name__)
+
+
+class LandingFolderError(ValueError):
+    """The landing folder cannot be used as one; the message says what to do."""
 
 
 @dlt.source(name="files")
@@ -55,6 +68,8 @@ def files_source(
     """
     landing = Path(landing_dir) if landing_dir else configured_landing_dir()
     quarantine = Path(quarantine_dir) if quarantine_dir else landing.parent / "quarantine"
+    if (problem := landing_problem(landing)) is not None:
+        raise LandingFolderError(problem)
     landing.mkdir(parents=True, exist_ok=True)
     return [
         events(str(landing), str(quarantine), SeenEventIds()).add_step(RecordsInCounter()),
@@ -63,13 +78,25 @@ def files_source(
 
 
 def _files_to_read(
-    resource: str, landing_dir: str, glob: str
+    resource: str, landing_dir: str, glob: str, marker: ReadingMarker
 ) -> tuple[LandingTracker, list[LandingFile]]:
-    """The resource's tracker and the landing files it has not read as they are now."""
+    """The resource's tracker and the landing files it has not read as they are now; the
+    file a reader crashed on in an earlier run comes back refused (``reading_marker``)."""
     # the modification-time cursor of the listing resource of earlier versions is obsolete
     dlt.current.source_state().get("resources", {}).pop(f"{resource}_files", None)
     tracker = LandingTracker(dlt.current.resource_state(), Path(landing_dir), glob)
-    return tracker, tracker.to_read()
+    files = tracker.to_read()
+    crashed = marker.left_by_crash()
+    if crashed is not None:
+        name, run = crashed
+        log.error("%s: the reader crashed on %s in run %s; quarantining it", resource, name, run)
+        files = [
+            dataclasses.replace(file, refused=file.refused or crash_reason(run))
+            if file.name == name
+            else file
+            for file in files
+        ]
+    return tracker, files
 
 
 @dlt.resource(
@@ -89,9 +116,10 @@ def events(landing_dir: str, quarantine_dir: str, seen: SeenEventIds) -> Iterato
     ``product_information__sku`` and so on; ``source_file`` names the file each row came from.
     ``seen`` holds the ids this run has already carried.
     """
-    tracker, files = _files_to_read("events", landing_dir, EVENTS_GLOB)
+    marker = ReadingMarker(Path(quarantine_dir), "events")
+    tracker, files = _files_to_read("events", landing_dir, EVENTS_GLOB, marker)
     load_files = CsvLoadFiles("events", declared=EVENT_DECLARED_FIELDS)
-    with load_files, EventsReadAhead(files) as read_ahead:
+    with load_files, EventsReadAhead(files, marker) as read_ahead:
         for file in remember_read(tracker, files):
             yield from read_landing_file(
                 file,
@@ -115,8 +143,9 @@ def marketing_spend(
 ) -> Iterator[list[dict[str, Any]] | DataItemWithMeta]:
     """Daily marketing spend per channel and campaign (CSV or Parquet) of the new and changed
     files under ``marketing_spend/``, merged on date+channel+campaign."""
-    tracker, files = _files_to_read("marketing_spend", landing_dir, SPEND_GLOB)
+    marker = ReadingMarker(Path(quarantine_dir), "marketing_spend")
+    tracker, files = _files_to_read("marketing_spend", landing_dir, SPEND_GLOB, marker)
     for file in remember_read(tracker, files):
         yield from read_landing_file(
-            file, "marketing_spend", SPEND_SUFFIXES, Path(quarantine_dir), spend_of
+            file, "marketing_spend", SPEND_SUFFIXES, Path(quarantine_dir), spend_reader(marker)
         )

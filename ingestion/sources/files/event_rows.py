@@ -1,11 +1,11 @@
 """Events as Arrow tables: flattened, typed and validated with Arrow compute.
 
 A row is rejected when it cannot be used (no ``event_id`` or ``event_name``, a timestamp that
-does not parse) or when Postgres would refuse it (a timestamp outside
-0001-01-01 .. 9999-12-31 UTC, text holding a NUL character). Text that is not UTF-8 is found
-here too; the JSON reader then re-reads the file line by line, a Parquet file is quarantined.
-The checks cost a few vectorised passes: a scan of each text column's bytes finds the rare
-table that needs a closer look.
+does not parse, a text longer than ``MAX_VALUE_CHARS``) or when Postgres would refuse it (a
+timestamp outside 0001-01-01 .. 9999-12-31 UTC, text holding a NUL character). Text that is
+not UTF-8 is found here too; the JSON reader then re-reads the file line by line, a Parquet
+file is quarantined. The checks cost a few vectorised passes: a scan of each text column's
+bytes finds the rare table that needs a closer look.
 """
 
 from __future__ import annotations
@@ -19,8 +19,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingestion.sources.files.bounds import value_too_long
 from ingestion.sources.files.quarantine import UnreadableFileError
-from ingestion.sources.files.settings import EVENT_COLUMN_TYPES
+from ingestion.sources.files.settings import (
+    EVENT_COLUMN_TYPES,
+    EXTRA_PROPERTIES,
+    MAX_VALUE_CHARS,
+)
 from ingestion.sources.files.storable import (
     EARLIEST_TIMESTAMP,
     LATEST_TIMESTAMP,
@@ -97,12 +102,13 @@ def normalise_events(
 ) -> tuple[pa.Table, Rejects]:
     """Flatten, type and validate a table of events; split off the rows to reject.
 
-    Known columns come first in the documented order, new fields after (as text), then
-    ``source_file``. With ``origin`` the rejected rows come back with reasons; without it,
+    Known columns come first in the documented order, then ``extra_properties`` (every other
+    field, packed into one JSON object: ``pack_extras``), then ``source_file``. With
+    ``origin`` the rejected rows come back with reasons; without it,
     RowsToRejectError is raised instead (the JSON reader then reads the file line by line, so
     each reason names its line). NotUtf8Error when a text column is not UTF-8.
     """
-    table = flatten_columns(table)
+    table = pack_extras(flatten_columns(table))
     for name, data_type in EVENT_COLUMN_TYPES.items():
         if name not in table.column_names and name != "source_file":
             table = table.append_column(name, pa.nulls(table.num_rows, type=data_type))
@@ -128,14 +134,14 @@ def normalise_events(
             typed.append(column.cast(data_type))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise UnreadableFileError(f"column {name} has type {column.type}: {exc}") from exc
-    extras = [n for n in table.column_names if n not in EVENT_COLUMN_TYPES]
-    names = [n for n in EVENT_COLUMN_TYPES if n != "source_file"] + extras
-    typed_table = pa.table(typed + [_as_text(table[n]) for n in extras], names=names)
+    names = [n for n in EVENT_COLUMN_TYPES if n != "source_file"]
+    typed_table = pa.table(typed, names=names)
     for name in typed_table.column_names:
         if name != "timestamp" and pa.types.is_string(typed_table.schema.field(name).type):
             nul = _nul_mask(typed_table[name], name)
             if nul is not None:
                 checks.append((nul, _always(f"{name}: {NUL_PROBLEM}")))
+            checks.extend(_too_long(typed_table[name], name))
     invalid = checks[0][0]
     for mask, _ in checks[1:]:
         invalid = pc.or_kleene(invalid, mask)
@@ -199,25 +205,54 @@ def _text_value(column: pa.ChunkedArray, row: int) -> Any:
         return str(column[row])
 
 
-def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A field outside the documented shape, as text (lists and maps as JSON text).
+def _too_long(
+    column: pa.ChunkedArray, name: str
+) -> list[tuple[pa.ChunkedArray, Callable[[int], str]]]:
+    """The check for texts longer than ``MAX_VALUE_CHARS`` (none when no value has that many
+    bytes: lengths in bytes come from the offsets, characters are counted only then)."""
+    if (pc.max(pc.binary_length(column)).as_py() or 0) <= MAX_VALUE_CHARS:
+        return []
+    lengths = pc.utf8_length(column)
+    mask = pc.fill_null(pc.greater(lengths, MAX_VALUE_CHARS), False)
+    return [(mask, lambda row: f"{name}: {value_too_long(lengths[row].as_py())}")]
 
-    New event fields always become text columns: the column type then never depends on
-    which file happened to bring the field first, and no later value can clash with it
-    (a number column meeting ``"high"`` would fail every load). Staging models cast them.
+
+def pack_extras(table: pa.Table) -> pa.Table:
+    """A flattened events table with every column outside the documented shape packed into
+    ``extra_properties``: one JSON object per row (a field of ``user_identifiers`` or
+    ``product_information`` under its parent's key), null when a row has none.
+
+    An event therefore never adds a column: the raw table keeps one shape whatever the
+    files bring (2,000 new keys once made dlt refuse the table with ``TooManyColumns``).
     """
-    if pa.types.is_string(column.type):
-        return column
-    try:
-        return column.cast(pa.string())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pa.chunked_array([text_array(column.to_pylist())])
+    extras = [name for name in table.column_names if name not in EVENT_COLUMN_TYPES]
+    if not extras:
+        return table
+    if EXTRA_PROPERTIES in table.column_names:  # a Parquet file's own column of that name
+        extras.append(EXTRA_PROPERTIES)
+    packed: list[dict[str, Any] | None] = []
+    for row in table.select(extras).to_pylist():
+        found: dict[str, Any] = {}
+        for name, value in row.items():
+            if value is None:
+                continue
+            parent, _, child = name.partition("__")
+            if child and f"{parent}__" in _NESTED_PREFIXES:
+                found.setdefault(parent, {})[child] = value
+            else:
+                found[name] = value
+        packed.append(found or None)
+    return table.drop_columns(extras).append_column(EXTRA_PROPERTIES, json_objects_array(packed))
 
 
-def text_array(values: list[Any]) -> pa.Array:
-    """Values as text: strings as they are, anything else as JSON (``5``, ``true``, ``[1, 2]``)."""
+_NESTED_PREFIXES = frozenset({"user_identifiers__", "product_information__"})
+
+
+def json_objects_array(values: list[dict[str, Any] | None]) -> pa.Array:
+    """Objects as JSON text (every character outside ASCII escaped, so Postgres text always
+    holds it; values JSON cannot hold as their text), None as null."""
     return pa.array(
-        [v if v is None or isinstance(v, str) else json.dumps(v, default=str) for v in values],
+        [None if v is None else json.dumps(v, default=str, sort_keys=True) for v in values],
         type=pa.string(),
     )
 

@@ -5,6 +5,12 @@ Arrow compute (``event_rows``), so a million rows never pass through Python one 
 JSON-lines file the fast reader cannot take as it is (a truncated line, a wrong type, a byte
 that is not UTF-8, a row to reject) is read line by line from there on, so that its good lines
 load and each bad line becomes a rejected record naming its line.
+
+The fast reader takes only the documented shape (``unexpected_field_behavior="error"``): an
+unknown key sends the file to the line-by-line reader, which keeps every key outside the shape
+in the one ``extra_properties`` column, so an event never adds a column. The line-by-line
+reader keeps the bounds of ``bounds`` (line length, nesting depth, keys, text length) before
+and after parsing each line.
 """
 
 from __future__ import annotations
@@ -19,18 +25,27 @@ import pyarrow as pa
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
+from ingestion.sources.files.bounds import (
+    LINE_TOO_LONG,
+    BoundExceededError,
+    bounded_lines,
+    check_line_depth,
+    check_parquet,
+    check_value,
+)
 from ingestion.sources.files.event_rows import (
     NotUtf8Error,
     Rejects,
     RowsToRejectError,
+    json_objects_array,
     normalise_events,
     payload_row,
-    text_array,
 )
 from ingestion.sources.files.quarantine import UnreadableFileError
 from ingestion.sources.files.settings import (
     EVENT_BATCH_ROWS,
     EVENT_READ_SCHEMA,
+    EXTRA_PROPERTIES,
     JSON_BLOCK_SIZE,
 )
 from ingestion.sources.files.storable import bigint_problem, storable_text, text_problem
@@ -62,6 +77,10 @@ def _parquet_event_chunks(path: Path, source_file: str) -> Iterator[EventChunk]:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
         raise UnreadableFileError(f"not a readable Parquet file: {exc}") from exc
+    try:
+        check_parquet(parquet)
+    except BoundExceededError as exc:
+        raise UnreadableFileError(str(exc)) from exc
     rows_done = 0
     for batch in parquet.iter_batches(batch_size=EVENT_BATCH_ROWS):
         table = pa.Table.from_batches([batch])
@@ -101,7 +120,7 @@ def _jsonl_event_chunks(path: Path, source_file: str) -> Iterator[EventChunk]:
             path,
             read_options=pj.ReadOptions(block_size=JSON_BLOCK_SIZE),
             parse_options=pj.ParseOptions(
-                explicit_schema=EVENT_READ_SCHEMA, unexpected_field_behavior="infer"
+                explicit_schema=EVENT_READ_SCHEMA, unexpected_field_behavior="error"
             ),
         )
         for table in _batched(iter(reader), EVENT_BATCH_ROWS):
@@ -121,14 +140,15 @@ def _jsonl_slow_chunks(path: Path, source_file: str, skip_records: int) -> Itera
     Lines end at ``\\n`` only (a trailing ``\\r`` is dropped): U+2028 and the other
     separators ``str.splitlines`` knows may sit inside a JSON string. Each line is decoded
     on its own, so a byte that is not UTF-8 costs that line only. Streamed in chunks of
-    ``EVENT_BATCH_ROWS`` events: memory stays flat whatever the file size.
+    ``EVENT_BATCH_ROWS`` events: memory stays flat whatever the file size; a line longer than
+    ``MAX_LINE_BYTES`` is rejected with its prefix, never held whole.
     """
     objects: list[dict[str, Any]] = []
     lines: list[tuple[int, str]] = []
     rejects: list[tuple[int, tuple[str, Any]]] = []
     records = loaded = 0
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, (raw, whole) in enumerate(bounded_lines(handle), start=1):
             if not raw.strip():
                 continue
             records += 1
@@ -136,6 +156,8 @@ def _jsonl_slow_chunks(path: Path, source_file: str, skip_records: int) -> Itera
                 continue
             line = raw.rstrip(b"\n").rstrip(b"\r")
             try:
+                if not whole:
+                    raise RejectedRecordError(f"the line is {LINE_TOO_LONG}")
                 objects.append(_event_of_line(line))
                 lines.append((number, storable_text(line.decode("utf-8"))))
             except RejectedRecordError as exc:
@@ -178,7 +200,11 @@ def _event_of_line(line: bytes) -> dict[str, Any]:
             f"not UTF-8 text (byte 0x{line[exc.start]:02x} at column {exc.start + 1})"
         ) from exc
     try:
+        check_line_depth(line)
         value = json.loads(text)
+        check_value(value)
+    except BoundExceededError as exc:
+        raise RejectedRecordError(str(exc)) from exc
     except json.JSONDecodeError as exc:
         raise RejectedRecordError(f"not valid JSON ({exc.msg})") from exc
     except RecursionError as exc:
@@ -191,13 +217,21 @@ def _event_of_line(line: bytes) -> dict[str, Any]:
 def _conform_event(value: dict[str, Any]) -> dict[str, Any]:
     """Coerce the documented fields of one parsed event to their read types, or reject it
     (also when Postgres would refuse one of its values)."""
-    event = dict(value)
+    known = {field.name: field for field in EVENT_READ_SCHEMA}
+    event = {key: item for key, item in value.items() if key in known}
+    extras = {key: item for key, item in value.items() if key not in known}
     for nested in _NESTED:
         part = event.get(nested)
         if part is not None and not isinstance(part, dict):
             raise RejectedRecordError(f"{nested}: not an object")
         if isinstance(part, dict):
-            event[nested] = {k: (None if v is None else str(v)) for k, v in part.items()}
+            documented = {field.name for field in known[nested].type}
+            event[nested] = {
+                k: (None if v is None else str(v)) for k, v in part.items() if k in documented
+            }
+            if unknown := {k: v for k, v in part.items() if k not in documented}:
+                extras[nested] = unknown
+    event[EXTRA_PROPERTIES] = extras or None
     for text_field in ("event_id", "timestamp", "event_name"):
         if event.get(text_field) is not None and not isinstance(event[text_field], str):
             event[text_field] = str(event[text_field])
@@ -212,12 +246,10 @@ def _conform_event(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _texts(event: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
-    """Every text value that lands as it is (lists and objects of new fields land as escaped
-    JSON text), and every field name that is not UTF-8 (a NUL in a name is normalised away)."""
+    """Every text value of the documented shape, which lands as it is (``extra_properties``
+    is JSON text with every character outside ASCII escaped, so it always stores)."""
     for key, value in event.items():
         field = f"{prefix}{key}"
-        if "\x00" not in str(key):
-            yield f"{field} (name)", str(key)
         if isinstance(value, str):
             yield field, value
         elif isinstance(value, dict) and not prefix and key in _NESTED:
@@ -225,12 +257,12 @@ def _texts(event: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]
 
 
 def _events_table(objects: list[dict[str, Any]]) -> pa.Table:
-    """An Arrow table of conformed events: documented fields typed, new fields as text."""
+    """An Arrow table of conformed events: documented fields typed, every other key in
+    ``extra_properties`` (a JSON object as text)."""
     known = [field.name for field in EVENT_READ_SCHEMA]
     table = pa.Table.from_pylist(
         [{name: obj.get(name) for name in known} for obj in objects], schema=EVENT_READ_SCHEMA
     )
-    extras = sorted({key for obj in objects for key in obj} - set(known))
-    for name in extras:
-        table = table.append_column(name, text_array([obj.get(name) for obj in objects]))
-    return table
+    return table.append_column(
+        EXTRA_PROPERTIES, json_objects_array([obj.get(EXTRA_PROPERTIES) for obj in objects])
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,10 +17,12 @@ from dlt.extract.items import DataItemWithMeta
 from ingestion.sources.files.storable import storable_name, storable_text
 from ingestion.sources.files.tracking import LandingFile
 from ingestion.sources.validation import (
+    MAX_REASON_CHARS,
     METRIC_FILES_QUARANTINED,
     METRIC_FILES_READ,
     QUARANTINED_FILES_COLUMNS,
     QUARANTINED_FILES_TABLE,
+    bounded_text,
     count_metric,
     current_load_id,
     routed_row,
@@ -36,17 +39,24 @@ class UnreadableFileError(Exception):
     """A file that cannot be parsed at all; the message is the reason it is quarantined."""
 
 
-def quarantine_file(path: Path, relative_name: str, quarantine_dir: Path, reason: str) -> Path:
+def quarantine_file(
+    path: Path, relative_name: str, quarantine_dir: Path, reason: str, unopened: bool = False
+) -> Path:
     """Move a file into the quarantine folder (keeping its sub-folder) beside a ``.reason`` file.
 
     An earlier file of the same name already there is kept: the new one gets a time suffix.
+    ``unopened``: the entry is moved by renaming it only (a link moves as the link, a pipe
+    is never opened), never copied, which would read it.
     """
     target = quarantine_dir / relative_name
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         target = target.with_name(f"{target.stem}.{stamp}{target.suffix}")
-    shutil.move(str(path), target)
+    if unopened:
+        os.rename(path, target)
+    else:
+        shutil.move(str(path), target)
     target.with_name(target.name + ".reason").write_text(reason + "\n", encoding="utf-8")
     log.warning("quarantined %s: %s", relative_name, reason)
     return target
@@ -72,11 +82,17 @@ def read_landing_file(
     """Read one listed file with ``reader``; quarantine it if it cannot be parsed at all.
 
     A value the readers did not foresee that Arrow or Python cannot convert quarantines the
-    file too (the traceback goes to the log): the source keeps loading the other files.
+    file too, as does any other failure of the reader on it (the traceback goes to the log):
+    the source keeps loading the other files. A refused entry (``LandingFile.refused``) is
+    quarantined unopened. A file deleted while it is read is left to the next run (its rows
+    read so far load; events are insert-only, so reading it again adds nothing twice);
+    a failure of the machine (a full disk) stops the run as before.
     """
     path, name = file.path, file.name
     count_metric(METRIC_FILES_READ)
     try:
+        if file.refused is not None:
+            raise UnreadableFileError(file.refused)
         if not storable_name(name):
             raise UnreadableFileError("its name is not UTF-8 text: rename it")
         if path.suffix.lower() not in suffixes:
@@ -90,9 +106,25 @@ def read_landing_file(
             raise UnreadableFileError(
                 f"a value could not be read: {type(exc).__name__}: {exc}"
             ) from exc
+        except FileNotFoundError:
+            if path.exists():
+                raise
+            log.warning("%s: deleted while it was read; left to the next run", name)
+            return
+        except OSError as exc:
+            if not isinstance(exc, PermissionError):
+                raise  # the machine's failure (a full disk), not the file's
+            raise UnreadableFileError(f"it cannot be opened: {exc.strerror}") from exc
+        except (UnreadableFileError, GeneratorExit):
+            raise
+        except Exception as exc:
+            log.warning("%s: the reader failed", storable_text(name), exc_info=True)
+            raise UnreadableFileError(
+                f"the reader failed on it: {type(exc).__name__}: {exc}"
+            ) from exc
     except UnreadableFileError as exc:
-        reason = storable_text(str(exc))
-        quarantine_file(path, name, quarantine_dir, reason)
+        reason = bounded_text(storable_text(str(exc)), MAX_REASON_CHARS)
+        quarantine_file(path, name, quarantine_dir, reason, unopened=file.refused is not None)
         count_metric(METRIC_FILES_QUARANTINED)
         yield routed_row(
             quarantined_row(storable_text(name), reason),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from ingestion.sources.files.event_ids import SeenEventIds
 from ingestion.sources.files.helpers import EventChunk, event_chunks
 from ingestion.sources.files.quarantine import LoadItem
+from ingestion.sources.files.reading_marker import ReadingMarker
 from ingestion.sources.files.settings import DLT_ID_BYTES, EVENT_SUFFIXES, READ_AHEAD_BYTES
 from ingestion.sources.files.tracking import LandingFile
 from ingestion.sources.load_files import CsvLoadFiles
@@ -77,15 +78,22 @@ class EventsReadAhead:
     bounded whatever the file size. What a file yields, and the error that quarantines it,
     are the same either way: ``chunks`` re-raises a read-ahead's ``UnreadableFileError``
     where the file is read.
+
+    One file is parsed at a time, each inside the ``marker`` (``reading_marker``): the next
+    file's read-ahead starts once the current one is parsed, so a crash names the one file
+    that was being parsed. Refused entries are never read ahead.
     """
 
-    def __init__(self, files: list[LandingFile]) -> None:
-        listed = [(file.path, file.name) for file in files]
+    def __init__(self, files: list[LandingFile], marker: ReadingMarker) -> None:
+        listed = [(file.path, file.name) for file in files if file.refused is None]
         self._next: dict[Path, tuple[Path, str]] = {
             path: listed[number + 1] for number, (path, _) in enumerate(listed[:-1])
         }
+        self._marker = marker
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="events-read-ahead")
         self._ahead: dict[Path, Future[list[EventChunk]]] = {}
+        if listed:
+            self._start(*listed[0])
 
     def __enter__(self) -> EventsReadAhead:
         return self
@@ -94,15 +102,33 @@ class EventsReadAhead:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def chunks(self, path: Path, source_file: str) -> Iterator[EventChunk]:
-        """The chunks of ``path`` (read ahead or streamed now); starts reading the next file."""
+        """The chunks of ``path`` (read ahead or streamed now); then starts reading the next
+        file ahead."""
         ahead = self._ahead.pop(path, None)
-        following = self._next.get(path)
-        if following is not None and _worth_reading_ahead(following[0]):
-            self._ahead[following[0]] = self._pool.submit(_all_event_chunks, *following)
         if ahead is None:
-            yield from loadable_event_chunks(path, source_file)
+            wait(self._ahead.values())  # a file read ahead but never asked for: one at a time
+            with self._marker.reading(source_file):
+                yield from loadable_event_chunks(path, source_file)
+            self._start_next(path)
         else:
-            yield from ahead.result()
+            try:
+                chunks = ahead.result()
+            finally:
+                self._start_next(path)
+            yield from chunks
+
+    def _start_next(self, path: Path) -> None:
+        following = self._next.get(path)
+        if following is not None:
+            self._start(*following)
+
+    def _start(self, path: Path, source_file: str) -> None:
+        if _worth_reading_ahead(path):
+            self._ahead[path] = self._pool.submit(self._parsed_ahead, path, source_file)
+
+    def _parsed_ahead(self, path: Path, source_file: str) -> list[EventChunk]:
+        with self._marker.reading(source_file):
+            return _all_event_chunks(path, source_file)
 
 
 def _worth_reading_ahead(path: Path) -> bool:
@@ -110,7 +136,7 @@ def _worth_reading_ahead(path: Path) -> bool:
     if path.name.startswith(".") or path.suffix.lower() not in EVENT_SUFFIXES:
         return False
     try:
-        return path.stat().st_size <= READ_AHEAD_BYTES
+        return path.lstat().st_size <= READ_AHEAD_BYTES
     except OSError:
         return False
 

@@ -51,6 +51,7 @@ EVENT_COLUMN_TYPES: dict[str, pa.DataType] = {
     "product_information__name": pa.string(),
     "product_information__sku": pa.string(),
     "order_id": pa.int64(),
+    "extra_properties": pa.string(),
     "source_file": pa.string(),
 }
 """The flattened ``raw_files.events`` columns, in order, with their Arrow types."""
@@ -75,3 +76,27 @@ SPEND_REQUIRED_COLUMNS = (
     "clicks",
 )
 SPEND_KEY = ("date", "channel", "campaign")
+
+# Input bounds: far beyond any real delivery (an event line is a few hundred bytes, a spend
+# file a few hundred rows of seven columns), low enough that no parser can be made to crash,
+# hang or exhaust memory by one hostile file. Each reject or quarantine reason names its bound.
+MAX_LINE_BYTES = JSON_BLOCK_SIZE
+"""Longest JSON line or CSV line read (the JSON reader's block size: a longer line could not
+be read in one block anyway). A longer line is rejected without being parsed or kept whole."""
+MAX_JSON_DEPTH = 16
+"""Deepest nesting of objects and arrays in one event (the documented shape has 2)."""
+MAX_KEYS_PER_OBJECT = 1000
+"""Most keys in one JSON object of an event (the documented shape has 6; new keys land in
+``extra_properties``, so this bounds the work and the text of one row, not the columns)."""
+MAX_VALUE_CHARS = 64 << 10
+"""Longest text value of an event or a spend cell."""
+MAX_COLUMNS = 100
+"""Most columns of a Parquet or CSV file (events have 9, spend 7)."""
+MAX_ROW_GROUP_BYTES = 256 << 20
+"""Largest Parquet row group (uncompressed): a row group is read whole."""
+EXTRA_PROPERTIES = "extra_properties"
+"""The one column that holds every key outside the documented event shape, as a JSON object
+(``{"campaign": "x", "user_identifiers": {"locale": "de"}}``): an event never adds a column."""
+READING_MARKER = "reading_landing_file.json"
+"""The marker naming the landing file being parsed, in the pipeline's working folder: a run
+that finds one left by a crashed run quarantines that file instead of reading it again."""

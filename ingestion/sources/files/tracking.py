@@ -16,6 +16,9 @@ Entries of files no longer in the landing folder are dropped, so the state stays
 the folder. The state is committed with the load package (dlt keeps it locally only after a
 successful extract, stores it in the warehouse with the load and restores it from there when
 the local folder is gone), so a crash before the load never marks a file read for good.
+
+Only regular files inside the landing folder are read: an entry that is anything else is
+listed as *refused* (``landing_boundary``) and quarantined without its content being opened.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingestion.sources.files.landing_boundary import is_sub_folder, refusal_of, refused_folder
 from ingestion.sources.files.storable import storable_name
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,9 @@ class LandingFile:
     stamp: FileStamp
     digest: str | None = None
     """The content's digest when listing already had to compute it, else None."""
+    refused: str | None = None
+    """Why the entry is not read but quarantined unopened (not a regular file inside the
+    landing folder, or the file a reader crashed on), else None."""
 
 
 def file_digest(path: Path) -> str:
@@ -58,8 +65,8 @@ def file_digest(path: Path) -> str:
 
 
 def file_stamp(path: Path) -> FileStamp:
-    """Size, modification and change time (ns) of a file."""
-    stat = path.stat()
+    """Size, modification and change time (ns) of a file (of a link itself, never its target)."""
+    stat = path.lstat()
     return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
@@ -81,21 +88,34 @@ class LandingTracker:
         """The new and changed files, in name order; forgets files no longer there.
 
         Hidden files (a name starting with ``.``: still being written) are neither read nor
-        recorded.
+        recorded. Entries that are not regular files inside the landing folder come back
+        refused (``LandingFile.refused``), first, to be quarantined unopened.
         """
+        folder = self._landing / Path(self._glob).parent
+        if (refusal := refused_folder(folder)) is not None:
+            name = folder.relative_to(self._landing).as_posix()
+            return [LandingFile(folder, name, file_stamp(folder), refused=refusal)]
         listed: list[LandingFile] = []
+        refused: list[LandingFile] = []
         for path in sorted(self._landing.glob(self._glob)):
-            if path.name.startswith(".") or not path.is_file():
+            if path.name.startswith("."):
                 continue
             name = path.relative_to(self._landing).as_posix()
             try:
-                listed.append(LandingFile(path, name, file_stamp(path)))
+                entry = path.lstat()
             except FileNotFoundError:  # moved away while listing
                 continue
+            if is_sub_folder(path, entry):
+                continue
+            refusal = refusal_of(path, entry)
+            stamp = (entry.st_size, entry.st_mtime_ns, entry.st_ctime_ns)
+            file = LandingFile(path, name, stamp, refused=refusal)
+            (listed if refusal is None else refused).append(file)
         present = {file.name for file in listed}
         for gone in [name for name in self._read if name not in present]:
             del self._read[gone]
-        return [file for file in (self._changed(file) for file in listed) if file is not None]
+        changed = [file for file in (self._changed(file) for file in listed) if file is not None]
+        return refused + changed
 
     def _changed(self, file: LandingFile) -> LandingFile | None:
         known = self._read.get(file.name)
@@ -129,7 +149,7 @@ class FileDigests:
         self._pending: dict[str, Future[str]] = {
             file.name: self._pool.submit(file_digest, file.path)
             for file in files
-            if file.digest is None
+            if file.digest is None and file.refused is None
         }
 
     def __enter__(self) -> FileDigests:
@@ -142,6 +162,8 @@ class FileDigests:
         """The digest of ``file``'s content; None if it could not be read (it is moved away)."""
         if file.digest is not None:
             return file.digest
+        if file.refused is not None:
+            return None
         try:
             return self._pending[file.name].result()
         except OSError:
@@ -157,7 +179,7 @@ def remember_read(tracker: LandingTracker, files: list[LandingFile]) -> Iterator
     with FileDigests(files) as digests:
         for file in files:
             yield file
-            if not file.path.exists():
+            if file.refused is not None or not file.path.exists():
                 continue
             digest = digests.of(file)
             if digest is not None:
