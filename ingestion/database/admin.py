@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import psycopg2.extensions
+from psycopg2 import sql
+from psycopg2.extensions import encrypt_password
+
 from ingestion.settings import ConnectionSettings, local_secret
 
 ADMIN_USER = "shopflow_admin"
@@ -22,3 +26,9 @@ def admin_settings(settings: ConnectionSettings) -> ConnectionSettings:
 def role_manager(settings: ConnectionSettings) -> ConnectionSettings:
     """Who creates roles and databases: the administrator locally, the given user elsewhere."""
     return settings if settings.external else admin_settings(settings)
+
+
+def password_verifier(cursor: psycopg2.extensions.cursor, user: str, password: str) -> sql.Literal:
+    """A role's password as its SCRAM verifier, computed here: the plain password never
+    reaches the server, so no server log (a failed statement is logged whole) can hold it."""
+    return sql.Literal(encrypt_password(password, user, cursor, "scram-sha-256"))

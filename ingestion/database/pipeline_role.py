@@ -28,7 +28,7 @@ from dataclasses import replace
 import psycopg2
 from psycopg2 import sql
 
-from ingestion.database.admin import ADMIN_USER, admin_settings
+from ingestion.database.admin import ADMIN_USER, admin_settings, password_verifier
 from ingestion.database.connection import autocommit
 from ingestion.database.errors import DatabaseError
 from ingestion.settings import ConnectionSettings
@@ -144,7 +144,8 @@ def _create_pipeline_role(cursor: psycopg2.extensions.cursor, settings: Connecti
     log.info("creating the pipeline role %s", settings.user)
     cursor.execute(
         sql.SQL("create role {} login nosuperuser nocreatedb nocreaterole password {}").format(
-            sql.Identifier(settings.user), sql.Literal(settings.password)
+            sql.Identifier(settings.user),
+            password_verifier(cursor, settings.user, settings.password),
         )
     )
 
@@ -177,7 +178,10 @@ def _upgrade_from_superuser_pipeline(
                 sql.SQL(
                     "drop role if exists {helper}; "
                     "create role {helper} superuser login password {password}"
-                ).format(helper=sql.Identifier(UPGRADE_USER), password=sql.Literal(helper_password))
+                ).format(
+                    helper=sql.Identifier(UPGRADE_USER),
+                    password=password_verifier(cursor, UPGRADE_USER, helper_password),
+                )
             )
     except psycopg2.Error as exc:
         raise DatabaseError(f"Upgrading the local server's roles failed: {exc}".strip()) from exc
@@ -191,7 +195,8 @@ def _upgrade_from_superuser_pipeline(
         )
         cursor.execute(
             sql.SQL("alter role {admin} password {password}").format(
-                admin=sql.Identifier(ADMIN_USER), password=sql.Literal(admin.password)
+                admin=sql.Identifier(ADMIN_USER),
+                password=password_verifier(cursor, ADMIN_USER, admin.password),
             )
         )
         _create_pipeline_role(cursor, settings)

@@ -24,7 +24,7 @@ from dataclasses import replace
 import psycopg2
 from psycopg2 import sql
 
-from ingestion.database.admin import role_manager
+from ingestion.database.admin import password_verifier, role_manager
 from ingestion.database.connection import autocommit
 from ingestion.settings import ConnectionSettings, local_secret
 
@@ -88,7 +88,7 @@ def ensure_analyst_roles(settings: ConnectionSettings) -> bool:
                     "grant {group} to {login}"
                 ).format(
                     login=sql.Identifier(ANALYST_LOGIN),
-                    password=sql.Literal(analyst_password()),
+                    password=password_verifier(cursor, ANALYST_LOGIN, analyst_password()),
                     group=sql.Identifier(ANALYST_ROLE),
                 )
             )

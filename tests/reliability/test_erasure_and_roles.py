@@ -24,6 +24,7 @@ from psycopg2 import sql
 from typer.testing import CliRunner
 
 from ingestion.cli.app import app
+from ingestion.database.admin import role_manager
 from ingestion.database.connection import autocommit, connect, create_database, drop_database
 from ingestion.database.roles import ANALYST_ROLE, analyst_settings, ensure_analyst_roles
 from ingestion.loading.runtime import pipelines_dir
@@ -474,7 +475,7 @@ def test_a_server_that_forbids_creating_roles_gets_a_warning_not_a_failure(
     if server_settings.external:
         pytest.skip("needs a server where the tests may create a role")
     user, password = f"shopflow_test_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    with autocommit(server_settings, "postgres") as cursor:
+    with autocommit(role_manager(server_settings), "postgres") as cursor:
         cursor.execute(
             sql.SQL("create role {} login password {}").format(
                 sql.Identifier(user), sql.Literal(password)
@@ -485,5 +486,5 @@ def test_a_server_that_forbids_creating_roles_gets_a_warning_not_a_failure(
         assert ensure_analyst_roles(limited) is False
         assert "CREATE ROLE analyst NOLOGIN" in caplog.text
     finally:
-        with autocommit(server_settings, "postgres") as cursor:
+        with autocommit(role_manager(server_settings), "postgres") as cursor:
             cursor.execute(sql.SQL("drop role {}").format(sql.Identifier(user)))
