@@ -50,6 +50,7 @@ ENV_EXPORT_NEUTRALISE_FORMULAS = "SHOPFLOW_EXPORT_NEUTRALISE_FORMULAS"
 ENV_ALERT_URL = "SHOPFLOW_ALERT_URL"
 ENV_ALERT_WEBHOOK = "SHOPFLOW_ALERT_WEBHOOK"
 ENV_LOG_LEVEL = "SHOPFLOW_LOG_LEVEL"
+ENV_PACKAGE_ATTEMPTS = "SHOPFLOW_PACKAGE_ATTEMPTS"
 ENV_SCHEMA_PREFIX = "SHOPFLOW_SCHEMA_PREFIX"
 ENV_DBT_THREADS = "SHOPFLOW_DBT_THREADS"
 ENV_DBT_TARGET_PATH = "DBT_TARGET_PATH"
@@ -67,6 +68,7 @@ DEFAULT_USER = "shopflow"
 DEFAULT_DATABASE = "shopflow"
 DEFAULT_OPS_DATABASE = "shopflow_ops"
 DEFAULT_LOG_LEVEL = "WARNING"
+DEFAULT_PACKAGE_ATTEMPTS = 3
 LOCAL_SERVER_FOLDER = "pg"
 
 
@@ -107,6 +109,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(ENV_ALERT_URL, "apprise URLs that receive run alerts (docs/alerts.md)", "unset"),
     Variable(ENV_ALERT_WEBHOOK, "older single http(s) webhook for alerts, still honoured", "unset"),
     Variable(ENV_LOG_LEVEL, "log level of the CLI (DEBUG, INFO, WARNING, ...)", DEFAULT_LOG_LEVEL),
+    Variable(
+        ENV_PACKAGE_ATTEMPTS,
+        "failed runs after which a pending load package's rows go to rejected_records",
+        str(DEFAULT_PACKAGE_ATTEMPTS),
+    ),
     Variable(ENV_SCHEMA_PREFIX, "build/read `<prefix>_<layer>` schemas (slim CI)", "unset", "dbt"),
     Variable(ENV_DBT_THREADS, "dbt threads (the profile)", "4", "dbt"),
     Variable(ENV_DBT_TARGET_PATH, "dbt's artifact folder", "target/", "dbt"),
@@ -209,6 +216,20 @@ def export_neutralises_formulas() -> bool:
         f"{ENV_EXPORT_NEUTRALISE_FORMULAS}={configured!r} is not true or false: set it to false "
         "to export cells exactly as stored, or unset it to keep formulas neutralised."
     )
+
+
+def package_attempts() -> int:
+    """``SHOPFLOW_PACKAGE_ATTEMPTS``: how many failed runs a pending dlt load package gets
+    before its rows are set aside and the package deleted (default 3, at least 1)."""
+    raw = _value(ENV_PACKAGE_ATTEMPTS)
+    if not raw:
+        return DEFAULT_PACKAGE_ATTEMPTS
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(
+            f"{ENV_PACKAGE_ATTEMPTS}={raw!r} is not a whole number of at least 1: set it to how "
+            f"many failed runs a load package gets (or unset it for {DEFAULT_PACKAGE_ATTEMPTS})."
+        )
+    return int(raw)
 
 
 def landing_dir() -> Path:
@@ -355,6 +376,7 @@ def check_environment() -> None:
     business_date()
     dbt_target()
     export_neutralises_formulas()
+    package_attempts()
     level = _value(ENV_LOG_LEVEL)
     if level and not isinstance(logging.getLevelName(level.upper()), int):
         raise SettingsError(
