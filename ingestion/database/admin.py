@@ -16,6 +16,9 @@ from ingestion.settings import ConnectionSettings, local_secret
 
 ADMIN_USER = "shopflow_admin"
 ADMIN_PASSWORD_KEY = "admin_password"
+ROLE_CHANGES_LOCK = 2026_12_21
+"""An advisory lock key: commands starting at once change roles one after the other (two
+concurrent ALTER ROLE of one role fail with "tuple concurrently updated")."""
 
 
 def admin_settings(settings: ConnectionSettings) -> ConnectionSettings:
@@ -32,3 +35,8 @@ def password_verifier(cursor: psycopg2.extensions.cursor, user: str, password: s
     """A role's password as its SCRAM verifier, computed here: the plain password never
     reaches the server, so no server log (a failed statement is logged whole) can hold it."""
     return sql.Literal(encrypt_password(password, user, cursor, "scram-sha-256"))
+
+
+def lock_role_changes(cursor: psycopg2.extensions.cursor) -> None:
+    """Wait for other commands' role changes; held until the cursor's connection closes."""
+    cursor.execute("select pg_advisory_lock(%s)", (ROLE_CHANGES_LOCK,))

@@ -28,7 +28,12 @@ from dataclasses import replace
 import psycopg2
 from psycopg2 import sql
 
-from ingestion.database.admin import ADMIN_USER, admin_settings, password_verifier
+from ingestion.database.admin import (
+    ADMIN_USER,
+    admin_settings,
+    lock_role_changes,
+    password_verifier,
+)
 from ingestion.database.connection import autocommit
 from ingestion.database.errors import DatabaseError
 from ingestion.settings import ConnectionSettings
@@ -116,6 +121,7 @@ def ensure_pipeline_role(settings: ConnectionSettings) -> None:
     admin = admin_settings(settings)
     try:
         with autocommit(admin, "postgres") as cursor:
+            lock_role_changes(cursor)
             cursor.execute(
                 "select"
                 " (select rolsuper from pg_roles where rolname = %s),"
@@ -131,13 +137,12 @@ def ensure_pipeline_role(settings: ConnectionSettings) -> None:
                         sql.Identifier(settings.user)
                     )
                 )
+            if unfinished:  # an upgrade was interrupted after the renaming: finish it
+                _transfer_everything(admin, settings.user)
     except DatabaseError as exc:
         if not _password_refused(exc):
             raise
         _upgrade_from_superuser_pipeline(settings, admin)
-        unfinished = True
-    if unfinished:
-        _transfer_everything(admin, settings.user)
 
 
 def _create_pipeline_role(cursor: psycopg2.extensions.cursor, settings: ConnectionSettings) -> None:
@@ -155,52 +160,51 @@ def _upgrade_from_superuser_pipeline(
 ) -> None:
     """An older server: the pipeline role is the bootstrap superuser. Rename it to the
     administrator and create the pipeline role again (a session cannot rename its own role,
-    hence the helper superuser)."""
-    try:
-        with autocommit(settings, "postgres") as cursor:
-            cursor.execute("select oid, rolsuper from pg_roles where rolname = current_user")
-            oid, superuser = cursor.fetchone() or (None, False)
-            if oid != BOOTSTRAP_OID or not superuser:
-                raise DatabaseError(
-                    f"The local server refused the administrator's password (admin_password "
-                    f"in the credentials file) and '{settings.user}' is not its superuser: "
-                    "the credentials file does not belong to this data folder. Restore it, or "
-                    "remove the state folder's pg/ to start afresh."
-                )
-            log.warning(
-                "upgrading the local server: the pipeline role %s stops being superuser; %s "
-                "becomes the administrator",
-                settings.user,
-                ADMIN_USER,
+    hence the helper superuser), then give the new role what the old one owned."""
+    with autocommit(settings, "postgres") as cursor:
+        lock_role_changes(cursor)  # held until the end: commands starting at once wait here
+        cursor.execute("select rolname, rolsuper from pg_roles where oid = %s", (BOOTSTRAP_OID,))
+        bootstrap, _ = cursor.fetchone() or (None, False)
+        if bootstrap == ADMIN_USER:  # another command upgraded it while this one waited
+            return
+        if bootstrap != settings.user:
+            raise DatabaseError(
+                f"The local server refused the administrator's password (admin_password "
+                f"in the credentials file) and '{settings.user}' is not its superuser: "
+                "the credentials file does not belong to this data folder. Restore it, or "
+                "remove the state folder's pg/ to start afresh."
             )
-            helper_password = secrets.token_urlsafe(24)
-            cursor.execute(
-                sql.SQL(
-                    "drop role if exists {helper}; "
-                    "create role {helper} superuser login password {password}"
-                ).format(
-                    helper=sql.Identifier(UPGRADE_USER),
-                    password=password_verifier(cursor, UPGRADE_USER, helper_password),
-                )
-            )
-    except psycopg2.Error as exc:
-        raise DatabaseError(f"Upgrading the local server's roles failed: {exc}".strip()) from exc
-    helper = replace(settings, user=UPGRADE_USER, password=helper_password)
-    with autocommit(helper, "postgres") as cursor:
-        cursor.execute("begin")
+        log.warning(
+            "upgrading the local server: the pipeline role %s stops being superuser; %s "
+            "becomes the administrator",
+            settings.user,
+            ADMIN_USER,
+        )
+        helper_password = secrets.token_urlsafe(24)
+        cursor.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(UPGRADE_USER)))
         cursor.execute(
-            sql.SQL("alter role {old} rename to {admin}").format(
-                old=sql.Identifier(settings.user), admin=sql.Identifier(ADMIN_USER)
+            sql.SQL("create role {helper} superuser login password {password}").format(
+                helper=sql.Identifier(UPGRADE_USER),
+                password=password_verifier(cursor, UPGRADE_USER, helper_password),
             )
         )
-        cursor.execute(
-            sql.SQL("alter role {admin} password {password}").format(
-                admin=sql.Identifier(ADMIN_USER),
-                password=password_verifier(cursor, ADMIN_USER, admin.password),
+        helper = replace(settings, user=UPGRADE_USER, password=helper_password)
+        with autocommit(helper, "postgres") as renaming:
+            renaming.execute("begin")
+            renaming.execute(
+                sql.SQL("alter role {old} rename to {admin}").format(
+                    old=sql.Identifier(settings.user), admin=sql.Identifier(ADMIN_USER)
+                )
             )
-        )
-        _create_pipeline_role(cursor, settings)
-        cursor.execute("commit")
+            renaming.execute(
+                sql.SQL("alter role {admin} password {password}").format(
+                    admin=sql.Identifier(ADMIN_USER),
+                    password=password_verifier(renaming, ADMIN_USER, admin.password),
+                )
+            )
+            _create_pipeline_role(renaming, settings)
+            renaming.execute("commit")
+        _transfer_everything(admin, settings.user)
 
 
 def _transfer_everything(admin: ConnectionSettings, pipeline_user: str) -> None:

@@ -24,7 +24,7 @@ from dataclasses import replace
 import psycopg2
 from psycopg2 import sql
 
-from ingestion.database.admin import password_verifier, role_manager
+from ingestion.database.admin import lock_role_changes, password_verifier, role_manager
 from ingestion.database.connection import autocommit
 from ingestion.settings import ConnectionSettings, local_secret
 
@@ -77,6 +77,7 @@ def ensure_analyst_roles(settings: ConnectionSettings) -> bool:
     """
     try:
         with autocommit(role_manager(settings), "postgres") as cursor:
+            lock_role_changes(cursor)
             _create_role(cursor, ANALYST_ROLE, "nologin")
             if settings.external:
                 return True
