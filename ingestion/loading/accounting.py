@@ -35,6 +35,10 @@ class UnitResult:
     rows_loaded: int = 0
     rows_rejected: int = 0
     rows_deleted: int = 0
+    rows_repaired: int = 0
+    """Rows a cursor missed that the range reconciliation loaded (ops)."""
+    rows_future_stamped: int = 0
+    """Rows stamped after the source's clock: loaded, and flagged here (ops)."""
     files_read: int = 0
     files_quarantined: int = 0
     seconds: float = 0.0
@@ -92,6 +96,8 @@ def fill_from_trace(result: UnitResult, pipeline: dlt.Pipeline, resources: tuple
     result.files_read = int(metrics.get(METRIC_FILES_READ, 0))
     result.files_quarantined = int(metrics.get(METRIC_FILES_QUARANTINED, 0))
     result.rows_deleted = int(metrics.get("deleted", 0))
+    result.rows_repaired = int(metrics.get("repaired", 0))
+    result.rows_future_stamped = int(metrics.get("future_stamped", 0))
     result.rows_loaded = rows_written(pipeline, result.table) - result.rows_deleted
     if not result.balanced:
         log.warning(

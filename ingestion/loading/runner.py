@@ -87,6 +87,20 @@ class SourceRun:
         """A unit attribute summed over the units."""
         return sum(int(getattr(u, attribute)) for u in self.units)
 
+    @property
+    def cursor_notes(self) -> str | None:
+        """What the cursors flagged and the reconciliation repaired, per table, or None."""
+        notes = [
+            f"{u.table}: {count} {what}"
+            for u in self.units
+            for count, what in (
+                (u.rows_future_stamped, "row(s) stamped after the source's clock, flagged"),
+                (u.rows_repaired, "row(s) the cursor missed, repaired"),
+            )
+            if count
+        ]
+        return "; ".join(notes) or None
+
 
 @dataclass
 class IngestReport:
@@ -195,6 +209,7 @@ def ingest(
                 files_quarantined=source_run.total("files_quarantined"),
                 error=source_run.error,
                 command=command,
+                detail=source_run.cursor_notes,
             ),
         )
     return report

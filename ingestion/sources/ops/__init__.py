@@ -5,6 +5,7 @@ Configuration: the connection string as ``SOURCES__OPS__CREDENTIALS`` (or passed
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import closing
@@ -16,19 +17,27 @@ import sqlalchemy as sa
 from dlt.extract.resource import DltResource
 from dlt.sources.sql_database import sql_table
 
+from ingestion.sources.ops.cursor import ClampedCursor
 from ingestion.sources.ops.drift import align_raw_types
 from ingestion.sources.ops.helpers import psycopg2_url, source_keys, tombstones, warehouse_keys
+from ingestion.sources.ops.reconcile import METRIC_REPAIRED, due, source_rows, stale_keys
 from ingestion.sources.ops.settings import (
     CHUNK_SIZE,
-    CURSOR_COLUMN,
+    CLOCK_QUERY,
+    CURSOR_OVERLAP_SECONDS,
     DATASET_NAME,
     DELETED_FLAG_COLUMN,
+    RECONCILE_BUCKET_SIZE,
+    RECONCILE_EVERY_RUNS,
     SOURCE_SCHEMA,
     TABLE_PRIMARY_KEYS,
 )
-from ingestion.sources.validation import RecordsInCounter
+from ingestion.sources.validation import METRIC_RECORDS_IN, RecordsInCounter, count_metric
 
 log = logging.getLogger(__name__)
+
+SHOWN_REPAIRS = 10
+"""Repaired keys named in the log line; the count says how many in all."""
 
 
 @dlt.source(name="ops")
@@ -38,13 +47,18 @@ def ops_source(
     table_names: list[str] | None = None,
     chunk_size: int = CHUNK_SIZE,
     warehouse_credentials: str | None = None,
+    clock_query: str = CLOCK_QUERY,
+    cursor_overlap_seconds: float = CURSOR_OVERLAP_SECONDS,
+    reconcile_every_runs: int = RECONCILE_EVERY_RUNS,
+    reconcile_bucket_size: int = RECONCILE_BUCKET_SIZE,
 ) -> list[DltResource]:
     """The order system's tables, each merged on its primary key, plus their deletions.
 
     For each table: a ``<table>`` resource (``sql_table``, pyarrow backend, chunked,
-    incremental on ``updated_at``; the first run loads everything) and a
-    ``<table>_deletions`` resource writing tombstones into the same table for keys that
-    disappeared from the source (see ``helpers``).
+    on an ``updated_at`` cursor clamped to the source's clock, see ``cursor``; the first run
+    loads everything) and a ``<table>_deletions`` resource writing tombstones into the same
+    table for keys that disappeared from the source (see ``helpers``) and, every
+    ``reconcile_every_runs`` runs, the rows the cursor missed (see ``reconcile``).
 
     Args:
         credentials: SQLAlchemy URL of the operations database.
@@ -53,6 +67,10 @@ def ops_source(
         chunk_size: Rows per Arrow batch.
         warehouse_credentials: URL of the warehouse; when given, raw columns whose source
             column changed type are widened first (see ``drift``).
+        clock_query: SQL answering the source's "now" (the cursor never passes it).
+        cursor_overlap_seconds: How far before the cursor each run reads again.
+        reconcile_every_runs: Range reconciliation every this many runs (0: never).
+        reconcile_bucket_size: Keys per range the reconciliation compares at once.
     """
     # no pool: each load unit builds its own source, so pooled connections would pile up idle
     engine = sa.create_engine(psycopg2_url(credentials), poolclass=sa.pool.NullPool)
@@ -67,6 +85,9 @@ def ops_source(
     resources: list[DltResource] = []
     for table in tables:
         key = TABLE_PRIMARY_KEYS[table]
+        clamped = ClampedCursor(
+            table, key, engine, clock_query, dt.timedelta(seconds=cursor_overlap_seconds)
+        )
         rows = sql_table(
             credentials=engine,
             table=table,
@@ -74,14 +95,17 @@ def ops_source(
             backend="pyarrow",
             chunk_size=chunk_size,
             reflection_level="full_with_precision",
-            incremental=dlt.sources.incremental(CURSOR_COLUMN),
+            query_adapter_callback=clamped.restrict,
             primary_key=key,
             write_disposition="merge",
         )
+        rows.add_yield_map(clamped.admit)
         rows.add_step(RecordsInCounter())
         resources.append(rows)
         resources.append(
-            deletions(engine, schema, table, key)
+            deletions(
+                engine, schema, table, key, clamped, reconcile_every_runs, reconcile_bucket_size
+            )
             .with_name(f"{table}_deletions")
             .apply_hints(table_name=table, primary_key=key)
         )
@@ -92,11 +116,20 @@ def ops_source(
     write_disposition="merge",
     columns={DELETED_FLAG_COLUMN: {"data_type": "bool", "hard_delete": True, "nullable": True}},
 )
-def deletions(engine: sa.Engine, schema: str, table: str, key: str) -> Iterator[Any]:
-    """Tombstones for keys in the warehouse copy of ``table`` that the source no longer has.
+def deletions(
+    engine: sa.Engine,
+    schema: str,
+    table: str,
+    key: str,
+    cursor: ClampedCursor,
+    every_runs: int = RECONCILE_EVERY_RUNS,
+    bucket_size: int = RECONCILE_BUCKET_SIZE,
+) -> Iterator[Any]:
+    """Tombstones for keys in the warehouse copy of ``table`` that the source no longer has,
+    and, when the range reconciliation is due, the source rows the cursor missed.
 
     Key reconciliation on every run: dlt's ``hard_delete`` column hint makes the merge delete
-    those keys. Yields nothing when nothing was deleted.
+    those keys. Yields nothing when nothing was deleted or missed.
     """
     pipeline = dlt.current.pipeline()
     missing = warehouse_keys(pipeline, table, key) - source_keys(engine, schema, table, key)
@@ -104,3 +137,26 @@ def deletions(engine: sa.Engine, schema: str, table: str, key: str) -> Iterator[
         log.info("ops.%s: %d key(s) deleted in the source", table, len(missing))
         dlt.current.resource_metrics()["deleted"] = len(missing)
         yield from tombstones(pipeline, table, key, missing)
+    since = cursor.window_start()
+    if since is None or not due(dlt.current.resource_state(), every_runs):
+        return
+    with (
+        pipeline.sql_client() as client,
+        client.native_connection.cursor() as raw,
+    ):
+        stale = stale_keys(engine, raw, schema, client.dataset_name, table, key, bucket_size)
+    repaired: list[Any] = []
+    for rows in source_rows(engine, schema, table, key, stale, since):
+        repaired.extend(row[key] for row in rows)
+        yield rows
+    if repaired:
+        shown = ", ".join(str(k) for k in repaired[:SHOWN_REPAIRS])
+        log.warning(
+            "ops.%s: %d row(s) the cursor missed repaired (%s=%s)",
+            table,
+            len(repaired),
+            key,
+            shown,
+        )
+        count_metric(METRIC_REPAIRED, len(repaired))
+        count_metric(METRIC_RECORDS_IN, len(repaired))

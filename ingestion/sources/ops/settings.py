@@ -22,3 +22,13 @@ KEY_BATCH_SIZE = 100_000
 
 DELETED_FLAG_COLUMN = "_deleted_in_source"
 """dlt ``hard_delete`` column: a tombstone row carrying it deletes its key in the warehouse."""
+
+CLOCK_QUERY = "select now()"
+"""SQL answering the source's own "now": the cursor never moves past it (see ``cursor``)."""
+CURSOR_OVERLAP_SECONDS = 300.0
+"""Each run reads again the changes stamped this long before the cursor, for transactions
+that commit a little after others stamped later."""
+RECONCILE_EVERY_RUNS = 1
+"""Range reconciliation every this many runs per table (0: never); see ``reconcile``."""
+RECONCILE_BUCKET_SIZE = 10_000
+"""Keys per range the reconciliation counts and hashes as one."""
