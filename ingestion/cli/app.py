@@ -127,9 +127,12 @@ def main_options(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging."),
 ) -> None:
     from ingestion.cli.console import configure_logging, fail
+    from ingestion.orchestration.interrupts import install_signal_handlers
     from ingestion.settings import SettingsError, check_environment
 
     configure_logging(verbose)
+    # once, here: SIGTERM, SIGINT and SIGHUP stop any command the same way (interrupts.py)
+    install_signal_handlers()
     try:
         check_environment()
     except SettingsError as exc:
@@ -137,4 +140,11 @@ def main_options(
 
 
 def main() -> None:
-    app()
+    from ingestion.orchestration.interrupts import RunInterrupted
+
+    try:
+        app()
+    except RunInterrupted as exc:  # a signal outside a stage: nothing half-recorded to add
+        from ingestion.cli.console import fail
+
+        fail(f"shopflow {exc}; `shopflow status` shows what it had done.", code=exc.exit_code)

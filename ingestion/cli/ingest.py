@@ -3,6 +3,7 @@ land raw data with dlt in the warehouse, or export the warehouse's raw layer to 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from enum import StrEnum
 
@@ -17,9 +18,13 @@ from ingestion.cli.ready import ready_settings
 from ingestion.database.errors import DatabaseError
 from ingestion.lake import LakeExport, MissingRawTableError, export_lake
 from ingestion.loading.accounting import UnitResult
+from ingestion.loading.audit import new_run_id
 from ingestion.loading.registry import SOURCES
 from ingestion.loading.runner import IngestReport
 from ingestion.orchestration.ingest_stage import run_ingestion
+from ingestion.orchestration.interrupts import RunInterrupted
+from ingestion.orchestration.run_record import INGEST, StageRecorder
+from ingestion.orchestration.stages import Stage, StageResult
 from ingestion.root_cause import root_cause
 from ingestion.settings import ConnectionSettings, lake_url
 
@@ -118,7 +123,7 @@ def ingest(
         return
     settings = ready_settings()
     with exclusive_run(settings, f"ingest {label}", wait):
-        report = _ingest_with_progress(settings, names, full_refresh)
+        report = _recorded_ingestion(settings, names, full_refresh)
     console.print(summary_table(report.units, f"shopflow ingest (run {report.run_id})"))
     if not report.ok:
         # tables a failed full refresh reloaded and then discarded are not the cause
@@ -157,14 +162,49 @@ def _export_to_lake(names: list[str], label: str, full_refresh: bool, wait: floa
     console.print(f"manifest: {export.manifest_path}")
 
 
-def _ingest_with_progress(
+def _recorded_ingestion(
     settings: ConnectionSettings, names: list[str], full_refresh: bool
+) -> IngestReport:
+    """The ingestion, its stage row ``running`` while it works (what the next command finds if
+    this one is killed) and ``interrupted`` if a signal stops it (then leave with 128 +
+    the signal); the sources record their own rows."""
+    run_id = new_run_id()
+    recorder = StageRecorder(settings, run_id, "ingest")
+    recorder.started(Stage(INGEST, "dlt: load the sources", lambda: ""))
+    started_at = dt.datetime.now(dt.UTC)
+    try:
+        report = _ingest_with_progress(settings, names, full_refresh, run_id)
+    except RunInterrupted as exc:
+        finished_at = dt.datetime.now(dt.UTC)
+        seconds = (finished_at - started_at).total_seconds()
+        detail = f"{exc} during the stage"
+        recorder(StageResult(INGEST, "interrupted", seconds, detail, started_at, finished_at))
+        fail(
+            f"shopflow ingest (run {run_id}) was stopped: {detail}; tables loaded before it are "
+            "kept, `shopflow ingest` completes the rest.",
+            code=exc.exit_code,
+        )
+    except SystemExit:  # the warehouse went away: a failure, said where it can be kept
+        finished_at = dt.datetime.now(dt.UTC)
+        seconds = (finished_at - started_at).total_seconds()
+        gone = "the warehouse stopped answering during ingestion"
+        recorder(StageResult(INGEST, "failed", seconds, gone, started_at, finished_at))
+        raise
+    status = "ok" if report.ok else "failed"
+    recorder(StageResult(INGEST, status, 0.0, "", started_at, dt.datetime.now(dt.UTC)))
+    return report
+
+
+def _ingest_with_progress(
+    settings: ConnectionSettings, names: list[str], full_refresh: bool, run_id: str
 ) -> IngestReport:
     """Run the ingestion with a progress line per table. If the warehouse stops answering,
     show what finished before and leave with a plain message."""
     with ingest_progress() as observer:
         try:
-            return run_ingestion(settings, names, full_refresh=full_refresh, observer=observer)
+            return run_ingestion(
+                settings, names, full_refresh=full_refresh, observer=observer, run_id=run_id
+            )
         except WAREHOUSE_GONE as exc:
             log.debug("ingestion interrupted", exc_info=True)
             problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -10,6 +10,7 @@ import typer
 from ingestion.cli.console import fail
 from ingestion.database.errors import DatabaseError
 from ingestion.orchestration.run_lock import DEFAULT_WAIT_SECONDS, RunLockBusyError, run_lock
+from ingestion.orchestration.run_record import reconcile
 from ingestion.settings import ConnectionSettings
 
 BUSY_EXIT_CODE = 75
@@ -25,7 +26,8 @@ WAIT = typer.Option(
 
 @contextmanager
 def exclusive_run(settings: ConnectionSettings, command: str, wait: float) -> Iterator[None]:
-    """Hold the warehouse's run lock for the block, or leave with the holder named."""
+    """Hold the warehouse's run lock for the block, or leave with the holder named. Holding it,
+    first bring the audit up to date (journaled rows, stages a killed run left running)."""
     stack = ExitStack()
     try:
         stack.enter_context(run_lock(settings, command, wait_seconds=wait))
@@ -34,4 +36,5 @@ def exclusive_run(settings: ConnectionSettings, command: str, wait: float) -> It
     except DatabaseError as exc:
         fail(str(exc))
     with stack:
+        reconcile(settings, lock_held=True)
         yield

@@ -15,6 +15,7 @@ from ingestion.cli.progress import ingest_progress
 from ingestion.cli.ready import ready_settings
 from ingestion.cli.simulate import parse_scale
 from ingestion.loading.audit import new_run_id
+from ingestion.orchestration.interrupts import received_signal, signal_name
 from ingestion.orchestration.pipeline import (
     DBT_BUILD,
     STAGE_NAMES,
@@ -28,6 +29,7 @@ from ingestion.orchestration.run_record import (
     first_failed_stage,
     last_run,
     previous_run_failed,
+    reconcile,
 )
 from ingestion.orchestration.stages import Stage, StageOutcome, StageResult, run_stages
 from ingestion.quality.alerts import notify_run_outcome
@@ -39,7 +41,12 @@ from ingestion.settings import (
     dbt_target,
 )
 
-STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
+STATUS_STYLE = {
+    "ok": "green",
+    "failed": "bold red",
+    "interrupted": "bold red",
+    "skipped": "yellow",
+}
 STAGE_HELP = f"One of: {', '.join(STAGE_NAMES)}."
 
 
@@ -81,20 +88,30 @@ def _execute(
     command: str,
     wait: float,
 ) -> None:
-    """Run the stages under the lock, record each, print the summary, notify, and leave
-    non-zero if a stage failed."""
+    """Run the stages under the lock, record each (as running when it starts), print the
+    summary, notify, and leave non-zero if a stage failed (128 + the signal if one stopped
+    the run)."""
+    recorder = StageRecorder(settings, run_id, command)
 
     def announce(stage: Stage) -> None:
         heading(f"{stage.name}: {stage.description}")
+        recorder.started(stage)
 
     with exclusive_run(settings, command, wait):
-        recorder = StageRecorder(settings, run_id, command)
         results = run_stages(
             [with_spinner(stage) for stage in stages], on_start=announce, on_finish=recorder
         )
         previous_failed = previous_run_failed(settings, run_id)
     console.print(summary_table(results, run_id))
     notify_run_outcome(run_id, results, previous_run_failed=previous_failed)
+    stopped = next((result for result in results if result.status == "interrupted"), None)
+    signum = received_signal()
+    if stopped is not None and signum is not None:
+        fail(
+            f"run {run_id} was stopped by {signal_name(signum)} during stage {stopped.name}; "
+            "`shopflow status` shows it, `shopflow retry` resumes from there.",
+            code=128 + signum,
+        )
     failed = next((result for result in results if result.status == "failed"), None)
     if failed is not None:
         fail(
@@ -156,12 +173,16 @@ def run(
 
 
 def retry(wait: float = WAIT) -> None:
-    """Resume the last failed run from its failed stage: a failed dbt build runs again with
-    only its failed and skipped nodes (`dbt retry`), then the stages after it."""
+    """Resume the last failed or interrupted run from that stage: a failed dbt build runs
+    again with only its failed and skipped nodes (`dbt retry`), then the stages after it."""
     settings = ready_settings()
+    reconcile(settings)  # a run killed outright is found here, and resumed
     failed = first_failed_stage(last_run(settings))
     if failed is None:
-        fail("the last run did not fail: there is nothing to retry (`shopflow status` shows it)")
+        fail(
+            "the last run did not fail and was not interrupted: there is nothing to retry "
+            "(`shopflow status` shows it)"
+        )
     run_id = new_run_id()
     engine = dbt_target()
     options = RunOptions(

@@ -25,6 +25,8 @@ STATUS_STYLES = {
     "fail": "red",
     "error": "red",
     "failed": "red",
+    "interrupted": "red",
+    "running": "cyan",
     "runtime error": "red",
 }
 RED_EXIT_CODE = 1

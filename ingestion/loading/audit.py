@@ -6,6 +6,9 @@ person wants to know about a run: when each stage ran, whether it worked, how ma
 loaded and rejected, how many files quarantined, the error if any, and for a dbt stage the
 invocation id of dbt's own records (``audit.dbt_results``, ``target/run_results.json``).
 Every stage of one `shopflow run` (or one `shopflow ingest`) carries the same run id.
+
+A row the warehouse cannot take (its server is gone) is kept in a local journal
+(``audit_journal``) and written by the next write or the next command that reads the runs.
 """
 
 from __future__ import annotations
@@ -14,8 +17,13 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
+
+import psycopg2
 
 from ingestion.database.connection import autocommit
+from ingestion.database.errors import DatabaseError
+from ingestion.loading import audit_journal
 from ingestion.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -40,6 +48,11 @@ alter table audit.pipeline_runs add column if not exists command text;
 alter table audit.pipeline_runs add column if not exists detail text;
 alter table audit.pipeline_runs add column if not exists dbt_invocation_id text;
 """
+STATUSES = ("running", "ok", "failed", "interrupted", "skipped")
+"""A stage's status: ``running`` from its start until it ends (a row left ``running`` by a
+process that died is marked ``interrupted`` by the next command)."""
+UNREACHABLE = (DatabaseError, psycopg2.OperationalError, psycopg2.InterfaceError)
+"""What writing a row raises when the server is gone: the row goes to the journal."""
 NO_SOURCE = ""
 """The ``source`` of a stage that is not per source (simulate, dbt build, docs, ...)."""
 
@@ -75,7 +88,36 @@ def ensure_audit_table(settings: ConnectionSettings) -> None:
 
 
 def record_run(settings: ConnectionSettings, run: PipelineRun) -> None:
-    """Insert (or update, for the same run, stage and source) one audit row."""
+    """Insert (or update, for the same run, stage and source) one audit row, after the rows
+    journaled before it. When the server cannot be reached the row is journaled (a warning
+    names the journal) and the error raised again: the caller decides whether a warehouse
+    gone is the end of its work."""
+    try:
+        replay_journal(settings)
+        _write(settings, run)
+    except UNREACHABLE as exc:
+        path = audit_journal.append(settings, run)
+        log.warning(
+            "the warehouse did not take the audit row of stage %s (%s): kept in %s, written "
+            "by the next shopflow command that reaches it",
+            run.stage,
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+            path,
+        )
+        raise
+
+
+def replay_journal(settings: ConnectionSettings) -> int:
+    """Write the rows journaled while the warehouse was unreachable; how many there were."""
+    return audit_journal.replay(settings, lambda row: _write(settings, _from_journal(row)))
+
+
+def _from_journal(row: dict[str, Any]) -> PipelineRun:
+    known = set(PipelineRun.__dataclass_fields__)
+    return PipelineRun(**{name: value for name, value in row.items() if name in known})
+
+
+def _write(settings: ConnectionSettings, run: PipelineRun) -> None:
     ensure_audit_table(settings)
     with autocommit(settings, settings.database) as cursor:
         cursor.execute(

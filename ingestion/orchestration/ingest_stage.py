@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from ingestion.loading.registry import SOURCES, IngestContext, StorefrontEndpoint
 from ingestion.loading.runner import IngestObserver, IngestReport, ingest
+from ingestion.orchestration.interrupts import RunInterrupted
 from ingestion.orchestration.stages import Stage
 from ingestion.settings import ConnectionSettings, storefront_base_url
 
@@ -38,7 +39,13 @@ def storefront_endpoint(
     config = ApiConfig.from_env().with_connection(settings)
     with running_api(config) as handle:
         log.info("ingesting from the local storefront API at %s", handle.base_url)
-        yield StorefrontEndpoint(base_url=handle.base_url, api_key=handle.api_key)
+        try:
+            yield StorefrontEndpoint(base_url=handle.base_url, api_key=handle.api_key)
+        except RunInterrupted:
+            # stopping the API cancels the request we stopped waiting for, which uvicorn
+            # reports as an application error with a traceback: it is not one
+            logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+            raise
 
 
 def run_ingestion(

@@ -3,7 +3,13 @@
 Every `shopflow run` (and `shopflow retry`, and `shopflow ingest` on its own) has one run
 id; each of its stages leaves one row under that id (the ingest stage one per source,
 written by the ingestion itself). A retry is a run of its own (command ``retry``) that
-resumes the last failed run: its dbt stage records the ``dbt retry`` invocation.
+resumes the last failed (or interrupted) run: its dbt stage records the ``dbt retry``
+invocation.
+
+A stage's row is written as ``running`` when it starts and completed when it ends. A process
+killed outright (``kill -9``, a machine that stopped) leaves it ``running``; the next command
+that finds the run lock free (the lock dies with its holder) marks such rows ``interrupted``
+(``reconcile``), after writing any rows the local journal kept while the warehouse was gone.
 """
 
 from __future__ import annotations
@@ -13,8 +19,15 @@ import logging
 from dataclasses import dataclass
 
 from ingestion.database.connection import autocommit
-from ingestion.loading.audit import NO_SOURCE, PipelineRun, ensure_audit_table, record_run
-from ingestion.orchestration.stages import StageResult
+from ingestion.loading.audit import (
+    NO_SOURCE,
+    PipelineRun,
+    ensure_audit_table,
+    record_run,
+    replay_journal,
+)
+from ingestion.orchestration.run_lock import RunLockBusyError, run_lock
+from ingestion.orchestration.stages import Stage, StageResult
 from ingestion.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -22,6 +35,18 @@ log = logging.getLogger(__name__)
 INGEST = "ingest"
 SELF_RECORDING_STAGES = (INGEST, "lake")
 """Stages that record one row per source themselves (the ingestion, the lake export)."""
+RED_STATUSES = ("failed", "interrupted")
+"""A stage in one of these ended the run early; `shopflow retry` resumes from it."""
+ABANDONED_ERROR = (
+    "the process running this stage ended without finishing it (killed, or its machine "
+    "stopped); `shopflow retry` resumes from here"
+)
+SETTLE_ABANDONED = """
+    update audit.pipeline_runs
+    set status = 'interrupted', error = %s, finished_at = coalesce(finished_at, now())
+    where status = 'running'
+    returning run_id, stage
+"""
 
 
 @dataclass(frozen=True)
@@ -44,10 +69,20 @@ class StageRecorder:
         self.run_id = run_id
         self.command = command
 
+    def started(self, stage: Stage) -> None:
+        """Record the stage as ``running`` (what the next command finds if we are killed)."""
+        now = dt.datetime.now(dt.UTC)
+        self(StageResult(stage.name, "running", 0.0, stage.description, started_at=now))
+
     def __call__(self, result: StageResult) -> None:
         """Record the stage; a failure to record is logged, never raised (the run goes on)."""
         try:
-            if result.name in SELF_RECORDING_STAGES and self._has_source_rows(result.name):
+            if (
+                result.name in SELF_RECORDING_STAGES
+                and result.status in ("ok", "failed")
+                and self._has_source_rows(result.name)
+            ):
+                self._forget_running_row(result.name)
                 return  # the stage recorded itself, one row per source
             record_run(self.settings, self._row(result))
         except Exception:  # the audit must not be what breaks the run
@@ -55,13 +90,13 @@ class StageRecorder:
             log.debug("recording failed", exc_info=True)
 
     def _row(self, result: StageResult) -> PipelineRun:
-        failed = result.status == "failed"
+        failed = result.status in RED_STATUSES
         return PipelineRun(
             run_id=self.run_id,
             stage=result.name,
             source=NO_SOURCE,
             started_at=result.started_at or dt.datetime.now(dt.UTC),
-            finished_at=result.finished_at,
+            finished_at=None if result.status == "running" else result.finished_at,
             status=result.status,
             rows_loaded=0,
             rows_rejected=0,
@@ -82,6 +117,43 @@ class StageRecorder:
             )
             row = cursor.fetchone()
         return bool(row and row[0])
+
+    def _forget_running_row(self, stage: str) -> None:
+        with autocommit(self.settings, self.settings.database) as cursor:
+            cursor.execute(
+                "delete from audit.pipeline_runs where run_id = %s and stage = %s "
+                "and source = %s and status = 'running'",
+                (self.run_id, stage, NO_SOURCE),
+            )
+
+
+def reconcile(settings: ConnectionSettings, lock_held: bool = False) -> None:
+    """Make ``audit.pipeline_runs`` honest before it is read or added to: write the rows the
+    journal kept, then mark ``interrupted`` the stages left ``running`` by a process that
+    died. ``lock_held``: the caller holds the run lock (else it is taken for the moment, and
+    nothing is marked while another command holds it: its running stages are running).
+    Logged, never raised."""
+    try:
+        replay_journal(settings)
+        if lock_held:
+            _settle_abandoned(settings)
+            return
+        with run_lock(settings, "reconcile"):
+            _settle_abandoned(settings)
+    except RunLockBusyError:
+        log.debug("a run holds the lock: its running stages are left as they are")
+    except Exception as exc:
+        log.warning("could not bring the audit of %s up to date: %s", settings.database, exc)
+        log.debug("reconcile failed", exc_info=True)
+
+
+def _settle_abandoned(settings: ConnectionSettings) -> None:
+    ensure_audit_table(settings)
+    with autocommit(settings, settings.database) as cursor:
+        cursor.execute(SETTLE_ABANDONED, (ABANDONED_ERROR,))
+        settled = cursor.fetchall()
+    for run_id, stage in settled:
+        log.warning("run %s: stage %s was left running by a process that died", run_id, stage)
 
 
 LAST_RUN_QUERY = """
@@ -107,8 +179,8 @@ def last_run(settings: ConnectionSettings, other_than: str = "") -> list[Recorde
 
 
 def run_failed(stages: list[RecordedStage]) -> bool:
-    """Whether any stage of the run failed."""
-    return any(stage.status == "failed" for stage in stages)
+    """Whether any stage of the run failed or was interrupted."""
+    return any(stage.status in RED_STATUSES for stage in stages)
 
 
 def previous_run_failed(settings: ConnectionSettings, run_id: str) -> bool:
@@ -121,5 +193,5 @@ def previous_run_failed(settings: ConnectionSettings, run_id: str) -> bool:
 
 
 def first_failed_stage(stages: list[RecordedStage]) -> RecordedStage | None:
-    """The run's first failed stage (the one to resume from)."""
-    return next((stage for stage in stages if stage.status == "failed"), None)
+    """The run's first failed or interrupted stage (the one to resume from)."""
+    return next((stage for stage in stages if stage.status in RED_STATUSES), None)

@@ -1,4 +1,4 @@
-"""Run named stages in order, time each, and stop at the first failure."""
+"""Run named stages in order, time each, and stop at the first failure or interruption."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ingestion.orchestration.interrupts import RunInterrupted
 from ingestion.root_cause import root_cause
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ class Stage:
 @dataclass(frozen=True)
 class StageResult:
     name: str
-    status: str  # "ok", "failed" or "skipped"
+    status: str  # "ok", "failed", "interrupted" (by a signal) or "skipped"
     seconds: float
     detail: str
     started_at: dt.datetime | None = None
@@ -45,20 +46,24 @@ def run_stages(
     on_start: Callable[[Stage], None] | None = None,
     on_finish: Callable[[StageResult], None] | None = None,
 ) -> list[StageResult]:
-    """Run each stage in order; after a failure the remaining ones are reported as skipped.
+    """Run each stage in order; after a failure or an interruption the remaining ones are
+    reported as skipped.
 
     A failure's detail is one sentence with its root cause (the traceback goes to the debug
-    log); ``on_finish`` hears of every stage, run or skipped."""
+    log); a signal (``RunInterrupted``) ends the stage under way as ``interrupted``. ``on_finish``
+    hears of every stage, run or skipped; the caller leaves with the signal's exit code."""
     results: list[StageResult] = []
-    failed = False
+    stopped: StageResult | None = None
     for stage in stages:
-        if failed:
-            result = StageResult(stage.name, "skipped", 0.0, "an earlier stage failed")
+        if stopped is not None:
+            why = "an earlier stage failed" if stopped.status == "failed" else "the run was stopped"
+            result = StageResult(stage.name, "skipped", 0.0, why)
         else:
             if on_start is not None:
                 on_start(stage)
             result = _run_one(stage)
-            failed = result.status == "failed"
+            if result.status != "ok":
+                stopped = result
         results.append(result)
         if on_finish is not None:
             on_finish(result)
@@ -78,6 +83,9 @@ def _run_one(stage: Stage) -> StageResult:
         log.debug("stage %s failed", stage.name, exc_info=True)
         detail, status = root_cause(exc), "failed"
         invocation_id = getattr(exc, "invocation_id", None)
+    except RunInterrupted as exc:
+        log.warning("stage %s %s", stage.name, exc)
+        detail, status = f"{exc} during the stage", "interrupted"
     return StageResult(
         stage.name,
         status,

@@ -44,7 +44,9 @@ DEADLINE_SECONDS = 15.0
 MAX_FAILED_NODES = 20
 DBT_RUN_RESULTS: Path | None = None
 """The run_results.json to report from; None: the one in dbt's target folder (tests set it)."""
-STAGE_STATUSES = ("ok", "failed", "skipped")
+STAGE_STATUSES = ("ok", "failed", "interrupted", "skipped")
+RED_STATUSES = ("failed", "interrupted")
+"""A stage in one of these ended the run early: the run is alerted as failed there."""
 MAX_DETAIL_CHARS = 2000
 MAX_CAUSE_CHARS = 300
 JSON_SCHEMAS = ("json", "jsons")
@@ -118,7 +120,12 @@ def _counts_text(counts: Mapping[str, int]) -> str:
 
 def _stage_counts(results: Sequence[StageResult]) -> dict[str, int]:
     seen = Counter(result.status for result in results)
-    return {f"stages_{status}": seen.get(status, 0) for status in STAGE_STATUSES}
+    # "interrupted" only when a stage was: the usual message keeps its three counts
+    return {
+        f"stages_{status}": seen.get(status, 0)
+        for status in STAGE_STATUSES
+        if status != "interrupted" or seen.get(status)
+    }
 
 
 def notify_run_outcome(
@@ -128,7 +135,7 @@ def notify_run_outcome(
     previous run had failed; else nothing. True when a notification was delivered. Never
     raises."""
     try:
-        failed = any(result.status == "failed" for result in results)
+        failed = any(result.status in RED_STATUSES for result in results)
         if failed:
             # dbt's run_results.json counts only if written during this run: the stages ran
             # back to back just before this call, so the run began about their total ago
@@ -202,76 +209,96 @@ def deliver(
     longer than ``deadline`` seconds (default ``DEADLINE_SECONDS``), logs a warning for each
     URL that is unusable, refused the notice twice or did not answer in time. ``timeout`` is
     apprise's connect and read timeout (default ``TIMEOUT_SECONDS``), ``retry_delay`` the wait
-    before the one retry (default ``RETRY_DELAY_SECONDS``)."""
+    before the one retry (default ``RETRY_DELAY_SECONDS``).
+
+    Each URL is delivered by a daemon thread of its own, in which apprise works without a
+    deadline or thread pool of its own: apprise's pool threads are joined when the
+    interpreter exits, so a receiver that answers a byte at a time would keep the finished
+    command alive; a daemon thread left behind at the deadline ends with the process."""
     if not urls:
         log.debug("no %s set: %r not sent", ENV_ALERT_URL, notice.title)
         return False
     limit = DEADLINE_SECONDS if deadline is None else deadline
+    ends = time.monotonic() + limit  # setting apprise up counts too (it loads its plugins)
     asset = apprise.AppriseAsset(
         app_id="ShopFlow",
         app_desc="ShopFlow Analytics",
         default_service_retry=1,
         default_service_wait=RETRY_DELAY_SECONDS if retry_delay is None else retry_delay,
-        service_timeout=limit,
+        service_timeout=0,  # no apprise deadline: it would hand the call to its pool
+        async_mode=False,
     )
-    services = apprise.Apprise(asset=asset)
+    receivers: list[apprise.Apprise] = []
     for url in urls:
-        if not services.add(with_settings(url, notice, timeout or TIMEOUT_SECONDS)):
-            scheme = url.split("://", 1)[0] if "://" in url else "?"
-            log.warning(
-                "an alert URL (%s://...) in %s is not one apprise can use: check it against "
-                "https://appriseit.com/services/",
-                scheme,
-                ENV_ALERT_URL,
-            )
-    if not services:
+        services = apprise.Apprise(asset=asset)
+        if services.add(with_settings(url, notice, timeout or TIMEOUT_SECONDS)):
+            receivers.append(services)
+            continue
+        scheme = url.split("://", 1)[0] if "://" in url else "?"
+        log.warning(
+            "an alert URL (%s://...) in %s is not one apprise can use: check it against "
+            "https://appriseit.com/services/",
+            scheme,
+            ENV_ALERT_URL,
+        )
+    if not receivers:
         return False
-    outcome: list[apprise.AppriseResult | Exception] = []
+    outcomes: dict[int, apprise.AppriseResult | Exception] = {}
 
-    def notify() -> None:
+    def notify(index: int, services: apprise.Apprise) -> None:
         try:
-            outcome.append(
-                services.notify(
-                    body=notice.body,
-                    title=notice.title,
-                    notify_type=notice.notify_type,
-                    body_format=apprise.NotifyFormat.TEXT,
-                    timeout=max(limit - 0.3, 0.1),
-                )
+            outcomes[index] = services.notify(
+                body=notice.body,
+                title=notice.title,
+                notify_type=notice.notify_type,
+                body_format=apprise.NotifyFormat.TEXT,
             )
         except Exception as exc:  # reported below, in the caller's thread
-            outcome.append(exc)
+            outcomes[index] = exc
 
-    # apprise stops waiting at its own deadline (just before ours); the thread is the backstop
-    # should anything else in apprise hang
-    worker = threading.Thread(target=notify, name="alert-delivery", daemon=True)
-    worker.start()
-    worker.join(limit)
-    if not outcome:
+    workers = [
+        threading.Thread(target=notify, args=pair, name=f"alert-delivery-{pair[0]}", daemon=True)
+        for pair in enumerate(receivers)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(max(ends - time.monotonic(), 0.0))
+    delivered = sum(
+        _report(notice, services, outcomes.get(index), limit)
+        for index, services in enumerate(receivers)
+    )
+    if delivered:
+        log.info("%r sent to %d receiver(s)", notice.title, delivered)
+    return delivered > 0
+
+
+def _report(
+    notice: Notice,
+    services: apprise.Apprise,
+    outcome: apprise.AppriseResult | Exception | None,
+    limit: float,
+) -> int:
+    """Warn about one receiver that did not take the notice; how many services took it."""
+    receiver = services[0].url(privacy=True).split("?")[0]  # masked; the query is noise
+    if outcome is None:
         log.warning(
-            "could not deliver %r: the receivers did not answer within %.0f s; carrying on "
-            "without it",
+            "could not deliver %r to %s: it did not answer within %.0f s; carrying on without it",
             notice.title,
+            receiver,
             limit,
         )
-        return False
-    result = outcome[0]
-    if isinstance(result, Exception):
-        log.warning("could not deliver %r: %s", notice.title, result, exc_info=result)
-        return False
-    for service in result:
-        if service.status == apprise.AppriseResultStatus.TIMEOUT:
-            problem = f"did not answer within {limit:.0f} s"
-        elif service.status != apprise.AppriseResultStatus.SUCCESS:
-            said = next((entry.message for entry in service.logs()), "it refused the notice")
-            problem = f"{said.rstrip('.')} ({len(service)} attempts)"
-        else:
+        return 0
+    if isinstance(outcome, Exception):
+        log.warning("could not deliver %r: %s", notice.title, outcome, exc_info=outcome)
+        return 0
+    for service in outcome:
+        if service.status == apprise.AppriseResultStatus.SUCCESS:
             continue
-        receiver = service.url.split("?")[0]  # apprise masks secrets; the query is noise
+        said = next((entry.message for entry in service.logs()), "it refused the notice")
+        problem = f"{said.rstrip('.')} ({len(service)} attempts)"
         log.warning("could not deliver %r to %s: %s", notice.title, receiver, problem)
-    if result.success_count:
-        log.info("%r sent to %d receiver(s)", notice.title, result.success_count)
-    return result.success_count > 0
+    return int(outcome.success_count)
 
 
 def send_alert(
@@ -336,7 +363,7 @@ def failed_run_event(
     For a dbt stage the counts and failing nodes come from dbt's run_results.json (if written
     after `since`); otherwise they count the stages.
     """
-    failed = next((result for result in results if result.status == "failed"), None)
+    failed = next((result for result in results if result.status in RED_STATUSES), None)
     if failed is None:
         return None
     counts = _stage_counts(results)

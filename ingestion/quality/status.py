@@ -21,8 +21,10 @@ from typing import Any
 
 from ingestion.database.connection import autocommit, database_exists, one_row
 from ingestion.loading.audit import ensure_audit_table
+from ingestion.orchestration.run_record import reconcile
 from ingestion.settings import ConnectionSettings
 from ingestion.transform.production_build import freshness_file
+from ingestion.transform.stale_models import StaleModel, describe_stale, latest_stale
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,8 @@ class WarehouseStatus:
     runs: list[StageRun]
     freshness: list[SourceFreshness] = field(default_factory=list)
     production_invocations: list[str] = field(default_factory=list)
+    stale: list[StaleModel] = field(default_factory=list)
+    """Models the last run did not rebuild: they depend on raw tables that failed to load."""
 
     def test_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -130,6 +134,13 @@ class WarehouseStatus:
         if failed:
             where = ", ".join(f"{r.stage} {r.source}".strip() for r in failed)
             found.append(f"the last run ({failed[0].run_id}) failed at: {where}")
+        stopped = [run for run in self.last_run if run.status == "interrupted"]
+        if stopped:
+            where = ", ".join(f"{r.stage} {r.source}".strip() for r in stopped)
+            found.append(
+                f"the last run ({stopped[0].run_id}) was interrupted at: {where} "
+                "(`shopflow retry` resumes it)"
+            )
         red_tests = [test for test in self.tests if test.status in RED_TEST_STATUSES]
         if red_tests:
             found.append(f"{len(red_tests)} test(s) failing in the last production build")
@@ -140,6 +151,8 @@ class WarehouseStatus:
         ]
         if stale:
             found.append(f"stale source(s), past their error_after: {', '.join(stale)}")
+        if self.stale:
+            found.append(describe_stale(self.stale))
         return found
 
     def as_json(self) -> str:
@@ -149,6 +162,7 @@ class WarehouseStatus:
             "problems": self.problems(),
             "runs": [asdict(run) for run in self.runs],
             "freshness": [asdict(item) for item in self.freshness],
+            "stale_models": [asdict(model) for model in self.stale],
             "production_build": {
                 "dbt_invocation_ids": self.production_invocations,
                 "test_counts": self.test_counts(),
@@ -277,6 +291,8 @@ def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseSt
             raise not_built
     if has_runs:  # the columns a warehouse from before run ids lacks are added in place
         ensure_audit_table(settings)
+    # journaled rows written, stages a killed run left running marked interrupted
+    reconcile(settings)
     with autocommit(settings, settings.database) as cursor:
         tables: list[TableQuality] = []
         if has_quality:  # a failed build can leave the view dropped; the runs still tell why
@@ -301,4 +317,5 @@ def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseSt
         runs=runs,
         freshness=read_freshness(freshness_file(settings)),
         production_invocations=invocations,
+        stale=latest_stale(settings) if has_runs else [],
     )

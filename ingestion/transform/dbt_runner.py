@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from ingestion.orchestration.interrupts import child_process_options, stop_process_group
 from ingestion.settings import REPO_ROOT, ConnectionSettings, dbt_target, dbt_target_path
 from ingestion.transform.dbt_profile import dbt_environment, write_profile
 from ingestion.transform.run_results import RunResults, error_lines, plain, read_run_results
@@ -65,7 +66,9 @@ def run_dbt(
     its output; raise DbtError on failure.
 
     dbt prints colours only when our standard output is a terminal, so a log file or a cron
-    mail never holds escape codes."""
+    mail never holds escape codes. dbt never outlives the call: anything that ends it early (a
+    signal's ``RunInterrupted``, an error) stops dbt's process group first, and the kernel
+    kills dbt should this process be killed outright."""
     write_profile(settings, project_dir / "profiles.yml")
     env = {
         **os.environ,
@@ -91,14 +94,22 @@ def run_dbt(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        **child_process_options(),
     )
     lines: list[str] = []
     assert process.stdout is not None
-    for line in process.stdout:
-        lines.append(line)
-        if stream:
-            sys.stdout.write(line)
-    code = process.wait()
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if stream:
+                sys.stdout.write(line)
+        code = process.wait()
+    except BaseException:
+        log.warning("stopping dbt (pid %s) before leaving", process.pid)
+        stop_process_group(process)
+        raise
+    finally:
+        process.stdout.close()
     output = plain("".join(lines))
     if code != 0:
         results = fresh_run_results(target_dir(project_dir, env), since=started)
