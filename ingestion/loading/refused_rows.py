@@ -32,7 +32,12 @@ from psycopg2 import sql
 
 from ingestion.database.connection import autocommit, one_row
 from ingestion.settings import ConnectionSettings
-from ingestion.sources.validation import REJECTED_RECORDS_TABLE
+from ingestion.sources.validation import (
+    MAX_REASON_CHARS,
+    REJECTED_RECORDS_TABLE,
+    bounded_text,
+    to_payload_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +162,15 @@ class SetsAsideRefusedRows:
             ).format(sql.Identifier(self.rejected_dataset), sql.Identifier(REJECTED_RECORDS_TABLE))
             for payload, reason in refused:
                 cursor.execute(
-                    insert, (self.load_table_name, reason, payload, load_id, load_id, uniq_id())
+                    insert,
+                    (
+                        self.load_table_name,
+                        bounded_text(reason, MAX_REASON_CHARS),
+                        to_payload_text(payload),  # bounded like every rejected payload
+                        load_id,
+                        load_id,
+                        uniq_id(),
+                    ),
                 )
         log.warning(
             "%s: the warehouse refused %d row(s) of %s (first: %s); set aside in %s.%s",

@@ -3,7 +3,8 @@
 Parsers are bounded (``bounds``), but a native crash (a segmentation fault in a parser, the
 kernel's out-of-memory killer) ends the process with no exception to catch, and the next run
 would read the same file and die the same way, forever. So before a resource parses a file it
-writes ``{"file": ..., "run": ..., "pid": ...}`` to a small marker (written to a temporary
+writes ``{"file": ..., "run": ..., "pid": ...}`` (``run``: the load id and the time the
+reading began) to a small marker (written to a temporary
 name and renamed over, so it is whole or absent), and removes it once the parse has ended,
 whatever way it ended in Python. A run that finds a marker left behind knows the process died
 while parsing that file: the file is quarantined with that reason instead of being read again.
@@ -17,6 +18,7 @@ file only once the current one is parsed), so a marker names the one file that w
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -36,6 +38,8 @@ class ReadingMarker:
 
     def __init__(self, quarantine_dir: Path, resource: str) -> None:
         self.path = quarantine_dir / MARKER_FOLDER / f"{resource}.json"
+        # taken here, in the resource: dlt's current load is not known in a read-ahead thread
+        self.load_id = current_load_id()
 
     def left_by_crash(self) -> tuple[str, str] | None:
         """``(file, run)`` of a marker a crashed run left behind, then forgets it; else None.
@@ -59,7 +63,9 @@ class ReadingMarker:
         """Name ``name`` in the marker while the block runs; removed however it ends in Python."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         scratch = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        content = {"file": name, "run": current_load_id(), "pid": os.getpid()}
+        started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        run = f"{started}, load {self.load_id}" if self.load_id else started
+        content = {"file": name, "run": run, "pid": os.getpid()}
         scratch.write_text(json.dumps(content), encoding="utf-8")
         os.replace(scratch, self.path)
         try:
@@ -70,7 +76,7 @@ class ReadingMarker:
 
 def crash_reason(run: str) -> str:
     """The quarantine reason of a file a reader crashed on."""
-    where = f"in run {run} " if run else ""
+    where = f"in the run of {run} " if run else ""
     return (
         f"the reader crashed on this file {where}(the process died while parsing it); "
         "quarantined rather than read again: if the crash had another cause, move the file "
