@@ -15,7 +15,7 @@ from pathlib import Path
 from dlt.common.typing import TLoaderFileFormat
 from dlt.extract.source import DltSource
 
-from ingestion.settings import ConnectionSettings, landing_dir
+from ingestion.settings import ConnectionSettings, landing_dir, package_attempts
 from ingestion.sources.files import files_source
 from ingestion.sources.files.settings import DATASET_NAME as FILES_DATASET
 from ingestion.sources.ops import ops_source
@@ -40,6 +40,9 @@ class IngestContext:
     settings: ConnectionSettings
     storefront: StorefrontEndpoint | None = None
     landing: Path | None = None
+    package_attempts: int = field(default_factory=package_attempts)
+    """Failed runs a pending load package gets before its rows are set aside
+    (``SHOPFLOW_PACKAGE_ATTEMPTS``, read when the context is made)."""
 
     @property
     def landing_path(self) -> Path:

@@ -19,6 +19,12 @@ from psycopg2 import sql
 from ingestion.database.connection import autocommit
 from ingestion.loading.accounting import UnitResult, fill_from_trace
 from ingestion.loading.audit import PipelineRun, new_run_id, record_run
+from ingestion.loading.pending_packages import (
+    GivenUp,
+    handle_failure,
+    restore_parked,
+    settle_pending,
+)
 from ingestion.loading.refresh import refresh_source
 from ingestion.loading.refused_rows import refused_row_count
 from ingestion.loading.registry import SOURCES, IngestContext, LoadUnit, SourceSpec
@@ -51,6 +57,10 @@ BOOKKEEPING_DDL: dict[str, str] = {
     """,
 }
 """The bookkeeping tables, in the types dlt gives them, so they exist before the first reject."""
+
+
+class PendingLoadError(RuntimeError):
+    """A unit's table still has a failed load package waiting: the unit does not run."""
 
 
 class IngestObserver(Protocol):
@@ -147,12 +157,19 @@ def run_source(
     run = SourceRun(spec.name, started_at=dt.datetime.now(dt.UTC))
     ensure_bookkeeping_tables(settings, spec)
     pipeline = make_pipeline(spec.name, spec.dataset, settings)
+    restore_parked(pipeline)  # what an earlier run set aside for itself is tried again
+    settled = settle_pending(pipeline, settings, spec.dataset, context.package_attempts)
     for unit in spec.units:
         if observer is not None:
             observer.unit_started(spec.name, unit)
         result = UnitResult(spec.name, unit.table)
         started = time.perf_counter()
         try:
+            if unit.table in settled.blocked:
+                raise PendingLoadError(
+                    f"an earlier load of {unit.table} is still pending and failed again "
+                    f"({settled.blocked[unit.table]}); it is retried next run"
+                )
             source = spec.build(context).with_resources(*unit.resources)
             # dlt annotates this parameter without Optional although its default is None
             info = pipeline.run(source, loader_file_format=spec.loader_file_format)  # type: ignore[arg-type]
@@ -166,12 +183,30 @@ def run_source(
             log.debug("%s.%s failed", spec.name, unit.table, exc_info=True)
             result.status = "failed"
             result.error = root_cause(exc)
+            if not isinstance(exc, PendingLoadError):
+                settled.add(
+                    handle_failure(pipeline, settings, spec.dataset, context.package_attempts, exc)
+                )
         result.seconds = time.perf_counter() - started
         run.units.append(result)
         if observer is not None:
             observer.unit_finished(result)
+    account_given_up(run, settled.given_up)
     run.finished_at = dt.datetime.now(dt.UTC)
     return run
+
+
+def account_given_up(run: SourceRun, given_up: list[GivenUp]) -> None:
+    """Count the rows of given-up packages as rejected, in the unit of their table (else the
+    source's first unit): read in an earlier run, accounted for now, so every unit balances."""
+    for package in given_up:
+        for table, rows in package.rows.items():
+            unit = next((u for u in run.units if u.table == table), None)
+            unit = unit or next((u for u in run.units if table.startswith(u.table)), None)
+            unit = unit or (run.units[0] if run.units else None)
+            if unit is not None:
+                unit.records_in += rows
+                unit.rows_rejected += rows
 
 
 def ingest(

@@ -82,23 +82,38 @@ def describe(report: IngestReport) -> str:
 
 
 class IngestFailedError(RuntimeError):
-    """Load units failed; the message names each with its root cause."""
+    """Load units failed; the message names each with its root cause. With ``keep_going``
+    the run goes on (the other tables did load): dbt builds what does not depend on the
+    failed ones, and the run ends red."""
+
+    def __init__(self, message: str, keep_going: bool = False) -> None:
+        super().__init__(message)
+        self.keep_going = keep_going
 
 
 def ingest_stage(
     settings: ConnectionSettings,
     run_id: str,
     progress: ProgressDisplay | None = None,
+    failed_tables: list[tuple[str, str]] | None = None,
 ) -> Stage:
     """`shopflow run`'s ingest stage: every source, recorded per source under the run's id;
-    fails if any load unit failed. ``progress`` opens the display a person watches, if any."""
+    fails if any load unit failed. Given ``failed_tables``, the failure lets the run go on
+    after adding each failed (source, table) to it, for the dbt-build stage to leave out what
+    depends on them. ``progress`` opens the display a person watches, if any."""
 
     def action() -> str:
         with progress() if progress is not None else nullcontext() as observer:
             report = run_ingestion(settings, observer=observer, run_id=run_id, command="run")
         if not report.ok:
-            failed = [f"{u.source}.{u.table}: {u.error}" for u in report.units if u.error]
-            raise IngestFailedError(f"{len(failed)} table(s) failed to load: " + "; ".join(failed))
+            failed_units = [u for u in report.units if u.status != "ok"]
+            if failed_tables is not None:
+                failed_tables.extend((u.source, u.table) for u in failed_units)
+            failed = [f"{u.source}.{u.table}: {u.error}" for u in failed_units if u.error]
+            raise IngestFailedError(
+                f"{len(failed)} table(s) failed to load: " + "; ".join(failed),
+                keep_going=failed_tables is not None,
+            )
         return describe(report)
 
     return Stage("ingest", "dlt: storefront API, operations DB, landing files -> raw_*", action)

@@ -36,6 +36,7 @@ from ingestion.transform.production_build import (
     retry_production_build,
 )
 from ingestion.transform.run_results import read_run_results
+from ingestion.transform.stale_models import exclusions, record_stale, stale_nodes
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +82,17 @@ def simulate_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
     return Stage("simulate", "source systems: build the world once, tick on request", action)
 
 
-def dbt_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
+def dbt_build_stage(
+    settings: ConnectionSettings,
+    options: RunOptions,
+    failed_tables: list[tuple[str, str]] | None = None,
+) -> Stage:
+    """The production build; the models downstream of ``failed_tables`` (filled by the ingest
+    stage) are left out and recorded as stale (``stale_models``)."""
+
     def action() -> StageOutcome:
+        if failed_tables:
+            return partial_build(settings, options, failed_tables)
         if options.retry_dbt:
             try:
                 results = retry_production_build(settings)
@@ -99,6 +109,29 @@ def dbt_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
         else "seeds, models, snapshots and tests, then source freshness"
     )
     return Stage(DBT_BUILD, description, action)
+
+
+def partial_build(
+    settings: ConnectionSettings, options: RunOptions, failed_tables: list[tuple[str, str]]
+) -> StageOutcome:
+    """Build everything that does not depend on the raw tables that failed to load; keep the
+    names of the models left stale for `shopflow status` and the report."""
+    try:
+        results = production_build(
+            settings,
+            options.run_id,
+            full_refresh=options.full_refresh,
+            exclude=exclusions(failed_tables),
+        )
+    finally:
+        stale = stale_nodes(target_dir() / "manifest.json", failed_tables)
+        record_stale(settings, options.run_id, stale)
+    tables = ", ".join(f"{source}.{table}" for source, table in dict.fromkeys(failed_tables))
+    return StageOutcome(
+        f"{results.summary()}; {len(stale)} model(s) left stale (they depend on {tables}, "
+        "which failed to load)",
+        results.invocation_id,
+    )
 
 
 def history_stage(settings: ConnectionSettings) -> Stage:
@@ -170,20 +203,27 @@ def report_stage(settings: ConnectionSettings) -> Stage:
 
 
 def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[Stage]:
-    loads = [
-        simulate_stage(settings, options),
-        ingest_stage(settings, run_id=options.run_id, progress=options.ingest_progress),
-    ]
+    simulate = simulate_stage(settings, options)
     if options.target == SPARK_TARGET:
+        # Spark builds from the lake of every raw table: a failed table stops the run there
         return [
-            *loads,
+            simulate,
+            ingest_stage(settings, run_id=options.run_id, progress=options.ingest_progress),
             history_stage(settings),
             lake_stage(settings, options),
             spark_build_stage(settings, options),
         ]
+    # tables the ingest stage could not load; the build leaves out what depends on them
+    failed_tables: list[tuple[str, str]] = []
     return [
-        *loads,
-        dbt_build_stage(settings, options),
+        simulate,
+        ingest_stage(
+            settings,
+            run_id=options.run_id,
+            progress=options.ingest_progress,
+            failed_tables=failed_tables,
+        ),
+        dbt_build_stage(settings, options, failed_tables),
         dbt_docs_stage(settings),
         export_stage(settings),
         report_stage(settings),

@@ -39,6 +39,9 @@ class StageResult:
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     dbt_invocation_id: str | None = None
+    keep_going: bool = False
+    """A failure that leaves the stages after it able to run (an ingest where only some
+    tables failed: dbt builds what does not depend on them); the run still ends red."""
 
 
 def run_stages(
@@ -62,7 +65,7 @@ def run_stages(
             if on_start is not None:
                 on_start(stage)
             result = _run_one(stage)
-            if result.status != "ok":
+            if result.status != "ok" and not result.keep_going:
                 stopped = result
         results.append(result)
         if on_finish is not None:
@@ -74,6 +77,7 @@ def _run_one(stage: Stage) -> StageResult:
     started_at = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
     invocation_id: str | None = None
+    keep_going = False
     try:
         outcome = stage.action()
         if isinstance(outcome, str):
@@ -83,6 +87,7 @@ def _run_one(stage: Stage) -> StageResult:
         log.debug("stage %s failed", stage.name, exc_info=True)
         detail, status = root_cause(exc), "failed"
         invocation_id = getattr(exc, "invocation_id", None)
+        keep_going = bool(getattr(exc, "keep_going", False))
     except RunInterrupted as exc:
         log.warning("stage %s %s", stage.name, exc)
         detail, status = f"{exc} during the stage", "interrupted"
@@ -94,4 +99,5 @@ def _run_one(stage: Stage) -> StageResult:
         started_at=started_at,
         finished_at=dt.datetime.now(dt.UTC),
         dbt_invocation_id=invocation_id,
+        keep_going=keep_going,
     )

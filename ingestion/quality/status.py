@@ -24,6 +24,7 @@ from ingestion.loading.audit import ensure_audit_table
 from ingestion.orchestration.run_record import reconcile
 from ingestion.settings import ConnectionSettings
 from ingestion.transform.production_build import freshness_file
+from ingestion.transform.stale_models import StaleModel, describe_stale, latest_stale
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ class WarehouseStatus:
     runs: list[StageRun]
     freshness: list[SourceFreshness] = field(default_factory=list)
     production_invocations: list[str] = field(default_factory=list)
+    stale: list[StaleModel] = field(default_factory=list)
+    """Models the last run did not rebuild: they depend on raw tables that failed to load."""
 
     def test_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -148,6 +151,8 @@ class WarehouseStatus:
         ]
         if stale:
             found.append(f"stale source(s), past their error_after: {', '.join(stale)}")
+        if self.stale:
+            found.append(describe_stale(self.stale))
         return found
 
     def as_json(self) -> str:
@@ -157,6 +162,7 @@ class WarehouseStatus:
             "problems": self.problems(),
             "runs": [asdict(run) for run in self.runs],
             "freshness": [asdict(item) for item in self.freshness],
+            "stale_models": [asdict(model) for model in self.stale],
             "production_build": {
                 "dbt_invocation_ids": self.production_invocations,
                 "test_counts": self.test_counts(),
@@ -311,4 +317,5 @@ def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseSt
         runs=runs,
         freshness=read_freshness(freshness_file(settings)),
         production_invocations=invocations,
+        stale=latest_stale(settings) if has_runs else [],
     )

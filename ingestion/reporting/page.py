@@ -37,6 +37,8 @@ th, td { padding: 3px 12px; border-bottom: 1px solid #e4e7eb; }
 thead th { text-align: right; } thead th:first-child, tbody th { text-align: left; }
 td { text-align: right; font-variant-numeric: tabular-nums; }
 details summary { cursor: pointer; color: #0b5cad; font-size: 13px; }
+p.stale { margin: 12px 0 0; padding: 8px 12px; background: #fff3c4; color: #513c06;
+  border-radius: 6px; }
 footer { text-align: center; color: #7b8794; font-size: 13px; padding-bottom: 32px; }
 """
 
@@ -102,8 +104,10 @@ def render_page(
     generated_at: datetime,
     latest_business_date: date | None,
     warehouse: str,
+    stale_notice: str = "",
 ) -> str:
-    """The whole page, self-contained: no script, no external stylesheet, font or image."""
+    """The whole page, self-contained: no script, no external stylesheet, font or image.
+    ``stale_notice`` says which models the last run could not rebuild (shown in the header)."""
     business_date = (
         f'<time id="latest-business-date" datetime="{latest_business_date.isoformat()}">'
         f"{latest_business_date.isoformat()}</time>"
@@ -121,7 +125,9 @@ def render_page(
         "<header><h1>ShopFlow Analytics report</h1>"
         f'<p>Generated <time id="generated-at" datetime="{generated_at.isoformat()}">'
         f"{stamp}</time> from warehouse <code>{esc(warehouse)}</code>"
-        f" · latest business date {business_date}</p></header>"
+        f" · latest business date {business_date}</p>"
+        + (f'<p id="stale-models" class="stale">{esc(stale_notice)}</p>' if stale_notice else "")
+        + "</header>"
         f'<nav aria-label="Charts">{nav}</nav>'
         f"<main>{''.join(render_section(s) for s in sections)}</main>"
         "<footer>Figures read from the dbt marts and the pipeline's audit tables. "

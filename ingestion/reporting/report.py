@@ -12,6 +12,7 @@ from ingestion.reporting.page import render_page
 from ingestion.reporting.queries import DBT_RESULTS_TABLE, read_report_data, schema_name
 from ingestion.reporting.sections import build_sections
 from ingestion.settings import ENV_REPORT_DIR, REPO_ROOT, ConnectionSettings, report_dir
+from ingestion.transform.stale_models import describe_stale, latest_stale
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,13 @@ def render_report(
     marts = schema_name("marts", schema_prefix)
     results_table = f"{schema_name('audit', schema_prefix)}.{DBT_RESULTS_TABLE} (command build)"
     sections = build_sections(data, marts, results_table)
+    stale = latest_stale(settings)
     return render_page(
         sections,
         generated_at or datetime.now(UTC),
         data.latest_business_date,
         settings.database,
+        stale_notice=describe_stale(stale) if stale else "",
     )
 
 

@@ -16,6 +16,7 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from ingestion.settings import REPO_ROOT, ConnectionSettings, business_date
@@ -99,8 +100,10 @@ def production_build(
     run_id: str,
     full_refresh: bool = False,
     project_dir: Path = REPO_ROOT,
+    exclude: Sequence[str] = (),
 ) -> RunResults:
-    """``dbt build`` (whole-history tests excluded), then measure source freshness. On
+    """``dbt build`` (whole-history tests excluded, and the ``exclude`` selectors: what
+    depends on raw tables that failed to load), then measure source freshness. On
     success the manifest becomes the production state; either way the results are kept for
     `shopflow status` and `shopflow retry`. Raises DbtError (with the invocation id) on
     failure."""
@@ -111,7 +114,7 @@ def production_build(
     production_vars = json.dumps(
         {PRODUCTION_RUN_VAR: run_id, **({BUSINESS_DATE_VAR: day.isoformat()} if day else {})}
     )
-    args = ["build", "--exclude", WHOLE_HISTORY_TESTS, "--vars", production_vars]
+    args = ["build", "--exclude", WHOLE_HISTORY_TESTS, *exclude, "--vars", production_vars]
     args += ["--full-refresh"] if full_refresh else []
     try:
         return _production_invocation(args, settings, project_dir)
