@@ -94,4 +94,5 @@ def export(
         UnwritableFolderError,
     ) as exc:
         fail(str(exc))
-    console.print(result.summary(), highlight=False, soft_wrap=True)
+    # a path is printed as written: `[x]` in a folder name is not rich markup
+    console.print(result.summary(), highlight=False, soft_wrap=True, markup=False)

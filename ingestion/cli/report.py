@@ -34,4 +34,5 @@ def report(
         path = write_report(connection_settings(), out, schema_prefix=schema_prefix)
     except (WarehouseNotBuiltError, DatabaseError, UnwritableFolderError) as exc:
         fail(str(exc))
-    console.print(f"Wrote {summary_line(path)}")
+    # a path is printed as written: `[x]` in a folder name is not rich markup
+    console.print(f"Wrote {summary_line(path)}", markup=False, highlight=False, soft_wrap=True)

@@ -341,3 +341,15 @@ def test_an_unwritable_folder_fails_its_stage_with_the_sentence(
     )
     assert status == "failed"
     assert f"({blocker} is a file, not a folder): choose a folder you can write to" in error
+
+
+@pytest.mark.parametrize("command", [("report",), ("export", "open_orders")])
+def test_a_folder_name_that_looks_like_terminal_markup_is_printed_as_written(
+    hostile: HostileWorld, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    folder = tmp_path / "[/bold][link=http://evil.example]drop"
+    done = hostile.shopflow(*command, "--out", str(folder))
+    said = output_of(done)
+    assert done.returncode == 0 and "Traceback" not in said, said
+    (written,) = folder.iterdir()
+    assert str(written) in said  # before: printed without the brackets, or a MarkupError
