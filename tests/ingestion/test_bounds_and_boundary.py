@@ -18,7 +18,7 @@ from ingestion.sources.files.bounds import (
 )
 from ingestion.sources.files.event_rows import pack_extras
 from ingestion.sources.files.landing_boundary import landing_problem, refusal_of
-from ingestion.sources.files.reading_marker import ReadingMarker, crash_reason
+from ingestion.sources.files.reading_marker import ReadingMarker
 from ingestion.sources.files.settings import MAX_KEYS_PER_OBJECT, MAX_VALUE_CHARS
 from ingestion.sources.validation import MAX_PAYLOAD_CHARS, to_payload_text
 
@@ -81,13 +81,32 @@ def test_a_landing_folder_that_is_a_file_is_one_sentence(tmp_path: Path) -> None
 
 def test_a_marker_left_behind_names_the_file_once(tmp_path: Path) -> None:
     marker = ReadingMarker(tmp_path, "events")
-    with marker.reading("clickstream/a.jsonl"):
+    with marker, marker.reading("clickstream/a.jsonl"):
         assert json.loads(marker.path.read_text())["file"] == "clickstream/a.jsonl"
     assert marker.left_by_crash() is None  # ended in Python: removed
     marker.path.write_text(json.dumps({"file": "clickstream/b.jsonl", "run": "R"}))
-    assert marker.left_by_crash() == ("clickstream/b.jsonl", "R")
+    marker.fatal_path.write_text("Fatal Python error: Segmentation fault\n\nThread ...\n")
+    [name, reason] = marker.left_by_crash() or ("", "")
+    assert name == "clickstream/b.jsonl"
+    assert "in the run of R (Fatal Python error: Segmentation fault)" in reason
     assert marker.left_by_crash() is None
-    assert "in the run of R" in crash_reason("R")
+
+
+def test_a_death_without_a_fatal_signal_is_read_again_once(tmp_path: Path) -> None:
+    """A SIGKILL (an operator, the OOM killer) leaves no traceback: one retry, then quarantine."""
+    marker = ReadingMarker(tmp_path, "events")
+    marker.path.parent.mkdir(parents=True)
+    marker.path.write_text(json.dumps({"file": "clickstream/c.jsonl", "run": "R1"}))
+    assert marker.left_by_crash() is None
+    try:
+        with marker, marker.reading("clickstream/c.jsonl"):
+            left = marker.path.read_text()
+            raise KeyboardInterrupt  # stands for the second kill: the marker stays as written
+    except KeyboardInterrupt:
+        pass
+    marker.path.write_text(left)
+    [name, reason] = marker.left_by_crash() or ("", "")
+    assert name == "clickstream/c.jsonl" and "the process died 2 times while parsing it" in reason
 
 
 def test_unknown_columns_are_packed_into_one_json_column() -> None:

@@ -333,16 +333,12 @@ def test_a_fifo_is_quarantined_without_being_opened(
     settled(landing, clean)
 
 
-def test_a_reader_killed_by_a_native_crash_never_crashes_on_that_file_again(
-    landing: Landing, clean: tuple[tuple[int, str], tuple[int, str]]
-) -> None:
-    """The process dies of SIGSEGV while parsing a file (as it did on the deep line, every
-    run); the next run quarantines that file naming the crash, and loads the rest."""
-    name = "clickstream/events_fatal.jsonl"
-    with (landing.world.landing / name).open("w") as handle:  # slow to parse: new keys
-        for number in range(100_000):
-            handle.write(json.dumps({**event(f"fatal-{number}"), "k": number}) + "\n")
-    landing.drop("clickstream/events_later.jsonl", line(event("later")) + b"\n")
+def killed_while_parsing(landing: Landing, name: str, lines: int, kill: signal.Signals) -> None:
+    """Drop ``name`` (slow to parse: every event has a new key), start `shopflow ingest files`
+    and send ``kill`` to it while the reading marker names that file."""
+    with (landing.world.landing / name).open("w") as handle:
+        for number in range(lines):
+            handle.write(json.dumps({**event(f"{name}-{number}"), "k": number}) + "\n")
     marker = landing.quarantine / MARKER_FOLDER / "events.json"
     process = subprocess.Popen(
         shopflow_command("ingest", "files"),
@@ -357,17 +353,43 @@ def test_a_reader_killed_by_a_native_crash_never_crashes_on_that_file_again(
         except (FileNotFoundError, ValueError):
             reading = {}
         if reading.get("file") == name:
-            os.kill(int(reading["pid"]), signal.SIGSEGV)
+            os.kill(int(reading["pid"]), kill)
             break
         time.sleep(0.02)
     assert process.wait(timeout=120) != 0
     assert json.loads(marker.read_text())["file"] == name  # what the dead run left behind
+
+
+def test_a_reader_killed_by_a_native_crash_never_crashes_on_that_file_again(
+    landing: Landing, clean: tuple[tuple[int, str], tuple[int, str]]
+) -> None:
+    """The process dies of SIGSEGV while parsing a file (as it did on the deep line, every
+    run); the next run quarantines that file naming the crash, and loads the rest."""
+    name = "clickstream/events_fatal.jsonl"
+    landing.drop("clickstream/events_later.jsonl", line(event("later")) + b"\n")
+    killed_while_parsing(landing, name, 100_000, signal.SIGSEGV)
     landing.ingest_cli()
-    quarantined_once(landing, name, "the reader crashed on this file in the run of 20")
-    assert not marker.exists()
+    quarantined_once(landing, name, "in the run of 20")
+    assert "(Fatal Python error: Segmentation fault)" in landing.quarantined(name)[0]
+    assert not (landing.quarantine / MARKER_FOLDER / "events.json").exists()
     loaded = "select event_id from raw_files.events where source_file like '%events_later%'"
     assert landing.world.query(loaded) == [("later",)]
     settled(landing, clean, leaving_out="clickstream/events_later.jsonl")
+
+
+def test_a_run_killed_without_a_trace_reads_the_file_again(
+    landing: Landing, clean: tuple[tuple[int, str], tuple[int, str]]
+) -> None:
+    """SIGKILL (an operator, a test, the out-of-memory killer) leaves no traceback: the file
+    may be innocent, so the next run reads it again, whole (a second death would quarantine
+    it: unit-tested)."""
+    name = "clickstream/events_killed.jsonl"
+    killed_while_parsing(landing, name, 50_000, signal.SIGKILL)
+    landing.ingest_cli()
+    assert landing.quarantined(name) == []
+    loaded = f"select count(distinct event_id) from raw_files.events where source_file = '{name}'"
+    assert landing.world.scalar(loaded) == 50_000
+    settled(landing, clean, leaving_out=name)
 
 
 def test_a_landing_folder_that_is_a_file_is_one_clear_sentence(

@@ -35,7 +35,7 @@ from ingestion.sources.files.event_ids import SeenEventIds
 from ingestion.sources.files.landing_boundary import landing_problem
 from ingestion.sources.files.quarantine import LoadItem, read_landing_file
 from ingestion.sources.files.read_ahead import EventsReadAhead, events_of
-from ingestion.sources.files.reading_marker import ReadingMarker, crash_reason
+from ingestion.sources.files.reading_marker import ReadingMarker
 from ingestion.sources.files.settings import (
     EVENT_DECLARED_FIELDS,
     EVENT_SUFFIXES,
@@ -88,12 +88,9 @@ def _files_to_read(
     files = tracker.to_read()
     crashed = marker.left_by_crash()
     if crashed is not None:
-        name, run = crashed
-        log.error("%s: the reader crashed on %s in run %s; quarantining it", resource, name, run)
+        name, reason = crashed
         files = [
-            dataclasses.replace(file, refused=file.refused or crash_reason(run))
-            if file.name == name
-            else file
+            dataclasses.replace(file, refused=file.refused or reason) if file.name == name else file
             for file in files
         ]
     return tracker, files
@@ -119,7 +116,7 @@ def events(landing_dir: str, quarantine_dir: str, seen: SeenEventIds) -> Iterato
     marker = ReadingMarker(Path(quarantine_dir), "events")
     tracker, files = _files_to_read("events", landing_dir, EVENTS_GLOB, marker)
     load_files = CsvLoadFiles("events", declared=EVENT_DECLARED_FIELDS)
-    with load_files, EventsReadAhead(files, marker) as read_ahead:
+    with marker, load_files, EventsReadAhead(files, marker) as read_ahead:
         for file in remember_read(tracker, files):
             yield from read_landing_file(
                 file,
@@ -145,7 +142,8 @@ def marketing_spend(
     files under ``marketing_spend/``, merged on date+channel+campaign."""
     marker = ReadingMarker(Path(quarantine_dir), "marketing_spend")
     tracker, files = _files_to_read("marketing_spend", landing_dir, SPEND_GLOB, marker)
-    for file in remember_read(tracker, files):
-        yield from read_landing_file(
-            file, "marketing_spend", SPEND_SUFFIXES, Path(quarantine_dir), spend_reader(marker)
-        )
+    with marker:
+        for file in remember_read(tracker, files):
+            yield from read_landing_file(
+                file, "marketing_spend", SPEND_SUFFIXES, Path(quarantine_dir), spend_reader(marker)
+            )
