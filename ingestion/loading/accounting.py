@@ -14,6 +14,7 @@ from typing import Any
 
 import dlt
 
+from ingestion.sources.cursor_trust import METRIC_FUTURE_STAMPED, METRIC_REPAIRED
 from ingestion.sources.validation import (
     METRIC_FILES_QUARANTINED,
     METRIC_FILES_READ,
@@ -96,8 +97,8 @@ def fill_from_trace(result: UnitResult, pipeline: dlt.Pipeline, resources: tuple
     result.files_read = int(metrics.get(METRIC_FILES_READ, 0))
     result.files_quarantined = int(metrics.get(METRIC_FILES_QUARANTINED, 0))
     result.rows_deleted = int(metrics.get("deleted", 0))
-    result.rows_repaired = int(metrics.get("repaired", 0))
-    result.rows_future_stamped = int(metrics.get("future_stamped", 0))
+    result.rows_repaired = int(metrics.get(METRIC_REPAIRED, 0))
+    result.rows_future_stamped = int(metrics.get(METRIC_FUTURE_STAMPED, 0))
     result.rows_loaded = rows_written(pipeline, result.table) - result.rows_deleted
     if not result.balanced:
         log.warning(

@@ -17,10 +17,11 @@ import sqlalchemy as sa
 from dlt.extract.resource import DltResource
 from dlt.sources.sql_database import sql_table
 
+from ingestion.sources.cursor_trust import METRIC_REPAIRED, due
 from ingestion.sources.ops.cursor import ClampedCursor
 from ingestion.sources.ops.drift import align_raw_types
 from ingestion.sources.ops.helpers import psycopg2_url, source_keys, tombstones, warehouse_keys
-from ingestion.sources.ops.reconcile import METRIC_REPAIRED, due, source_rows, stale_keys
+from ingestion.sources.ops.reconcile import source_rows, stale_keys
 from ingestion.sources.ops.settings import (
     CHUNK_SIZE,
     CLOCK_QUERY,

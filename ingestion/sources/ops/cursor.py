@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from dlt.common.pendulum import pendulum
 
+from ingestion.sources.cursor_trust import METRIC_FUTURE_STAMPED
 from ingestion.sources.ops.settings import CURSOR_COLUMN
 from ingestion.sources.validation import count_metric
 
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 
 CURSOR_STATE_KEY = "cursor"
 RECENT_STATE_KEY = "recent"
-METRIC_FUTURE_STAMPED = "future_stamped"
 SHOWN_KEYS = 5
 """Keys of future-stamped rows named in the log line; the count says how many in all."""
 

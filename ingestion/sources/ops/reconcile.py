@@ -29,8 +29,6 @@ from ingestion.sources.ops.settings import CURSOR_COLUMN, KEY_BATCH_SIZE
 
 log = logging.getLogger(__name__)
 
-METRIC_REPAIRED = "repaired"
-RUNS_STATE_KEY = "runs_since_reconciliation"
 SHOWN_KEYS = 10
 """Repaired keys named in the log line; the count says how many in all."""
 
@@ -144,15 +142,3 @@ def source_rows(
             rows = [dict(row._mapping) for row in result]
             if rows:
                 yield rows
-
-
-def due(state: dict[str, Any], every_runs: int) -> bool:
-    """Whether this run reconciles (every ``every_runs`` runs; never when 0 or less)."""
-    if every_runs <= 0:
-        return False
-    runs = int(state.get(RUNS_STATE_KEY, 0)) + 1
-    if runs >= every_runs:
-        state[RUNS_STATE_KEY] = 0
-        return True
-    state[RUNS_STATE_KEY] = runs
-    return False

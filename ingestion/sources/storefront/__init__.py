@@ -16,9 +16,12 @@ from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
 
+from ingestion.sources.cursor_trust import METRIC_REPAIRED, due
 from ingestion.sources.storefront.cursors import (
     RecentSales,
+    flag_future,
     later,
+    max_before,
     read_cursor,
     write_cursor,
 )
@@ -38,6 +41,7 @@ from ingestion.sources.storefront.helpers import (
     sort_records,
 )
 from ingestion.sources.storefront.retries import RetryBook
+from ingestion.sources.storefront.sales_reconciliation import missed_sales
 from ingestion.sources.storefront.settings import (
     PRODUCTS_PAGE_SIZE,
     PRODUCTS_PATH,
@@ -50,9 +54,10 @@ from ingestion.sources.storefront.settings import (
     SALES_LOOKBACK_DAYS,
     SALES_PAGE_SIZE,
     SALES_PATH,
+    SALES_RECONCILE_EVERY_RUNS,
     SALES_WINDOW_DAYS,
 )
-from ingestion.sources.validation import RecordsInCounter
+from ingestion.sources.validation import RecordsInCounter, count_metric
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +76,7 @@ def storefront_source(
     sales_window_days: int = SALES_WINDOW_DAYS,
     sales_lookback_days: float = SALES_LOOKBACK_DAYS,
     rejected_max_attempts: int = REJECTED_MAX_ATTEMPTS,
+    sales_reconcile_every_runs: int = SALES_RECONCILE_EVERY_RUNS,
 ) -> list[DltResource]:
     """The storefront API as a dlt source: ``products`` and ``sales``.
 
@@ -88,6 +94,8 @@ def storefront_source(
         sales_lookback_days: How far before the newest sale loaded each run re-reads sales.
         rejected_max_attempts: Attempts (the first rejection included) before a rejected
             record is given up and no longer asked for.
+        sales_reconcile_every_runs: Every this many runs the sales before the lookback are
+            compared with the API day by day, and the missed ones loaded (0: never).
     """
     client = api_client(
         base_url,
@@ -108,6 +116,7 @@ def storefront_source(
             window_days=sales_window_days,
             lookback=dt.timedelta(days=sales_lookback_days),
             max_attempts=rejected_max_attempts,
+            reconcile_every_runs=sales_reconcile_every_runs,
         ).add_step(RecordsInCounter()),
     ]
 
@@ -132,12 +141,14 @@ def products(
     state = dlt.current.resource_state()
     book = RetryBook(state, "products", max_attempts)
     cursor = read_cursor(state, "updated_at")
+    now = dt.datetime.now(dt.UTC)
     params: dict[str, Any] = {} if cursor is None else {"updated_since": cursor.isoformat()}
     for page in products_listing(client, page_size, params):
         good, rejected = sort_records(page, clean_product, product_lookups, product_lookup, book)
         yield from rejected
         if good:
-            cursor = later(cursor, max(row["updated_at"] for row in good))
+            flag_future(good, "products", "updated_at", now)
+            cursor = later(cursor, max_before(good, "updated_at", now))
             yield good
     for lookup, attempts in book.due():
         log.info("products: asking again for %s (%d attempts so far)", lookup, attempts)
@@ -173,6 +184,7 @@ def sales(
     window_days: int = SALES_WINDOW_DAYS,
     lookback: dt.timedelta = dt.timedelta(days=SALES_LOOKBACK_DAYS),
     max_attempts: int = REJECTED_MAX_ATTEMPTS,
+    reconcile_every_runs: int = SALES_RECONCILE_EVERY_RUNS,
 ) -> Iterator[list[dict[str, Any]] | DataItemWithMeta]:
     """Marketplace sales, merged on ``partner_order_id``, fetched one date window at a time.
 
@@ -182,28 +194,42 @@ def sales(
     comes back empty. A re-read sale already loaded unchanged is dropped (fingerprints in
     the state), so re-reading the lookback changes nothing. Invalid records go to
     ``rejected_records`` and are asked for again (by partner order id, else by their day).
+    A sale reported later than the lookback is found by the reconciliation of the days
+    before it (``sales_reconciliation``), every ``reconcile_every_runs`` runs.
     """
     state = dlt.current.resource_state()
     book = RetryBook(state, "sales", max_attempts)
     recent = RecentSales(state, lookback)
     cursor = read_cursor(state, "sold_at")
+    loaded_before = cursor is not None
     start = first_date if cursor is None else RecentSales.first_day(cursor, lookback)
-    today = dt.datetime.now(dt.UTC).date()
+    now = dt.datetime.now(dt.UTC)
+    today = now.date()
+    handed: set[str] = set()  # sales this run hands over: never repaired a second time
     for window_start, window_end in date_windows(start, window_days):
         rows_in_window = 0
         for page in sales_window(client, page_size, window_start, window_end):
             rows_in_window += len(page)
             good, rejected = sort_records(page, clean_sale, sale_lookups, sale_lookup, book)
             yield from rejected
-            if good:
-                cursor = later(cursor, max(row["sold_at"] for row in good))
+            cursor = later(cursor, max_before(good, "sold_at", now))
             fresh = [row for row in good if not recent.unchanged(row)]
             if fresh:
+                handed.update(str(row["partner_order_id"]) for row in fresh)
                 yield fresh
         book.seen(*day_lookups(window_start, window_end))
         if rows_in_window == 0 and window_end >= today:
             log.debug("sales: no rows in %s..%s, past today: done", window_start, window_end)
             break
+    # sales stamped after today (the walk stops there): loaded, flagged, never the cursor
+    for page in sales_window(client, page_size, window_end + dt.timedelta(days=1), None):
+        good, rejected = sort_records(page, clean_sale, sale_lookups, sale_lookup, book)
+        yield from rejected
+        flag_future(good, "sales", "sold_at", now)
+        fresh = [row for row in good if not recent.unchanged(row)]
+        if fresh:
+            handed.update(str(row["partner_order_id"]) for row in fresh)
+            yield fresh
     for lookup, attempts in book.due():
         log.info("sales: asking again for %s (%d attempts so far)", lookup, attempts)
         kind, _, key = lookup.partition(":")
@@ -223,7 +249,15 @@ def sales(
         yield from rejected
         fresh = [row for row in good if not recent.unchanged(row)]
         if fresh:
+            handed.update(str(row["partner_order_id"]) for row in fresh)
             yield fresh
+    if loaded_before and due(state, reconcile_every_runs):
+        pipeline = dlt.current.pipeline()
+        for missed in missed_sales(
+            client, pipeline, page_size, first_date, start, window_days, handed.__contains__
+        ):
+            count_metric(METRIC_REPAIRED, len(missed))
+            yield missed
     recent.save(cursor)
     write_cursor(state, cursor)
     book.save()

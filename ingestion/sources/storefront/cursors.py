@@ -18,9 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from typing import Any
 
 from dlt.common.pendulum import pendulum
+
+from ingestion.sources.cursor_trust import METRIC_FUTURE_STAMPED
+from ingestion.sources.validation import count_metric
+
+log = logging.getLogger(__name__)
 
 CURSOR_STATE_KEY = "cursor"
 RECENT_SALES_STATE_KEY = "recent_sales"
@@ -60,6 +66,28 @@ def later(first: dt.datetime | None, second: dt.datetime | None) -> dt.datetime 
     if first is None or second is None:
         return first or second
     return max(first, second)
+
+
+def max_before(rows: list[dict[str, Any]], field: str, now: dt.datetime) -> dt.datetime | None:
+    """The newest ``field`` of ``rows`` not after ``now``: a stamp from the future never
+    becomes the cursor (None when no row qualifies)."""
+    return max((row[field] for row in rows if row[field] <= now), default=None)
+
+
+def flag_future(rows: list[dict[str, Any]], resource: str, field: str, now: dt.datetime) -> None:
+    """Count (metric ``future_stamped``) and log the rows stamped after ``now``: they load,
+    and ``max_before`` keeps them from the cursor."""
+    future = [row for row in rows if row[field] > now]
+    if not future:
+        return
+    count_metric(METRIC_FUTURE_STAMPED, len(future))
+    log.warning(
+        "%s: %d record(s) stamped after the API's clock (%s) loaded and flagged: %s",
+        resource,
+        len(future),
+        now.isoformat(),
+        ", ".join(f"{row[field].isoformat()}" for row in future[:5]),
+    )
 
 
 def fingerprint(record: dict[str, Any]) -> str:

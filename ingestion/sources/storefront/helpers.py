@@ -227,16 +227,19 @@ def products_listing(
 
 
 def sales_window(
-    client: RESTClient, page_size: int, first: dt.date, last: dt.date
+    client: RESTClient, page_size: int, first: dt.date, last: dt.date | None
 ) -> Iterator[list[Any]]:
-    """The checked pages of the sales sold from ``first`` to ``last`` (inclusive)."""
+    """The checked pages of the sales sold from ``first`` to ``last`` (inclusive; None: on)."""
+    params: dict[str, Any] = {"start_date": first.isoformat(), "limit": page_size}
+    if last is not None:
+        params["end_date"] = last.isoformat()
     return checked_pages(
         client,
         SALES_PATH,
         resource="sales",
         data_key="sales",
         record_key="partner_order_id",
-        params={"start_date": first.isoformat(), "end_date": last.isoformat(), "limit": page_size},
+        params=params,
         paginator=JSONResponseCursorPaginator(cursor_path="next_cursor", cursor_param="cursor"),
         more_promised=cursor_more_promised,
     )

@@ -30,3 +30,6 @@ REQUEST_MAX_ATTEMPTS = 12
 REQUEST_BACKOFF_FACTOR = 0.25
 """Exponential backoff multiplier (0.25, 0.5, 1, 2 ... seconds) when no Retry-After is sent."""
 REQUEST_MAX_RETRY_DELAY_SECONDS = 10.0
+SALES_RECONCILE_EVERY_RUNS = 1
+"""Every this many runs, the sales before the lookback are compared with the API day by day
+(one request per date window, more only where the counts differ); 0 turns it off."""
