@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -28,10 +29,12 @@ log = logging.getLogger(__name__)
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+RESEND_SECONDS = 0.05
 STOP_GRACE_SECONDS = 5.0
 """How long a child asked to stop (SIGINT) may take before it is killed."""
 
 _received: list[int] = []
+_previous_unraisablehook: list[Callable[[Any], object]] = [sys.unraisablehook]
 
 
 class RunInterrupted(BaseException):
@@ -63,12 +66,32 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise RunInterrupted(signum)
 
 
+def _on_unraisable(unraisable: Any) -> None:
+    """A signal that landed in code whose exceptions Python only prints (a weakref callback
+    of the import system, a ``__del__``) would be lost: send it again, so that the handler
+    raises it in the next ordinary line of the main thread."""
+    if isinstance(unraisable.exc_value, RunInterrupted):
+        signum = unraisable.exc_value.signum
+        log.debug("%s landed in a callback that swallows exceptions: raised again", signum)
+        _received.clear()
+        # from another thread, a moment later: sent from here, the handler would run (and
+        # raise) inside this hook, whose exceptions are swallowed too
+        resend = threading.Timer(RESEND_SECONDS, os.kill, (os.getpid(), signum))
+        resend.daemon = True
+        resend.start()
+        return
+    _previous_unraisablehook[0](unraisable)
+
+
 def install_signal_handlers() -> None:
     """Turn SIGTERM, SIGINT and SIGHUP into ``RunInterrupted`` (main thread only; once)."""
     if threading.current_thread() is not threading.main_thread():
         return
     for signum in HANDLED_SIGNALS:
         signal.signal(signum, _on_signal)
+    if sys.unraisablehook is not _on_unraisable:
+        _previous_unraisablehook[0] = sys.unraisablehook
+        sys.unraisablehook = _on_unraisable
 
 
 def received_signal() -> int | None:
