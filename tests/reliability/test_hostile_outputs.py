@@ -16,7 +16,6 @@ import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -32,6 +31,7 @@ from ingestion.settings import (
 )
 from tests.reliability.conftest import new_world, output_of
 from tests.reliability.support import CliWorld, shopflow_command
+from tests.reporting.test_hostile_labels import Page
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
@@ -205,12 +205,24 @@ def test_no_cell_of_any_export_starts_a_formula(hostile: HostileWorld) -> None:
     )
 
 
+@pytest.fixture(scope="module")
+def raw_exports(
+    hostile: HostileWorld, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[list[str]]]:
+    """The clean comparison: each compared question of the same build, cells as stored."""
+    folder = tmp_path_factory.mktemp("raw-cells")
+    return {
+        question: read_csv(exported_once(hostile, folder / question, question, "--raw-cells"))
+        for question in COMPARED_QUESTIONS
+    }
+
+
 @pytest.mark.parametrize("question", COMPARED_QUESTIONS)
 def test_a_neutralised_export_is_the_raw_one_with_a_quote_before_each_formula(
-    hostile: HostileWorld, question: str, tmp_path: Path
+    hostile: HostileWorld, raw_exports: dict[str, list[list[str]]], question: str
 ) -> None:
     safe = read_csv(run_export(hostile, question))
-    raw = read_csv(exported_once(hostile, tmp_path, question, "--raw-cells"))
+    raw = raw_exports[question]
 
     assert len(safe) == len(raw) > 1
     assert safe[0] == raw[0]
@@ -227,10 +239,10 @@ def test_a_neutralised_export_is_the_raw_one_with_a_quote_before_each_formula(
 
 @pytest.mark.parametrize("question", CUSTOMER_QUESTIONS)
 def test_every_hostile_name_reaches_the_customer_exports_as_text(
-    hostile: HostileWorld, question: str, tmp_path: Path
+    hostile: HostileWorld, raw_exports: dict[str, list[list[str]]], question: str
 ) -> None:
     safe = read_csv(run_export(hostile, question))
-    raw = read_csv(exported_once(hostile, tmp_path, question, "--raw-cells"))
+    raw = raw_exports[question]
     column = safe[0].index("first_name")
     safe_names = {row[column] for row in safe[1:]}
     raw_names = {row[column] for row in raw[1:]}
@@ -253,9 +265,9 @@ def test_a_negative_number_stays_a_number(hostile: HostileWorld) -> None:
 
 
 def test_the_setting_switches_neutralising_off_and_parquet_keeps_values(
-    hostile: HostileWorld, tmp_path: Path
+    hostile: HostileWorld, raw_exports: dict[str, list[list[str]]], tmp_path: Path
 ) -> None:
-    raw = read_csv(exported_once(hostile, tmp_path / "flag", "open_orders", "--raw-cells"))
+    raw = raw_exports["open_orders"]
     off = read_csv(
         exported_once(
             hostile,
@@ -276,22 +288,9 @@ def test_the_setting_switches_neutralising_off_and_parquet_keeps_values(
     assert f"{ENV_EXPORT_NEUTRALISE_FORMULAS}='maybe' is not true or false" in said
 
 
-class Markup(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
 def test_hostile_categories_are_text_in_the_report(hostile: HostileWorld) -> None:
     html = (hostile.world.files / "reports" / "index.html").read_text(encoding="utf-8")
-    page = Markup()
+    page = Page()
     page.feed(html)
     tags = {tag for tag, _ in page.tags}
     assert "script" not in tags and "img" not in tags
