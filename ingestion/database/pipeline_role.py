@@ -216,18 +216,25 @@ def _transfer_everything(admin: ConnectionSettings, pipeline_user: str) -> None:
         )
         databases = [name for (name,) in cursor.fetchall()]
         for name in databases:
-            cursor.execute(
-                sql.SQL("alter database {} owner to {}").format(
-                    sql.Identifier(name), sql.Identifier(pipeline_user)
+            try:
+                cursor.execute(
+                    sql.SQL("alter database {} owner to {}").format(
+                        sql.Identifier(name), sql.Identifier(pipeline_user)
+                    )
                 )
-            )
+            except psycopg2.errors.InvalidCatalogName:  # dropped meanwhile
+                continue
     statement = sql.SQL(_TRANSFER).format(
         old=sql.Literal(ADMIN_USER), new=sql.Literal(pipeline_user)
     )
     for name in databases:
         log.info("giving %s's objects to %s", name, pipeline_user)
-        with autocommit(admin, name) as cursor:
-            cursor.execute(statement)
+        try:
+            with autocommit(admin, name) as cursor:
+                cursor.execute(statement)
+        except DatabaseError as exc:
+            if "does not exist" not in str(exc):
+                raise
     with autocommit(admin, "postgres") as cursor:
         cursor.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(UPGRADE_USER)))
 

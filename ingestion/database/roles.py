@@ -124,8 +124,15 @@ def limit_role(cursor: psycopg2.extensions.cursor, role: str, limits: dict[str, 
 def revoke_temporary_from_public(cursor: psycopg2.extensions.cursor) -> None:
     """No database of the server lets an arbitrary role create temporary objects; each
     database's owner (the pipeline role for the project's) keeps the right."""
-    cursor.execute("select datname from pg_database where datallowconn")
+    cursor.execute(
+        "select datname from pg_database where datallowconn and exists ("
+        " select 1 from aclexplode(coalesce(datacl, acldefault('d', datdba))) as granted"
+        " where granted.grantee = 0 and granted.privilege_type = 'TEMPORARY')"
+    )
     for (name,) in cursor.fetchall():
-        cursor.execute(
-            sql.SQL("revoke temporary on database {} from public").format(sql.Identifier(name))
-        )
+        try:
+            cursor.execute(
+                sql.SQL("revoke temporary on database {} from public").format(sql.Identifier(name))
+            )
+        except psycopg2.errors.InvalidCatalogName:  # dropped meanwhile (tests drop theirs)
+            continue

@@ -1,4 +1,5 @@
-"""No secret in any output or log of a full run; identifiers in SQL are quoted.
+"""No secret in any output, log, warehouse row or state file of a full run; identifiers in SQL
+are quoted.
 
 (The storefront API's refusal of a missing or wrong token is proven in
 ``tests/simulators/test_storefront_api.py::test_v1_refuses_a_missing_or_wrong_key``.)
@@ -6,13 +7,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from psycopg2 import sql
 
+from ingestion.database.admin import ADMIN_PASSWORD_KEY
 from ingestion.database.connection import autocommit
+from ingestion.database.roles import analyst_password
 from ingestion.loading.runtime import pipelines_dir
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import ConnectionSettings, credentials_file, local_secret, state_dir
 from tests.integration.ingest_support import private_world
 from tests.reliability.conftest import BuiltReference, Reference
 from tests.reliability.support import API_KEY, CliWorld
@@ -20,29 +25,78 @@ from tests.reliability.support import API_KEY, CliWorld
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
 
-def files_holding(folder: Path, secret: bytes) -> list[str]:
-    return [
-        str(path) for path in folder.rglob("*") if path.is_file() and secret in path.read_bytes()
-    ]
+def files_holding(
+    folder: Path, secret: bytes, skip: frozenset[Path] = frozenset(), *more: bytes
+) -> list[str]:
+    """Files under ``folder`` whose bytes contain ``secret`` (or one of ``more``). Files and
+    folders that vanish while the search runs, as other tests' databases do, are passed over."""
+    wanted = (secret, *more)
+    hits = []
+    for root, _, names in os.walk(folder, onerror=lambda _: None):
+        for name in names:
+            path = Path(root) / name
+            try:
+                if path in skip or not path.is_file():
+                    continue
+                content = path.read_bytes()
+            except OSError:
+                continue
+            if any(value in content for value in wanted):
+                hits.append(str(path))
+    return hits
 
 
-def test_no_password_or_api_key_in_any_output_log_or_audit_row(
+def rows_holding(settings: ConnectionSettings, database: str, secrets: list[str]) -> list[str]:
+    """Every table and view of every schema of ``database`` whose rows, as text, contain one
+    of ``secrets`` (a row's text holds every column's)."""
+    hits = []
+    with autocommit(settings, database) as cursor:
+        cursor.execute(
+            "select n.nspname, c.relname from pg_class as c"
+            " join pg_namespace as n on n.oid = c.relnamespace"
+            " where c.relkind in ('r', 'p', 'v', 'm')"
+            " and n.nspname not like 'pg\\_%%' and n.nspname <> 'information_schema'"
+        )
+        for schema, name in cursor.fetchall():
+            cursor.execute(
+                sql.SQL(
+                    "select count(*) from {} as r where exists"
+                    " (select 1 from unnest(%s) as s (secret) where strpos(r::text, s.secret) > 0)"
+                ).format(sql.Identifier(schema, name)),
+                (secrets,),
+            )
+            if cursor.fetchone()[0]:
+                hits.append(f"{database}.{schema}.{name}")
+    return hits
+
+
+def local_secrets(settings: ConnectionSettings) -> list[str]:
+    """The local server's other passwords: the analyst's and the administrator's."""
+    return [] if settings.external else [analyst_password(), local_secret(ADMIN_PASSWORD_KEY)]
+
+
+def test_no_password_or_api_key_in_any_output_log_row_or_state_file(
     reference: Reference, built_reference: BuiltReference
 ) -> None:
-    """Both clean runs: `shopflow ingest all` on one world, `shopflow run` on another."""
+    """Both clean runs: `shopflow ingest all` on one world, `shopflow run` on another; then
+    every table and view of their databases, and the whole state folder (the server's data
+    and log, dlt's folders, dbt's state) except the credentials file itself."""
+    state_files: set[bytes] = set()
     for world, output in (
         (reference.world, reference.output),
         (built_reference.world, built_reference.output),
     ):
-        with autocommit(world.settings, world.settings.database) as cursor:
-            cursor.execute("select t::text from audit.pipeline_runs as t")
-            audit_rows = " ".join(row[0] for row in cursor.fetchall())
-        for secret in (world.settings.password, API_KEY):
+        secrets = [world.settings.password, API_KEY, *local_secrets(world.settings)]
+        for secret in secrets:
             assert secret not in output
-            assert secret not in audit_rows
             # dbt's logs and target folder, the landing zone, dlt's working folders and traces
             assert files_holding(world.files, secret.encode()) == []
             assert files_holding(pipelines_dir(world.settings), secret.encode()) == []
+            state_files.add(secret.encode())
+        for database in (world.settings.database, world.settings.ops_database):
+            assert rows_holding(world.settings, database, secrets) == []
+    first, *others = sorted(state_files)
+    assert files_holding(state_dir(), first, frozenset({credentials_file()}), *others) == []
 
 
 def test_database_names_that_need_quoting_load_like_any_other(
@@ -58,3 +112,30 @@ def test_database_names_that_need_quoting_load_like_any_other(
             " raw_storefront.products), (select count(*) from raw_files.events)"
         )[0]
         assert all(count > 0 for count in counts), counts
+
+
+def test_the_secret_search_finds_a_planted_secret(reference: Reference, tmp_path: Path) -> None:
+    """The search above can fail: a secret planted in a nested file, in a JSON column of a new
+    schema and in a view is found in each."""
+    secret = f"planted-{API_KEY}"
+    nested = tmp_path / "a" / "b" / "trace.bin"
+    nested.parent.mkdir(parents=True)
+    nested.write_bytes(b"\x00\x01" + secret.encode() + b"\xff")
+    assert files_holding(tmp_path, b"absent", frozenset(), secret.encode()) == [str(nested)]
+    assert files_holding(tmp_path, secret.encode(), frozenset({nested})) == []
+    settings = reference.world.settings
+    with autocommit(settings, settings.database) as cursor:
+        cursor.execute(
+            "create schema planted; create table planted.payloads (id int, body jsonb);"
+            " insert into planted.payloads values (1, %s::jsonb);"
+            " create view planted.bodies as select body::text as body from planted.payloads",
+            (f'{{"token": "{secret}"}}',),
+        )
+    try:
+        assert sorted(rows_holding(settings, settings.database, ["absent", secret])) == [
+            f"{settings.database}.planted.bodies",
+            f"{settings.database}.planted.payloads",
+        ]
+    finally:
+        with autocommit(settings, settings.database) as cursor:
+            cursor.execute("drop schema planted cascade")
