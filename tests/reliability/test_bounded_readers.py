@@ -384,11 +384,11 @@ def test_a_run_killed_without_a_trace_reads_the_file_again(
     may be innocent, so the next run reads it again, whole (a second death would quarantine
     it: unit-tested)."""
     name = "clickstream/events_killed.jsonl"
-    killed_while_parsing(landing, name, 50_000, signal.SIGKILL)
+    killed_while_parsing(landing, name, 30_000, signal.SIGKILL)
     landing.ingest_cli()
     assert landing.quarantined(name) == []
     loaded = f"select count(distinct event_id) from raw_files.events where source_file = '{name}'"
-    assert landing.world.scalar(loaded) == 50_000
+    assert landing.world.scalar(loaded) == 30_000
     settled(landing, clean, leaving_out=name)
 
 
