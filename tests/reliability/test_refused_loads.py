@@ -108,18 +108,23 @@ def ops_execute(world: IngestWorld, *statements: str) -> None:
 
 
 @pytest.mark.slow
-def test_ops_null_into_not_null_is_set_aside_and_a_changed_type_lands_as_drift(
+def test_ops_rows_raw_refuses_are_set_aside_and_a_changed_type_lands_as_drift(
     world: IngestWorld,
 ) -> None:
     build_world(world.settings, scale=0.05)
     assert world.ingest("ops").ok
     customers_before = world.table_digest("raw_ops.customers")
-
-    # a NULL where the raw column is NOT NULL, and a column whose type changed (int -> numeric)
+    # a constraint only raw has (a dropped NOT NULL is drift now: the NULLs land, see
+    # test_schema_changes.py), and a column whose type changed (int -> numeric)
+    with autocommit(world.settings, world.settings.database) as cursor:
+        for schema in ("raw_ops", "raw_ops_staging"):  # the merge copies into staging first
+            cursor.execute(
+                f"alter table {schema}.customers add constraint email_has_at"
+                " check (email like '%@%')"
+            )
     ops_execute(
         world,
-        "alter table ops.customers alter column email drop not null",
-        "update ops.customers set email = null, updated_at = now()"
+        "update ops.customers set email = 'no-at-sign', updated_at = now()"
         " where customer_id in (select customer_id from ops.customers order by 1 limit 2)",
         "update ops.customers set first_name = 'Renamed', updated_at = now()"
         " where customer_id = (select max(customer_id) from ops.customers)",
@@ -135,14 +140,14 @@ def test_ops_null_into_not_null_is_set_aside_and_a_changed_type_lands_as_drift(
     assert all(u.balanced for u in report.units)
     refused = refused_rows(world, "raw_ops")
     assert [resource for resource, _, _ in refused] == ["customers", "customers"]
-    assert all("not-null" in reason and "(column email)" in reason for _, reason, _ in refused)
-    assert all(json.loads(payload)["email"] is None for _, _, payload in refused)
+    assert all("[23514]" in reason and "email_has_at" in reason for _, reason, _ in refused)
+    assert all(json.loads(payload)["email"] == "no-at-sign" for _, _, payload in refused)
     # the changed type lands as drift: the raw column is widened, every row loads
     assert (units["order_items"].rows_loaded, units["order_items"].rows_rejected) == (3, 0)
     assert world.query(
         "select table_name, column_name, raw_type, source_type, widened_to"
         " from raw_ops.schema_drift"
-    ) == [("order_items", "quantity", "bigint", "numeric(10,2)", "numeric")]
+    ) == [("order_items", "quantity", "bigint", "numeric(10,2)", "numeric(10,2)")]
     assert (
         world.scalar("select count(*) from raw_ops.order_items where quantity <> round(quantity)")
         == 3
@@ -152,7 +157,7 @@ def test_ops_null_into_not_null_is_set_aside_and_a_changed_type_lands_as_drift(
         world.scalar("select first_name from raw_ops.customers order by customer_id desc limit 1")
         == "Renamed"
     )
-    assert world.scalar("select count(*) from raw_ops.customers where email is null") == 0
+    assert world.scalar("select count(*) from raw_ops.customers where email = 'no-at-sign'") == 0
     assert world.table_digest("raw_ops.customers") != customers_before
 
     # the next run starts clean: other changes load, nothing is retried
@@ -171,7 +176,8 @@ def test_ops_null_into_not_null_is_set_aside_and_a_changed_type_lands_as_drift(
 @pytest.mark.parametrize(
     ("raw", "source", "widened"),
     [
-        ("bigint", "numeric(10,2)", "numeric"),
+        ("bigint", "numeric(10,2)", "numeric(10,2)"),
+        ("integer", "double precision", "numeric"),
         ("bigint", "integer", None),
         ("integer", "bigint", "bigint"),
         ("numeric", "integer", None),

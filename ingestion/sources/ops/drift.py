@@ -12,7 +12,9 @@ raw table's and lands every change as documented drift:
 - a dropped NOT NULL, or a dropped column: the raw column becomes nullable and is kept, with
   its old values; the new rows hold NULL there;
 - a new column (a renamed one is a dropped column plus a new one): added to the raw table as
-  nullable, so the old rows hold NULL and dlt's own ``alter table`` has nothing left to do.
+  nullable (dlt's own ``alter table`` then has nothing left to do) and filled in for the rows
+  raw already holds from the source's values, so raw equals the source without reloading the
+  table; rows the source no longer has keep NULL there.
 
 dlt's staging copy of the table changes the same way. Views that dbt built on the raw table
 are dropped first (Postgres cannot alter a column a view reads) and the next ``dbt build``
@@ -31,6 +33,9 @@ import sqlalchemy as sa
 from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection
 from psycopg2.extensions import cursor as pg_cursor
+from psycopg2.extras import execute_values
+
+from ingestion.sources.ops.settings import KEY_BATCH_SIZE, TABLE_PRIMARY_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +85,10 @@ def widened_type(raw: str, source: str) -> str | None:
     if raw_base == "numeric" and source_base == "numeric":
         # dlt creates numeric columns of its own precision; only a wider scale or width matters
         return None if raw == "numeric" else source
+    if raw_base in INTEGER_TYPES and source_base == "numeric":
+        # the source's own precision: it converted the same integers, and raw then reads as
+        # the source does ("2.00", not "2")
+        return source
     if raw_base in INTEGER_TYPES and source_base in NUMERIC_TYPES:
         return "numeric"
     if raw_base.startswith("timestamp") and source_base.startswith("timestamp"):
@@ -202,6 +211,9 @@ def align_raw_columns(
                             "dropped views on %s.%s (dbt rebuilds them): %s", schema, table, dropped
                         )
                 warehouse.execute(alteration(schema, drift))
+            if drift.change == ADDED:
+                filled = backfill(engine, warehouse, source_schema, schemas[0], drift)
+                log.info("ops.%s.%s filled in for %d raw row(s)", table, drift.column, filled)
             record_drift(warehouse, schemas[0], drift)
             log.warning(
                 "schema drift: ops.%s.%s %s (raw column was %s, source column is %s): %s",
@@ -214,6 +226,35 @@ def align_raw_columns(
             )
             drifts.append(drift)
     return drifts
+
+
+def backfill(
+    engine: sa.Engine, warehouse: pg_cursor, source_schema: str, raw_schema: str, drift: Drift
+) -> int:
+    """Copy a new column's values from the source into the raw rows of the same key; how many
+    source rows were read."""
+    key = TABLE_PRIMARY_KEYS[drift.table]
+    update = sql.SQL(
+        "update {table} as raw set {column} = v.value::{kind} from (values %s) as v(key, value)"
+        " where raw.{key} = v.key"
+    ).format(
+        table=sql.Identifier(raw_schema, drift.table),
+        column=sql.Identifier(drift.column),
+        kind=sql.SQL(drift.widened_to),
+        key=sql.Identifier(key),
+    )
+    query = sa.text(
+        f'select "{key}", "{drift.column}" from "{source_schema}"."{drift.table}"'
+        f' where "{drift.column}" is not null'
+    )
+    read = 0
+    with engine.connect() as connection:
+        result = connection.execution_options(yield_per=KEY_BATCH_SIZE).execute(query)
+        for partition in result.partitions():
+            rows = [tuple(row) for row in partition]
+            execute_values(warehouse, update.as_string(warehouse), rows, page_size=1000)
+            read += len(rows)
+    return read
 
 
 def record_drift(cursor: pg_cursor, raw_schema: str, drift: Drift) -> None:
