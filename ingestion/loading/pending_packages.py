@@ -148,15 +148,21 @@ def counts_against_package(exc: BaseException) -> bool:
     return True
 
 
-def count_failed_run(pipeline: dlt.Pipeline, error: str) -> None:
-    """Count one more failed run for each package pending now."""
+def _still_waiting(pipeline: dlt.Pipeline) -> dict[str, dict[str, Any]]:
+    """The attempts of packages still pending or parked (loaded ones are forgotten)."""
     pending = pending_load_ids(pipeline)
     parked = Path(pipeline.working_dir) / PARKED_FOLDER
-    attempts = {
+    return {
         lid: entry
         for lid, entry in read_attempts(pipeline).items()
         if lid in pending or any(parked.glob(f"*/{lid}"))
     }
+
+
+def count_failed_run(pipeline: dlt.Pipeline, error: str) -> None:
+    """Count one more failed run for each package pending now."""
+    pending = pending_load_ids(pipeline)
+    attempts = _still_waiting(pipeline)
     for load_id in pending:
         entry = attempts.setdefault(load_id, {"attempts": 0, "error": ""})
         entry["attempts"] = int(entry["attempts"]) + 1
@@ -231,14 +237,15 @@ def settle_pending(
     limit: int,
 ) -> Settled:
     """Load what an earlier run left pending, before any unit extracts (see module)."""
-    if not pending_load_ids(pipeline):
-        return Settled()
-    try:
-        pipeline.normalize()  # an extracted package keeps the file format it was made for
-        pipeline.load()
-    except Exception as exc:  # the package's failure is counted, then it waits aside
-        log.debug("pending packages of %s failed", pipeline.pipeline_name, exc_info=True)
-        return handle_failure(pipeline, settings, dataset, limit, exc)
+    if pending_load_ids(pipeline):
+        try:
+            pipeline.normalize()  # an extracted package keeps the file format it was made for
+            pipeline.load()
+        except Exception as exc:  # the package's failure is counted, then it waits aside
+            log.debug("pending packages of %s failed", pipeline.pipeline_name, exc_info=True)
+            return handle_failure(pipeline, settings, dataset, limit, exc)
+    if read_attempts(pipeline):
+        _write_attempts(pipeline, _still_waiting(pipeline))
     return Settled()
 
 
