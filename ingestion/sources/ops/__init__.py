@@ -19,7 +19,8 @@ from dlt.sources.sql_database import sql_table
 
 from ingestion.sources.cursor_trust import METRIC_REPAIRED, due
 from ingestion.sources.ops.cursor import ClampedCursor
-from ingestion.sources.ops.drift import align_raw_types
+from ingestion.sources.ops.dlt_schema import follow_raw_tables_in_pipeline
+from ingestion.sources.ops.drift import align_raw_columns
 from ingestion.sources.ops.helpers import psycopg2_url, source_keys, tombstones, warehouse_keys
 from ingestion.sources.ops.reconcile import source_rows, stale_keys
 from ingestion.sources.ops.settings import (
@@ -66,8 +67,8 @@ def ops_source(
         schema: The schema holding the order system's tables.
         table_names: A subset of the tables (default: all of ``TABLE_PRIMARY_KEYS``).
         chunk_size: Rows per Arrow batch.
-        warehouse_credentials: URL of the warehouse; when given, raw columns whose source
-            column changed type are widened first (see ``drift``).
+        warehouse_credentials: URL of the warehouse; when given, the raw tables (and dlt's
+            schema of them) first take the source's column changes (see ``drift``).
         clock_query: SQL answering the source's "now" (the cursor never passes it).
         cursor_overlap_seconds: How far before the cursor each run reads again.
         reconcile_every_runs: Range reconciliation every this many runs (0: never).
@@ -80,9 +81,10 @@ def ops_source(
         with closing(psycopg2.connect(warehouse_credentials)) as connection:
             connection.autocommit = True
             with connection.cursor() as cursor:
-                align_raw_types(
+                align_raw_columns(
                     engine, cursor, schema, (DATASET_NAME, f"{DATASET_NAME}_staging"), tables
                 )
+                follow_raw_tables_in_pipeline("ops", cursor, DATASET_NAME, tables)
     resources: list[DltResource] = []
     for table in tables:
         key = TABLE_PRIMARY_KEYS[table]

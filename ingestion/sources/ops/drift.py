@@ -287,7 +287,3 @@ def record_drift(cursor: pg_cursor, raw_schema: str, drift: Drift) -> None:
             drift.change,
         ),
     )
-
-
-align_raw_types = align_raw_columns
-"""The former name, for callers written before the other kinds of drift."""
