@@ -127,12 +127,9 @@ def main_options(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging."),
 ) -> None:
     from ingestion.cli.console import configure_logging, fail
-    from ingestion.orchestration.interrupts import install_signal_handlers
     from ingestion.settings import SettingsError, check_environment
 
     configure_logging(verbose)
-    # once, here: SIGTERM, SIGINT and SIGHUP stop any command the same way (interrupts.py)
-    install_signal_handlers()
     try:
         check_environment()
     except SettingsError as exc:
@@ -140,8 +137,12 @@ def main_options(
 
 
 def main() -> None:
-    from ingestion.orchestration.interrupts import RunInterrupted
+    """The `shopflow` program. SIGTERM, SIGINT and SIGHUP stop any command the same way
+    (ingestion/orchestration/interrupts.py): installed here, once, for the program only (a
+    test invoking ``app`` in its own process keeps its handlers)."""
+    from ingestion.orchestration.interrupts import RunInterrupted, install_signal_handlers
 
+    install_signal_handlers()
     try:
         app()
     except RunInterrupted as exc:  # a signal outside a stage: nothing half-recorded to add
