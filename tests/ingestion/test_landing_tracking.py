@@ -79,3 +79,18 @@ def test_files_gone_from_the_folder_are_forgotten_and_a_moved_file_is_not_record
         file.path.rename(tmp_path / "moved")  # what quarantining the file does
     assert list(state[STATE_KEY]) == ["clickstream/events_1.jsonl"]
     assert kept.exists() and not quarantined.exists()
+
+
+def test_a_file_written_to_while_it_is_read_is_read_again_next_run(landing: Path) -> None:
+    """It grew after the reader had passed its end: its digest could be of the new content,
+    which would then pass for read. Not recorded, so the next run reads it whole."""
+    state: dict[str, Any] = {}
+    growing = _write(landing, "events_1.jsonl", "a\n")
+    tracker = LandingTracker(state, landing, "clickstream/*")
+    for file in remember_read(tracker, tracker.to_read()):
+        assert file.path == growing
+        with growing.open("a") as handle:  # a writer appends while the file is being read
+            handle.write("b\n")
+    assert state[STATE_KEY] == {}
+    assert _read_all(state, landing) == ["clickstream/events_1.jsonl"]
+    assert _read_all(state, landing) == []

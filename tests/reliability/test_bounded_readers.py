@@ -29,6 +29,7 @@ from ingestion.sources.files.reading_marker import MARKER_FOLDER
 from ingestion.sources.validation import MAX_PAYLOAD_CHARS
 from tests.integration.ingest_support import IngestWorld, private_world
 from tests.reliability.support import CliWorld, shopflow_command
+from tests.reliability.test_landing_files import event, line
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -36,23 +37,6 @@ SECRET = "pw-" + "7f3b9c1e5a"
 """Stands for the warehouse password in the local credentials file a link points at."""
 SPEND_HEADER = "date,channel,campaign,spend,currency,impressions,clicks"
 GOOD_FILES = ("clickstream/events_20260101_1.jsonl", "marketing_spend/spend_20260101.csv")
-
-
-def event(event_id: str, **changes: object) -> dict[str, object]:
-    """A valid event of the documented shape."""
-    return {
-        "event_id": event_id,
-        "timestamp": "2026-01-01T10:00:00Z",
-        "event_name": "view",
-        "user_identifiers": {"platform": "web", "id": "7"},
-        "product_information": {"name": "Tent", "SKU": "SKU-000007"},
-        "order_id": None,
-        **changes,
-    }
-
-
-def line(value: dict[str, object]) -> bytes:
-    return json.dumps(value).encode()
 
 
 @dataclass(frozen=True)
@@ -333,12 +317,18 @@ def test_a_fifo_is_quarantined_without_being_opened(
     settled(landing, clean)
 
 
-def killed_while_parsing(landing: Landing, name: str, lines: int, kill: signal.Signals) -> None:
-    """Drop ``name`` (slow to parse: every event has a new key), start `shopflow ingest files`
-    and send ``kill`` to it while the reading marker names that file."""
-    with (landing.world.landing / name).open("w") as handle:
-        for number in range(lines):
+def slow_file(landing: Landing, name: str, lines: int, first: int = 0) -> Path:
+    """An events file slow to parse (every event has a new key: read line by line)."""
+    path = landing.world.landing / name
+    with path.open("a") as handle:
+        for number in range(first, first + lines):
             handle.write(json.dumps({**event(f"{name}-{number}"), "k": number}) + "\n")
+    return path
+
+
+def while_parsing(landing: Landing, name: str, act: Callable[[int], None]) -> int:
+    """Start `shopflow ingest files`, call ``act`` with its pid while the reading marker names
+    ``name``, and return the command's exit code."""
     marker = landing.quarantine / MARKER_FOLDER / "events.json"
     process = subprocess.Popen(
         shopflow_command("ingest", "files"),
@@ -353,10 +343,20 @@ def killed_while_parsing(landing: Landing, name: str, lines: int, kill: signal.S
         except (FileNotFoundError, ValueError):
             reading = {}
         if reading.get("file") == name:
-            os.kill(int(reading["pid"]), kill)
+            act(int(reading["pid"]))
             break
         time.sleep(0.02)
-    assert process.wait(timeout=120) != 0
+    else:
+        process.kill()
+        pytest.fail(f"the marker never named {name}")
+    return process.wait(timeout=120)
+
+
+def killed_while_parsing(landing: Landing, name: str, lines: int, kill: signal.Signals) -> None:
+    """Send ``kill`` to `shopflow ingest files` while it parses ``name`` of ``lines`` lines."""
+    slow_file(landing, name, lines)
+    assert while_parsing(landing, name, lambda pid: os.kill(pid, kill)) != 0
+    marker = landing.quarantine / MARKER_FOLDER / "events.json"
     assert json.loads(marker.read_text())["file"] == name  # what the dead run left behind
 
 
@@ -389,6 +389,37 @@ def test_a_run_killed_without_a_trace_reads_the_file_again(
     assert landing.quarantined(name) == []
     loaded = f"select count(distinct event_id) from raw_files.events where source_file = '{name}'"
     assert landing.world.scalar(loaded) == 30_000
+    settled(landing, clean, leaving_out=name)
+
+
+def test_a_file_that_grows_while_it_is_read_is_read_again_whole(
+    landing: Landing, clean: tuple[tuple[int, str], tuple[int, str]]
+) -> None:
+    """A writer appends 5,000 events while the reader parses the file: whatever the reader
+    saw loads, and the next run reads the file again, so no appended event is lost."""
+    name = "clickstream/events_growing.jsonl"
+    slow_file(landing, name, 20_000)
+    assert while_parsing(landing, name, lambda _: slow_file(landing, name, 5_000, 20_000)) == 0
+    landing.ingest_cli()
+    loaded = f"select count(distinct event_id) from raw_files.events where source_file = '{name}'"
+    assert landing.world.scalar(loaded) == 25_000
+    assert landing.quarantined(name) == []
+    settled(landing, clean, leaving_out=name)
+
+
+def test_a_file_deleted_while_it_is_read_fails_nothing(
+    landing: Landing, clean: tuple[tuple[int, str], tuple[int, str]]
+) -> None:
+    """The sender takes a file back while it is parsed: the run succeeds and loads what it
+    read (Linux keeps an open file's content), nothing is quarantined, and the next run
+    forgets it."""
+    name = "clickstream/events_taken_back.jsonl"
+    path = slow_file(landing, name, 20_000)
+    assert while_parsing(landing, name, lambda _: path.unlink()) == 0
+    loaded = f"select count(distinct event_id) from raw_files.events where source_file = '{name}'"
+    # all of it once opened; none if it went between the fast reader and the line reader
+    assert landing.world.scalar(loaded) in (0, 20_000)
+    assert landing.quarantined(name) == []
     settled(landing, clean, leaving_out=name)
 
 

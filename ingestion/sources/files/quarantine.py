@@ -50,7 +50,7 @@ def quarantine_file(
     """
     target = quarantine_dir / relative_name
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
+    if os.path.lexists(target):
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         target = target.with_name(f"{target.stem}.{stamp}{target.suffix}")
     if unopened:

@@ -174,12 +174,23 @@ def remember_read(tracker: LandingTracker, files: list[LandingFile]) -> Iterator
     """``files`` one by one; each is recorded as read once the caller is done with it.
 
     A file moved away while being read (quarantined) is not recorded: it is no longer in
-    the landing folder, and if it comes back it is read as new.
+    the landing folder, and if it comes back it is read as new. Nor is a file written to
+    while it was read (it grew, or was rewritten: its stamp moved since it was listed): the
+    reader may have missed the end, and its digest may be of the new content, which would
+    then pass for read; the next run reads it whole again (events are insert-only and spend
+    merges, so what was loaded is not doubled).
     """
     with FileDigests(files) as digests:
         for file in files:
             yield file
             if file.refused is not None or not file.path.exists():
+                continue
+            try:
+                changed = file_stamp(file.path) != file.stamp
+            except FileNotFoundError:
+                continue
+            if changed:
+                log.info("%s: written to while it was read; read again next run", file.name)
                 continue
             digest = digests.of(file)
             if digest is not None:
