@@ -167,9 +167,13 @@ def spark_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stag
     return Stage(DBT_BUILD, "dbt build on Spark, from the lake", action)
 
 
-def dbt_docs_stage(settings: ConnectionSettings) -> Stage:
+def dbt_docs_stage(
+    settings: ConnectionSettings, failed_tables: list[tuple[str, str]] | None = None
+) -> Stage:
     def action() -> str:
-        run_dbt(["docs", "generate"], settings, stream=False)
+        # the stale models a partial build left out may not exist yet (a fresh warehouse)
+        stale = ["--exclude", *exclusions(failed_tables)] if failed_tables else []
+        run_dbt(["docs", "generate", *stale], settings, stream=False)
         target = target_dir()
         shown = target.relative_to(REPO_ROOT) if target.is_relative_to(REPO_ROOT) else target
         return f"{shown}/index.html, {shown}/catalog.json"
@@ -224,7 +228,7 @@ def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[S
             failed_tables=failed_tables,
         ),
         dbt_build_stage(settings, options, failed_tables),
-        dbt_docs_stage(settings),
+        dbt_docs_stage(settings, failed_tables),
         export_stage(settings),
         report_stage(settings),
     ]

@@ -86,8 +86,14 @@ def ops_source(
                 )
                 follow_raw_tables_in_pipeline("ops", cursor, DATASET_NAME, tables)
     resources: list[DltResource] = []
+    present = set(sa.inspect(engine).get_table_names(schema=schema))
     for table in tables:
         key = TABLE_PRIMARY_KEYS[table]
+        if table not in present:
+            # only this table's unit fails, with the reason; raw keeps its rows meanwhile
+            resources.append(missing_table(schema, table).with_name(table))
+            resources.append(missing_table(schema, table).with_name(f"{table}_deletions"))
+            continue
         clamped = ClampedCursor(
             table, key, engine, clock_query, dt.timedelta(seconds=cursor_overlap_seconds)
         )
@@ -113,6 +119,21 @@ def ops_source(
             .apply_hints(table_name=table, primary_key=key)
         )
     return resources
+
+
+class SourceTableMissingError(RuntimeError):
+    """A table the source reads is gone from the operations database."""
+
+
+@dlt.resource
+def missing_table(schema: str, table: str) -> Iterator[Any]:
+    """Stands for a table gone from the source: its load unit fails with the reason."""
+    raise SourceTableMissingError(
+        f"{schema}.{table} no longer exists in the operations database (dropped or renamed "
+        "upstream): restore it under its name, or rename it in TABLE_PRIMARY_KEYS and the dbt "
+        f"source; raw_ops.{table} keeps its rows and the models built on it stay stale meanwhile"
+    )
+    yield  # a generator, so the error is raised when the unit extracts
 
 
 @dlt.resource(

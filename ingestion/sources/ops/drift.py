@@ -197,9 +197,12 @@ def align_raw_columns(
     drifts: list[Drift] = []
     for table in tables:
         raw = table_columns(warehouse, schemas[0], table)
-        if not raw:
-            continue  # first load: dlt creates the table from the source's types
-        for drift in table_drifts(table, raw, source_columns(engine, source_schema, table)):
+        source = source_columns(engine, source_schema, table)
+        if not raw or not source:
+            # first load: dlt creates the table; a table gone from the source fails its own
+            # load unit with the reason, and raw keeps its constraints meanwhile
+            continue
+        for drift in table_drifts(table, raw, source):
             for schema in schemas:
                 held = table_columns(warehouse, schema, table)
                 if not held or (drift.change != ADDED and drift.column not in held):
