@@ -198,7 +198,7 @@ def package_rows(path: Path) -> Iterator[str]:
             text = line.decode("utf-8").rstrip("\n")
             if text.strip():
                 yield json.dumps({"columns": columns, "values": text[:-1]}, ensure_ascii=False)
-    elif ".jsonl" in name:
+    elif name.endswith("jsonl"):  # jsonl and dlt's typed-jsonl
         for line in lines:
             if line.strip():
                 yield line.decode("utf-8").rstrip("\n")
