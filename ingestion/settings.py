@@ -68,7 +68,6 @@ DEFAULT_USER = "shopflow"
 DEFAULT_DATABASE = "shopflow"
 DEFAULT_OPS_DATABASE = "shopflow_ops"
 DEFAULT_LOG_LEVEL = "WARNING"
-DEFAULT_PACKAGE_ATTEMPTS = 3
 LOCAL_SERVER_FOLDER = "pg"
 
 
@@ -109,11 +108,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(ENV_ALERT_URL, "apprise URLs that receive run alerts (docs/alerts.md)", "unset"),
     Variable(ENV_ALERT_WEBHOOK, "older single http(s) webhook for alerts, still honoured", "unset"),
     Variable(ENV_LOG_LEVEL, "log level of the CLI (DEBUG, INFO, WARNING, ...)", DEFAULT_LOG_LEVEL),
-    Variable(
-        ENV_PACKAGE_ATTEMPTS,
-        "failed runs after which a pending load package's rows go to rejected_records",
-        str(DEFAULT_PACKAGE_ATTEMPTS),
-    ),
+    Variable(ENV_PACKAGE_ATTEMPTS, "failed runs before a pending load package is set aside", "3"),
     Variable(ENV_SCHEMA_PREFIX, "build/read `<prefix>_<layer>` schemas (slim CI)", "unset", "dbt"),
     Variable(ENV_DBT_THREADS, "dbt threads (the profile)", "4", "dbt"),
     Variable(ENV_DBT_TARGET_PATH, "dbt's artifact folder", "target/", "dbt"),
@@ -219,17 +214,10 @@ def export_neutralises_formulas() -> bool:
 
 
 def package_attempts() -> int:
-    """``SHOPFLOW_PACKAGE_ATTEMPTS``: how many failed runs a pending dlt load package gets
-    before its rows are set aside and the package deleted (default 3, at least 1)."""
-    raw = _value(ENV_PACKAGE_ATTEMPTS)
-    if not raw:
-        return DEFAULT_PACKAGE_ATTEMPTS
-    if not raw.isdigit() or int(raw) < 1:
-        raise SettingsError(
-            f"{ENV_PACKAGE_ATTEMPTS}={raw!r} is not a whole number of at least 1: set it to how "
-            f"many failed runs a load package gets (or unset it for {DEFAULT_PACKAGE_ATTEMPTS})."
-        )
-    return int(raw)
+    """Failed runs a pending dlt load package gets before its rows are set aside (default 3)."""
+    if (raw := _value(ENV_PACKAGE_ATTEMPTS) or "3").isdigit() and int(raw) >= 1:
+        return int(raw)
+    raise SettingsError(f"{ENV_PACKAGE_ATTEMPTS}={raw!r}: set a whole number >= 1, or unset it (3)")
 
 
 def landing_dir() -> Path:
