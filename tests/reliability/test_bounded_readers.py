@@ -369,6 +369,12 @@ def test_a_reader_killed_by_a_native_crash_never_crashes_on_that_file_again(
     landing.drop("clickstream/events_later.jsonl", line(event("later")) + b"\n")
     killed_while_parsing(landing, name, 100_000, signal.SIGSEGV)
     landing.ingest_cli()
+    runs = landing.world.query(
+        "select source, status, files_quarantined from audit.pipeline_runs"
+        " where stage = 'ingest' order by started_at desc limit 2"
+    )
+    # status is honest: the recovery counts the quarantine, the crashed run is not ok
+    assert runs[0] == ("files", "ok", 1) and runs[1][1] != "ok", runs
     quarantined_once(landing, name, "in the run of 20")
     assert "(Fatal Python error: Segmentation fault)" in landing.quarantined(name)[0]
     assert not (landing.quarantine / MARKER_FOLDER / "events.json").exists()
