@@ -20,6 +20,7 @@ from ingestion.sources.files.event_rows import pack_extras
 from ingestion.sources.files.landing_boundary import landing_problem, refusal_of
 from ingestion.sources.files.reading_marker import ReadingMarker
 from ingestion.sources.files.settings import MAX_KEYS_PER_OBJECT, MAX_VALUE_CHARS
+from ingestion.sources.files.tracking import LandingTracker
 from ingestion.sources.validation import MAX_PAYLOAD_CHARS, to_payload_text
 
 
@@ -132,3 +133,15 @@ def test_a_stored_payload_is_a_bounded_prefix() -> None:
     assert text.startswith("x" * MAX_PAYLOAD_CHARS)
     assert text.endswith(f"[{MAX_PAYLOAD_CHARS * 2} more characters not kept]")
     assert to_payload_text({"a": 1}) == '{"a": 1}'
+
+
+def test_a_resource_folder_that_is_a_link_is_refused_whole(tmp_path: Path) -> None:
+    """Its files would lie outside the landing folder: none is listed, the link is refused."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "events_1.jsonl").write_text("{}\n")
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "clickstream").symlink_to(outside)
+    [entry] = LandingTracker({}, landing, "clickstream/*").to_read()
+    assert entry.name == "clickstream" and "symbolic link" in str(entry.refused)
