@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg2
@@ -149,3 +151,32 @@ def test_a_new_server_is_durable_and_fast_mode_is_chosen_explicitly(
     with psycopg2.connect(own_server.warehouse_url) as connection, connection.cursor() as cursor:
         cursor.execute("show fsync")
         assert cursor.fetchone() == ("on",)
+
+
+def test_commands_starting_at_once_all_get_the_server_ready(
+    own_server: ConnectionSettings,
+) -> None:
+    """Every command makes the roles ready; concurrent ALTER ROLEs of one role used to fail
+    with "tuple concurrently updated" (and the failed statement, password included, was
+    logged)."""
+    service.ensure_ready(own_server)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: service.ensure_ready(own_server), range(12)))
+    assert all(ready.analyst_roles for ready in results)
+    log = service.local_paths().log_file.read_text()
+    assert "tuple concurrently updated" not in log
+    assert own_server.password not in log
+
+
+def test_an_external_superuser_is_warned_about_and_a_plain_user_is_not(
+    own_server: ConnectionSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    service.ensure_ready(own_server)
+    as_superuser = replace(admin_settings(own_server), external=True)
+    with caplog.at_level(logging.WARNING):
+        assert service.ensure_ready(as_superuser).superuser is True
+    assert f"{ADMIN_USER} is a superuser" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert service.ensure_ready(replace(own_server, external=True)).superuser is False
+    assert "is a superuser" not in caplog.text
