@@ -335,7 +335,13 @@ FUTURE_SALE_SQL = """
     from storefront.marketplace_sales order by sold_at desc limit 1
     returning partner_order_id
 """
+FUTURE_PRODUCT_SQL = """
+    update storefront.products set price = price + 1, updated_at = now() + interval '365 days'
+    where product_id = (select min(product_id) from storefront.products)
+    returning product_id
+"""
 SALE_VALUES = "select partner_order_id, quantity, gross_amount, sold_at from {}"
+PRODUCT_VALUES = "select {}, price, updated_at from {}"
 
 
 @dataclass
@@ -343,8 +349,9 @@ class SalesTrial:
     late_found: dict[str, bool] = field(default_factory=dict)
     repaired: dict[str, int] = field(default_factory=dict)
     loaded_again: int = -1
-    future_flagged: int = -1
+    future_flagged: dict[str, int] = field(default_factory=dict)
     raw_equals_source: bool = False
+    raw_products_equal_source: bool = False
 
 
 def sale_loaded(world: IngestWorld, sale_id: str) -> bool:
@@ -352,12 +359,13 @@ def sale_loaded(world: IngestWorld, sale_id: str) -> bool:
     return world.scalar(query) == 1
 
 
-def sales_unit(world: IngestWorld, trial: SalesTrial, step: str) -> int:
+def sales_unit(world: IngestWorld, trial: SalesTrial, step: str) -> dict[str, int]:
+    """Ingest the storefront; note the sales repaired; return the rows flagged per table."""
     report = ingest_with(world)
     assert report.ok, report.units
     sales = next(u for u in report.units if u.table == "sales")
     trial.repaired[step] = sales.rows_repaired
-    return sales.rows_future_stamped
+    return {u.table: u.rows_future_stamped for u in report.units}
 
 
 @pytest.fixture(scope="module")
@@ -379,6 +387,7 @@ def sales_trial(
         sales_unit(world, trial, "reconciliation on")
         trial.late_found["reconciliation on"] = sale_loaded(world, late_id)
         world.query(FUTURE_SALE_SQL, ops=True)
+        world.query(FUTURE_PRODUCT_SQL, ops=True)
         trial.future_flagged = sales_unit(world, trial, "future sale")
         tick(world.settings, days=3, write_files=False)
         sales_unit(world, trial, "after tick")
@@ -386,6 +395,12 @@ def sales_trial(
         source = set(world.query(SALE_VALUES.format("storefront.marketplace_sales"), ops=True))
         trial.raw_equals_source = source == set(
             world.query(SALE_VALUES.format("raw_storefront.sales"))
+        )
+        products = set(
+            world.query(PRODUCT_VALUES.format("product_id", "storefront.products"), True)
+        )
+        trial.raw_products_equal_source = products == set(
+            world.query(PRODUCT_VALUES.format("id", "raw_storefront.products"))
         )
         again = ingest_with(world)
         trial.loaded_again = sum(u.rows_loaded for u in again.units)
@@ -398,9 +413,10 @@ def test_a_sale_reported_beyond_the_lookback_is_found(sales_trial: SalesTrial) -
     assert sales_trial.repaired["reconciliation on"] == 1
 
 
-def test_a_future_sale_hides_no_later_sale(sales_trial: SalesTrial) -> None:
-    """The sales of a later tick all land although a sale is stamped a year ahead."""
+def test_a_future_sale_or_product_hides_nothing_later(sales_trial: SalesTrial) -> None:
+    """A sale and a product stamped a year ahead load once, flagged; a later tick all lands."""
     assert sales_trial.repaired["future sale"] == 0
-    assert sales_trial.future_flagged == 1
+    assert sales_trial.future_flagged == {"products": 1, "sales": 1}
     assert sales_trial.raw_equals_source
+    assert sales_trial.raw_products_equal_source
     assert sales_trial.loaded_again == 0

@@ -18,6 +18,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 
 from ingestion.sources.cursor_trust import METRIC_REPAIRED, due
 from ingestion.sources.storefront.cursors import (
+    FutureRecords,
     RecentSales,
     flag_future,
     later,
@@ -142,10 +143,12 @@ def products(
     book = RetryBook(state, "products", max_attempts)
     cursor = read_cursor(state, "updated_at")
     now = dt.datetime.now(dt.UTC)
+    future = FutureRecords(state, "id", "updated_at")
     params: dict[str, Any] = {} if cursor is None else {"updated_since": cursor.isoformat()}
     for page in products_listing(client, page_size, params):
         good, rejected = sort_records(page, clean_product, product_lookups, product_lookup, book)
         yield from rejected
+        good = future.fresh(good, now)
         if good:
             flag_future(good, "products", "updated_at", now)
             cursor = later(cursor, max_before(good, "updated_at", now))
@@ -169,6 +172,7 @@ def products(
         if good:
             yield good
     write_cursor(state, cursor)
+    future.save(now)
     book.save()
 
 

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 CURSOR_STATE_KEY = "cursor"
 RECENT_SALES_STATE_KEY = "recent_sales"
+FUTURE_STATE_KEY = "future_stamped"
 
 
 def _as_datetime(value: Any) -> dt.datetime | None:
@@ -129,3 +130,39 @@ class RecentSales:
                 if dt.datetime.fromisoformat(entry[0]).date() >= keep_from
             }
         self._state[RECENT_SALES_STATE_KEY] = self._entries
+
+
+class FutureRecords:
+    """Fingerprints of the records stamped after the clock, kept in the resource state.
+
+    Such a record is listed again on every run until the clock passes its stamp (it is after
+    the cursor); it loads and is flagged the first time, and again only when it changed.
+    """
+
+    def __init__(self, state: dict[str, Any], key: str, field: str) -> None:
+        self._state = state
+        self._key = key
+        self._field = field
+        self._entries: dict[str, list[str]] = dict(state.get(FUTURE_STATE_KEY) or {})
+
+    def fresh(self, rows: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
+        """``rows`` without the future-stamped ones already loaded unchanged."""
+        kept: list[dict[str, Any]] = []
+        for row in rows:
+            if row[self._field] > now:
+                key, digest = str(row[self._key]), fingerprint(row)
+                entry = self._entries.get(key)
+                if entry is not None and entry[1] == digest:
+                    continue
+                self._entries[key] = [row[self._field].isoformat(), digest]
+            kept.append(row)
+        return kept
+
+    def save(self, now: dt.datetime) -> None:
+        """Forget the records the clock has passed (the cursor reads them as usual now)."""
+        self._entries = {
+            key: entry
+            for key, entry in self._entries.items()
+            if dt.datetime.fromisoformat(entry[0]) > now
+        }
+        self._state[FUTURE_STATE_KEY] = self._entries
