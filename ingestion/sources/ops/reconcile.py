@@ -29,9 +29,6 @@ from ingestion.sources.ops.settings import CURSOR_COLUMN, KEY_BATCH_SIZE
 
 log = logging.getLogger(__name__)
 
-SHOWN_KEYS = 10
-"""Repaired keys named in the log line; the count says how many in all."""
-
 
 @dataclass(frozen=True)
 class RangeCheck:
