@@ -125,6 +125,16 @@ def test_an_older_server_is_upgraded_in_place_and_keeps_its_data(
         assert service.ensure_ready(own_server).started_now is False
     assert "upgrading" not in caplog.text
 
+    # an upgrade interrupted after the renaming: an object still the administrator's, and
+    # the helper role left behind; the next command finishes the transfer
+    with autocommit(admin_settings(own_server), own_server.database) as cursor:
+        cursor.execute(f"create table raw_old.left_behind (i int); create role {UPGRADE_USER}")
+    service.ensure_ready(own_server)
+    assert role_of(own_server, UPGRADE_USER) is None
+    with autocommit(own_server, own_server.database) as cursor:
+        cursor.execute("select tableowner from pg_tables where tablename = 'left_behind'")
+        assert cursor.fetchone() == (own_server.user,)
+
 
 def test_a_new_server_is_durable_and_fast_mode_is_chosen_explicitly(
     own_server: ConnectionSettings,
