@@ -78,9 +78,12 @@ def ensure_analyst_roles(settings: ConnectionSettings) -> bool:
     try:
         with autocommit(role_manager(settings), "postgres") as cursor:
             lock_role_changes(cursor)
-            _create_role(cursor, ANALYST_ROLE, "nologin")
-            if settings.external:
+            if settings.external:  # a user without CREATEROLE is fine once the role exists
+                cursor.execute("select 1 from pg_roles where rolname = %s", (ANALYST_ROLE,))
+                if cursor.fetchone() is None:
+                    _create_role(cursor, ANALYST_ROLE, "nologin")
                 return True
+            _create_role(cursor, ANALYST_ROLE, "nologin")
             _create_role(cursor, ANALYST_LOGIN, "login")
             cursor.execute(
                 sql.SQL(
