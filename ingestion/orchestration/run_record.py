@@ -26,7 +26,7 @@ from ingestion.loading.audit import (
     record_run,
     replay_journal,
 )
-from ingestion.orchestration.run_lock import RunLockBusyError, run_lock
+from ingestion.orchestration.run_lock import current_holder
 from ingestion.orchestration.stages import Stage, StageResult
 from ingestion.settings import ConnectionSettings
 
@@ -44,7 +44,7 @@ ABANDONED_ERROR = (
 SETTLE_ABANDONED = """
     update audit.pipeline_runs
     set status = 'interrupted', error = %s, finished_at = coalesce(finished_at, now())
-    where status = 'running'
+    where status = 'running' and started_at < %s
     returning run_id, stage
 """
 
@@ -130,27 +130,32 @@ class StageRecorder:
 def reconcile(settings: ConnectionSettings, lock_held: bool = False) -> None:
     """Make ``audit.pipeline_runs`` honest before it is read or added to: write the rows the
     journal kept, then mark ``interrupted`` the stages left ``running`` by a process that
-    died. ``lock_held``: the caller holds the run lock (else it is taken for the moment, and
-    nothing is marked while another command holds it: its running stages are running).
-    Logged, never raised."""
+    died. ``lock_held``: the caller holds the run lock (else nothing is marked while another
+    command holds it: its running stages are running). Logged, never raised."""
     try:
         replay_journal(settings)
-        if lock_held:
-            _settle_abandoned(settings)
+        looked_at = dt.datetime.now(dt.UTC)
+        if not lock_held and _lock_is_held(settings):
+            log.debug("a run holds the lock: its running stages are left as they are")
             return
-        with run_lock(settings, "reconcile"):
-            _settle_abandoned(settings)
-    except RunLockBusyError:
-        log.debug("a run holds the lock: its running stages are left as they are")
+        # only rows started before the look: a run starting just after it is alive
+        _settle_abandoned(settings, started_before=looked_at)
     except Exception as exc:
         log.warning("could not bring the audit of %s up to date: %s", settings.database, exc)
         log.debug("reconcile failed", exc_info=True)
 
 
-def _settle_abandoned(settings: ConnectionSettings) -> None:
+def _lock_is_held(settings: ConnectionSettings) -> bool:
+    """Whether a command holds the run lock: looked at, not taken (taking it, even for a
+    moment, could refuse a run starting then)."""
+    with autocommit(settings, settings.database) as cursor:
+        return current_holder(cursor) is not None
+
+
+def _settle_abandoned(settings: ConnectionSettings, started_before: dt.datetime) -> None:
     ensure_audit_table(settings)
     with autocommit(settings, settings.database) as cursor:
-        cursor.execute(SETTLE_ABANDONED, (ABANDONED_ERROR,))
+        cursor.execute(SETTLE_ABANDONED, (ABANDONED_ERROR, started_before))
         settled = cursor.fetchall()
     for run_id, stage in settled:
         log.warning("run %s: stage %s was left running by a process that died", run_id, stage)
