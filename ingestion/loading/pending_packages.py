@@ -320,6 +320,13 @@ def _set_aside(
     counts: dict[str, int] = {}
     with autocommit(settings, settings.database) as cursor:
         cursor.execute("begin")
+        # a run killed after this commit but before the package was deleted does it again
+        cursor.execute(
+            sql.SQL("delete from {}.{} where load_id = %s and reason like %s").format(
+                sql.Identifier(dataset), sql.Identifier(REJECTED_RECORDS_TABLE)
+            ),
+            (load_id, GIVEN_UP_REASON_PREFIX + "%"),
+        )
         for table, paths in files.items():
             for path in paths:
                 for payload in package_rows(path):
