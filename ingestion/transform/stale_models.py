@@ -97,12 +97,16 @@ def record_stale(settings: ConnectionSettings, run_id: str, stale: dict[str, str
             )
 
 
+def _exists(cursor: pg_cursor, relation: str) -> bool:
+    cursor.execute("select to_regclass(%s) is not null", (relation,))
+    row = cursor.fetchone()
+    return bool(row and row[0])
+
+
 def read_stale(settings: ConnectionSettings, run_id: str) -> list[StaleModel]:
     """The models run ``run_id`` left stale (none when it built them all)."""
     with autocommit(settings, settings.database) as cursor:
-        cursor.execute("select to_regclass('audit.stale_models') is not null")
-        row = cursor.fetchone()
-        if not row or not row[0]:
+        if not _exists(cursor, ".".join(STALE_TABLE)):
             return []
         cursor.execute(
             sql.SQL(
@@ -116,9 +120,7 @@ def read_stale(settings: ConnectionSettings, run_id: str) -> list[StaleModel]:
 def latest_stale(settings: ConnectionSettings) -> list[StaleModel]:
     """The models the most recent run (in ``audit.pipeline_runs``) left stale."""
     with autocommit(settings, settings.database) as cursor:
-        cursor.execute("select to_regclass('audit.pipeline_runs') is not null")
-        row = cursor.fetchone()
-        if not row or not row[0]:
+        if not _exists(cursor, "audit.pipeline_runs"):
             return []
         cursor.execute(
             "select run_id from audit.pipeline_runs group by run_id"
