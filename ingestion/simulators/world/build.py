@@ -36,6 +36,7 @@ from ingestion.simulators.world.reference_data import (
 from ingestion.simulators.world.sim_state import (
     Clock,
     WorldExistsError,
+    analyze_world,
     apply_schema,
     drop_world,
     existing_data_tables,
@@ -123,7 +124,7 @@ def build_world(
             summary = _fill(cur, seed, scale, step)
         with conn.cursor() as cur:
             conn.autocommit = True
-            cur.execute("analyze")
+            analyze_world(cur)
     finally:
         conn.close()
     log.info("built the world: %s", summary)

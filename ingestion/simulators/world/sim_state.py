@@ -60,6 +60,17 @@ def drop_world(cur: Cursor) -> None:
     log.info("dropped schemas %s", ", ".join(WORLD_SCHEMAS))
 
 
+def analyze_world(cur: Cursor) -> None:
+    """Refresh the planner's statistics of the world's own tables (a bare ``analyze`` also
+    visits the system catalogues, which only their owner may analyse)."""
+    cur.execute(
+        "select format('%%I.%%I', schemaname, tablename) from pg_tables where schemaname = any(%s)",
+        (list(WORLD_SCHEMAS),),
+    )
+    for (table,) in cur.fetchall():
+        cur.execute(f"analyze {table}")
+
+
 def use_utc(cur: Cursor) -> None:
     """Make the session speak UTC, so timestamps without an offset are read as UTC."""
     cur.execute("set time zone 'UTC'")
