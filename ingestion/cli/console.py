@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.logging import RichHandler
+from rich.table import Table
 from rich.text import Text
 
 from ingestion.settings import log_level
@@ -48,6 +49,29 @@ def configure_logging(verbose: bool) -> None:
         handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=True)],
         force=True,
     )
+
+
+def styled(value: str, style: str | None) -> Text:
+    """A cell or word shown in a style, its text never read as markup."""
+    return Text(value, style=style or "")
+
+
+class DataTable(Table):
+    """A table whose text cells and title are data, never rich markup: a stored detail such
+    as ``[/b]`` or ``[link=http://...]x[/link]`` (a file name, a source's value, an error)
+    prints as written instead of crashing the print or hiding a link behind other words."""
+
+    def __init__(self, *headers: Any, title: str | None = None, **options: Any) -> None:
+        super().__init__(*headers, title=None if title is None else Text(title), **options)
+
+    def add_row(
+        self,
+        *renderables: RenderableType | None,
+        style: Any = None,
+        end_section: bool = False,
+    ) -> None:
+        cells = [Text(cell) if isinstance(cell, str) else cell for cell in renderables]
+        super().add_row(*cells, style=style, end_section=end_section)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -6,10 +6,9 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from ingestion.atomic_write import UnwritableFolderError
-from ingestion.cli.console import console, fail
+from ingestion.cli.console import DataTable, console, fail
 from ingestion.database.errors import DatabaseError
 from ingestion.exports import (
     QUESTIONS,
@@ -34,7 +33,7 @@ def as_of_text(item: Question) -> str:
 def list_questions() -> None:
     """The questions with what --as-of means for each: a table on a terminal, else plain lines."""
     if console.is_terminal:
-        table = Table(title="Questions for `shopflow export <name>`")
+        table = DataTable(title="Questions for `shopflow export <name>`")
         for column in ("name", "what it answers", "--as-of DATE"):
             table.add_column(column)
         for item in QUESTIONS.values():

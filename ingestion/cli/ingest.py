@@ -9,9 +9,8 @@ from enum import StrEnum
 
 import psycopg2
 import typer
-from rich.table import Table
 
-from ingestion.cli.console import console, fail
+from ingestion.cli.console import DataTable, console, fail, styled
 from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.cli.progress import ingest_progress
 from ingestion.cli.ready import ready_settings
@@ -41,9 +40,9 @@ class Destination(StrEnum):
     LAKE = "lake"
 
 
-def summary_table(units: list[UnitResult], title: str) -> Table:
+def summary_table(units: list[UnitResult], title: str) -> DataTable:
     """The closing table: per raw table rows loaded, rejected, deleted, quarantined, seconds."""
-    table = Table(title=title)
+    table = DataTable(title=title)
     for name, justify in (
         ("source", "left"),
         ("table", "left"),
@@ -60,7 +59,7 @@ def summary_table(units: list[UnitResult], title: str) -> Table:
         table.add_row(
             unit.source,
             unit.table,
-            f"[{style}]{unit.status}[/]",
+            styled(unit.status, style),
             f"{unit.rows_loaded:,}",
             f"{unit.rows_rejected:,}",
             f"{unit.rows_deleted:,}",
@@ -70,9 +69,9 @@ def summary_table(units: list[UnitResult], title: str) -> Table:
     return table
 
 
-def lake_table(export: LakeExport) -> Table:
+def lake_table(export: LakeExport) -> DataTable:
     """The closing table of a lake export: per raw table rows, files, partitioning, seconds."""
-    table = Table(title=f"shopflow ingest --destination lake (run {export.run_id})")
+    table = DataTable(title=f"shopflow ingest --destination lake (run {export.run_id})")
     for name, justify in (
         ("table", "left"),
         ("rows", "right"),

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import typer
-from rich.table import Table
 
-from ingestion.cli.console import console, fail, heading
+from ingestion.cli.console import DataTable, console, fail, heading, styled
 from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.cli.progress import ingest_progress
 from ingestion.cli.ready import ready_settings
@@ -50,16 +49,18 @@ STATUS_STYLE = {
 STAGE_HELP = f"One of: {', '.join(STAGE_NAMES)}."
 
 
-def summary_table(results: list[StageResult], run_id: str) -> Table:
-    table = Table(title=f"shopflow run {run_id}")
+def summary_table(results: list[StageResult], run_id: str) -> DataTable:
+    table = DataTable(title=f"shopflow run {run_id}")
     table.add_column("stage")
     table.add_column("status")
     table.add_column("seconds", justify="right")
     table.add_column("detail", overflow="fold")
     for result in results:
-        style = STATUS_STYLE[result.status]
         table.add_row(
-            result.name, f"[{style}]{result.status}[/]", f"{result.seconds:.1f}", result.detail
+            result.name,
+            styled(result.status, STATUS_STYLE[result.status]),
+            f"{result.seconds:.1f}",
+            result.detail,
         )
     return table
 

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ingestion.cli.console import console, fail
+from ingestion.cli.console import DataTable, console, fail
 from ingestion.cli.ready import ready_settings
 from ingestion.cli.simulate_api import api
 from ingestion.settings import ConnectionSettings, landing_dir
@@ -114,8 +113,8 @@ def _steps(title: str, names: Sequence[str]) -> Iterator[Callable[[str], None]]:
         progress.update(task, completed=len(names))
 
 
-def _table(title: str, rows: dict[str, object]) -> Table:
-    table = Table(title=title)
+def _table(title: str, rows: dict[str, object]) -> DataTable:
+    table = DataTable(title=title)
     table.add_column("what")
     table.add_column("value", justify="right")
     for name, value in rows.items():

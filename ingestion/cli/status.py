@@ -5,9 +5,9 @@ it (`--json` for machines)."""
 from __future__ import annotations
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from ingestion.cli.console import console, fail
+from ingestion.cli.console import DataTable, console, fail, styled
 from ingestion.database.errors import DatabaseError
 from ingestion.quality.status import (
     QUALITY_VIEW,
@@ -32,13 +32,12 @@ STATUS_STYLES = {
 RED_EXIT_CODE = 1
 
 
-def _styled(status: str) -> str:
-    style = STATUS_STYLES.get(status)
-    return f"[{style}]{status}[/]" if style else status
+def _styled(status: str) -> Text:
+    return styled(status, STATUS_STYLES.get(status))
 
 
-def _runs_table(status: WarehouseStatus) -> Table:
-    table = Table(title="Last runs (audit.pipeline_runs)")
+def _runs_table(status: WarehouseStatus) -> DataTable:
+    table = DataTable(title="Last runs (audit.pipeline_runs)")
     for column in ("run", "command", "stage", "source", "started (UTC)", "seconds", "status"):
         table.add_column(column, no_wrap=column == "run")
     table.add_column("rows loaded", justify="right")
@@ -63,8 +62,8 @@ def _runs_table(status: WarehouseStatus) -> Table:
     return table
 
 
-def _freshness_table(status: WarehouseStatus) -> Table:
-    table = Table(title="Source freshness (dbt source freshness of the last run, aged to now)")
+def _freshness_table(status: WarehouseStatus) -> DataTable:
+    table = DataTable(title="Source freshness (dbt source freshness of the last run, aged to now)")
     for column in ("source", "table", "newest load (UTC)", "age (hours)", "criteria", "status"):
         table.add_column(column, justify="right" if column == "age (hours)" else "left")
     for item in status.freshness:
@@ -81,11 +80,11 @@ def _freshness_table(status: WarehouseStatus) -> Table:
     return table
 
 
-def _tests_table(status: WarehouseStatus) -> Table:
+def _tests_table(status: WarehouseStatus) -> DataTable:
     counts = status.test_counts()
     summary = ", ".join(f"{name}={count}" for name, count in sorted(counts.items())) or "none"
     invocations = ", ".join(status.production_invocations) or "none recorded yet"
-    table = Table(
+    table = DataTable(
         title=f"Tests of the last production build ({summary}; dbt invocation {invocations})"
     )
     table.add_column("test")
@@ -102,8 +101,8 @@ def _tests_table(status: WarehouseStatus) -> Table:
     return table
 
 
-def _quality_table(status: WarehouseStatus) -> Table:
-    table = Table(title="Data quality per source and table (all loads)")
+def _quality_table(status: WarehouseStatus) -> DataTable:
+    table = DataTable(title="Data quality per source and table (all loads)")
     for column in ("source", "table", "loads", "last load (UTC)"):
         table.add_column(column)
     for column in ("rows loaded", "rejected", "quarantined files", "invalid in staging"):
@@ -143,7 +142,7 @@ def status(
         console.print(_tests_table(current))
         console.print(_quality_table(current))
         if problems:
-            console.print("[bold red]RED:[/] " + "; ".join(problems))
+            console.print(Text.assemble(("RED:", "bold red"), " ", "; ".join(problems)))
         else:
             console.print(
                 "[green]healthy:[/] the last run passed, every test passes, every source is fresh"
