@@ -2,7 +2,9 @@
 
 Each source gets one dlt pipeline (``shopflow_<source>``) loading into ``raw_<source>``.
 A source runs as a sequence of load units (see ``registry``); a failing unit is reported and
-the others still run. Each source run leaves one ``audit.pipeline_runs`` row.
+the others still run, also when it leaves a load package dlt cannot load: that package waits
+aside and is given up after a bounded number of runs (see ``pending_packages``). Each source
+run leaves one ``audit.pipeline_runs`` row.
 """
 
 from __future__ import annotations
