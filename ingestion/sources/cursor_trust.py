@@ -12,13 +12,16 @@ METRIC_REPAIRED = "repaired"
 """The custom resource metric counting the rows a reconciliation loaded (a cursor missed)."""
 
 
-def due(state: dict[str, Any], every_runs: int) -> bool:
-    """Whether this run reconciles (every ``every_runs`` runs; never when 0 or less)."""
+def due(state: dict[str, Any], every_runs: int, key: str = RUNS_STATE_KEY) -> bool:
+    """Whether this run reconciles (every ``every_runs`` runs; never when 0 or less).
+
+    ``key`` names the state entry counting the runs, so one resource can keep two cadences.
+    """
     if every_runs <= 0:
         return False
-    runs = int(state.get(RUNS_STATE_KEY, 0)) + 1
+    runs = int(state.get(key, 0)) + 1
     if runs >= every_runs:
-        state[RUNS_STATE_KEY] = 0
+        state[key] = 0
         return True
-    state[RUNS_STATE_KEY] = runs
+    state[key] = runs
     return False

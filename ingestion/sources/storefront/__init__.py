@@ -17,6 +17,7 @@ from dlt.extract.resource import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
 
 from ingestion.sources.cursor_trust import METRIC_REPAIRED, due
+from ingestion.sources.storefront.api_clock import ApiClock
 from ingestion.sources.storefront.cursors import (
     FutureRecords,
     RecentSales,
@@ -41,16 +42,22 @@ from ingestion.sources.storefront.helpers import (
     sales_window,
     sort_records,
 )
+from ingestion.sources.storefront.products_reconciliation import (
+    CatalogueFingerprints,
+    reconcile_page,
+)
 from ingestion.sources.storefront.retries import RetryBook
-from ingestion.sources.storefront.sales_reconciliation import missed_sales
+from ingestion.sources.storefront.sales_reconciliation import changed_sales, missed_sales
 from ingestion.sources.storefront.settings import (
     PRODUCTS_PAGE_SIZE,
     PRODUCTS_PATH,
+    PRODUCTS_RECONCILE_EVERY_RUNS,
     REJECTED_MAX_ATTEMPTS,
     REQUEST_BACKOFF_FACTOR,
     REQUEST_MAX_ATTEMPTS,
     REQUEST_MAX_RETRY_DELAY_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
+    SALES_CONTENT_CHECK_EVERY_RUNS,
     SALES_FIRST_DATE,
     SALES_LOOKBACK_DAYS,
     SALES_PAGE_SIZE,
@@ -61,6 +68,8 @@ from ingestion.sources.storefront.settings import (
 from ingestion.sources.validation import RecordsInCounter, count_metric
 
 log = logging.getLogger(__name__)
+
+CONTENT_RUNS_STATE_KEY = "runs_since_content_check"
 
 
 @dlt.source(name="storefront")
@@ -78,6 +87,8 @@ def storefront_source(
     sales_lookback_days: float = SALES_LOOKBACK_DAYS,
     rejected_max_attempts: int = REJECTED_MAX_ATTEMPTS,
     sales_reconcile_every_runs: int = SALES_RECONCILE_EVERY_RUNS,
+    products_reconcile_every_runs: int = PRODUCTS_RECONCILE_EVERY_RUNS,
+    sales_content_check_every_runs: int = SALES_CONTENT_CHECK_EVERY_RUNS,
 ) -> list[DltResource]:
     """The storefront API as a dlt source: ``products`` and ``sales``.
 
@@ -97,6 +108,10 @@ def storefront_source(
             record is given up and no longer asked for.
         sales_reconcile_every_runs: Every this many runs the sales before the lookback are
             compared with the API day by day, and the missed ones loaded (0: never).
+        products_reconcile_every_runs: Every this many runs the whole catalogue is compared
+            with the fingerprints of the products loaded, and the missed ones loaded (0: never).
+        sales_content_check_every_runs: Every this many runs the sales before the lookback
+            are read in full and compared with raw value by value (0: never).
     """
     client = api_client(
         base_url,
@@ -107,9 +122,12 @@ def storefront_source(
         max_retry_delay_seconds=request_max_retry_delay_seconds,
     )
     return [
-        products(client, page_size=products_page_size, max_attempts=rejected_max_attempts).add_step(
-            RecordsInCounter()
-        ),
+        products(
+            client,
+            page_size=products_page_size,
+            max_attempts=rejected_max_attempts,
+            reconcile_every_runs=products_reconcile_every_runs,
+        ).add_step(RecordsInCounter()),
         sales(
             client,
             page_size=sales_page_size,
@@ -118,6 +136,7 @@ def storefront_source(
             lookback=dt.timedelta(days=sales_lookback_days),
             max_attempts=rejected_max_attempts,
             reconcile_every_runs=sales_reconcile_every_runs,
+            content_every_runs=sales_content_check_every_runs,
         ).add_step(RecordsInCounter()),
     ]
 
@@ -131,6 +150,7 @@ def products(
     client: RESTClient,
     page_size: int = PRODUCTS_PAGE_SIZE,
     max_attempts: int = REJECTED_MAX_ATTEMPTS,
+    reconcile_every_runs: int = PRODUCTS_RECONCILE_EVERY_RUNS,
 ) -> Iterator[list[dict[str, Any]] | DataItemWithMeta]:
     """The catalogue, merged on ``id``; nested tags, images and reviews become child tables.
 
@@ -138,16 +158,27 @@ def products(
     ``updated_since`` asks only for products changed after the last value loaded; the first
     run loads everything. Delisted products stay with ``is_deleted = true``. Invalid records
     go to ``rejected_records`` and are asked for again by id (else by SKU) on later runs.
+    Every ``reconcile_every_runs`` runs the whole catalogue is listed instead and only the
+    products missing or different from what was loaded go on (``products_reconciliation``).
     """
     state = dlt.current.resource_state()
     book = RetryBook(state, "products", max_attempts)
     cursor = read_cursor(state, "updated_at")
-    now = dt.datetime.now(dt.UTC)
+    clock = ApiClock.of(client.session)
     future = FutureRecords(state, "id", "updated_at")
-    params: dict[str, Any] = {} if cursor is None else {"updated_since": cursor.isoformat()}
+    prints = CatalogueFingerprints(state)
+    since = None if cursor is None or due(state, reconcile_every_runs) else cursor
+    params: dict[str, Any] = {} if since is None else {"updated_since": since.isoformat()}
     for page in products_listing(client, page_size, params):
-        good, rejected = sort_records(page, clean_product, product_lookups, product_lookup, book)
+        if cursor is not None and since is None:
+            good, rejected = reconcile_page(page, book, prints, cursor)
+        else:
+            good, rejected = sort_records(
+                page, clean_product, product_lookups, product_lookup, book
+            )
+            good = prints.fresh(good)
         yield from rejected
+        now = clock.now()
         good = future.fresh(good, now)
         if good:
             flag_future(good, "products", "updated_at", now)
@@ -169,10 +200,12 @@ def products(
             records, clean_product, product_lookups, product_lookup, book, asked=lookup
         )
         yield from rejected
+        good = prints.fresh(good)
         if good:
             yield good
     write_cursor(state, cursor)
-    future.save(now)
+    future.save(clock.now())
+    prints.save()
     book.save()
 
 
@@ -189,6 +222,7 @@ def sales(
     lookback: dt.timedelta = dt.timedelta(days=SALES_LOOKBACK_DAYS),
     max_attempts: int = REJECTED_MAX_ATTEMPTS,
     reconcile_every_runs: int = SALES_RECONCILE_EVERY_RUNS,
+    content_every_runs: int = SALES_CONTENT_CHECK_EVERY_RUNS,
 ) -> Iterator[list[dict[str, Any]] | DataItemWithMeta]:
     """Marketplace sales, merged on ``partner_order_id``, fetched one date window at a time.
 
@@ -199,7 +233,8 @@ def sales(
     the state), so re-reading the lookback changes nothing. Invalid records go to
     ``rejected_records`` and are asked for again (by partner order id, else by their day).
     A sale reported later than the lookback is found by the reconciliation of the days
-    before it (``sales_reconciliation``), every ``reconcile_every_runs`` runs.
+    before it (``sales_reconciliation``), every ``reconcile_every_runs`` runs; a sale changed
+    in place there, by reading those days in full every ``content_every_runs`` runs.
     """
     state = dlt.current.resource_state()
     book = RetryBook(state, "sales", max_attempts)
@@ -207,8 +242,7 @@ def sales(
     cursor = read_cursor(state, "sold_at")
     loaded_before = cursor is not None
     start = first_date if cursor is None else RecentSales.first_day(cursor, lookback)
-    now = dt.datetime.now(dt.UTC)
-    today = now.date()
+    clock = ApiClock.of(client.session)
     handed: set[str] = set()  # sales this run hands over: never repaired a second time
     for window_start, window_end in date_windows(start, window_days):
         rows_in_window = 0
@@ -216,20 +250,20 @@ def sales(
             rows_in_window += len(page)
             good, rejected = sort_records(page, clean_sale, sale_lookups, sale_lookup, book)
             yield from rejected
-            cursor = later(cursor, max_before(good, "sold_at", now))
+            cursor = later(cursor, max_before(good, "sold_at", clock.now()))
             fresh = [row for row in good if not recent.unchanged(row)]
             if fresh:
                 handed.update(str(row["partner_order_id"]) for row in fresh)
                 yield fresh
         book.seen(*day_lookups(window_start, window_end))
-        if rows_in_window == 0 and window_end >= today:
+        if rows_in_window == 0 and window_end >= clock.now().date():
             log.debug("sales: no rows in %s..%s, past today: done", window_start, window_end)
             break
     # sales stamped after today (the walk stops there): loaded, flagged, never the cursor
     for page in sales_window(client, page_size, window_end + dt.timedelta(days=1), None):
         good, rejected = sort_records(page, clean_sale, sale_lookups, sale_lookup, book)
         yield from rejected
-        flag_future(good, "sales", "sold_at", now)
+        flag_future(good, "sales", "sold_at", clock.now())
         fresh = [row for row in good if not recent.unchanged(row)]
         if fresh:
             handed.update(str(row["partner_order_id"]) for row in fresh)
@@ -255,9 +289,12 @@ def sales(
         if fresh:
             handed.update(str(row["partner_order_id"]) for row in fresh)
             yield fresh
-    if loaded_before and due(state, reconcile_every_runs):
+    by_content = due(state, content_every_runs, CONTENT_RUNS_STATE_KEY)
+    by_count = due(state, reconcile_every_runs)
+    if loaded_before and (by_content or by_count):
+        reconcile = changed_sales if by_content else missed_sales
         pipeline = dlt.current.pipeline()
-        for missed in missed_sales(
+        for missed in reconcile(
             client, pipeline, page_size, first_date, start, window_days, handed.__contains__
         ):
             count_metric(METRIC_REPAIRED, len(missed))

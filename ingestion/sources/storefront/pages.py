@@ -22,6 +22,8 @@ from dlt.sources.helpers.rest_client.client import PageData
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Response
 
+from ingestion.sources.storefront.api_clock import ApiClock
+
 log = logging.getLogger(__name__)
 
 MorePromised = Callable[[dict[str, Any], list[Any]], bool]
@@ -97,10 +99,12 @@ def checked_pages(
     key on one of its passes, and the merge on the key keeps one.
     """
     tally = ListingTally(key=record_key)
+    clock = ApiClock.of(client.session)
     last: PageData[Any] | None = None
     number = 0
     for page in client.paginate(path, params=params, paginator=paginator, data_selector=data_key):
         number += 1
+        clock.observe(page.response)
         body = page.response.json()
         records = body.get(data_key) if isinstance(body, dict) else None
         if not isinstance(records, list):

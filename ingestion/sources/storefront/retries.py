@@ -70,6 +70,10 @@ class RetryBook:
             self._next.pop(lookup, None)
             self._given_up.pop(lookup, None)
 
+    def knows(self, lookup: str) -> bool:
+        """Whether an earlier run rejected this record (it is asked for again, or given up)."""
+        return lookup in self._previous or lookup in self._given_up_before
+
     def due(self) -> list[tuple[str, int]]:
         """Lookups rejected on earlier runs that this run has not met yet, with attempts so far."""
         return [(k, n) for k, n in sorted(self._previous.items()) if k not in self._seen]

@@ -33,3 +33,9 @@ REQUEST_MAX_RETRY_DELAY_SECONDS = 10.0
 SALES_RECONCILE_EVERY_RUNS = 1
 """Every this many runs, the sales before the lookback are compared with the API day by day
 (one request per date window, more only where the counts differ); 0 turns it off."""
+PRODUCTS_RECONCILE_EVERY_RUNS = 1
+"""Every this many runs, the whole catalogue is listed and compared with the fingerprints of
+the products loaded (one listing instead of the ``updated_since`` one); 0 turns it off."""
+SALES_CONTENT_CHECK_EVERY_RUNS = 7
+"""Every this many runs, the sales before the lookback are read in full and compared with raw
+value by value (a sale changed in place keeps its day's count); 0 turns it off."""
