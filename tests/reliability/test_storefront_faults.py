@@ -253,6 +253,8 @@ def test_a_record_still_broken_at_the_last_attempt_is_given_up_and_not_asked_for
     )
     assert rows >= followed
 
+    # the products reconciliation (next step) would find them: off for this run
+    monkeypatch.setenv("SOURCES__STOREFRONT__PRODUCTS_RECONCILE_EVERY_RUNS", "0")
     third = ingest_with(world)
 
     assert third.ok and all(u.rows_rejected == 0 for u in third.units), third.units
@@ -268,6 +270,14 @@ def test_a_record_still_broken_at_the_last_attempt_is_given_up_and_not_asked_for
     )
     assert world.query("select count(*), count(distinct id) from raw_storefront.products") == [
         (len(loaded), len(loaded))
+    ]
+    # the whole catalogue listed again: the given-up products come whole now, and load
+    monkeypatch.delenv("SOURCES__STOREFRONT__PRODUCTS_RECONCILE_EVERY_RUNS")
+    fourth = ingest_with(world)
+    assert fourth.ok, fourth.units
+    assert next(u for u in fourth.units if u.table == "products").rows_repaired == len(missing)
+    assert world.query("select count(*), count(distinct id) from raw_storefront.products") == [
+        (len(products), len(products))
     ]
 
 
