@@ -167,11 +167,14 @@ def products(
     clock = ApiClock.of(client.session)
     future = FutureRecords(state, "id", "updated_at")
     prints = CatalogueFingerprints(state)
-    since = None if cursor is None or due(state, reconcile_every_runs) else cursor
-    params: dict[str, Any] = {} if since is None else {"updated_since": since.isoformat()}
+    loaded_up_to = cursor  # the cursor as the run starts: what it could not list is repaired
+    reconciling = loaded_up_to is not None and due(state, reconcile_every_runs)
+    params: dict[str, Any] = {}
+    if loaded_up_to is not None and not reconciling:
+        params["updated_since"] = loaded_up_to.isoformat()
     for page in products_listing(client, page_size, params):
-        if cursor is not None and since is None:
-            good, rejected = reconcile_page(page, book, prints, cursor)
+        if reconciling and loaded_up_to is not None:
+            good, rejected = reconcile_page(page, book, prints, loaded_up_to)
         else:
             good, rejected = sort_records(
                 page, clean_product, product_lookups, product_lookup, book
