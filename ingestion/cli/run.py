@@ -105,11 +105,12 @@ def _execute(
         previous_failed = previous_run_failed(settings, run_id)
     console.print(summary_table(results, run_id))
     notify_run_outcome(run_id, results, previous_run_failed=previous_failed)
-    stopped = next((result for result in results if result.status == "interrupted"), None)
     signum = received_signal()
-    if stopped is not None and signum is not None:
+    if signum is not None:
+        stopped = next((r for r in results if r.status == "interrupted"), None)
+        where = f"during stage {stopped.name}" if stopped else "between two stages"
         fail(
-            f"run {run_id} was stopped by {signal_name(signum)} during stage {stopped.name}; "
+            f"run {run_id} was stopped by {signal_name(signum)} {where}; "
             "`shopflow status` shows it, `shopflow retry` resumes from there.",
             code=128 + signum,
         )

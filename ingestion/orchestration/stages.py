@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ingestion.orchestration.interrupts import RunInterrupted
+from ingestion.orchestration.interrupts import RunInterrupted, received_signal, signal_name
 from ingestion.root_cause import root_cause
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,8 @@ def run_stages(
             if on_start is not None:
                 on_start(stage)
             result = _run_one(stage)
-            if result.status != "ok" and not result.keep_going:
+            # a signal some code swallowed still stops the run (a second one would be ignored)
+            if (result.status != "ok" and not result.keep_going) or received_signal():
                 stopped = result
         results.append(result)
         if on_finish is not None:
@@ -91,6 +92,12 @@ def _run_one(stage: Stage) -> StageResult:
     except RunInterrupted as exc:
         log.warning("stage %s %s", stage.name, exc)
         detail, status = f"{exc} during the stage", "interrupted"
+    signum = received_signal()
+    if status == "failed" and signum is not None:
+        # the signal's exception was turned into another one inside the stage: it is still
+        # what stopped the stage
+        detail = f"interrupted by {signal_name(signum)} during the stage ({detail})"
+        status, keep_going = "interrupted", False
     return StageResult(
         stage.name,
         status,

@@ -15,6 +15,7 @@ import pytest
 
 from ingestion.loading import audit_journal
 from ingestion.loading.audit import PipelineRun
+from ingestion.orchestration import interrupts
 from ingestion.orchestration.interrupts import (
     RunInterrupted,
     child_process_options,
@@ -47,6 +48,20 @@ def test_an_interrupted_stage_is_recorded_and_the_rest_skipped() -> None:
     assert results[1].detail == "interrupted by SIGTERM during the stage"
     assert results[2].detail == "the run was stopped"
     assert RunInterrupted(signal.SIGHUP).exit_code == 129
+
+
+def test_a_signal_turned_into_another_error_still_stops_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def wrapped() -> str:
+        interrupts._received.append(signal.SIGTERM)  # the handler ran...
+        raise RuntimeError("step failed: interrupted")  # ...and a library re-raised as this
+
+    monkeypatch.setattr(interrupts, "_received", [])
+    results = run_stages([Stage("ingest", "", wrapped), Stage("docs", "", lambda: "done")])
+
+    assert [(r.name, r.status) for r in results] == [("ingest", "interrupted"), ("docs", "skipped")]
+    assert results[0].detail.startswith("interrupted by SIGTERM during the stage (")
 
 
 SWALLOWED = """
