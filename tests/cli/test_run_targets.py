@@ -36,6 +36,7 @@ def failed_lake_export(monkeypatch: pytest.MonkeyPatch) -> None:
     """The last run is a `shopflow ingest --destination lake` that failed at its lake stage."""
     failed = RecordedStage("20261202T101500Z-abc123", "ingest", "lake", "ops", "failed", "boom")
     monkeypatch.setattr(run_command, "ready_settings", lambda: SETTINGS)
+    monkeypatch.setattr(run_command, "reconcile", lambda _settings: None)
     monkeypatch.setattr(run_command, "last_run", lambda _settings: [failed])
     monkeypatch.setattr(run_command, "first_failed_stage", lambda rows: rows[0])
 
