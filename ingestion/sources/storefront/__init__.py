@@ -54,8 +54,10 @@ from ingestion.sources.storefront.settings import (
     PRODUCTS_RECONCILE_EVERY_RUNS,
     REJECTED_MAX_ATTEMPTS,
     REQUEST_BACKOFF_FACTOR,
+    REQUEST_DEADLINE_SECONDS,
     REQUEST_MAX_ATTEMPTS,
     REQUEST_MAX_RETRY_DELAY_SECONDS,
+    REQUEST_RETRY_BUDGET_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
     SALES_CONTENT_CHECK_EVERY_RUNS,
     SALES_FIRST_DATE,
@@ -80,6 +82,8 @@ def storefront_source(
     request_max_attempts: int = REQUEST_MAX_ATTEMPTS,
     request_backoff_factor: float = REQUEST_BACKOFF_FACTOR,
     request_max_retry_delay_seconds: float = REQUEST_MAX_RETRY_DELAY_SECONDS,
+    request_deadline_seconds: float = REQUEST_DEADLINE_SECONDS,
+    request_retry_budget_seconds: float = REQUEST_RETRY_BUDGET_SECONDS,
     products_page_size: int = PRODUCTS_PAGE_SIZE,
     sales_page_size: int = SALES_PAGE_SIZE,
     sales_first_date: str = SALES_FIRST_DATE.isoformat(),
@@ -99,6 +103,9 @@ def storefront_source(
         request_max_attempts: Attempts per request on 429, 5xx, timeouts and dropped connections.
         request_backoff_factor: Exponential backoff multiplier when no Retry-After is sent.
         request_max_retry_delay_seconds: Upper bound of one wait between attempts.
+        request_deadline_seconds: Total time one attempt may take, however slowly the API
+            drips its answer; then it is abandoned (its connection cut) and retried.
+        request_retry_budget_seconds: Total time one request may spend retrying.
         products_page_size: ``limit`` of the products offset pagination.
         sales_page_size: ``limit`` of the sales cursor pagination.
         sales_first_date: The first sold date of the first (full) sales load.
@@ -120,6 +127,8 @@ def storefront_source(
         max_attempts=request_max_attempts,
         backoff_factor=request_backoff_factor,
         max_retry_delay_seconds=request_max_retry_delay_seconds,
+        deadline_seconds=request_deadline_seconds,
+        retry_budget_seconds=request_retry_budget_seconds,
     )
     return [
         products(

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import quote
 
 from dlt.extract.items import DataItemWithMeta
-from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import (
@@ -19,13 +18,19 @@ from dlt.sources.helpers.rest_client.paginators import (
     OffsetPaginator,
 )
 
+from ingestion.sources.storefront.deadlines import deadline_session
 from ingestion.sources.storefront.pages import (
     checked_pages,
     cursor_more_promised,
     offset_more_promised,
 )
 from ingestion.sources.storefront.retries import RetryBook
-from ingestion.sources.storefront.settings import PRODUCTS_PATH, SALES_PATH
+from ingestion.sources.storefront.settings import (
+    PRODUCTS_PATH,
+    REQUEST_DEADLINE_SECONDS,
+    REQUEST_RETRY_BUDGET_SECONDS,
+    SALES_PATH,
+)
 from ingestion.sources.validation import (
     RejectedRecordError,
     parse_decimal,
@@ -46,24 +51,27 @@ def api_client(
     max_attempts: int,
     backoff_factor: float,
     max_retry_delay_seconds: float,
+    deadline_seconds: float = REQUEST_DEADLINE_SECONDS,
+    retry_budget_seconds: float = REQUEST_RETRY_BUDGET_SECONDS,
 ) -> RESTClient:
-    """A dlt RESTClient with bearer auth, a request timeout and retries.
+    """A dlt RESTClient with bearer auth, a read timeout, a total deadline and retries.
 
-    Retries cover 429 and every 5xx answer plus connection errors and timeouts, with
-    exponential backoff; a ``Retry-After`` header, when sent, sets the wait instead.
+    Retries cover 429 and every 5xx answer plus connection errors, timeouts and missed
+    deadlines, with exponential backoff (a ``Retry-After`` header, when sent, sets the wait
+    instead), until ``max_attempts`` or ``retry_budget_seconds`` runs out (``deadlines``).
     """
-    retrying = Client(
-        request_timeout=timeout_seconds,
-        request_max_attempts=max_attempts,
-        request_backoff_factor=backoff_factor,
-        request_max_retry_delay=max_retry_delay_seconds,
-        respect_retry_after_header=True,
-        raise_for_status=False,
+    session = deadline_session(
+        read_timeout_seconds=timeout_seconds,
+        deadline_seconds=deadline_seconds,
+        max_attempts=max_attempts,
+        budget_seconds=retry_budget_seconds,
+        backoff_factor=backoff_factor,
+        max_retry_delay_seconds=max_retry_delay_seconds,
     )
     return RESTClient(
         base_url=base_url.rstrip("/"),
         auth=BearerTokenAuth(token=api_key),
-        session=retrying.session,
+        session=session,
     )
 
 

@@ -25,6 +25,11 @@ REJECTED_MAX_ATTEMPTS = 5
 times (the first rejection included); then it is given up."""
 
 REQUEST_TIMEOUT_SECONDS = 10.0
+"""The longest wait for one socket read (and for the connection); it cannot stop a drip."""
+REQUEST_DEADLINE_SECONDS = 60.0
+"""The longest one attempt of a request may take, headers and body, however the API drips."""
+REQUEST_RETRY_BUDGET_SECONDS = 300.0
+"""The longest a request may keep retrying: no new attempt starts after it."""
 REQUEST_MAX_ATTEMPTS = 12
 """Attempts per request: a 20% error rate fails a request 12 times in a row once in 4e8."""
 REQUEST_BACKOFF_FACTOR = 0.25
