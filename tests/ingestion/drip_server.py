@@ -2,7 +2,7 @@
 
 It forwards each request to an upstream (the simulated storefront API, or a fixed answer)
 and sends the answer back in one of these ways (``mode``), from the ``fault_from``-th
-request on (earlier requests and paths without ``fault_path`` pass untouched):
+request to a path starting with ``fault_path`` on (the others pass untouched):
 
 - ``pass``: at once;
 - ``drip_headers``: every byte, status line and headers included, one ``delay`` apart;
@@ -41,6 +41,8 @@ class Drip:
     fault_from: int = 1
     fault_path: str = ""
     requests: int = 0
+    matched: int = 0
+    """Requests to ``fault_path`` so far: ``fault_from`` counts these."""
     held: list[float] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,10 +50,10 @@ class Drip:
     def faulted(self, path: str) -> bool:
         with self.lock:
             self.requests += 1
-            number = self.requests
-        return (
-            self.mode != "pass" and number >= self.fault_from and path.startswith(self.fault_path)
-        )
+            if not path.startswith(self.fault_path):
+                return False
+            self.matched += 1
+            return self.mode != "pass" and self.matched >= self.fault_from
 
 
 def read_request(conn: socket.socket) -> tuple[str, dict[str, str]]:
