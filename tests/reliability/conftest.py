@@ -23,6 +23,13 @@ BUILT_SCHEMAS = ("marts", "intermediate", "snapshots", "seeds")
 """The tables dbt builds (views are rebuilt from them; audit logs every run by design)."""
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``after_the_suite`` run last, so that they see what every other test
+    left behind (the secret search)."""
+    last = [item for item in items if item.get_closest_marker("after_the_suite")]
+    items[:] = [item for item in items if item not in last] + last
+
+
 def output_of(done: subprocess.CompletedProcess[str]) -> str:
     return done.stdout + done.stderr
 

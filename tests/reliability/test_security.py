@@ -7,20 +7,26 @@ are quoted.
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 from pathlib import Path
 
+import psycopg2
 import pytest
 from psycopg2 import sql
 
 from ingestion.database.admin import ADMIN_PASSWORD_KEY
 from ingestion.database.connection import autocommit
+from ingestion.database.errors import DatabaseError
 from ingestion.database.roles import analyst_password
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import ConnectionSettings, credentials_file, local_secret, state_dir
 from tests.integration.ingest_support import private_world
 from tests.reliability.conftest import BuiltReference, Reference
 from tests.reliability.support import API_KEY, CliWorld
+
+log = logging.getLogger(__name__)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
@@ -35,8 +41,8 @@ def files_holding(
     for root, _, names in os.walk(folder, onerror=lambda _: None):
         for name in names:
             path = Path(root) / name
-            try:
-                if path in skip or not path.is_file():
+            try:  # a link is not followed: what it points at is searched where it lives
+                if path in skip or path.is_symlink() or not path.is_file():
                     continue
                 content = path.read_bytes()
             except OSError:
@@ -99,6 +105,36 @@ def test_no_password_or_api_key_in_any_output_log_row_or_state_file(
     assert files_holding(state_dir(), first, frozenset({credentials_file()}), *others) == []
 
 
+@pytest.mark.after_the_suite
+def test_no_secret_anywhere_after_the_whole_suite(
+    server_settings: ConnectionSettings,
+    reference: Reference,
+    built_reference: BuiltReference,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Runs after every other reliability test (``after_the_suite``): what all the faults
+    left behind, the worlds' files under pytest's temporary root (dbt's logs and targets,
+    landing and quarantine folders, exports, reports, traces), the whole state folder (the
+    server's data and log, dlt's folders, the audit journal, dbt's state) and every
+    database still on the server holds no password of the server's roles nor the API key."""
+    wanted = [server_settings.password, API_KEY, *local_secrets(server_settings)]
+    first, *others = (secret.encode() for secret in wanted)
+    skip = frozenset({credentials_file()})
+    assert files_holding(tmp_path_factory.getbasetemp(), first, skip, *others) == []
+    assert files_holding(state_dir(), first, skip, *others) == []
+    with autocommit(server_settings, "postgres") as cursor:
+        cursor.execute("select datname from pg_database where datallowconn")
+        databases = [name for (name,) in cursor.fetchall()]
+    assert reference.world.settings.database in databases  # the search looks where data is
+    hits = []
+    for database in databases:
+        try:
+            hits += rows_holding(server_settings, database, wanted)
+        except (DatabaseError, psycopg2.Error) as exc:  # dropped meanwhile, or not ours
+            log.info("passed over database %s: %s", database, exc)
+    assert hits == []
+
+
 def test_database_names_that_need_quoting_load_like_any_other(
     server_settings: ConnectionSettings, tmp_path: Path
 ) -> None:
@@ -117,7 +153,7 @@ def test_database_names_that_need_quoting_load_like_any_other(
 def test_the_secret_search_finds_a_planted_secret(reference: Reference, tmp_path: Path) -> None:
     """The search above can fail: a secret planted in a nested file, in a JSON column of a new
     schema and in a view is found in each."""
-    secret = f"planted-{API_KEY}"
+    secret = f"planted-{secrets.token_urlsafe(16)}"
     nested = tmp_path / "a" / "b" / "trace.bin"
     nested.parent.mkdir(parents=True)
     nested.write_bytes(b"\x00\x01" + secret.encode() + b"\xff")
