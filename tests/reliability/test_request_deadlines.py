@@ -12,6 +12,7 @@ cases compare the raw tables with a clean ingest of an identical world.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,12 +24,12 @@ import pytest
 from ingestion.loading.accounting import UnitResult
 from ingestion.loading.registry import StorefrontEndpoint
 from ingestion.loading.runner import IngestReport
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import REPO_ROOT, ConnectionSettings
 from ingestion.simulators.storefront_api import ApiConfig, running_api
 from ingestion.simulators.world.build import build_world
 from tests.ingestion.drip_server import Drip, drip_server
 from tests.integration.ingest_support import IngestWorld, private_world
-from tests.reliability.support import Digest, warehouse_digest
+from tests.reliability.support import CliWorld, Digest, shopflow_command, warehouse_digest
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -155,6 +156,37 @@ def test_an_overdue_answer_is_abandoned_at_its_deadline_and_nothing_is_loaded(
     # every connection was cut near the deadline, none left open to drip on
     assert faulted.drip.held and max(faulted.drip.held) < DEADLINE_SECONDS + 1.5
     assert raw(faulted.world) == before
+
+
+def test_shopflow_ingest_storefront_leaves_on_time_when_the_api_drips(faulted: Served) -> None:
+    cli = CliWorld(faulted.world.settings, faulted.world.landing.parent)
+    env = {
+        **cli.env,
+        "SOURCES__STOREFRONT__BASE_URL": faulted.endpoint.base_url,
+        "SOURCES__STOREFRONT__API_KEY": faulted.api_key,
+    }
+    faulted.drip.mode, faulted.drip.delay, faulted.drip.fault_from = "drip_body", 0.05, 1
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            shopflow_command("ingest", "storefront"),
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        faulted.drip.mode = "pass"
+    seconds = time.monotonic() - started
+    output = done.stdout + done.stderr
+
+    assert done.returncode == 1, output
+    assert seconds < GIVE_UP_SECONDS + 10, seconds  # plus the interpreter's start
+    assert f"past its {DEADLINE_SECONDS} s deadline" in output, output
+    assert faulted.api_key not in output
+    assert "Traceback" not in output, output
 
 
 def test_an_answer_slow_but_within_its_deadline_loads_everything(
