@@ -150,7 +150,7 @@ def test_an_overdue_answer_is_abandoned_at_its_deadline_and_nothing_is_loaded(
         assert unit(report, table).status == "failed", report.units
         assert f"GET {faulted.endpoint.base_url}{path}" in error, error
         assert f"past its {DEADLINE_SECONDS} s deadline" in error, error
-        assert f"on each of {ATTEMPTS} attempts" in error, error
+        assert f"given up after {ATTEMPTS} attempts" in error, error
         assert "nothing loaded, cursor kept" in error, error
         assert faulted.api_key not in error
     # every connection was cut near the deadline, none left open to drip on

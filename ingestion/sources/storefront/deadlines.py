@@ -173,7 +173,7 @@ def _give_up(state: RetryCallState) -> Any:
     exc = outcome.exception() if outcome is not None else None
     if isinstance(exc, RequestDeadlineError):
         raise RequestDeadlineError(
-            f"{exc} on each of {state.attempt_number} attempts in"
+            f"{exc}; given up after {state.attempt_number} attempts in"
             f" {state.seconds_since_start or 0:.0f} s (budget {BUDGET_SETTING});"
             " nothing loaded, cursor kept: the next run asks again"
         ) from exc.__cause__  # not from exc: the root cause names the innermost of ours
