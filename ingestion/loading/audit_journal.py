@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 
 from ingestion.settings import ConnectionSettings, state_dir
 
@@ -34,8 +35,11 @@ TIMESTAMP_FIELDS = ("started_at", "finished_at")
 
 
 def journal_path(settings: ConnectionSettings) -> Path:
-    """This warehouse database's journal (one per database, like dlt's working folders)."""
-    return state_dir() / JOURNAL_FOLDER / f"{settings.database}.jsonl"
+    """This warehouse's journal: one per server and database, so that a row kept for one
+    server is never written into a database of the same name on another (the name quoted,
+    so that any database name makes one plain file name)."""
+    where = quote(f"{settings.host}:{settings.port}/{settings.database}", safe="")
+    return state_dir() / JOURNAL_FOLDER / f"{where}.jsonl"
 
 
 @contextmanager
