@@ -35,11 +35,11 @@ TIMESTAMP_FIELDS = ("started_at", "finished_at")
 
 
 def journal_path(settings: ConnectionSettings) -> Path:
-    """This warehouse's journal: one per server and database, so that a row kept for one
-    server is never written into a database of the same name on another (the name quoted,
-    so that any database name makes one plain file name)."""
-    where = quote(f"{settings.host}:{settings.port}/{settings.database}", safe="")
-    return state_dir() / JOURNAL_FOLDER / f"{where}.jsonl"
+    """This warehouse database's journal, one per database like dlt's working folders (the
+    name quoted, so that any database name makes one plain file name). Keyed by the name,
+    not the address: a run that reached the server through another address (a proxy, a
+    failover name) is still replayed by the next command."""
+    return state_dir() / JOURNAL_FOLDER / f"{quote(settings.database, safe='')}.jsonl"
 
 
 @contextmanager
