@@ -34,6 +34,7 @@ from ingestion.quality.alerts import (
     shorten_detail,
     webhook_as_apprise_url,
 )
+from tests.loopback import tcp_server
 
 CAUSE = "DbtError: dbt build failed (exit 1)"
 DEADLINE = 2.0
@@ -93,30 +94,9 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def hanging_receiver() -> Iterator[int]:
-    """A port that accepts connections and reads the request, but never answers."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    stop = threading.Event()
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            held.append(conn)
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield int(server.getsockname()[1])
-    stop.set()
-    thread.join(5)
-    for conn in held:
-        conn.close()  # lets apprise's abandoned worker end
-    server.close()
+    """A port that accepts connections but never answers."""
+    with tcp_server() as port:
+        yield port
 
 
 @pytest.fixture(autouse=True)

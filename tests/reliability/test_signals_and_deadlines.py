@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -29,6 +28,7 @@ from ingestion.loading.audit_journal import journal_path
 from ingestion.orchestration.run_lock import LOCK_KEY
 from ingestion.orchestration.run_record import first_failed_stage, last_run
 from ingestion.settings import ENV_ALERT_URL, ENV_DATABASE, ENV_HOST, ENV_PORT
+from tests.loopback import tcp_server
 from tests.reliability.conftest import BUILT_SCHEMAS, BuiltReference, Reference
 from tests.reliability.support import RAW_SCHEMAS, CliWorld, differing, shopflow_command
 from tests.reliability.test_small_items import PostgresProxy, dripping_webhook
@@ -292,38 +292,6 @@ def test_the_database_gone_mid_stage_leaves_the_failure_in_a_journal_then_in_the
 
 
 # --- deadlines ----------------------------------------------------------------------------
-
-
-@contextmanager
-def tcp_server(serve: Callable[[socket.socket], None], backlog: int = 16) -> Iterator[int]:
-    """A server on 127.0.0.1 that hands each connection to ``serve`` in a thread."""
-    server = socket.create_server(("127.0.0.1", 0), backlog=backlog)
-    server.settimeout(0.2)
-    stop = threading.Event()
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            held.append(conn)
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield int(server.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join(5)
-        for conn in held:
-            with suppress(OSError):
-                conn.close()
-        server.close()
 
 
 def silent(conn: socket.socket) -> None:
