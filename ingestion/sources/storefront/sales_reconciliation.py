@@ -121,24 +121,56 @@ def missed_sales(
     loaded = raw_day_counts(pipeline, before)
     for day in differing_days(client, loaded, first, before, window_days):
         in_raw = raw_day_keys(pipeline, day)
-        missing: list[dict[str, Any]] = []
-        for page in sales_window(client, page_size, day, day):
-            for record in page:
-                try:
-                    sale = clean_sale(record)
-                except RejectedRecordError:
-                    continue  # the retry book asks for a rejected sale by itself
-                key = str(sale["partner_order_id"])
-                if key not in in_raw and not already(key):
-                    missing.append(sale)
+        missing = _sales_to_repair(
+            client,
+            page_size,
+            day,
+            day,
+            _absent(in_raw, already),
+        )
         if missing:
-            log.warning(
-                "sales: %d sale(s) of %s behind the lookback repaired: %s",
-                len(missing),
-                day,
-                ", ".join(str(s["partner_order_id"]) for s in missing[:10]),
-            )
             yield missing
+
+
+RepairTest = Callable[[str, dict[str, Any]], bool]
+"""Whether a sale (its key, its cleaned values) needs repairing."""
+
+
+def _absent(in_raw: set[str], already: Callable[[str], bool]) -> RepairTest:
+    return lambda key, _sale: key not in in_raw and not already(key)
+
+
+def _differing(in_raw: dict[str, tuple[Any, ...]], already: Callable[[str], bool]) -> RepairTest:
+    return lambda key, sale: in_raw.get(key) != sale_values(sale) and not already(key)
+
+
+def _sales_to_repair(
+    client: RESTClient,
+    page_size: int,
+    first: dt.date,
+    last: dt.date,
+    needs_repair: RepairTest,
+) -> list[dict[str, Any]]:
+    """The valid sales from ``first`` to ``last`` (inclusive) that ``needs_repair`` picks by
+    key and cleaned values; logged by id."""
+    repairs: list[dict[str, Any]] = []
+    for page in sales_window(client, page_size, first, last):
+        for record in page:
+            try:
+                sale = clean_sale(record)
+            except RejectedRecordError:
+                continue  # the retry book asks for a rejected sale by itself
+            if needs_repair(str(sale["partner_order_id"]), sale):
+                repairs.append(sale)
+    if repairs:
+        log.warning(
+            "sales: %d sale(s) of %s..%s behind the lookback missing or changed, repaired: %s",
+            len(repairs),
+            first,
+            last,
+            ", ".join(str(sale["partner_order_id"]) for sale in repairs[:10]),
+        )
+    return repairs
 
 
 def sale_values(sale: dict[str, Any]) -> tuple[Any, ...]:
@@ -176,23 +208,13 @@ def changed_sales(
         if start >= before:
             return
         end = min(end, before - dt.timedelta(days=1))
-        in_raw = raw_sale_values(pipeline, start, end)
-        changed: list[dict[str, Any]] = []
-        for page in sales_window(client, page_size, start, end):
-            for record in page:
-                try:
-                    sale = clean_sale(record)
-                except RejectedRecordError:
-                    continue  # the retry book asks for a rejected sale by itself
-                key = str(sale["partner_order_id"])
-                if in_raw.get(key) != sale_values(sale) and not already(key):
-                    changed.append(sale)
+        values = raw_sale_values(pipeline, start, end)
+        changed = _sales_to_repair(
+            client,
+            page_size,
+            start,
+            end,
+            _differing(values, already),
+        )
         if changed:
-            log.warning(
-                "sales: %d sale(s) of %s..%s behind the lookback missing or changed, repaired: %s",
-                len(changed),
-                start,
-                end,
-                ", ".join(str(s["partner_order_id"]) for s in changed[:10]),
-            )
             yield changed
