@@ -23,7 +23,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -313,7 +313,7 @@ class ConnectionSettings:
     host: str
     port: int
     user: str
-    password: str
+    password: str = field(repr=False)  # never in a log line or a traceback's locals
     database: str
     ops_database: str
     external: bool

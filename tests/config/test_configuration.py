@@ -174,3 +174,11 @@ def test_the_business_date_is_a_day_or_refused_plainly(monkeypatch: pytest.Monke
     monkeypatch.setenv(settings.ENV_BUSINESS_DATE, "01/12/2025")
     with pytest.raises(settings.SettingsError, match="SHOPFLOW_BUSINESS_DATE='01/12/2025'"):
         settings.check_environment()
+
+
+def test_the_password_is_never_in_the_settings_repr() -> None:
+    """A logged settings object or a traceback's locals (pytest prints them) keeps it out."""
+    secret = "never-shown-7f3a"
+    connection = settings.ConnectionSettings("h", 5432, "u", secret, "d", "o", False)
+    assert secret not in repr(connection) and secret not in str(connection)
+    assert connection.password == secret
