@@ -29,10 +29,13 @@ def test_a_spark_run_from_empty_builds_every_mart_on_spark(
     folder = tmp_path_factory.mktemp("spark-run")
     home = folder / "home"
     with throwaway_world(server_settings, folder, "shopflow_sparkrun_") as world:
-        monkeypatch.setenv(ENV_HOME, str(home))
-        monkeypatch.delenv(ENV_TARGET, raising=False)
-        external = CliWorld(replace(world.settings, external=True), world.folder)
-        run = external.run("run", "--target", "spark", "--scale", "0.1")
+        # the run's own state folder, for the run alone: dropping the world afterwards needs
+        # the local server's administrator, whose password lives in the session's state folder
+        with monkeypatch.context() as scoped:
+            scoped.setenv(ENV_HOME, str(home))
+            scoped.delenv(ENV_TARGET, raising=False)
+            external = CliWorld(replace(world.settings, external=True), world.folder)
+            run = external.run("run", "--target", "spark", "--scale", "0.1")
         assert list(run.stages) == SPARK_STAGES, run.output[-3000:]
 
         stages = world.query(
