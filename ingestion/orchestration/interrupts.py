@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from types import FrameType
 from typing import Any
 
@@ -103,11 +104,10 @@ def _dies_with(parent: int) -> Callable[[], None]:
     """What the child runs before exec: the kernel kills it when its parent dies (Linux)."""
 
     def arm() -> None:
-        try:
+        # not Linux (no prctl): the process group is still stopped by stop_process_group
+        with suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):  # not Linux: the process group still gets stopped
-            pass
         if os.getppid() != parent:  # the parent died before prctl: leave at once
             os._exit(1)
 

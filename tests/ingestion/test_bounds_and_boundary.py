@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from contextlib import suppress
 from pathlib import Path
 
 import pyarrow as pa
@@ -99,12 +100,11 @@ def test_a_death_without_a_fatal_signal_is_read_again_once(tmp_path: Path) -> No
     marker.path.parent.mkdir(parents=True)
     marker.path.write_text(json.dumps({"file": "clickstream/c.jsonl", "run": "R1"}))
     assert marker.left_by_crash() is None
-    try:
-        with marker, marker.reading("clickstream/c.jsonl"):
-            left = marker.path.read_text()
-            raise KeyboardInterrupt  # stands for the second kill: the marker stays as written
-    except KeyboardInterrupt:
-        pass
+    left = ""
+    with suppress(KeyboardInterrupt), marker, marker.reading("clickstream/c.jsonl"):
+        left = marker.path.read_text()
+        raise KeyboardInterrupt  # stands for the second kill: the marker stays as written
+    assert left, "the marker was written while reading"
     marker.path.write_text(left)
     [name, reason] = marker.left_by_crash() or ("", "")
     assert name == "clickstream/c.jsonl" and "the process died 2 times while parsing it" in reason

@@ -19,6 +19,7 @@ from ingestion.quality import alerts
 from ingestion.quality.alerts import ENV_ALERT_WEBHOOK, AlertEvent, send_alert
 from ingestion.settings import ENV_HOST, ENV_PORT, ConnectionSettings
 from tests.integration.ingest_support import IngestWorld
+from tests.loopback import tcp_server
 from tests.quality.test_alerts import fake_failing_run
 from tests.reliability.shopflow_cli import SHOPFLOW, built_world, subprocess_env
 
@@ -31,41 +32,20 @@ EVENT = AlertEvent(stage="ingest", what_failed="RuntimeError: storefront down", 
 def dripping_webhook(interval: float = 0.5, most_bytes: int = 240) -> Iterator[str]:
     """A receiver on 127.0.0.1 that reads the request, then answers one byte every
     ``interval`` seconds and never finishes its headers. Stops itself after ``most_bytes``
-    bytes, or when the ``with`` block ends."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    stop = threading.Event()
+    bytes, or when the ``with`` block ends (its connections are closed then)."""
 
     def drip(conn: socket.socket) -> None:
-        with conn:
-            conn.recv(65536)
-            payload = b"HTTP/1.1 200 OK\r\nX-Drip: " + b"a" * most_bytes
-            for position in range(min(most_bytes, len(payload))):
-                if stop.wait(interval):
-                    return
-                try:
-                    conn.sendall(payload[position : position + 1])
-                except OSError:
-                    return  # the client gave up
-
-    def serve() -> None:
-        while not stop.is_set():
+        conn.recv(65536)
+        payload = b"HTTP/1.1 200 OK\r\nX-Drip: " + b"a" * most_bytes
+        for position in range(min(most_bytes, len(payload))):
+            time.sleep(interval)
             try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
+                conn.sendall(payload[position : position + 1])
             except OSError:
-                return
-            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+                return  # the client gave up, or the server stopped
 
-    acceptor = threading.Thread(target=serve, daemon=True)
-    acceptor.start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
-    finally:
-        stop.set()
-        acceptor.join(5)
-        server.close()
+    with tcp_server(drip) as port:
+        yield f"http://127.0.0.1:{port}/hook"
 
 
 def test_a_dripping_webhook_cannot_hold_the_alert_past_its_deadline(
