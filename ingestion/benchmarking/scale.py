@@ -5,7 +5,7 @@ For each scale, in a fresh throwaway world (``cli_world``), as a user runs it:
 
 1. ``shopflow run --scale S`` from empty;
 2. ``shopflow run --tick 1``: the sources move on a day, the pipeline runs again;
-3. a checksum of every mart (``quality.mart_checksums``);
+3. a checksum of every mart (``spark.mart_checksums``);
 4. ``shopflow run --full-refresh``, then the marts' checksums again, compared with step 3.
 
 Per run it keeps the wall-clock and stage seconds, rows loaded and raw rows, the process
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.benchmarking.cli_world import CliRun, CliWorld, throwaway_world
-from ingestion.quality.mart_checksums import differences, mart_checksums
 from ingestion.settings import ConnectionSettings
+from ingestion.spark.mart_checksums import differences, mart_checksums
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ Per scale, in a fresh throwaway world (``cli_world``):
 3. ``shopflow run --tick 1``: the sources move on a day; its dbt-build stage is the Postgres
    one-day incremental build;
 4. the lake exported again and ``dbt build --target spark`` again: the Spark one-day build;
-5. every mart compared across the engines (``quality.engine_parity``).
+5. every mart compared across the engines (``spark.parity``).
 
 Writes the "Spark beside Postgres" section of docs/benchmarks.md (``scripts/benchmark spark``).
 """
@@ -34,10 +34,10 @@ from ingestion.benchmarking.scale import TICK_DAYS, raw_rows
 from ingestion.benchmarking.scale_benchmark import benchmark_arguments
 from ingestion.lake import export_lake
 from ingestion.lake.layout import SOURCE_SCHEMAS
-from ingestion.quality.engine_parity import differences, postgres_checksums
 from ingestion.settings import ENV_HOME, ENV_LAKE_URL, REPO_ROOT, connection_settings
 from ingestion.spark.build import spark_build
 from ingestion.spark.marts import spark_mart_checksums
+from ingestion.spark.parity import differences, postgres_checksums
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def render_section(results: list[SparkScaleResult], minutes: float) -> str:
         "session method, `local[2]`, 2 GB driver); `shopflow run --tick 1` (the Postgres "
         "one-day build) and the lake export and Spark build again (the Spark one-day build); "
         "then every mart compared across the engines by engine-neutral checksums "
-        "(ingestion/quality/engine_parity.py). Seconds are wall-clock; the Spark build includes "
+        "(ingestion/spark/parity.py). Seconds are wall-clock; the Spark build includes "
         "starting its JVM and registering the lake's tables.",
         "",
         f"Measured {when} UTC on {os.cpu_count()} vCPUs, local embedded PostgreSQL and local "

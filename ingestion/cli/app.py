@@ -138,9 +138,9 @@ def main_options(
 
 def main() -> None:
     """The `shopflow` program. SIGTERM, SIGINT and SIGHUP stop any command the same way
-    (ingestion/orchestration/interrupts.py): installed here, once, for the program only (a
+    (ingestion/interrupts.py): installed here, once, for the program only (a
     test invoking ``app`` in its own process keeps its handlers)."""
-    from ingestion.orchestration.interrupts import RunInterrupted, install_signal_handlers
+    from ingestion.interrupts import RunInterrupted, install_signal_handlers
 
     install_signal_handlers()
     try:

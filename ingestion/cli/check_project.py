@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ingestion.cli.console import console, fail
-from ingestion.quality.project_rules import RULES, Violation, check_manifest, load_manifest
+from ingestion.conventions.project_rules import RULES, Violation, check_manifest, load_manifest
 from ingestion.settings import connection_settings
 from ingestion.transform.dbt_runner import DbtError, run_dbt, target_dir
 

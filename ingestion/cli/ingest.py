@@ -15,17 +15,17 @@ from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.cli.progress import ingest_progress
 from ingestion.cli.ready import ready_settings
 from ingestion.database.errors import DatabaseError
+from ingestion.interrupts import RunInterrupted
 from ingestion.lake import LakeExport, MissingRawTableError, export_lake
 from ingestion.loading.accounting import UnitResult
 from ingestion.loading.audit import new_run_id
 from ingestion.loading.registry import SOURCES
 from ingestion.loading.runner import IngestReport
-from ingestion.orchestration.ingest_stage import run_ingestion
-from ingestion.orchestration.interrupts import RunInterrupted
-from ingestion.orchestration.run_record import INGEST, StageRecorder
-from ingestion.orchestration.stages import Stage, StageResult
 from ingestion.root_cause import root_cause
 from ingestion.settings import ConnectionSettings, lake_url
+from ingestion.stage_runner.ingest_stage import run_ingestion
+from ingestion.stage_runner.run_record import INGEST, StageRecorder
+from ingestion.stage_runner.stages import Stage, StageResult
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ import typer
 
 from ingestion.cli.console import fail
 from ingestion.database.errors import DatabaseError
-from ingestion.orchestration.run_lock import DEFAULT_WAIT_SECONDS, RunLockBusyError, run_lock
-from ingestion.orchestration.run_record import reconcile
 from ingestion.settings import ConnectionSettings
+from ingestion.stage_runner.run_lock import DEFAULT_WAIT_SECONDS, RunLockBusyError, run_lock
+from ingestion.stage_runner.run_record import reconcile
 
 BUSY_EXIT_CODE = 75
 """sysexits' EX_TEMPFAIL: another run holds the lock, trying again later will work."""

@@ -8,8 +8,7 @@ import typer
 
 from ingestion.atomic_write import UnwritableFolderError
 from ingestion.cli.console import console, fail
-from ingestion.database.errors import DatabaseError
-from ingestion.quality.status import WarehouseNotBuiltError
+from ingestion.database.errors import DatabaseError, WarehouseNotBuiltError
 from ingestion.reporting import summary_line, write_report
 from ingestion.settings import ENV_SCHEMA_PREFIX, connection_settings
 

@@ -13,25 +13,9 @@ from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.cli.progress import ingest_progress
 from ingestion.cli.ready import ready_settings
 from ingestion.cli.simulate import parse_scale
+from ingestion.interrupts import received_signal, signal_name
 from ingestion.loading.audit import new_run_id
-from ingestion.orchestration.interrupts import received_signal, signal_name
-from ingestion.orchestration.pipeline import (
-    DBT_BUILD,
-    STAGE_NAMES,
-    RunOptions,
-    StageSelectionError,
-    pipeline_stages,
-    select_stages,
-)
-from ingestion.orchestration.run_record import (
-    StageRecorder,
-    first_failed_stage,
-    last_run,
-    previous_run_failed,
-    reconcile,
-)
-from ingestion.orchestration.stages import Stage, StageOutcome, StageResult, run_stages
-from ingestion.quality.alerts import notify_run_outcome
+from ingestion.monitoring.alerts import notify_run_outcome
 from ingestion.settings import (
     DEFAULT_TARGET,
     SPARK_TARGET,
@@ -39,6 +23,22 @@ from ingestion.settings import (
     ConnectionSettings,
     dbt_target,
 )
+from ingestion.stage_runner.pipeline import (
+    DBT_BUILD,
+    STAGE_NAMES,
+    RunOptions,
+    StageSelectionError,
+    pipeline_stages,
+    select_stages,
+)
+from ingestion.stage_runner.run_record import (
+    StageRecorder,
+    first_failed_stage,
+    last_run,
+    previous_run_failed,
+    reconcile,
+)
+from ingestion.stage_runner.stages import Stage, StageOutcome, StageResult, run_stages
 
 STATUS_STYLE = {
     "ok": "green",

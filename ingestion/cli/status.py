@@ -8,10 +8,9 @@ import typer
 from rich.text import Text
 
 from ingestion.cli.console import DataTable, console, fail, styled
-from ingestion.database.errors import DatabaseError
-from ingestion.quality.status import (
+from ingestion.database.errors import DatabaseError, WarehouseNotBuiltError
+from ingestion.monitoring.status import (
     QUALITY_VIEW,
-    WarehouseNotBuiltError,
     WarehouseStatus,
     read_status,
 )

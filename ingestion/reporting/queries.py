@@ -17,7 +17,7 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from ingestion.database.connection import autocommit, database_exists
-from ingestion.quality.status import WarehouseNotBuiltError
+from ingestion.database.errors import WarehouseNotBuiltError
 from ingestion.settings import ConnectionSettings
 
 PIPELINE_RUNS = ("audit", "pipeline_runs")

@@ -1,5 +1,5 @@
 """Reading what dbt built on Spark from Python: the marts' engine-neutral checksums
-(``quality.engine_parity``), computed in a process of their own.
+(``spark.parity``), computed in a process of their own.
 
 A fresh process each time, because a JVM keeps the first session's catalog for its whole
 life (a second ``getOrCreate`` with another state folder would read the first one's tables)
@@ -13,8 +13,8 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ingestion.quality.engine_parity import EXCLUDED_COLUMNS, EngineChecksum, spark_checksums
-from ingestion.quality.mart_checksums import MARTS_SCHEMA
+from ingestion.spark.mart_checksums import MARTS_SCHEMA
+from ingestion.spark.parity import EXCLUDED_COLUMNS, EngineChecksum, spark_checksums
 from ingestion.spark.session import spark_session
 
 

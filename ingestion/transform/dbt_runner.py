@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from ingestion.orchestration.interrupts import child_process_options, stop_process_group
+from ingestion.interrupts import child_process_options, stop_process_group
 from ingestion.settings import REPO_ROOT, ConnectionSettings, dbt_target, dbt_target_path
 from ingestion.transform.dbt_profile import dbt_environment, write_profile
 from ingestion.transform.run_results import RunResults, error_lines, plain, read_run_results

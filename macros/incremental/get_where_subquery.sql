@@ -1,7 +1,7 @@
 {#- dbt's `where` test config, plus one placeholder for incremental models: a test with
     `where: "__latest_batch__"` checks only the rows the model's last run wrote (the newest
     `dbt_built_at`, doc block `dbt_built_at`): every row after a full build, the changed ones
-    after an incremental run. Only for row-level properties; tests/quality proves such a test
+    after an incremental run. Only for row-level properties; tests/macros proves such a test
     still fails on one bad new row. The newest value is read when the test runs and written
     as a literal: compared with a subquery, Postgres could not use the column's statistics
     and scanned the whole table. -#}

@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 
-from ingestion.quality.alerts import AlertEvent, configured_urls, send_alert
+from ingestion.monitoring.alerts import AlertEvent, configured_urls, send_alert
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from ingestion.cli.console import DataTable
 from ingestion.cli.ingest import summary_table as ingest_table
 from ingestion.cli.run import summary_table as run_table
 from ingestion.loading.accounting import UnitResult
-from ingestion.orchestration.stages import StageResult
+from ingestion.stage_runner.stages import StageResult
 
 HOSTILE = (
     "[/b]",

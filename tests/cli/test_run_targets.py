@@ -8,10 +8,10 @@ from typer.testing import CliRunner
 
 from ingestion.cli import run as run_command
 from ingestion.cli.app import app
-from ingestion.orchestration.pipeline import RunOptions, pipeline_stages
-from ingestion.orchestration.run_record import RecordedStage
-from ingestion.orchestration.stages import Stage
 from ingestion.settings import ENV_TARGET, ConnectionSettings
+from ingestion.stage_runner.pipeline import RunOptions, pipeline_stages
+from ingestion.stage_runner.run_record import RecordedStage
+from ingestion.stage_runner.stages import Stage
 
 SETTINGS = ConnectionSettings.__new__(ConnectionSettings)
 

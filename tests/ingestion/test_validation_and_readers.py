@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from ingestion.benchmarking.doc_sections import write_section
-from ingestion.loading.benchmark import RateResult
+from ingestion.benchmarking.ingest_benchmark import RateResult
 from ingestion.sources.files.event_ids import SeenEventIds, uuid_bits
 from ingestion.sources.files.helpers import event_chunks
 from ingestion.sources.files.quarantine import UnreadableFileError, quarantine_file

@@ -23,11 +23,11 @@ from ingestion.cli.app import app
 from ingestion.cli.locking import BUSY_EXIT_CODE
 from ingestion.lake import LAKE_TABLES, LakeTable, Manifest, open_lake, read_manifest
 from ingestion.lake.layout import NULL_PARTITION
-from ingestion.orchestration.run_lock import run_lock
 from ingestion.settings import ENV_HOST, ENV_LAKE_URL, ENV_LANDING_DIR, ConnectionSettings
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.landing import FileFaults, write_landing_files
 from ingestion.simulators.world.tick import tick
+from ingestion.stage_runner.run_lock import run_lock
 from ingestion.transform.dbt_runner import run_dbt
 from tests.integration.ingest_support import SCALE, IngestWorld, private_world
 from tests.reliability.test_erasure_and_roles import PERSONAL, ErasureWorld, erase_in_source

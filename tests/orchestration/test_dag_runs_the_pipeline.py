@@ -3,7 +3,7 @@
 Two throwaway worlds from the same seed and scale on the test server: in one, Airflow (its own
 virtualenv, `make airflow`, metadata in SQLite under a temporary AIRFLOW_HOME) runs every task
 of the DAG; in the other, `shopflow run` runs the pipeline in one command. Every mart must have
-the same row count and order-independent checksum in both (``quality.mart_checksums``), less
+the same row count and order-independent checksum in both (``spark.mart_checksums``), less
 the columns that record when a row was loaded or built. Slow (two whole pipelines): `make
 test-orchestration`, which .ci/run calls.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.benchmarking.cli_world import CliWorld, throwaway_world
-from ingestion.quality.mart_checksums import differences, mart_checksums
 from ingestion.settings import ConnectionSettings
+from ingestion.spark.mart_checksums import differences, mart_checksums
 from tests.orchestration.dag_tasks import STAGE_TASKS
 
 pytestmark = [pytest.mark.orchestration, pytest.mark.slow, pytest.mark.integration]

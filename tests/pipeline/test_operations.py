@@ -23,8 +23,8 @@ from ingestion.cli.app import app
 from ingestion.database.connection import autocommit
 from ingestion.settings import ConnectionSettings
 from ingestion.transform.dbt_runner import run_dbt
+from tests.monitoring.test_alerts import Receiver, receiver  # noqa: F401 (a fixture)
 from tests.pipeline.conftest import PIPELINE_SCALE, BuiltWarehouse
-from tests.quality.test_alerts import Receiver, receiver  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ingestion.cli.app import app
 from ingestion.database.connection import connect
-from ingestion.quality.status import read_status
+from ingestion.monitoring.status import read_status
 from ingestion.settings import ENV_DATABASE
 from tests.pipeline.conftest import BuiltWarehouse
 
@@ -102,7 +102,7 @@ def test_rejects_and_invalid_rows_are_counted_per_load(
 
 def test_the_last_builds_test_outcomes_are_listed(built_warehouse: BuiltWarehouse) -> None:
     manifest = json.loads((built_warehouse.target_dir / "manifest.json").read_text())
-    # the whole-history tests are left out of `shopflow run` (ingestion.orchestration.pipeline)
+    # the whole-history tests are left out of `shopflow run` (ingestion.stage_runner.pipeline)
     tests = {
         node["name"]
         for node in manifest["nodes"].values()

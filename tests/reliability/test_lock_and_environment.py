@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 from ingestion.cli.app import app
 from ingestion.cli.locking import BUSY_EXIT_CODE
 from ingestion.loading.registry import StorefrontEndpoint
-from ingestion.orchestration.run_lock import RunLockBusyError, run_lock
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.storefront_api import ApiConfig, running_api
+from ingestion.stage_runner.run_lock import RunLockBusyError, run_lock
 from tests.integration.ingest_support import IngestWorld, private_world
 from tests.reliability.shopflow_cli import (
     built_world,
@@ -144,7 +144,7 @@ def test_wait_is_bounded_and_a_freed_lock_lets_the_waiting_command_run(
 
 HOLD_THE_LOCK = """
 import time
-from ingestion.orchestration.run_lock import RunLockBusyError, run_lock
+from ingestion.stage_runner.run_lock import RunLockBusyError, run_lock
 from ingestion.settings import connection_settings
 with run_lock(connection_settings(), "ingest all"):
     print("locked", flush=True)

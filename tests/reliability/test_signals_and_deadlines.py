@@ -25,9 +25,9 @@ import pytest
 
 from ingestion.database.connection import autocommit
 from ingestion.loading.audit_journal import journal_path
-from ingestion.orchestration.run_lock import LOCK_KEY
-from ingestion.orchestration.run_record import first_failed_stage, last_run
 from ingestion.settings import ENV_ALERT_URL, ENV_DATABASE, ENV_HOST, ENV_PORT
+from ingestion.stage_runner.run_lock import LOCK_KEY
+from ingestion.stage_runner.run_record import first_failed_stage, last_run
 from tests.loopback import tcp_server
 from tests.reliability.conftest import BUILT_SCHEMAS, BuiltReference, Reference
 from tests.reliability.support import RAW_SCHEMAS, CliWorld, differing, shopflow_command
@@ -331,7 +331,7 @@ def never_accepting() -> Iterator[int]:
 
 DELIVER = """
 import sys, time
-from ingestion.quality.alerts import AlertEvent, send_alert
+from ingestion.monitoring.alerts import AlertEvent, send_alert
 event = AlertEvent(stage="dbt-build", what_failed="boom", run_id="r-deadline")
 started = time.monotonic()
 delivered = send_alert(event, webhook_url=sys.argv[1], deadline=float(sys.argv[2]))
@@ -393,7 +393,7 @@ def test_shopflow_run_exits_on_time_when_the_alert_receiver_drips(
     """The real command: a run that fails at once (no such stage built: report on a raw-only
     warehouse) alerts a dripping receiver and leaves within the 15 s deadline plus a little,
     with the failed stage's exit code."""
-    from ingestion.quality.alerts import DEADLINE_SECONDS
+    from ingestion.monitoring.alerts import DEADLINE_SECONDS
 
     world = reference.world
     with dripping_webhook(most_bytes=4000) as url:

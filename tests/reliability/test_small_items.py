@@ -15,12 +15,12 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.cli.app import app
-from ingestion.quality import alerts
-from ingestion.quality.alerts import ENV_ALERT_WEBHOOK, AlertEvent, send_alert
+from ingestion.monitoring import alerts
+from ingestion.monitoring.alerts import ENV_ALERT_WEBHOOK, AlertEvent, send_alert
 from ingestion.settings import ENV_HOST, ENV_PORT, ConnectionSettings
 from tests.integration.ingest_support import IngestWorld
 from tests.loopback import tcp_server
-from tests.quality.test_alerts import fake_failing_run
+from tests.monitoring.test_alerts import fake_failing_run
 from tests.reliability.shopflow_cli import SHOPFLOW, built_world, subprocess_env
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]

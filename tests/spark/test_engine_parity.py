@@ -4,7 +4,7 @@ On the session's warehouse (the pipeline run once on Postgres, tests/pipeline's
 ``built_warehouse``): the raw layer goes to a lake of this test's own, `dbt build --target
 spark` builds the whole project from it into a Spark catalog of this test's own, and every
 mart must equal the Postgres mart: the same relations, row counts and engine-neutral checksums
-of all columns but ``dbt_built_at`` (``quality.engine_parity``: money to the cent, timestamps in
+of all columns but ``dbt_built_at`` (``spark.parity``: money to the cent, timestamps in
 UTC). Slow (a JVM and a whole build): `make test-spark`.
 """
 
@@ -16,10 +16,10 @@ import pytest
 
 from ingestion.lake import export_lake
 from ingestion.lake.layout import SOURCE_SCHEMAS
-from ingestion.quality.engine_parity import EngineChecksum, differences, postgres_checksums
 from ingestion.settings import ENV_HOME, ENV_LAKE_URL
 from ingestion.spark.build import spark_build
 from ingestion.spark.marts import spark_mart_checksums
+from ingestion.spark.parity import EngineChecksum, differences, postgres_checksums
 from ingestion.transform.run_results import RunResults
 from tests.pipeline.conftest import BuiltWarehouse, built_warehouse, pipeline_env  # noqa: F401
 

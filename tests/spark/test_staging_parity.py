@@ -4,7 +4,7 @@ On the session's warehouse (tests/pipeline's ``built_warehouse``: one pipeline r
 Postgres), the raw layer goes to a lake of this test's own and `dbt build --target spark`
 builds the bottom of the DAG from it (seeds, staging, intermediate customers and products
 with their parents) into a catalog of its own; every relation must then equal Postgres's by
-the engine-neutral checksums of ``quality.engine_parity``. The lake carries the history the
+the engine-neutral checksums of ``spark.parity``. The lake carries the history the
 Postgres snapshots recorded (docs/scale-out.md, "SCD2 on both engines"), so the versions
 models are equal after one run and, history included, after a second one (a week later:
 moves, price changes, erasures). That test runs last (it moves the session's warehouse on,
@@ -21,11 +21,6 @@ from typer.testing import Result
 
 from ingestion.lake import export_lake
 from ingestion.lake.layout import SOURCE_SCHEMAS
-from ingestion.quality.engine_parity import (
-    EngineChecksum,
-    differences,
-    postgres_checksums,
-)
 from ingestion.settings import (
     ENV_DBT_TARGET_PATH,
     ENV_HOME,
@@ -34,6 +29,11 @@ from ingestion.settings import (
     ConnectionSettings,
 )
 from ingestion.spark.marts import spark_mart_checksums
+from ingestion.spark.parity import (
+    EngineChecksum,
+    differences,
+    postgres_checksums,
+)
 from ingestion.transform.dbt_runner import run_dbt
 from tests.pipeline.conftest import (  # noqa: F401
     BuiltWarehouse,

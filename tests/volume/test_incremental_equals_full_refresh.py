@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.benchmarking.cli_world import throwaway_world
-from ingestion.quality.mart_checksums import Checksum, differences, mart_checksums
 from ingestion.settings import ConnectionSettings
+from ingestion.spark.mart_checksums import Checksum, differences, mart_checksums
 
 pytestmark = [pytest.mark.volume, pytest.mark.integration, pytest.mark.slow]
 

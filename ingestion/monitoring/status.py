@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.database.connection import autocommit, database_exists, one_row
+from ingestion.database.errors import WarehouseNotBuiltError
 from ingestion.loading.audit import ensure_audit_table
-from ingestion.orchestration.run_record import reconcile
 from ingestion.settings import ConnectionSettings
+from ingestion.stage_runner.run_record import reconcile
 from ingestion.transform.production_build import freshness_file
 from ingestion.transform.stale_models import StaleModel, describe_stale, latest_stale
 
@@ -35,10 +36,6 @@ RED_TEST_STATUSES = ("fail", "error", "runtime error")
 SEVERITY = {status: rank for rank, status in enumerate((*RED_TEST_STATUSES, "warn"))}
 """The order problem tests are listed in: errors and failures first, then warnings."""
 PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
-
-
-class WarehouseNotBuiltError(RuntimeError):
-    """The warehouse has no quality metrics yet; the message says what to run."""
 
 
 @dataclass(frozen=True)

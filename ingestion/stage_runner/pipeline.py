@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from ingestion.exports import export_all
 from ingestion.lake import export_lake
 from ingestion.lake.layout import SOURCE_SCHEMAS
-from ingestion.orchestration.ingest_stage import ProgressDisplay, ingest_stage
-from ingestion.orchestration.stages import Stage, StageOutcome
 from ingestion.reporting import summary_line, write_report
 from ingestion.settings import (
     DEFAULT_TARGET,
@@ -29,6 +27,8 @@ from ingestion.settings import (
 )
 from ingestion.simulators.world.pipeline_step import prepare_sources
 from ingestion.spark.build import spark_build
+from ingestion.stage_runner.ingest_stage import ProgressDisplay, ingest_stage
+from ingestion.stage_runner.stages import Stage, StageOutcome
 from ingestion.transform.dbt_runner import run_dbt, target_dir
 from ingestion.transform.production_build import (
     NothingToRetryError,

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.cli.app import app
-from ingestion.quality.project_rules import RULES, check_manifest, has_primary_key_test
+from ingestion.conventions.project_rules import RULES, check_manifest, has_primary_key_test
 
 PROJECT = "shopflow"
 FOLDERS = {"staging": "staging/ops", "intermediate": "intermediate/sales", "marts": "marts/sales"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ingestion.loading.benchmark_baselines import (
+from ingestion.benchmarking.ingest_baselines import (
     MEMORY_ROWS,
     PANDAS_CHUNK,
     RATE_REPEATS,

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from ingestion.database.connection import autocommit
-from ingestion.quality.mart_checksums import Checksum, differences, mart_checksums
 from ingestion.settings import ConnectionSettings
+from ingestion.spark.mart_checksums import Checksum, differences, mart_checksums
 
 pytestmark = pytest.mark.integration
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.orchestration.pipeline import StageSelectionError, select_stages
-from ingestion.orchestration.stages import Stage, StageOutcome, StageResult, run_stages
+from ingestion.stage_runner.pipeline import StageSelectionError, select_stages
+from ingestion.stage_runner.stages import Stage, StageOutcome, StageResult, run_stages
 from ingestion.transform.dbt_runner import DbtError
 from ingestion.transform.run_results import NodeResult, RunResults
 

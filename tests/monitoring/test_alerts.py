@@ -22,9 +22,8 @@ from typer.testing import CliRunner
 
 from ingestion.cli import run as run_command
 from ingestion.cli.app import app
-from ingestion.orchestration.stages import Stage, StageResult
-from ingestion.quality import alerts
-from ingestion.quality.alerts import (
+from ingestion.monitoring import alerts
+from ingestion.monitoring.alerts import (
     ENV_ALERT_URL,
     ENV_ALERT_WEBHOOK,
     AlertEvent,
@@ -34,6 +33,7 @@ from ingestion.quality.alerts import (
     shorten_detail,
     webhook_as_apprise_url,
 )
+from ingestion.stage_runner.stages import Stage, StageResult
 from tests.loopback import tcp_server
 
 CAUSE = "DbtError: dbt build failed (exit 1)"

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ingestion.orchestration.interrupts import RunInterrupted, received_signal, signal_name
+from ingestion.interrupts import RunInterrupted, received_signal, signal_name
 from ingestion.root_cause import root_cause
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
+from ingestion.interrupts import RunInterrupted
 from ingestion.loading.registry import SOURCES, IngestContext, StorefrontEndpoint
 from ingestion.loading.runner import IngestObserver, IngestReport, ingest
-from ingestion.orchestration.interrupts import RunInterrupted
-from ingestion.orchestration.stages import Stage
 from ingestion.settings import ConnectionSettings, storefront_base_url
+from ingestion.stage_runner.stages import Stage
 
 log = logging.getLogger(__name__)
 

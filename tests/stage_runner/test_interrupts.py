@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.loading import audit_journal
-from ingestion.loading.audit import PipelineRun
-from ingestion.orchestration import interrupts
-from ingestion.orchestration.interrupts import (
+from ingestion import interrupts
+from ingestion.interrupts import (
     RunInterrupted,
     child_process_options,
     stop_process_group,
 )
-from ingestion.orchestration.stages import Stage, StageResult, run_stages
+from ingestion.loading import audit_journal
+from ingestion.loading.audit import PipelineRun
 from ingestion.settings import ENV_HOME, ConnectionSettings
+from ingestion.stage_runner.stages import Stage, StageResult, run_stages
 
 
 def test_an_interrupted_stage_is_recorded_and_the_rest_skipped() -> None:
@@ -66,7 +66,7 @@ def test_a_signal_turned_into_another_error_still_stops_the_run(
 
 SWALLOWED = """
 import os, signal, sys, time, weakref
-from ingestion.orchestration.interrupts import RunInterrupted, install_signal_handlers
+from ingestion.interrupts import RunInterrupted, install_signal_handlers
 install_signal_handlers()
 class Thing: pass
 thing = Thing()
@@ -114,7 +114,7 @@ def test_a_child_dies_with_its_parent_killed_outright() -> None:
             sys.executable,
             "-c",
             "import subprocess, sys, time\n"
-            "from ingestion.orchestration.interrupts import child_process_options\n"
+            "from ingestion.interrupts import child_process_options\n"
             "child = subprocess.Popen(['sleep', '600'], **child_process_options())\n"
             "print(child.pid, flush=True)\n"
             "time.sleep(600)\n",

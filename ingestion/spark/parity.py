@@ -1,6 +1,6 @@
 """Whether two engines built the same marts: row counts and order-independent checksums.
 
-``quality.mart_checksums`` hashes Postgres' own text of a row, which only Postgres can
+``spark.mart_checksums`` hashes Postgres' own text of a row, which only Postgres can
 reproduce. Here each engine's rows come back as Python values (psycopg2 for Postgres, pyspark
 for Spark), every value is printed one engine-neutral way (``normalised``) and the checksum is
 the sum, modulo 2**64, of a 64-bit hash of each row: independent of row order, changed by any
@@ -29,8 +29,8 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from ingestion.database.connection import autocommit
-from ingestion.quality.mart_checksums import MARTS_SCHEMA, checksum_columns, relations
 from ingestion.settings import ConnectionSettings
+from ingestion.spark.mart_checksums import MARTS_SCHEMA, checksum_columns, relations
 
 MODULUS = 2**64
 NULL = "\x00null"

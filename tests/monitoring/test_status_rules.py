@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from ingestion.quality.status import (
+from ingestion.monitoring.status import (
     SourceFreshness,
     StageRun,
     TestOutcome,

@@ -26,9 +26,9 @@ from ingestion.loading.audit import (
     record_run,
     replay_journal,
 )
-from ingestion.orchestration.run_lock import current_holder
-from ingestion.orchestration.stages import Stage, StageResult
 from ingestion.settings import ConnectionSettings
+from ingestion.stage_runner.run_lock import current_holder
+from ingestion.stage_runner.stages import Stage, StageResult
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ import pytest
 from ingestion.database.connection import autocommit
 from ingestion.settings import REPO_ROOT, ConnectionSettings
 from ingestion.transform.dbt_runner import DbtError, run_dbt
-from tests.quality.proof_projects import proof_project_yml
+from tests.macros.proof_projects import proof_project_yml
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -45,8 +45,7 @@ import dlt
 import psycopg2.errors
 
 from ingestion.benchmarking.doc_sections import write_section
-from ingestion.database.connection import autocommit, create_database, drop_database, one_row
-from ingestion.loading.benchmark_baselines import (
+from ingestion.benchmarking.ingest_baselines import (
     MEMORY_ROWS,
     RATE_REPEATS,
     RATE_ROWS,
@@ -57,7 +56,8 @@ from ingestion.loading.benchmark_baselines import (
     pandas_events,
     write_event_files,
 )
-from ingestion.loading.benchmark_report import render_section
+from ingestion.benchmarking.ingest_report import render_section
+from ingestion.database.connection import autocommit, create_database, drop_database, one_row
 from ingestion.loading.registry import SOURCES, IngestContext
 from ingestion.loading.runner import run_source
 from ingestion.loading.runtime import pipeline_name, pipelines_dir
@@ -120,7 +120,7 @@ def step_seconds(settings: ConnectionSettings) -> dict[str, float]:
 def peak_memory_mb(landing: Path) -> float:
     """Peak RSS (MB) of a fresh process ingesting the events under ``landing``."""
     output = subprocess.run(
-        [sys.executable, "-m", "ingestion.loading.benchmark", "memory", str(landing)],
+        [sys.executable, "-m", "ingestion.benchmarking.ingest_benchmark", "memory", str(landing)],
         check=True,
         capture_output=True,
         text=True,

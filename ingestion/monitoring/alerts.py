@@ -27,9 +27,9 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import apprise
 from apprise.utils.parse import parse_urls
 
-from ingestion.orchestration.stages import StageResult
 from ingestion.settings import ENV_ALERT_URL, alert_url, alert_webhook
 from ingestion.settings import ENV_ALERT_WEBHOOK as ENV_ALERT_WEBHOOK  # tests import it from here
+from ingestion.stage_runner.stages import StageResult
 from ingestion.transform.dbt_runner import target_dir
 from ingestion.transform.run_results import read_run_results_file
 

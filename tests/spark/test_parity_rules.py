@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from ingestion.quality.engine_parity import checksum, differences, normalised
+from ingestion.spark.parity import checksum, differences, normalised
 
 
 @pytest.mark.parametrize(

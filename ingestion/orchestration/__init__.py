@@ -1,1 +1,0 @@
-"""`shopflow run`: the whole pipeline, stage by stage."""

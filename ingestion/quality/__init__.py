@@ -1,1 +1,0 @@
-"""Data quality outside dbt's own tests: project rules, alerts."""
