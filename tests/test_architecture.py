@@ -1,5 +1,6 @@
-"""The package's seams, read from the source with `ast` (nothing is imported): ingestion code
-never reaches the simulated outside world, and no module outgrows one job."""
+"""The package's seams, read from the source with `ast` (nothing is imported): every import goes
+down the layers of docs/architecture.md, no import chain comes back to where it started,
+ingestion code never reaches the simulated outside world, and no module outgrows one job."""
 
 from __future__ import annotations
 
@@ -15,6 +16,23 @@ SIMULATORS = "ingestion.simulators"
 INGESTION_CODE = ("ingestion.sources", "ingestion.loading")
 MAX_MODULE_LINES = 450
 
+LAYERS: tuple[frozenset[str], ...] = tuple(
+    frozenset(rooms.split())
+    for rooms in (
+        # top first: a room imports only rooms of the layers below its own (docs/architecture.md)
+        "cli benchmarking",  # entry points: the commands, the benchmarks
+        "monitoring conventions",  # after a run: alerts, status; the project's own rules
+        "stage_runner",  # `shopflow run`: the stages in order, under one lock
+        "reporting lake spark",  # consumers of the built warehouse
+        "exports",  # answer files (the lake writes the same formats)
+        "transform loading",  # dbt; dlt pipelines and the audit rows they write
+        "sources simulators",  # dlt sources; the simulated outside world
+        "database",  # connections, the local server, roles
+        "settings atomic_write root_cause interrupts",  # foundation: no ingestion imports
+    )
+)
+"""The one place the allowed directions are written; every room of ``ingestion`` is in it."""
+
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(REPO_ROOT).with_suffix("").parts
@@ -22,8 +40,8 @@ def module_name(path: Path) -> str:
 
 
 def imported_modules(path: Path) -> set[str]:
-    """Every module `path` imports, anywhere in the file (also inside functions), with
-    relative imports resolved."""
+    """Every module `path` imports, anywhere in the file (also inside functions and
+    ``TYPE_CHECKING`` blocks), with relative imports resolved."""
     package = module_name(path).split(".")
     if path.name != "__init__.py":
         package = package[:-1]
@@ -36,13 +54,100 @@ def imported_modules(path: Path) -> set[str]:
             if node.level:  # relative: from the package, up one per extra dot
                 anchor = package[: len(package) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+            names = [f"{base}.{alias.name}" for alias in node.names]
+            found.update(names)
+            # `from package import module` runs the package's __init__ but uses only the module
+            if not all(name in MODULES for name in names):
+                found.add(base)
     return found
 
 
 MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
 IMPORTS = {name: imported_modules(path) for name, path in MODULES.items()}
+
+
+def room(module: str) -> str:
+    """``ingestion.loading.runner`` -> ``loading``; a top module is a room of its own."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def layer(module: str) -> int:
+    return next(index for index, rooms in enumerate(LAYERS) if room(module) in rooms)
+
+
+def upward_or_sideways(imports: dict[str, set[str]]) -> list[str]:
+    """Every import from one room into another that is not in a lower layer."""
+    return [
+        f"{importer} -> {imported} ({room(importer)} may not import {room(imported)})"
+        for importer, modules in sorted(imports.items())
+        for imported in sorted(modules)
+        if imported in MODULES
+        and room(imported) != room(importer)
+        and layer(imported) <= layer(importer)
+    ]
+
+
+def cycles(imports: dict[str, set[str]]) -> list[list[str]]:
+    """The module import cycles (strongly connected components of two or more modules, or
+    a module importing itself), found with Tarjan's algorithm."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in sorted(imports.get(module, ())):
+            if imported not in MODULES or imported == "ingestion":
+                continue
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = stack[stack.index(module) :]
+            del stack[stack.index(module) :]
+            if len(component) > 1 or module in imports.get(module, ()):
+                found.append(sorted(component))
+
+    for module in sorted(imports):
+        if module not in index:
+            visit(module)
+    return found
+
+
+ROOM_MODULES = {name: imports for name, imports in IMPORTS.items() if name != "ingestion"}
+
+
+def test_every_room_has_a_layer() -> None:
+    rooms = {room(name) for name in ROOM_MODULES}
+    listed = set().union(*LAYERS)
+    assert rooms - listed == set(), "add the new room to LAYERS (and to docs/architecture.md)"
+    assert listed - rooms == set(), "LAYERS names a room that no longer exists"
+
+
+def test_imports_only_go_down_the_layers() -> None:
+    wrong = upward_or_sideways(ROOM_MODULES)
+    assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
+
+
+def test_no_import_cycle() -> None:
+    found = cycles(ROOM_MODULES)
+    assert not found, f"import cycles: {found}"
+
+
+def test_the_layering_checks_can_fail() -> None:
+    """An upward import, a sideways one and a cycle, made up, are each caught."""
+    assert upward_or_sideways({"ingestion.database.admin": {"ingestion.loading.runner"}})
+    assert upward_or_sideways({"ingestion.lake.export": {"ingestion.spark.build"}})
+    assert not upward_or_sideways({"ingestion.lake.export": {"ingestion.loading.audit"}})
+    assert cycles(
+        {"ingestion.loading.runner": {"ingestion.loading.refresh"}}
+        | {"ingestion.loading.refresh": {"ingestion.loading.runner"}}
+    ) == [["ingestion.loading.refresh", "ingestion.loading.runner"]]
 
 
 def reaches(start: str, target: str) -> list[str] | None:
