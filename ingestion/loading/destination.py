@@ -8,9 +8,9 @@ plain ``INSERT ... SELECT``, in the same transaction of the same follow-up job:
 - otherwise the staged rows whose key the table does not hold yet (an anti-join: a key is
   matched by equality, so a null key never matches, exactly as in the ``MERGE``).
 
-Measured on 1M events (2 vCPUs): about 0.7-0.9 s into an empty table against 1.1-1.8 s for
-the ``MERGE``, and 0.9 s against 1.5-2.6 s when every id is already there. Everything else
-(other strategies, hard deletes, nested tables) is dlt's own SQL.
+Both branches are faster than the ``MERGE`` (the figures: docs/benchmarks.md, "Ingestion:
+where the time goes", step 7). Everything else (other strategies, hard deletes, nested
+tables) is dlt's own SQL.
 
 Its load jobs are dlt's too, except that a file whose rows the database refuses is loaded
 again without them: the refused rows go to ``rejected_records`` (see ``refused_rows``).

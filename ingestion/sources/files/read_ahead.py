@@ -148,9 +148,9 @@ def _all_event_chunks(path: Path, source_file: str) -> list[EventChunk]:
 def utc_timestamp_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """UTC timestamps as ISO text with an explicit ``+00`` offset, for Postgres to parse.
 
-    Arrow's CSV writer formats time-zone-aware timestamps slowly (about 1.3 s per million
-    rows here); the same values as naive UTC cast to text and suffixed take about 0.2 s. The
-    column keeps its ``timestamp`` / ``timezone`` hint (see ``events``), so the table column
+    Arrow's CSV writer formats time-zone-aware timestamps slowly; the same values as naive UTC
+    cast to text and suffixed cost a fraction of that (docs/benchmarks.md, "Ingestion: where
+    the time goes", step 4). The column keeps its ``timestamp`` / ``timezone`` hint (see ``events``), so the table column
     stays ``timestamp with time zone`` and ``COPY`` parses the text into it exactly.
     """
     naive = column.cast(pa.timestamp("us"))

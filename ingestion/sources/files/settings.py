@@ -13,7 +13,7 @@ SPEND_SUFFIXES = frozenset({".csv", ".parquet"})
 
 JSON_BLOCK_SIZE = 1 << 20
 """Bytes per block of the streaming JSON reader: memory stays flat whatever the file size
-(1 MB parsed fastest here; larger blocks only cost memory)."""
+(the block size that parsed fastest; larger blocks only cost memory: docs/benchmarks.md)."""
 READ_AHEAD_BYTES = 64 << 20
 """Events files up to this size are parsed ahead, whole, while the previous one is loaded
 (``EventsReadAhead``); larger ones are streamed in blocks."""
