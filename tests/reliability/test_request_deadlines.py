@@ -1,6 +1,6 @@
 """No storefront request outlives its deadline: a dripping or silent API cannot hold the ingest.
 
-A proxy on 127.0.0.1 (``tests/ingestion/drip_server.py``) stands between the client and the
+A proxy on 127.0.0.1 (``tests/drip_server.py``) stands between the client and the
 simulated storefront API of a small world and answers slowly on purpose: headers a byte at a
 time, the body a byte at a time, headers then silence, or nothing at all. Every case ingests
 the storefront for real (in process, as ``shopflow ingest storefront`` does) with a 1 s
@@ -27,7 +27,7 @@ from ingestion.loading.runner import IngestReport
 from ingestion.settings import REPO_ROOT, ConnectionSettings
 from ingestion.simulators.storefront_api import ApiConfig, running_api
 from ingestion.simulators.world.build import build_world
-from tests.ingestion.drip_server import Drip, drip_server
+from tests.drip_server import Drip, drip_server
 from tests.integration.ingest_support import IngestWorld, private_world
 from tests.reliability.support import CliWorld, Digest, shopflow_command, warehouse_digest
 

@@ -9,7 +9,7 @@ import pytest
 
 from ingestion.sources.storefront.deadlines import RequestDeadlineError, shown_url
 from ingestion.sources.storefront.helpers import api_client
-from tests.ingestion.drip_server import Drip, drip_server
+from tests.drip_server import Drip, drip_server
 
 KEY = "unit-secret-key-123"
 
