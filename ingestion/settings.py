@@ -1,4 +1,4 @@
-"""The config module: every environment variable the project reads, named and read here.
+"""The config module: every environment variable the project reads, named and parsed here.
 
 Precedence, highest first (docs/configuration.md):
 
@@ -6,22 +6,20 @@ Precedence, highest first (docs/configuration.md):
 2. ``.env`` at the repo root (or the file ``SHOPFLOW_ENV_FILE`` names), read once when this
    module is first imported; it never overrides a variable the shell already set;
 3. for the local server's port only: the port the running local server was started with,
-   as ``shopflow db start`` recorded it (``ingestion.database.server_record``);
+   as ``shopflow db start`` recorded it (``ingestion.database.server_settings``);
 4. the defaults below.
 
-When ``SHOPFLOW_PG_HOST`` is set the project talks to that external Postgres server and
-starts nothing; otherwise it uses the local embedded server that ``shopflow db start`` runs
-under ``.shopflow/``. Other modules import the ``ENV_*`` names and the accessors from here
-and never read ``os.environ`` for a project setting themselves.
+A command resolves them once into ``Settings`` (``Settings.from_environment()``) and passes
+that object down; the connection settings are resolved beside it by
+``ingestion.database.server_settings.connection_settings()``, which adds what only the local
+server knows (its recorded port, the generated password). This module imports nothing else
+of the package.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -29,8 +27,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from dotenv import dotenv_values
-
-from ingestion.database import server_record
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,13 +166,13 @@ load_env_file()
 
 
 # -- plain settings ----------------------------------------------------------------------------
-def _value(name: str) -> str:
+def read_variable(name: str) -> str:
     """The variable's value, stripped; "" when unset (an empty value means the default)."""
     return os.environ.get(name, "").strip()
 
 
 def _folder(name: str, default: Path) -> Path:
-    return Path(_value(name) or default).expanduser().resolve()
+    return Path(read_variable(name) or default).expanduser().resolve()
 
 
 def state_dir() -> Path:
@@ -202,7 +198,7 @@ def export_neutralises_formulas() -> bool:
     """``SHOPFLOW_EXPORT_NEUTRALISE_FORMULAS``: whether csv exports neutralise text cells a
     spreadsheet would evaluate (default true); a value that is not a yes or a no is a
     SettingsError, so a typo never turns the protection off."""
-    configured = _value(ENV_EXPORT_NEUTRALISE_FORMULAS)
+    configured = read_variable(ENV_EXPORT_NEUTRALISE_FORMULAS)
     if not configured or configured.lower() in TRUE_WORDS:
         return True
     if configured.lower() in FALSE_WORDS:
@@ -215,7 +211,7 @@ def export_neutralises_formulas() -> bool:
 
 def package_attempts() -> int:
     """Failed runs a pending dlt load package gets before its rows are set aside (default 3)."""
-    if (raw := _value(ENV_PACKAGE_ATTEMPTS) or "3").isdigit() and int(raw) >= 1:
+    if (raw := read_variable(ENV_PACKAGE_ATTEMPTS) or "3").isdigit() and int(raw) >= 1:
         return int(raw)
     raise SettingsError(f"{ENV_PACKAGE_ATTEMPTS}={raw!r}: set a whole number >= 1, or unset it (3)")
 
@@ -227,21 +223,21 @@ def landing_dir() -> Path:
 
 def alert_url() -> str:
     """``SHOPFLOW_ALERT_URL``: one or more apprise URLs (unparsed)."""
-    return _value(ENV_ALERT_URL)
+    return read_variable(ENV_ALERT_URL)
 
 
 def alert_webhook() -> str:
-    return _value(ENV_ALERT_WEBHOOK)
+    return read_variable(ENV_ALERT_WEBHOOK)
 
 
 def log_level() -> int:
     """The CLI's log level; an unknown name counts as the default (check_environment says so)."""
-    level = logging.getLevelName(_value(ENV_LOG_LEVEL).upper() or DEFAULT_LOG_LEVEL)
+    level = logging.getLevelName(read_variable(ENV_LOG_LEVEL).upper() or DEFAULT_LOG_LEVEL)
     return level if isinstance(level, int) else logging.WARNING
 
 
 def schema_prefix() -> str:
-    return _value(ENV_SCHEMA_PREFIX)
+    return read_variable(ENV_SCHEMA_PREFIX)
 
 
 def dbt_target_path(environment: Mapping[str, str] | None = None) -> str:
@@ -251,7 +247,7 @@ def dbt_target_path(environment: Mapping[str, str] | None = None) -> str:
 
 
 def pg_options() -> str:
-    return _value(ENV_PGOPTIONS)
+    return read_variable(ENV_PGOPTIONS)
 
 
 DEFAULT_TARGET = "dev"
@@ -262,7 +258,7 @@ TARGETS = (DEFAULT_TARGET, SPARK_TARGET)
 def dbt_target() -> str:
     """``SHOPFLOW_TARGET``: the profile output dbt builds on, ``dev`` (Postgres, the default)
     or ``spark``; anything else is a SettingsError, so a typo never builds on the wrong engine."""
-    target = _value(ENV_TARGET) or DEFAULT_TARGET
+    target = read_variable(ENV_TARGET) or DEFAULT_TARGET
     if target not in TARGETS:
         raise SettingsError(
             f"{ENV_TARGET}={target!r} is not a target: use {' or '.join(TARGETS)} "
@@ -274,7 +270,7 @@ def dbt_target() -> str:
 def lake_url() -> str:
     """``SHOPFLOW_LAKE_URL``: the Parquet lake's root, an object-store URL as written
     (``s3://bucket/prefix``) or an absolute folder; default ``<SHOPFLOW_HOME>/lake``."""
-    configured = _value(ENV_LAKE_URL)
+    configured = read_variable(ENV_LAKE_URL)
     if "://" in configured:
         return configured.rstrip("/")
     return str(_folder(ENV_LAKE_URL, state_dir() / "lake"))
@@ -289,7 +285,7 @@ def business_date() -> date | None:
     """``SHOPFLOW_BUSINESS_DATE``: the business day a run stands for (the Airflow DAG sets it),
     None when unset. dbt never moves the business clock past the latest activity in the data
     (doc block `business_clock`), so a date after it means "the latest day"."""
-    configured = _value(ENV_BUSINESS_DATE)
+    configured = read_variable(ENV_BUSINESS_DATE)
     if not configured:
         return None
     try:
@@ -302,7 +298,7 @@ def business_date() -> date | None:
 
 def storefront_base_url() -> str:
     """dlt's ``SOURCES__STOREFRONT__BASE_URL`` ("" when unset: the simulated API is started)."""
-    return _value(ENV_STOREFRONT_BASE_URL)
+    return read_variable(ENV_STOREFRONT_BASE_URL)
 
 
 # -- the server --------------------------------------------------------------------------------
@@ -340,7 +336,7 @@ class ConnectionSettings:
 
 def explicit_port() -> int | None:
     """``SHOPFLOW_PG_PORT`` when set (in the shell or .env), else None; invalid: SettingsError."""
-    raw = _value(ENV_PORT)
+    raw = read_variable(ENV_PORT)
     if not raw:
         return None
     try:
@@ -358,6 +354,11 @@ def explicit_port() -> int | None:
     return port
 
 
+def configured_password() -> str | None:
+    """``SHOPFLOW_PG_PASSWORD`` as written (never stripped: it is a secret), None when unset."""
+    return os.environ.get(ENV_PASSWORD)
+
+
 def check_environment() -> None:
     """Raise ``SettingsError`` if a variable cannot be used, before any command starts work."""
     explicit_port()
@@ -365,7 +366,7 @@ def check_environment() -> None:
     dbt_target()
     export_neutralises_formulas()
     package_attempts()
-    level = _value(ENV_LOG_LEVEL)
+    level = read_variable(ENV_LOG_LEVEL)
     if level and not isinstance(logging.getLevelName(level.upper()), int):
         raise SettingsError(
             f"{ENV_LOG_LEVEL}={level!r} is not a log level: use DEBUG, INFO, WARNING or ERROR "
@@ -373,77 +374,57 @@ def check_environment() -> None:
         )
 
 
-def local_server_dir() -> Path:
-    """The local server's folder in the state folder: data, log, and its record."""
-    return state_dir() / LOCAL_SERVER_FOLDER
+# -- the settings object -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Settings:
+    """Every project setting a command works with, resolved once at the top (the CLI, the
+    benchmarks) by ``from_environment`` and passed down: no module below reads the
+    environment or an accessor above for them. The connection is resolved beside it
+    (``ingestion.database.server_settings``): the local server's password lives there."""
 
+    state_dir: Path
+    landing_dir: Path
+    export_dir: Path
+    report_dir: Path
+    lake_url: str
+    target: str
+    business_date: date | None
+    export_neutralises_formulas: bool
+    package_attempts: int
+    alert_url: str
+    alert_webhook: str
+    schema_prefix: str
+    storefront_base_url: str
+    log_level: int
 
-def local_server_record_file() -> Path:
-    return local_server_dir() / server_record.RECORD_FILE_NAME
+    @property
+    def quarantine_dir(self) -> Path:
+        """Where unreadable landing files are moved: ``quarantine/`` beside the landing folder."""
+        return self.landing_dir.parent / "quarantine"
 
+    @property
+    def spark_dir(self) -> Path:
+        """Spark's local state (``<SHOPFLOW_HOME>/spark``): the warehouse folder, the metastore."""
+        return self.state_dir / "spark"
 
-def running_local_server() -> server_record.ServerRecord | None:
-    """What the running local server was started with, or None when none runs (or unknown)."""
-    return server_record.read_running(local_server_record_file())
-
-
-def credentials_file() -> Path:
-    return state_dir() / "credentials.json"
-
-
-def local_secret(key: str) -> str:
-    """One of the local server's passwords (``password``: the pipeline's; the analyst's and the
-    administrator's beside it): generated once, kept in the git-ignored credentials file.
-
-    Read and written under a lock: two commands starting at once must not each generate, and
-    the loser's password would lock the server's administrator out for good.
-    """
-    path = credentials_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        stored = json.loads(path.read_text()) if path.exists() else {}
-        if key not in stored:
-            stored[key] = secrets.token_urlsafe(24)
-            partial = path.with_name(f".{path.name}.part")
-            partial.touch(mode=0o600)
-            partial.chmod(0o600)
-            partial.write_text(json.dumps(stored))
-            os.replace(partial, path)
-        return str(stored[key])
-
-
-def local_password() -> str:
-    """The local pipeline role's password (``local_secret``)."""
-    return local_secret("password")
-
-
-def connection_settings() -> ConnectionSettings:
-    """The connection settings in force: the external server if configured, else the local one
-    (on ``SHOPFLOW_PG_PORT`` if set, else on the port the running local server was started
-    with, else on the default)."""
-    database = _value(ENV_DATABASE) or DEFAULT_DATABASE
-    ops_database = _value(ENV_OPS_DATABASE) or DEFAULT_OPS_DATABASE
-    user = _value(ENV_USER) or DEFAULT_USER
-    host = _value(ENV_HOST)
-    port = explicit_port()
-    if host:
-        return ConnectionSettings(
-            host=host,
-            port=port or DEFAULT_EXTERNAL_PORT,
-            user=user,
-            password=os.environ.get(ENV_PASSWORD, ""),
-            database=database,
-            ops_database=ops_database,
-            external=True,
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """The settings in force (the shell, then .env, then the defaults); a variable that
+        cannot work is a SettingsError naming it, before any command starts work."""
+        check_environment()
+        return cls(
+            state_dir=state_dir(),
+            landing_dir=landing_dir(),
+            export_dir=export_dir(),
+            report_dir=report_dir(),
+            lake_url=lake_url(),
+            target=dbt_target(),
+            business_date=business_date(),
+            export_neutralises_formulas=export_neutralises_formulas(),
+            package_attempts=package_attempts(),
+            alert_url=alert_url(),
+            alert_webhook=alert_webhook(),
+            schema_prefix=schema_prefix(),
+            storefront_base_url=storefront_base_url(),
+            log_level=log_level(),
         )
-    running = running_local_server() if port is None else None
-    return ConnectionSettings(
-        host=running.host if running else DEFAULT_LOCAL_HOST,
-        port=port or (running.port if running else DEFAULT_LOCAL_PORT),
-        user=user,
-        password=os.environ.get(ENV_PASSWORD) or local_password(),
-        database=database,
-        ops_database=ops_database,
-        external=False,
-    )

@@ -15,6 +15,7 @@ import pytest
 from ingestion.database import service
 from ingestion.database.connection import create_database, drop_database
 from ingestion.database.durability import Durability
+from ingestion.database.server_settings import connection_settings
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import (
     ENV_DATABASE,
@@ -30,7 +31,6 @@ from ingestion.settings import (
     ENV_SCHEMA_PREFIX,
     ENV_USER,
     ConnectionSettings,
-    connection_settings,
 )
 from ingestion.transform.slim_ci import production_state_dir
 

@@ -58,10 +58,11 @@ from ingestion.benchmarking.ingest_baselines import (
 )
 from ingestion.benchmarking.ingest_report import render_section
 from ingestion.database.connection import autocommit, create_database, drop_database, one_row
+from ingestion.database.server_settings import connection_settings
 from ingestion.loading.registry import SOURCES, IngestContext
 from ingestion.loading.runner import run_source
 from ingestion.loading.runtime import pipeline_name, pipelines_dir
-from ingestion.settings import ConnectionSettings, connection_settings
+from ingestion.settings import ConnectionSettings
 from ingestion.sources.files.settings import DATASET_NAME as FILES_DATASET
 
 log = logging.getLogger(__name__)

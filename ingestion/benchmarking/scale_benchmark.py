@@ -13,7 +13,7 @@ from pathlib import Path
 from ingestion.benchmarking.doc_sections import write_section
 from ingestion.benchmarking.scale import DEFAULT_SCALES, run_scales
 from ingestion.benchmarking.scale_report import CHART, draw_chart, render_section
-from ingestion.settings import connection_settings
+from ingestion.database.server_settings import connection_settings
 
 log = logging.getLogger(__name__)
 

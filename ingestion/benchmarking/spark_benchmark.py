@@ -32,9 +32,10 @@ from ingestion.benchmarking.cli_world import CliWorld, throwaway_world
 from ingestion.benchmarking.doc_sections import write_section
 from ingestion.benchmarking.scale import TICK_DAYS, raw_rows
 from ingestion.benchmarking.scale_benchmark import benchmark_arguments
+from ingestion.database.server_settings import connection_settings
 from ingestion.lake import export_lake
 from ingestion.lake.layout import SOURCE_SCHEMAS
-from ingestion.settings import ENV_HOME, ENV_LAKE_URL, REPO_ROOT, connection_settings
+from ingestion.settings import ENV_HOME, ENV_LAKE_URL, REPO_ROOT
 from ingestion.spark.build import spark_build
 from ingestion.spark.marts import spark_mart_checksums
 from ingestion.spark.parity import differences, postgres_checksums

@@ -9,7 +9,7 @@ import typer
 
 from ingestion.cli.console import console, fail
 from ingestion.conventions.project_rules import RULES, Violation, check_manifest, load_manifest
-from ingestion.settings import connection_settings
+from ingestion.database.server_settings import connection_settings
 from ingestion.transform.dbt_runner import DbtError, run_dbt, target_dir
 
 log = logging.getLogger(__name__)

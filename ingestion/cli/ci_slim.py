@@ -9,7 +9,7 @@ import typer
 from ingestion.cli.console import console, fail
 from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.database.errors import DatabaseError
-from ingestion.settings import connection_settings
+from ingestion.database.server_settings import connection_settings
 from ingestion.transform.dbt_runner import DbtError
 from ingestion.transform.slim_ci import (
     CI_SCHEMA_PREFIX,

@@ -13,11 +13,11 @@ from ingestion.database.connection import server_version
 from ingestion.database.durability import Durability, read_state
 from ingestion.database.errors import DatabaseError
 from ingestion.database.local_server import binary
+from ingestion.database.server_settings import connection_settings
 from ingestion.settings import (
     ENV_HOST,
     ENV_PORT,
     ConnectionSettings,
-    connection_settings,
     explicit_port,
     origin,
 )

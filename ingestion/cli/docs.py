@@ -14,8 +14,9 @@ import typer
 
 from ingestion.cli.console import console, fail
 from ingestion.database.errors import DatabaseError
+from ingestion.database.server_settings import connection_settings
 from ingestion.database.service import ensure_ready
-from ingestion.settings import ConnectionSettings, connection_settings
+from ingestion.settings import ConnectionSettings
 from ingestion.transform.dbt_runner import DbtError, run_dbt, target_dir
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ import typer
 from ingestion.atomic_write import UnwritableFolderError
 from ingestion.cli.console import DataTable, console, fail
 from ingestion.database.errors import DatabaseError
+from ingestion.database.server_settings import connection_settings
 from ingestion.exports import (
     QUESTIONS,
     AsOfNotSupportedError,
@@ -21,7 +22,6 @@ from ingestion.exports import (
 )
 from ingestion.settings import (
     ENV_EXPORT_NEUTRALISE_FORMULAS,
-    connection_settings,
     export_neutralises_formulas,
 )
 

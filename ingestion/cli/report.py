@@ -9,8 +9,9 @@ import typer
 from ingestion.atomic_write import UnwritableFolderError
 from ingestion.cli.console import console, fail
 from ingestion.database.errors import DatabaseError, WarehouseNotBuiltError
+from ingestion.database.server_settings import connection_settings
 from ingestion.reporting import summary_line, write_report
-from ingestion.settings import ENV_SCHEMA_PREFIX, connection_settings
+from ingestion.settings import ENV_SCHEMA_PREFIX
 
 
 def report(

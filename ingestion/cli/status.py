@@ -9,12 +9,12 @@ from rich.text import Text
 
 from ingestion.cli.console import DataTable, console, fail, styled
 from ingestion.database.errors import DatabaseError, WarehouseNotBuiltError
+from ingestion.database.server_settings import connection_settings
 from ingestion.monitoring.status import (
     QUALITY_VIEW,
     WarehouseStatus,
     read_status,
 )
-from ingestion.settings import connection_settings
 
 STATUS_STYLES = {
     "pass": "green",

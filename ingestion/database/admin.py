@@ -12,7 +12,8 @@ import psycopg2.extensions
 from psycopg2 import sql
 from psycopg2.extensions import encrypt_password
 
-from ingestion.settings import ConnectionSettings, local_secret
+from ingestion.database.local_credentials import local_secret
+from ingestion.settings import ConnectionSettings
 
 ADMIN_USER = "shopflow_admin"
 ADMIN_PASSWORD_KEY = "admin_password"

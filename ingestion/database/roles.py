@@ -26,7 +26,8 @@ from psycopg2 import sql
 
 from ingestion.database.admin import lock_role_changes, password_verifier, role_manager
 from ingestion.database.connection import autocommit
-from ingestion.settings import ConnectionSettings, local_secret
+from ingestion.database.local_credentials import local_secret
+from ingestion.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ in any shell, reads it so that a server started on another port (``SHOPFLOW_PG_P
 shopflow db start``) is found without setting the port again. A record whose process is
 gone (a crash, a reboot) or is another program now (a reused pid) is ignored.
 
-This module reads nothing from the environment and imports nothing from the settings: the
-config module (``ingestion.settings``) calls it.
+This module reads nothing from the environment and imports nothing from the settings:
+``server_settings`` calls it when it resolves the connection.
 """
 
 from __future__ import annotations

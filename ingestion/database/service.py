@@ -12,7 +12,8 @@ from ingestion.database.durability import Durability, DurabilityState, choose, r
 from ingestion.database.local_server import ServerPaths
 from ingestion.database.pipeline_role import ensure_pipeline_role, warn_if_superuser
 from ingestion.database.roles import ensure_analyst_roles
-from ingestion.settings import ConnectionSettings, connection_settings, local_server_dir
+from ingestion.database.server_settings import connection_settings, local_server_dir
+from ingestion.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ from typer.testing import CliRunner
 
 from ingestion.cli.app import app
 from ingestion.database import service
+from ingestion.database.server_settings import connection_settings
 from ingestion.settings import (
     ENV_HOME,
     ENV_HOST,
     ENV_PASSWORD,
     ENV_PORT,
     ConnectionSettings,
-    connection_settings,
 )
 from tests.conftest import free_port
 

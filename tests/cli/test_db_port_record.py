@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from ingestion.database.server_settings import connection_settings, local_server_record_file
 from ingestion.settings import (
     ENV_ENV_FILE,
     ENV_NAMES,
     ENV_PORT,
     REPO_ROOT,
-    connection_settings,
-    local_server_record_file,
 )
 from ingestion.transform.dbt_profile import render_profile
 from tests.conftest import free_port

@@ -11,7 +11,8 @@ import pytest
 
 from ingestion.database import local_server, service
 from ingestion.database.errors import DatabaseError
-from ingestion.settings import ENV_PORT, ConnectionSettings, connection_settings
+from ingestion.database.server_settings import connection_settings
+from ingestion.settings import ENV_PORT, ConnectionSettings
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -19,7 +19,8 @@ from ingestion.database.admin import ADMIN_USER, admin_settings
 from ingestion.database.connection import autocommit
 from ingestion.database.durability import FAST_SETTINGS, Durability, read_state
 from ingestion.database.pipeline_role import BOOTSTRAP_OID, UPGRADE_USER
-from ingestion.settings import ENV_PORT, ConnectionSettings, connection_settings
+from ingestion.database.server_settings import connection_settings
+from ingestion.settings import ENV_PORT, ConnectionSettings
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -145,7 +145,7 @@ def test_wait_is_bounded_and_a_freed_lock_lets_the_waiting_command_run(
 HOLD_THE_LOCK = """
 import time
 from ingestion.stage_runner.run_lock import RunLockBusyError, run_lock
-from ingestion.settings import connection_settings
+from ingestion.database.server_settings import connection_settings
 with run_lock(connection_settings(), "ingest all"):
     print("locked", flush=True)
     time.sleep(600)

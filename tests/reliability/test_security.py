@@ -19,9 +19,10 @@ from psycopg2 import sql
 from ingestion.database.admin import ADMIN_PASSWORD_KEY
 from ingestion.database.connection import autocommit
 from ingestion.database.errors import DatabaseError
+from ingestion.database.local_credentials import credentials_file, local_secret
 from ingestion.database.roles import analyst_password
 from ingestion.loading.runtime import pipelines_dir
-from ingestion.settings import ConnectionSettings, credentials_file, local_secret, state_dir
+from ingestion.settings import ConnectionSettings, state_dir
 from tests.integration.ingest_support import private_world
 from tests.reliability.conftest import BuiltReference, Reference
 from tests.reliability.support import API_KEY, CliWorld

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from ingestion.settings import connection_settings
+from ingestion.database.server_settings import connection_settings
 from ingestion.simulators.storefront_api.config import ApiConfig
 from ingestion.simulators.storefront_api.errors import install_error_handlers
 from ingestion.simulators.storefront_api.faults import FaultInjector
