@@ -19,7 +19,6 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import psycopg2.extensions
 from psycopg2 import sql
@@ -34,16 +33,14 @@ from ingestion.loading.runtime import (
     refresh_pipelines_dir,
     shadow_dataset,
 )
+from ingestion.loading.source_run import IngestObserver, SourceRun
 from ingestion.settings import ConnectionSettings
-
-if TYPE_CHECKING:
-    from ingestion.loading.runner import IngestObserver, SourceRun
 
 log = logging.getLogger(__name__)
 
 REPLACED_SUFFIX = "_replaced"
 
-RunSource = Callable[..., "SourceRun"]
+RunSource = Callable[..., SourceRun]
 """``runner.run_source``: passed in, so this module does not import the runner."""
 
 

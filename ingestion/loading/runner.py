@@ -14,13 +14,12 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from psycopg2 import sql
 
 from ingestion.database.connection import autocommit
 from ingestion.loading.accounting import UnitResult, fill_from_trace
-from ingestion.loading.audit import PipelineRun, new_run_id, record_run
+from ingestion.loading.audit import PipelineRun, record_run
 from ingestion.loading.pending_packages import (
     GivenUp,
     handle_failure,
@@ -29,8 +28,9 @@ from ingestion.loading.pending_packages import (
 )
 from ingestion.loading.refresh import refresh_source
 from ingestion.loading.refused_rows import refused_row_count
-from ingestion.loading.registry import SOURCES, IngestContext, LoadUnit, SourceSpec
+from ingestion.loading.registry import SOURCES, IngestContext, SourceSpec
 from ingestion.loading.runtime import make_pipeline
+from ingestion.loading.source_run import IngestObserver, SourceRun
 from ingestion.root_cause import root_cause
 from ingestion.settings import ConnectionSettings
 from ingestion.sources.validation import QUARANTINED_FILES_TABLE, REJECTED_RECORDS_TABLE
@@ -63,55 +63,6 @@ BOOKKEEPING_DDL: dict[str, str] = {
 
 class PendingLoadError(RuntimeError):
     """A unit's table still has a failed load package waiting: the unit does not run."""
-
-
-class IngestObserver(Protocol):
-    """Told about progress (the CLI shows it with rich)."""
-
-    def unit_started(self, source: str, unit: LoadUnit) -> None:
-        """A unit starts loading."""
-
-    def unit_finished(self, result: UnitResult) -> None:
-        """A unit finished (successfully or not)."""
-
-
-@dataclass
-class SourceRun:
-    """One source's part of an ingestion run."""
-
-    source: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None = None
-    units: list[UnitResult] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        """``ok`` when every unit loaded, else ``failed``."""
-        return "failed" if any(u.status != "ok" for u in self.units) else "ok"
-
-    @property
-    def error(self) -> str | None:
-        """The errors of the failed units, one per line."""
-        errors = [f"{u.table}: {u.error}" for u in self.units if u.error]
-        return "\n".join(errors) or None
-
-    def total(self, attribute: str) -> int:
-        """A unit attribute summed over the units."""
-        return sum(int(getattr(u, attribute)) for u in self.units)
-
-    @property
-    def cursor_notes(self) -> str | None:
-        """What the cursors flagged and the reconciliation repaired, per table, or None."""
-        notes = [
-            f"{u.table}: {count} {what}"
-            for u in self.units
-            for count, what in (
-                (u.rows_future_stamped, "row(s) stamped after the source's clock, flagged"),
-                (u.rows_repaired, "row(s) the cursor missed, repaired"),
-            )
-            if count
-        ]
-        return "; ".join(notes) or None
 
 
 @dataclass
@@ -216,15 +167,16 @@ def ingest(
     context: IngestContext,
     full_refresh: bool = False,
     observer: IngestObserver | None = None,
-    run_id: str | None = None,
+    *,
+    run_id: str,
     command: str = "ingest",
 ) -> IngestReport:
     """Run the named sources in order and record each in ``audit.pipeline_runs`` under
-    ``run_id`` (a new one when not given)."""
+    ``run_id``: the id of the command (or scheduled run) this is part of, given by the CLI."""
     unknown = [name for name in sources if name not in SOURCES]
     if unknown:
         raise ValueError(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(SOURCES)}")
-    report = IngestReport(run_id or new_run_id())
+    report = IngestReport(run_id)
     for name in sources:
         source_run = (
             refresh_source(SOURCES[name], context, run_source, observer)

@@ -15,7 +15,8 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from ingestion.interrupts import RunInterrupted
 from ingestion.loading.registry import SOURCES, IngestContext, StorefrontEndpoint
-from ingestion.loading.runner import IngestObserver, IngestReport, ingest
+from ingestion.loading.runner import IngestReport, ingest
+from ingestion.loading.source_run import IngestObserver
 from ingestion.settings import ConnectionSettings, storefront_base_url
 from ingestion.stage_runner.stages import Stage
 
@@ -53,10 +54,12 @@ def run_ingestion(
     sources: Sequence[str] | None = None,
     full_refresh: bool = False,
     observer: IngestObserver | None = None,
-    run_id: str | None = None,
+    *,
+    run_id: str,
     command: str = "ingest",
 ) -> IngestReport:
-    """Ingest the named sources (default: all), starting the storefront API if needed."""
+    """Ingest the named sources (default: all) under ``run_id``, starting the storefront API
+    if needed."""
     names = list(sources or SOURCES)
     with storefront_endpoint(settings, needed="storefront" in names) as endpoint:
         context = IngestContext(settings=settings, storefront=endpoint)

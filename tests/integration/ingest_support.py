@@ -36,7 +36,7 @@ class IngestWorld:
 
     def ingest(self, *sources: str, endpoint: StorefrontEndpoint | None = None) -> IngestReport:
         """Run `shopflow ingest` for the sources against this world."""
-        return ingest(list(sources), self.context(endpoint))
+        return ingest(list(sources), self.context(endpoint), run_id=fresh_run_id())
 
     def query(self, statement: str, ops: bool = False) -> list[tuple]:
         """Rows of one query on the warehouse (or the operations DB)."""
@@ -56,6 +56,11 @@ class IngestWorld:
             f" '') from {table} as t"
         )[0]
         return int(row[0]), str(row[1])
+
+
+def fresh_run_id() -> str:
+    """A run id of its own for one ingestion a test runs (the CLI mints them for commands)."""
+    return f"test-{uuid.uuid4().hex[:12]}"
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from ingestion.loading.runtime import pipeline_name, pipelines_dir, refresh_pipe
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.world.build import build_world
 from ingestion.sources.ops import ops_source
-from tests.integration.ingest_support import SCALE, IngestWorld, private_world
+from tests.integration.ingest_support import SCALE, IngestWorld, fresh_run_id, private_world
 from tests.reliability.support import warehouse_digest
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
@@ -92,7 +92,7 @@ def test_a_full_refresh_failing_midway_leaves_the_raw_tables_exactly_as_they_wer
 
     # through `shopflow ingest --full-refresh`'s own entry point
     monkeypatch.setitem(SOURCES, "ops", replace(OPS, build=ops_db_gone_at_the_fourth_table))
-    run = ingest(["ops"], world.context(), full_refresh=True).sources[0]
+    run = ingest(["ops"], world.context(), run_id=fresh_run_id(), full_refresh=True).sources[0]
 
     statuses = {unit.table: unit.status for unit in run.units}
     assert statuses["payments"] == "failed"
