@@ -2,7 +2,7 @@
 are quoted.
 
 (The storefront API's refusal of a missing or wrong token is proven in
-``tests/simulators/test_storefront_api.py::test_v1_refuses_a_missing_or_wrong_key``.)
+``tests/simulators/storefront_api/test_contract_and_paging.py::test_v1_refuses_a_missing_or_wrong_key``.)
 """
 
 from __future__ import annotations
