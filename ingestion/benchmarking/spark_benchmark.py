@@ -76,10 +76,15 @@ def timed(action: Callable[[], Measured]) -> tuple[Measured, float]:
     return result, time.perf_counter() - started
 
 
-def spark_round(world: CliWorld, postgres_build: float, lake: Path, home: Path) -> EngineRound:
-    """Export the world's raw layer to ``lake`` and build the project on Spark from it."""
+def spark_round(
+    world: CliWorld, postgres_build: float, lake: Path, home: Path, name: str
+) -> EngineRound:
+    """Export the world's raw layer to ``lake`` and build the project on Spark from it; the
+    export is recorded as run ``benchmark-<name>``."""
     export, lake_seconds = timed(
-        lambda: export_lake(world.settings, str(lake), list(SOURCE_SCHEMAS))
+        lambda: export_lake(
+            world.settings, str(lake), list(SOURCE_SCHEMAS), run_id=f"benchmark-{name}"
+        )
     )
     environment = {ENV_HOME: str(home), ENV_LAKE_URL: str(lake)}
     _, build_seconds = timed(lambda: spark_build(world.settings, extra_env=environment))
@@ -98,9 +103,9 @@ def measure_scale(world: CliWorld, scale: float) -> SparkScaleResult:
     load_before = os.getloadavg()
     lake, home = world.folder / "lake", world.folder / "home"
     first = world.run("run", "--scale", f"{scale:g}")
-    full = spark_round(world, first.stages[DBT_BUILD], lake, home)
+    full = spark_round(world, first.stages[DBT_BUILD], lake, home, "full")
     ticked = world.run("run", "--tick", str(TICK_DAYS))
-    one_day = spark_round(world, ticked.stages[DBT_BUILD], lake, home)
+    one_day = spark_round(world, ticked.stages[DBT_BUILD], lake, home, "one-day")
     on_postgres = postgres_checksums(world.settings)
     differing = differences(on_postgres, spark_mart_checksums(home / "spark"))
     log.info("marts: %d compared, %d differ %s", len(on_postgres), len(differing), differing)

@@ -25,7 +25,7 @@ from ingestion.lake.layout import LakeTable, lake_schemas, lake_tables
 from ingestion.lake.manifest import TableEntry, columns_of, read_manifest, write_manifest
 from ingestion.lake.warehouse import load_ids, read_raw_table
 from ingestion.lake.writer import StagedTable, remove_leftovers, stage_table, swap_in
-from ingestion.loading.audit import PipelineRun, new_run_id, record_run
+from ingestion.loading.audit import PipelineRun, record_run
 from ingestion.root_cause import root_cause
 from ingestion.settings import ConnectionSettings
 
@@ -57,13 +57,14 @@ class LakeExport:
 
 
 def export_lake(
-    settings: ConnectionSettings, url: str, sources: Sequence[str], run_id: str | None = None
+    settings: ConnectionSettings, url: str, sources: Sequence[str], *, run_id: str
 ) -> LakeExport:
-    """Export the raw tables of ``sources`` to the lake at ``url`` and record the run.
+    """Export the raw tables of ``sources`` to the lake at ``url`` and record the run under
+    ``run_id`` (the command's, which also names the export's staged files).
 
     Raises what went wrong (after recording it); the lake is then left as it was."""
     tables = lake_tables(sources)
-    export = LakeExport(run_id or new_run_id(), url, list(sources), dt.datetime.now(dt.UTC))
+    export = LakeExport(run_id, url, list(sources), dt.datetime.now(dt.UTC))
     try:
         _export(settings, open_lake(url), tables, export)
     except Exception as exc:

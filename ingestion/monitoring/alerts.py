@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -354,7 +353,7 @@ def shorten_detail(detail: str, limit: int = MAX_DETAIL_CHARS) -> str:
 
 def failed_run_event(
     results: Sequence[StageResult],
-    run_id: str | None = None,
+    run_id: str,
     run_results_path: Path | None = None,
     since: float | None = None,
 ) -> AlertEvent | None:
@@ -377,7 +376,7 @@ def failed_run_event(
     return AlertEvent(
         stage=failed.name,
         what_failed=shorten_detail(failed.detail),
-        run_id=run_id or uuid.uuid4().hex[:12],
+        run_id=run_id,
         counts=counts,
         failed_nodes=tuple(failed_nodes),
     )

@@ -403,15 +403,15 @@ def test_stale_run_results_are_not_reported(tmp_path: Path) -> None:
     run_results = write_run_results(tmp_path / "run_results.json")
     later = run_results.stat().st_mtime + 60
 
-    event = failed_run_event(stage_results(), run_results_path=run_results, since=later)
+    event = failed_run_event(stage_results(), "r2", run_results_path=run_results, since=later)
 
     assert event is not None and event.failed_nodes == ()
     assert set(event.counts) == {"stages_ok", "stages_failed", "stages_skipped"}
-    assert event.run_id  # one is made up when the run has none
+    assert event.run_id == "r2"  # the run's own id, never one made up here
 
 
 def test_no_event_when_every_stage_passed() -> None:
-    assert failed_run_event([StageResult("ingest", "ok", 1.0, "fine")]) is None
+    assert failed_run_event([StageResult("ingest", "ok", 1.0, "fine")], "r3") is None
 
 
 def test_a_multi_line_detail_leads_with_its_first_line_and_keeps_the_rest_below() -> None:

@@ -39,7 +39,7 @@ def spark_build_of_the_warehouse(
 ) -> SparkBuild:
     folder = tmp_path_factory.mktemp("spark")
     lake, state = folder / "lake", folder / "home"
-    export_lake(built_warehouse.settings, str(lake), list(SOURCE_SCHEMAS))
+    export_lake(built_warehouse.settings, str(lake), list(SOURCE_SCHEMAS), run_id="spark-parity")
     results = spark_build(
         built_warehouse.settings,
         extra_env={ENV_HOME: str(state), ENV_LAKE_URL: str(lake)},

@@ -77,7 +77,7 @@ def build_bottom_on_spark(settings: ConnectionSettings, folder: Path) -> Path:
     """The warehouse's raw layer to a lake in ``folder``, the selection built on Spark from
     it; returns the Spark state folder (``<SHOPFLOW_HOME>/spark``)."""
     lake, home = folder / "lake", folder / "home"
-    export_lake(settings, str(lake), list(SOURCE_SCHEMAS))
+    export_lake(settings, str(lake), list(SOURCE_SCHEMAS), run_id="spark-parity")
     run_dbt(
         # cautious: no test of a model left out (the marts' singular tests read staging too)
         ["build", "--select", *SELECTION, "--indirect-selection", "cautious"],
