@@ -14,11 +14,11 @@ from ingestion.cli.console import DataTable, console, fail, styled
 from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.cli.progress import ingest_progress
 from ingestion.cli.ready import ready_settings
+from ingestion.cli.run_id import RUN_ID, run_id_or_new
 from ingestion.database.errors import DatabaseError
 from ingestion.interrupts import RunInterrupted
 from ingestion.lake import LakeExport, MissingRawTableError, export_lake
 from ingestion.loading.accounting import UnitResult
-from ingestion.loading.audit import new_run_id
 from ingestion.loading.registry import SOURCES
 from ingestion.loading.runner import IngestReport
 from ingestion.root_cause import root_cause
@@ -108,6 +108,7 @@ def ingest(
         "Parquet lake at SHOPFLOW_LAKE_URL (docs/scale-out.md).",
     ),
     wait: float = WAIT,
+    given_run_id: str | None = RUN_ID,
 ) -> None:
     """Load raw data into the warehouse with dlt (only what changed since the last run), or
     export the warehouse's raw tables to the Parquet lake (--destination lake)."""
@@ -117,12 +118,13 @@ def ingest(
         fail(f"unknown source {unknown[0]!r}: choose from {', '.join(SOURCES)} or all")
     names = list(SOURCES) if "all" in chosen else list(dict.fromkeys(chosen))
     label = " ".join(chosen)
+    run_id = run_id_or_new(given_run_id)
     if destination is Destination.LAKE:
-        _export_to_lake(names, label, full_refresh, wait)
+        _export_to_lake(names, label, full_refresh, wait, run_id)
         return
     settings = ready_settings()
     with exclusive_run(settings, f"ingest {label}", wait):
-        report = _recorded_ingestion(settings, names, full_refresh)
+        report = _recorded_ingestion(settings, names, full_refresh, run_id)
     console.print(summary_table(report.units, f"shopflow ingest (run {report.run_id})"))
     if not report.ok:
         # tables a failed full refresh reloaded and then discarded are not the cause
@@ -136,7 +138,9 @@ def ingest(
         )
 
 
-def _export_to_lake(names: list[str], label: str, full_refresh: bool, wait: float) -> None:
+def _export_to_lake(
+    names: list[str], label: str, full_refresh: bool, wait: float, run_id: str
+) -> None:
     """Export the sources' raw tables to the lake under the warehouse's run lock."""
     if full_refresh:
         fail(
@@ -148,7 +152,7 @@ def _export_to_lake(names: list[str], label: str, full_refresh: bool, wait: floa
     with exclusive_run(settings, f"ingest --destination lake {label}", wait):
         try:
             with console.status(f"exporting {', '.join(names)} to {url}"):
-                export = export_lake(settings, url, names)
+                export = export_lake(settings, url, names, run_id=run_id)
         except MissingRawTableError as exc:
             fail(str(exc))
         except Exception as exc:  # any cause: one sentence here, the traceback in the log
@@ -162,12 +166,11 @@ def _export_to_lake(names: list[str], label: str, full_refresh: bool, wait: floa
 
 
 def _recorded_ingestion(
-    settings: ConnectionSettings, names: list[str], full_refresh: bool
+    settings: ConnectionSettings, names: list[str], full_refresh: bool, run_id: str
 ) -> IngestReport:
     """The ingestion, its stage row ``running`` while it works (what the next command finds if
     this one is killed) and ``interrupted`` if a signal stops it (then leave with 128 +
     the signal); the sources record their own rows."""
-    run_id = new_run_id()
     recorder = StageRecorder(settings, run_id, "ingest")
     recorder.started(Stage(INGEST, "dlt: load the sources", lambda: ""))
     started_at = dt.datetime.now(dt.UTC)

@@ -11,17 +11,17 @@ import typer
 from ingestion.cli.console import DataTable, console, fail, heading, styled
 from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.cli.progress import ingest_progress
+from ingestion.cli.project_settings import project_settings
 from ingestion.cli.ready import ready_settings
+from ingestion.cli.run_id import RUN_ID, run_id_or_new
 from ingestion.cli.simulate import parse_scale
 from ingestion.interrupts import received_signal, signal_name
-from ingestion.loading.audit import new_run_id
 from ingestion.monitoring.alerts import notify_run_outcome
 from ingestion.settings import (
     DEFAULT_TARGET,
     SPARK_TARGET,
     TARGETS,
     ConnectionSettings,
-    dbt_target,
 )
 from ingestion.stage_runner.pipeline import (
     DBT_BUILD,
@@ -149,14 +149,16 @@ def run(
         "docs/scale-out.md). Default: SHOPFLOW_TARGET, else dev.",
     ),
     wait: float = WAIT,
+    given_run_id: str | None = RUN_ID,
 ) -> None:
     """Run the whole pipeline: simulate -> ingest -> dbt-build -> docs (or part of it)."""
     if start is not None and only is not None:
         fail("choose --from or --only, not both")
     if target is not None and target not in TARGETS:
         fail(f"--target {target!r} is not a target: use {' or '.join(TARGETS)}")
+    config = project_settings()
     settings = ready_settings()
-    run_id = new_run_id()
+    run_id = run_id_or_new(given_run_id)
     options = RunOptions(
         run_id=run_id,
         full_refresh=full_refresh,
@@ -165,7 +167,8 @@ def run(
         tick_days=tick,
         ingest_progress=ingest_progress,
         retry_dbt=resume,
-        target=target or dbt_target(),
+        target=target or config.target,
+        config=config,
     )
     try:
         stages = select_stages(pipeline_stages(settings, options), start=start, only=only)
@@ -174,7 +177,7 @@ def run(
     _execute(settings, stages, run_id, "run", wait)
 
 
-def retry(wait: float = WAIT) -> None:
+def retry(wait: float = WAIT, given_run_id: str | None = RUN_ID) -> None:
     """Resume the last failed or interrupted run from that stage: a failed dbt build runs
     again with only its failed and skipped nodes (`dbt retry`), then the stages after it."""
     settings = ready_settings()
@@ -185,14 +188,16 @@ def retry(wait: float = WAIT) -> None:
             "the last run did not fail and was not interrupted: there is nothing to retry "
             "(`shopflow status` shows it)"
         )
-    run_id = new_run_id()
-    engine = dbt_target()
+    run_id = run_id_or_new(given_run_id)
+    config = project_settings()
+    engine = config.target
     options = RunOptions(
         run_id=run_id,
         ingest_progress=ingest_progress,
         # `dbt retry` resumes the production (Postgres) build; a Spark build runs again whole
         retry_dbt=failed.stage == DBT_BUILD and engine == DEFAULT_TARGET,
         target=engine,
+        config=config,
     )
     try:
         stages = select_stages(pipeline_stages(settings, options), start=failed.stage)

@@ -5,7 +5,8 @@ dlt's own ``_dlt_loads`` table (one per raw schema) lists the loads; this table 
 person wants to know about a run: when each stage ran, whether it worked, how many rows were
 loaded and rejected, how many files quarantined, the error if any, and for a dbt stage the
 invocation id of dbt's own records (``audit.dbt_results``, ``target/run_results.json``).
-Every stage of one `shopflow run` (or one `shopflow ingest`) carries the same run id.
+Every stage of one `shopflow run` (or one `shopflow ingest`) carries the same run id, given
+by the CLI (``cli/run_id.py``); every task of one scheduled Airflow run gives the same one.
 
 A row the warehouse cannot take (its server is gone) is kept in a local journal
 (``audit_journal``) and written by the next write or the next command that reads the runs.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,11 +74,6 @@ class PipelineRun:
     command: str = "run"
     detail: str | None = None
     dbt_invocation_id: str | None = None
-
-
-def new_run_id() -> str:
-    """A run id that sorts by time and reads as one: ``20261202T101500Z-3f9a1c``."""
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
 def ensure_audit_table(settings: ConnectionSettings) -> None:
