@@ -395,6 +395,7 @@ class Settings:
     alert_webhook: str
     schema_prefix: str
     storefront_base_url: str
+    pg_options: str
     log_level: int
 
     @property
@@ -426,5 +427,6 @@ class Settings:
             alert_webhook=alert_webhook(),
             schema_prefix=schema_prefix(),
             storefront_base_url=storefront_base_url(),
+            pg_options=pg_options(),
             log_level=log_level(),
         )

@@ -38,7 +38,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dlt
@@ -62,7 +62,7 @@ from ingestion.database.server_settings import connection_settings
 from ingestion.loading.registry import SOURCES, IngestContext
 from ingestion.loading.runner import run_source
 from ingestion.loading.runtime import pipeline_name, pipelines_dir
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import ConnectionSettings, Settings
 from ingestion.sources.files.settings import DATASET_NAME as FILES_DATASET
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,9 @@ def ingest_events(settings: ConnectionSettings, landing: Path) -> RateResult:
     """
     spec = SOURCES["files"]
     events_only = type(spec)(**{**spec.__dict__, "units": spec.units[:1]})
-    run = run_source(events_only, IngestContext(settings=settings, landing=landing))
+    # the benchmark is an entry point, like the CLI: it resolves the settings, its own landing
+    config = replace(Settings.from_environment(), landing_dir=landing)
+    run = run_source(events_only, IngestContext(settings=settings, config=config))
     unit = run.units[0]
     if unit.status != "ok":
         raise RuntimeError(f"the events load failed: {unit.error}")

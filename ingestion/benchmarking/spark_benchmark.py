@@ -35,7 +35,7 @@ from ingestion.benchmarking.scale_benchmark import benchmark_arguments
 from ingestion.database.server_settings import connection_settings
 from ingestion.lake import export_lake
 from ingestion.lake.layout import SOURCE_SCHEMAS
-from ingestion.settings import ENV_HOME, ENV_LAKE_URL, REPO_ROOT
+from ingestion.settings import ENV_HOME, ENV_LAKE_URL, REPO_ROOT, Settings
 from ingestion.spark.build import spark_build
 from ingestion.spark.marts import spark_mart_checksums
 from ingestion.spark.parity import differences, postgres_checksums
@@ -87,7 +87,8 @@ def spark_round(
         )
     )
     environment = {ENV_HOME: str(home), ENV_LAKE_URL: str(lake)}
-    _, build_seconds = timed(lambda: spark_build(world.settings, extra_env=environment))
+    config = Settings.from_environment()  # the benchmark is an entry point, like the CLI
+    _, build_seconds = timed(lambda: spark_build(world.settings, config, extra_env=environment))
     rows = sum(exported.entry.row_count for exported in export.tables)
     log.info(
         "postgres build %.1f s; lake export %.1f s (%s rows); spark build %.1f s",

@@ -124,16 +124,16 @@ app = typer.Typer(
 
 @app.callback()
 def main_options(
+    context: typer.Context,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging."),
 ) -> None:
-    from ingestion.cli.console import configure_logging, fail
-    from ingestion.settings import SettingsError, check_environment
+    from ingestion.cli.console import configure_logging
+    from ingestion.cli.project_settings import resolve_settings
 
     configure_logging(verbose)
-    try:
-        check_environment()
-    except SettingsError as exc:
-        fail(str(exc))
+    # every setting resolved once, before any command starts work; commands take them with
+    # project_settings()
+    context.obj = resolve_settings()
 
 
 def main() -> None:

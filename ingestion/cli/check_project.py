@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from ingestion.cli.console import console, fail
+from ingestion.cli.project_settings import project_settings
 from ingestion.conventions.project_rules import RULES, Violation, check_manifest, load_manifest
 from ingestion.database.server_settings import connection_settings
 from ingestion.transform.dbt_runner import DbtError, run_dbt, target_dir
@@ -38,7 +39,7 @@ def check_project(
     """Check dbt's project rules (descriptions, keys, naming, layering, contracts, freshness)."""
     if manifest is None:
         try:
-            run_dbt(["parse", "--quiet"], connection_settings(), stream=False)
+            run_dbt(["parse", "--quiet"], connection_settings(), project_settings(), stream=False)
         except DbtError as exc:
             fail(str(exc))
         manifest = target_dir() / "manifest.json"  # where that parse wrote it (DBT_TARGET_PATH)

@@ -8,6 +8,7 @@ import typer
 
 from ingestion.cli.console import console, fail
 from ingestion.cli.locking import WAIT, exclusive_run
+from ingestion.cli.project_settings import project_settings
 from ingestion.database.errors import DatabaseError
 from ingestion.database.server_settings import connection_settings
 from ingestion.transform.dbt_runner import DbtError
@@ -35,6 +36,7 @@ def ci_slim(
     wait: float = WAIT,
 ) -> None:
     """Lint changed SQL, then build state:modified+ with --defer in ci_* schemas."""
+    config = project_settings()
     settings = connection_settings()
     # dbt's target folder and partial-parse files are shared with `shopflow run`'s builds
     with exclusive_run(settings, "ci-slim", wait):
@@ -45,7 +47,7 @@ def ci_slim(
                     f"dropped {len(dropped)} schema(s): {', '.join(dropped) or '-'}", markup=False
                 )
                 return
-            result = run_slim_ci(settings, state=state, base=base)
+            result = run_slim_ci(settings, config, state=state, base=base)
             built_in = ci_schemas(settings)
         except (SlimCiError, DbtError, DatabaseError) as exc:
             fail(str(exc))

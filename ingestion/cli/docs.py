@@ -13,10 +13,11 @@ from typing import Any
 import typer
 
 from ingestion.cli.console import console, fail
+from ingestion.cli.project_settings import project_settings
 from ingestion.database.errors import DatabaseError
 from ingestion.database.server_settings import connection_settings
 from ingestion.database.service import ensure_ready
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import ConnectionSettings, Settings
 from ingestion.transform.dbt_runner import DbtError, run_dbt, target_dir
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,9 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         log.debug("docs site: " + format, *args)
 
 
-def generate_docs(settings: ConnectionSettings) -> Path:
+def generate_docs(settings: ConnectionSettings, config: Settings) -> Path:
     """Run `dbt docs generate` and return the folder holding the site (dbt's target folder)."""
-    run_dbt(["docs", "generate"], settings, stream=False)
+    run_dbt(["docs", "generate"], settings, config, stream=False)
     return target_dir()
 
 
@@ -83,7 +84,7 @@ def docs(
             settings = connection_settings()
             ensure_ready(settings)
             with console.status("dbt docs generate"):
-                folder = generate_docs(settings)
+                folder = generate_docs(settings, project_settings())
             console.print(f"Generated the dbt docs in {folder}")
         if not serve:
             return

@@ -9,6 +9,7 @@ import typer
 
 from ingestion.atomic_write import UnwritableFolderError
 from ingestion.cli.console import DataTable, console, fail
+from ingestion.cli.project_settings import project_settings
 from ingestion.database.errors import DatabaseError
 from ingestion.database.server_settings import connection_settings
 from ingestion.exports import (
@@ -20,10 +21,7 @@ from ingestion.exports import (
     UnknownQuestionError,
     export_question,
 )
-from ingestion.settings import (
-    ENV_EXPORT_NEUTRALISE_FORMULAS,
-    export_neutralises_formulas,
-)
+from ingestion.settings import ENV_EXPORT_NEUTRALISE_FORMULAS
 
 
 def as_of_text(item: Question) -> str:
@@ -76,14 +74,15 @@ def export(
         return
     if name is None:
         fail(f"Name a question to export: one of {', '.join(QUESTIONS)} (or use --list).")
+    config = project_settings()
     try:
         result = export_question(
             connection_settings(),
             name,
-            out_dir=out,
+            out_dir=out or config.export_dir,
             fmt=fmt,
             as_of=as_of.date() if as_of else None,
-            neutralise_formulas=export_neutralises_formulas() and not raw_cells,
+            neutralise_formulas=config.export_neutralises_formulas and not raw_cells,
         )
     except (
         UnknownQuestionError,

@@ -13,6 +13,7 @@ import typer
 from ingestion.cli.console import DataTable, console, fail, styled
 from ingestion.cli.locking import WAIT, exclusive_run
 from ingestion.cli.progress import ingest_progress
+from ingestion.cli.project_settings import project_settings
 from ingestion.cli.ready import ready_settings
 from ingestion.cli.run_id import RUN_ID, run_id_or_new
 from ingestion.database.errors import DatabaseError
@@ -22,7 +23,7 @@ from ingestion.loading.accounting import UnitResult
 from ingestion.loading.registry import SOURCES
 from ingestion.loading.runner import IngestReport
 from ingestion.root_cause import root_cause
-from ingestion.settings import ConnectionSettings, lake_url
+from ingestion.settings import ConnectionSettings, Settings
 from ingestion.stage_runner.ingest_stage import run_ingestion
 from ingestion.stage_runner.run_record import INGEST, StageRecorder
 from ingestion.stage_runner.stages import Stage, StageResult
@@ -119,12 +120,13 @@ def ingest(
     names = list(SOURCES) if "all" in chosen else list(dict.fromkeys(chosen))
     label = " ".join(chosen)
     run_id = run_id_or_new(given_run_id)
+    config = project_settings()
     if destination is Destination.LAKE:
-        _export_to_lake(names, label, full_refresh, wait, run_id)
+        _export_to_lake(names, label, full_refresh, wait, run_id, config)
         return
     settings = ready_settings()
     with exclusive_run(settings, f"ingest {label}", wait):
-        report = _recorded_ingestion(settings, names, full_refresh, run_id)
+        report = _recorded_ingestion(settings, config, names, full_refresh, run_id)
     console.print(summary_table(report.units, f"shopflow ingest (run {report.run_id})"))
     if not report.ok:
         # tables a failed full refresh reloaded and then discarded are not the cause
@@ -139,7 +141,7 @@ def ingest(
 
 
 def _export_to_lake(
-    names: list[str], label: str, full_refresh: bool, wait: float, run_id: str
+    names: list[str], label: str, full_refresh: bool, wait: float, run_id: str, config: Settings
 ) -> None:
     """Export the sources' raw tables to the lake under the warehouse's run lock."""
     if full_refresh:
@@ -148,7 +150,7 @@ def _export_to_lake(
             "whole: leave --full-refresh out (or drop --destination lake)."
         )
     settings = ready_settings()
-    url = lake_url()
+    url = config.lake_url
     with exclusive_run(settings, f"ingest --destination lake {label}", wait):
         try:
             with console.status(f"exporting {', '.join(names)} to {url}"):
@@ -166,7 +168,11 @@ def _export_to_lake(
 
 
 def _recorded_ingestion(
-    settings: ConnectionSettings, names: list[str], full_refresh: bool, run_id: str
+    settings: ConnectionSettings,
+    config: Settings,
+    names: list[str],
+    full_refresh: bool,
+    run_id: str,
 ) -> IngestReport:
     """The ingestion, its stage row ``running`` while it works (what the next command finds if
     this one is killed) and ``interrupted`` if a signal stops it (then leave with 128 +
@@ -175,7 +181,7 @@ def _recorded_ingestion(
     recorder.started(Stage(INGEST, "dlt: load the sources", lambda: ""))
     started_at = dt.datetime.now(dt.UTC)
     try:
-        report = _ingest_with_progress(settings, names, full_refresh, run_id)
+        report = _ingest_with_progress(settings, config, names, full_refresh, run_id)
     except RunInterrupted as exc:
         finished_at = dt.datetime.now(dt.UTC)
         seconds = (finished_at - started_at).total_seconds()
@@ -198,14 +204,23 @@ def _recorded_ingestion(
 
 
 def _ingest_with_progress(
-    settings: ConnectionSettings, names: list[str], full_refresh: bool, run_id: str
+    settings: ConnectionSettings,
+    config: Settings,
+    names: list[str],
+    full_refresh: bool,
+    run_id: str,
 ) -> IngestReport:
     """Run the ingestion with a progress line per table. If the warehouse stops answering,
     show what finished before and leave with a plain message."""
     with ingest_progress() as observer:
         try:
             return run_ingestion(
-                settings, names, full_refresh=full_refresh, observer=observer, run_id=run_id
+                settings,
+                names,
+                full_refresh=full_refresh,
+                observer=observer,
+                run_id=run_id,
+                config=config,
             )
         except WAREHOUSE_GONE as exc:
             log.debug("ingestion interrupted", exc_info=True)

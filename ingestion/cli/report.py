@@ -8,6 +8,7 @@ import typer
 
 from ingestion.atomic_write import UnwritableFolderError
 from ingestion.cli.console import console, fail
+from ingestion.cli.project_settings import project_settings
 from ingestion.database.errors import DatabaseError, WarehouseNotBuiltError
 from ingestion.database.server_settings import connection_settings
 from ingestion.reporting import summary_line, write_report
@@ -31,7 +32,9 @@ def report(
     """Write a self-contained HTML report (default reports/index.html): revenue, funnel,
     categories, open orders and data quality, as charts with their figures."""
     try:
-        path = write_report(connection_settings(), out, schema_prefix=schema_prefix)
+        path = write_report(
+            connection_settings(), out or project_settings().report_dir, schema_prefix=schema_prefix
+        )
     except (WarehouseNotBuiltError, DatabaseError, UnwritableFolderError) as exc:
         fail(str(exc))
     # a path is printed as written: `[x]` in a folder name is not rich markup

@@ -19,9 +19,10 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ingestion.cli.console import DataTable, console, fail
+from ingestion.cli.project_settings import project_settings
 from ingestion.cli.ready import ready_settings
 from ingestion.cli.simulate_api import api
-from ingestion.settings import ConnectionSettings, landing_dir
+from ingestion.settings import ConnectionSettings
 from ingestion.simulators.world import (
     FileFaults,
     LandingDrop,
@@ -177,14 +178,15 @@ def files(
     late_file: bool = LATE_FILE,
 ) -> None:
     """(Re)write the landing files of the latest window (2025 after `ops`, else the last tick)."""
+    landing = project_settings().landing_dir
     settings = ready_settings()
     faults = _faults(truncated_json, wrong_columns, bad_date, duplicate_file, late_file)
     try:
         with console.status("writing landing files"):
-            drop = write_landing_files(settings, faults=faults)
+            drop = write_landing_files(settings, landing=landing, faults=faults)
     except WorldNotBuiltError as exc:
         fail(str(exc))
-    _print_drop(drop, landing_dir())
+    _print_drop(drop, landing)
 
 
 @app.command(name="tick")
@@ -203,29 +205,36 @@ def tick_command(
     status paths; some customers move or change e-mail; some prices change, the odd product
     is delisted; a few customers are erased.
     """
+    landing = project_settings().landing_dir
     settings = ready_settings()
     faults = _faults(truncated_json, wrong_columns, bad_date, duplicate_file, late_file)
     try:
         with _steps(f"tick {days} day(s)", TICK_STEPS) as on_step:
             summary: TickSummary = tick(
-                settings, days, write_files=not no_files, faults=faults, on_step=on_step
+                settings,
+                days,
+                write_files=not no_files,
+                faults=faults,
+                on_step=on_step,
+                landing=landing,
             )
     except WorldNotBuiltError as exc:
         fail(str(exc))
     rows = {k: v for k, v in vars(summary).items() if k != "files"}
     console.print(_table(f"tick {summary.tick}", rows))
     if summary.files is not None:
-        _print_drop(summary.files, landing_dir())
+        _print_drop(summary.files, landing)
 
 
 @app.command(name="all")
 def all_sources(seed: int = SEED, scale: float = SCALE, reset: bool = RESET) -> None:
     """The demo's starting point: `ops` then `files` (no faults)."""
+    landing = project_settings().landing_dir
     settings = ready_settings()
     if reset:
-        removed = clear_landing_files(landing_dir())
+        removed = clear_landing_files(landing)
         log.info("removed %d landing files of the previous world", removed)
     _print_world(_build(settings, seed, scale, reset))
     with console.status("writing landing files"):
-        drop = write_landing_files(settings)
-    _print_drop(drop, landing_dir())
+        drop = write_landing_files(settings, landing=landing)
+    _print_drop(drop, landing)

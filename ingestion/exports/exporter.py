@@ -24,7 +24,7 @@ from ingestion.exports.cells import neutralised_cells
 from ingestion.exports.formats import ExportFormat, write_csv, write_parquet
 from ingestion.exports.questions import QUESTIONS, Question, question
 from ingestion.exports.writer import export_path
-from ingestion.settings import ENV_EXPORT_DIR, ConnectionSettings, export_dir
+from ingestion.settings import ENV_EXPORT_DIR, ConnectionSettings
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def _export(
 def export_question(
     settings: ConnectionSettings,
     name: str,
-    out_dir: Path | None = None,
+    out_dir: Path,
     fmt: ExportFormat = ExportFormat.CSV,
     as_of: date | None = None,
     schema: str = MARTS_SCHEMA,
@@ -185,7 +185,7 @@ def export_question(
             connection,
             settings,
             chosen,
-            out_dir or export_dir(),
+            out_dir,
             fmt,
             as_of,
             schema,
@@ -209,7 +209,7 @@ def business_today(connection: psycopg2.extensions.connection, schema: str) -> d
 
 def export_all(
     settings: ConnectionSettings,
-    out_dir: Path | None = None,
+    out_dir: Path,
     fmt: ExportFormat = ExportFormat.CSV,
     schema: str = MARTS_SCHEMA,
     now: datetime | None = None,
@@ -231,7 +231,7 @@ def export_all(
                 connection,
                 settings,
                 chosen,
-                out_dir or export_dir(),
+                out_dir,
                 fmt,
                 as_of if chosen.supports_as_of else None,
                 schema,

@@ -15,7 +15,7 @@ from pathlib import Path
 from dlt.common.typing import TLoaderFileFormat
 from dlt.extract.source import DltSource
 
-from ingestion.settings import ConnectionSettings, landing_dir, package_attempts
+from ingestion.settings import ConnectionSettings, Settings
 from ingestion.sources.files import files_source
 from ingestion.sources.files.settings import DATASET_NAME as FILES_DATASET
 from ingestion.sources.ops import ops_source
@@ -35,24 +35,26 @@ class StorefrontEndpoint:
 
 @dataclass(frozen=True)
 class IngestContext:
-    """What building a source may need: the servers, the landing zone, the API endpoint."""
+    """What building a source may need: the servers, the project's settings (the landing
+    zone, the package attempts), the API endpoint."""
 
     settings: ConnectionSettings
+    config: Settings
+    """The settings the command resolved once (``Settings.from_environment``)."""
     storefront: StorefrontEndpoint | None = None
-    landing: Path | None = None
-    package_attempts: int = field(default_factory=package_attempts)
-    """Failed runs a pending load package gets before its rows are set aside
-    (``SHOPFLOW_PACKAGE_ATTEMPTS``, read when the context is made)."""
 
     @property
     def landing_path(self) -> Path:
-        """The landing zone in force (the configured one unless given)."""
-        return self.landing or landing_dir()
+        return self.config.landing_dir
 
     @property
     def quarantine_path(self) -> Path:
-        """Where unreadable files are moved: ``quarantine/`` beside the landing folder."""
-        return self.landing_path.parent / "quarantine"
+        return self.config.quarantine_dir
+
+    @property
+    def package_attempts(self) -> int:
+        """Failed runs a pending load package gets before its rows are set aside."""
+        return self.config.package_attempts
 
 
 @dataclass(frozen=True)

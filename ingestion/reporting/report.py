@@ -11,7 +11,7 @@ from ingestion.atomic_write import write_atomically
 from ingestion.reporting.page import render_page
 from ingestion.reporting.queries import DBT_RESULTS_TABLE, read_report_data, schema_name
 from ingestion.reporting.sections import build_sections
-from ingestion.settings import ENV_REPORT_DIR, REPO_ROOT, ConnectionSettings, report_dir
+from ingestion.settings import ENV_REPORT_DIR, REPO_ROOT, ConnectionSettings
 from ingestion.transform.stale_models import describe_stale, latest_stale
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def render_report(
 
 def write_report(
     settings: ConnectionSettings,
-    out_dir: Path | None = None,
+    out_dir: Path,
     *,
     schema_prefix: str = "",
     generated_at: datetime | None = None,
@@ -51,7 +51,7 @@ def write_report(
     audit tables do not exist yet, ``DatabaseError`` when the server cannot be reached and
     ``UnwritableFolderError`` (the folder, why, what to do) when the file cannot be written.
     """
-    path = (out_dir or report_dir()).resolve() / REPORT_FILE
+    path = out_dir.resolve() / REPORT_FILE
     page = render_report(settings, schema_prefix, generated_at).encode("utf-8")
     write_atomically(path, lambda stream: stream.write(page), FOLDER_ADVICE)
     log.info("report written to %s", path)

@@ -8,12 +8,19 @@ Postgres build's manifest or run results in the same folder; it keeps no product
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
-from ingestion.settings import ENV_DBT_TARGET_PATH, REPO_ROOT, SPARK_TARGET, ConnectionSettings
+from ingestion.settings import (
+    ENV_DBT_TARGET_PATH,
+    REPO_ROOT,
+    SPARK_TARGET,
+    ConnectionSettings,
+    Settings,
+)
 from ingestion.transform.dbt_runner import DbtError, fresh_run_results, run_dbt, target_dir
-from ingestion.transform.production_build import WHOLE_HISTORY_TESTS
+from ingestion.transform.production_build import WHOLE_HISTORY_TESTS, business_date_vars
 from ingestion.transform.run_results import RunResults
 
 
@@ -22,25 +29,34 @@ def spark_target_dir(project_dir: Path = REPO_ROOT) -> Path:
     return target_dir(project_dir) / SPARK_TARGET
 
 
+def spark_build_args(config: Settings, full_refresh: bool = False) -> list[str]:
+    """The arguments of the Spark build: whole-history tests excluded and the business day's
+    var passed, as in the production build on Postgres, so both answer for the same day."""
+    day_vars = business_date_vars(config.business_date)
+    return [
+        "build",
+        "--exclude",
+        WHOLE_HISTORY_TESTS,
+        *(["--vars", json.dumps(day_vars)] if day_vars else []),
+        *(["--full-refresh"] if full_refresh else []),
+    ]
+
+
 def spark_build(
     settings: ConnectionSettings,
+    config: Settings,
     full_refresh: bool = False,
     project_dir: Path = REPO_ROOT,
     extra_env: dict[str, str] | None = None,
 ) -> RunResults:
-    """``dbt build --target spark`` (whole-history tests excluded, as in a production build);
-    raises DbtError (with the results, when dbt wrote any) on failure."""
+    """``dbt build --target spark`` (``spark_build_args``); raises DbtError (with the results,
+    when dbt wrote any) on failure."""
     artifacts = spark_target_dir(project_dir)
-    args = [
-        "build",
-        "--exclude",
-        WHOLE_HISTORY_TESTS,
-        *(["--full-refresh"] if full_refresh else []),
-    ]
     started = time.time()
     run_dbt(
-        args,
+        spark_build_args(config, full_refresh),
         settings,
+        config,
         project_dir=project_dir,
         extra_env={ENV_DBT_TARGET_PATH: str(artifacts), **(extra_env or {})},
         target=SPARK_TARGET,

@@ -11,8 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingestion.settings import spark_dir
-
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -32,10 +30,9 @@ def metastore_dir(state: Path) -> Path:
     return state / "metastore_db"
 
 
-def spark_conf(state: Path | None = None) -> dict[str, str]:
+def spark_conf(state: Path) -> dict[str, str]:
     """The session's configuration, as the profile's ``server_side_parameters`` spell it, for
-    the state folder ``state`` (default ``<SHOPFLOW_HOME>/spark``)."""
-    state = state if state is not None else spark_dir()
+    the state folder ``state`` (``Settings.spark_dir``: ``<SHOPFLOW_HOME>/spark``)."""
     return {
         "spark.master": MASTER,
         "spark.driver.memory": DRIVER_MEMORY,
@@ -56,7 +53,7 @@ def spark_conf(state: Path | None = None) -> dict[str, str]:
     }
 
 
-def spark_session(state: Path | None = None) -> SparkSession:
+def spark_session(state: Path) -> SparkSession:
     """A Spark session on the catalog dbt builds into (Hive support, the same metastore and
     warehouse folder), e.g. for the parity test to read the marts. pyspark is imported here,
     so the package imports without the `spark` extra."""

@@ -17,7 +17,7 @@ from ingestion.interrupts import RunInterrupted
 from ingestion.loading.registry import SOURCES, IngestContext, StorefrontEndpoint
 from ingestion.loading.runner import IngestReport, ingest
 from ingestion.loading.source_run import IngestObserver
-from ingestion.settings import ConnectionSettings, storefront_base_url
+from ingestion.settings import ConnectionSettings, Settings
 from ingestion.stage_runner.stages import Stage
 
 log = logging.getLogger(__name__)
@@ -28,17 +28,17 @@ ProgressDisplay = Callable[[], AbstractContextManager[IngestObserver | None]]
 
 @contextmanager
 def storefront_endpoint(
-    settings: ConnectionSettings, needed: bool = True
+    settings: ConnectionSettings, config: Settings, needed: bool = True
 ) -> Iterator[StorefrontEndpoint | None]:
     """The storefront API to ingest from: the configured one (None: dlt config decides),
     or a local simulated API started for the ``with`` block."""
-    if not needed or storefront_base_url():
+    if not needed or config.storefront_base_url:
         yield None
         return
     from ingestion.simulators.storefront_api import ApiConfig, running_api
 
-    config = ApiConfig.from_env().with_connection(settings)
-    with running_api(config) as handle:
+    api = ApiConfig.from_env().with_connection(settings)
+    with running_api(api) as handle:
         log.info("ingesting from the local storefront API at %s", handle.base_url)
         try:
             yield StorefrontEndpoint(base_url=handle.base_url, api_key=handle.api_key)
@@ -56,13 +56,14 @@ def run_ingestion(
     observer: IngestObserver | None = None,
     *,
     run_id: str,
+    config: Settings,
     command: str = "ingest",
 ) -> IngestReport:
     """Ingest the named sources (default: all) under ``run_id``, starting the storefront API
     if needed."""
     names = list(sources or SOURCES)
-    with storefront_endpoint(settings, needed="storefront" in names) as endpoint:
-        context = IngestContext(settings=settings, storefront=endpoint)
+    with storefront_endpoint(settings, config, needed="storefront" in names) as endpoint:
+        context = IngestContext(settings=settings, config=config, storefront=endpoint)
         return ingest(
             names,
             context,
@@ -99,6 +100,8 @@ def ingest_stage(
     run_id: str,
     progress: ProgressDisplay | None = None,
     failed_tables: list[tuple[str, str]] | None = None,
+    *,
+    config: Settings,
 ) -> Stage:
     """`shopflow run`'s ingest stage: every source, recorded per source under the run's id;
     fails if any load unit failed. Given ``failed_tables``, the failure lets the run go on
@@ -107,7 +110,9 @@ def ingest_stage(
 
     def action() -> str:
         with progress() if progress is not None else nullcontext() as observer:
-            report = run_ingestion(settings, observer=observer, run_id=run_id, command="run")
+            report = run_ingestion(
+                settings, observer=observer, run_id=run_id, config=config, command="run"
+            )
         if not report.ok:
             failed_units = [u for u in report.units if u.status != "ok"]
             if failed_tables is not None:

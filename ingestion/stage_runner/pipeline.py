@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingestion.exports import export_all
 from ingestion.lake import export_lake
@@ -20,10 +20,7 @@ from ingestion.settings import (
     REPO_ROOT,
     SPARK_TARGET,
     ConnectionSettings,
-    business_date,
-    export_dir,
-    export_neutralises_formulas,
-    lake_url,
+    Settings,
 )
 from ingestion.simulators.world.pipeline_step import prepare_sources
 from ingestion.spark.build import spark_build
@@ -73,11 +70,19 @@ class RunOptions:
     """The dbt-build stage resumes the last production build (``dbt retry``)."""
     target: str = DEFAULT_TARGET
     """The profile output dbt builds on: ``dev`` (Postgres) or ``spark``."""
+    config: Settings = field(kw_only=True)
+    """The settings the command resolved once; the stages read them from here."""
 
 
 def simulate_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
     def action() -> str:
-        return prepare_sources(settings, options.seed, options.scale, options.tick_days)
+        return prepare_sources(
+            settings,
+            options.seed,
+            options.scale,
+            options.tick_days,
+            landing=options.config.landing_dir,
+        )
 
     return Stage("simulate", "source systems: build the world once, tick on request", action)
 
@@ -95,12 +100,14 @@ def dbt_build_stage(
             return partial_build(settings, options, failed_tables)
         if options.retry_dbt:
             try:
-                results = retry_production_build(settings)
+                results = retry_production_build(settings, options.config)
                 return StageOutcome(f"retried: {results.summary()}", results.invocation_id)
             except NothingToRetryError as exc:
                 # dbt stopped before running a node (a parse or connection error): build again
                 log.info("%s Building from the start instead.", exc)
-        results = production_build(settings, options.run_id, full_refresh=options.full_refresh)
+        results = production_build(
+            settings, options.config, options.run_id, full_refresh=options.full_refresh
+        )
         return StageOutcome(results.summary(), results.invocation_id)
 
     description = (
@@ -119,6 +126,7 @@ def partial_build(
     try:
         results = production_build(
             settings,
+            options.config,
             options.run_id,
             full_refresh=options.full_refresh,
             exclude=exclusions(failed_tables),
@@ -134,14 +142,14 @@ def partial_build(
     )
 
 
-def history_stage(settings: ConnectionSettings) -> Stage:
+def history_stage(settings: ConnectionSettings, config: Settings) -> Stage:
     def action() -> StageOutcome:
         # on Postgres whatever SHOPFLOW_TARGET says: Spark without Delta has no snapshots
         selected = [f"+{snapshot}" for snapshot in SNAPSHOTS]
         # cautious: only the tests whose every parent is built here (a test that also reads
         # an unselected model would fail on a fresh warehouse)
         args = ["build", "--select", *selected, "--indirect-selection", "cautious"]
-        run_dbt(args, settings, stream=False, target=DEFAULT_TARGET)
+        run_dbt(args, settings, config, stream=False, target=DEFAULT_TARGET)
         results = read_run_results(target_dir())
         if results is None:
             return StageOutcome("snapshots taken on Postgres")
@@ -152,7 +160,8 @@ def history_stage(settings: ConnectionSettings) -> Stage:
 
 def lake_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
     def action() -> str:
-        export = export_lake(settings, lake_url(), list(SOURCE_SCHEMAS), run_id=options.run_id)
+        lake = options.config.lake_url
+        export = export_lake(settings, lake, list(SOURCE_SCHEMAS), run_id=options.run_id)
         rows = sum(exported.entry.row_count for exported in export.tables)
         return f"{len(export.tables)} tables, {rows:,} rows in {export.url}"
 
@@ -161,19 +170,21 @@ def lake_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
 
 def spark_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:
     def action() -> StageOutcome:
-        results = spark_build(settings, full_refresh=options.full_refresh)
+        results = spark_build(settings, options.config, full_refresh=options.full_refresh)
         return StageOutcome(results.summary(), results.invocation_id)
 
     return Stage(DBT_BUILD, "dbt build on Spark, from the lake", action)
 
 
 def dbt_docs_stage(
-    settings: ConnectionSettings, failed_tables: list[tuple[str, str]] | None = None
+    settings: ConnectionSettings,
+    config: Settings,
+    failed_tables: list[tuple[str, str]] | None = None,
 ) -> Stage:
     def action() -> str:
         # the stale models a partial build left out may not exist yet (a fresh warehouse)
         stale = ["--exclude", *exclusions(failed_tables)] if failed_tables else []
-        run_dbt(["docs", "generate", *stale], settings, stream=False)
+        run_dbt(["docs", "generate", *stale], settings, config, stream=False)
         target = target_dir()
         shown = target.relative_to(REPO_ROOT) if target.is_relative_to(REPO_ROOT) else target
         return f"{shown}/index.html, {shown}/catalog.json"
@@ -181,15 +192,18 @@ def dbt_docs_stage(
     return Stage("docs", "dbt docs: documentation and lineage", action)
 
 
-def export_stage(settings: ConnectionSettings) -> Stage:
+def export_stage(settings: ConnectionSettings, config: Settings) -> Stage:
     def action() -> str:
         # a run for a business day (SHOPFLOW_BUSINESS_DATE) exports the dated questions as of it
-        dated = business_date() is not None
+        dated = config.business_date is not None
         results = export_all(
-            settings, as_of_business_day=dated, neutralise_formulas=export_neutralises_formulas()
+            settings,
+            config.export_dir,
+            as_of_business_day=dated,
+            neutralise_formulas=config.export_neutralises_formulas,
         )
         rows = sum(result.rows for result in results)
-        folder = results[0].path.parent if results else export_dir()
+        folder = results[0].path.parent if results else config.export_dir
         shown = folder.relative_to(REPO_ROOT) if folder.is_relative_to(REPO_ROOT) else folder
         as_of = " (dated questions as of the business day)" if dated else ""
         neutralised = sum(result.neutralised_cells for result in results)
@@ -199,9 +213,9 @@ def export_stage(settings: ConnectionSettings) -> Stage:
     return Stage("export", "the named questions as csv files", action)
 
 
-def report_stage(settings: ConnectionSettings) -> Stage:
+def report_stage(settings: ConnectionSettings, config: Settings) -> Stage:
     def action() -> str:
-        return summary_line(write_report(settings))
+        return summary_line(write_report(settings, config.report_dir))
 
     return Stage("report", "the HTML report with charts", action)
 
@@ -212,8 +226,13 @@ def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[S
         # Spark builds from the lake of every raw table: a failed table stops the run there
         return [
             simulate,
-            ingest_stage(settings, run_id=options.run_id, progress=options.ingest_progress),
-            history_stage(settings),
+            ingest_stage(
+                settings,
+                run_id=options.run_id,
+                progress=options.ingest_progress,
+                config=options.config,
+            ),
+            history_stage(settings, options.config),
             lake_stage(settings, options),
             spark_build_stage(settings, options),
         ]
@@ -226,11 +245,12 @@ def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[S
             run_id=options.run_id,
             progress=options.ingest_progress,
             failed_tables=failed_tables,
+            config=options.config,
         ),
         dbt_build_stage(settings, options, failed_tables),
-        dbt_docs_stage(settings, failed_tables),
-        export_stage(settings),
-        report_stage(settings),
+        dbt_docs_stage(settings, options.config, failed_tables),
+        export_stage(settings, options.config),
+        report_stage(settings, options.config),
     ]
 
 

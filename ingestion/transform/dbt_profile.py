@@ -25,9 +25,7 @@ from ingestion.settings import (
     ENV_USER,
     REPO_ROOT,
     ConnectionSettings,
-    lake_url,
-    pg_options,
-    state_dir,
+    Settings,
 )
 
 EXAMPLE_PROFILE = REPO_ROOT / "profiles.example.yml"
@@ -59,15 +57,15 @@ def write_profile(settings: ConnectionSettings, target: Path = REPO_ROOT / "prof
     return target
 
 
-def dbt_environment(settings: ConnectionSettings) -> dict[str, str]:
+def dbt_environment(settings: ConnectionSettings, config: Settings) -> dict[str, str]:
     """The environment variables the profile and the macros read, and dbt's session settings,
     for a dbt subprocess. The state folder and the lake go as absolute paths, so that the
     `spark` output and the lake's source views (macros/spark/) find them from any working
     directory."""
     return {
-        ENV_HOME: str(state_dir()),
-        ENV_LAKE_URL: lake_url(),
-        ENV_PGOPTIONS: f"{DBT_SESSION_OPTIONS} {pg_options()}".strip(),
+        ENV_HOME: str(config.state_dir),
+        ENV_LAKE_URL: config.lake_url,
+        ENV_PGOPTIONS: f"{DBT_SESSION_OPTIONS} {config.pg_options}".strip(),
         ENV_HOST: settings.host,
         ENV_PORT: str(settings.port),
         ENV_USER: settings.user,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ingestion.interrupts import child_process_options, stop_process_group
-from ingestion.settings import REPO_ROOT, ConnectionSettings, dbt_target, dbt_target_path
+from ingestion.settings import REPO_ROOT, ConnectionSettings, Settings, dbt_target_path
 from ingestion.transform.dbt_profile import dbt_environment, write_profile
 from ingestion.transform.run_results import RunResults, error_lines, plain, read_run_results
 
@@ -48,22 +48,22 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def target_args(target: str | None = None) -> list[str]:
-    """dbt's `--target` for a profile output (default: ``SHOPFLOW_TARGET``, i.e. `dev`, the
-    profile's default, unless set to `spark`)."""
-    return ["--target", target or dbt_target()]
+def target_args(target: str) -> list[str]:
+    """dbt's `--target` for a profile output: `dev` (Postgres) or `spark`."""
+    return ["--target", target]
 
 
 def run_dbt(
     args: list[str],
     settings: ConnectionSettings,
+    config: Settings,
     project_dir: Path = REPO_ROOT,
     stream: bool = True,
     extra_env: dict[str, str] | None = None,
     target: str | None = None,
 ) -> str:
-    """Run `dbt <args>` in `project_dir` on `target` (default ``SHOPFLOW_TARGET``) and return
-    its output; raise DbtError on failure.
+    """Run `dbt <args>` in `project_dir` on `target` (default: the settings' target,
+    ``SHOPFLOW_TARGET``) and return its output; raise DbtError on failure.
 
     dbt prints colours only when our standard output is a terminal, so a log file or a cron
     mail never holds escape codes. dbt never outlives the call: anything that ends it early (a
@@ -72,7 +72,7 @@ def run_dbt(
     write_profile(settings, project_dir / "profiles.yml")
     env = {
         **os.environ,
-        **dbt_environment(settings),
+        **dbt_environment(settings, config),
         "DBT_PROFILES_DIR": str(project_dir),
         **(extra_env or {}),
     }
@@ -81,7 +81,7 @@ def run_dbt(
         dbt_executable(),
         *colours,
         *args,
-        *target_args(target),
+        *target_args(target or config.target),
         "--project-dir",
         str(project_dir),
     ]

@@ -17,9 +17,10 @@ import logging
 import shutil
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
-from ingestion.settings import REPO_ROOT, ConnectionSettings, business_date
+from ingestion.settings import REPO_ROOT, ConnectionSettings, Settings
 from ingestion.transform.dbt_runner import DbtError, fresh_run_results, run_dbt, target_dir
 from ingestion.transform.run_results import RunResults, read_run_results
 from ingestion.transform.slim_ci import production_state_dir, publish_production_state
@@ -38,6 +39,12 @@ LAST_BUILD = "last-build"
 FRESHNESS_FILE = "sources.json"
 
 
+def business_date_vars(day: date | None) -> dict[str, str]:
+    """The dbt var that moves the business clock (int_business_clock) to ``day``; none for
+    no day (the latest activity in the data). Every engine's build passes it."""
+    return {BUSINESS_DATE_VAR: day.isoformat()} if day else {}
+
+
 class NothingToRetryError(RuntimeError):
     """There are no results of a failed production build to resume; the message says why."""
 
@@ -52,7 +59,9 @@ def freshness_file(settings: ConnectionSettings) -> Path:
     return production_state_dir(settings) / FRESHNESS_FILE
 
 
-def measure_freshness(settings: ConnectionSettings, project_dir: Path = REPO_ROOT) -> None:
+def measure_freshness(
+    settings: ConnectionSettings, config: Settings, project_dir: Path = REPO_ROOT
+) -> None:
     """``dbt source freshness`` into the production state. A stale source is reported by
     `shopflow status`, not a reason to stop the build, so dbt's non-zero exit is only logged."""
     output = freshness_file(settings)
@@ -61,6 +70,7 @@ def measure_freshness(settings: ConnectionSettings, project_dir: Path = REPO_ROO
         run_dbt(
             ["source", "freshness", "--output", str(output)],
             settings,
+            config,
             project_dir=project_dir,
             stream=False,
         )
@@ -82,11 +92,11 @@ def _keep_results(
 
 
 def _production_invocation(
-    args: list[str], settings: ConnectionSettings, project_dir: Path
+    args: list[str], settings: ConnectionSettings, config: Settings, project_dir: Path
 ) -> RunResults:
     started = time.time()
     try:
-        run_dbt(args, settings, project_dir=project_dir)
+        run_dbt(args, settings, config, project_dir=project_dir)
     finally:
         kept = _keep_results(settings, project_dir, started)
     if kept is None:
@@ -97,6 +107,7 @@ def _production_invocation(
 
 def production_build(
     settings: ConnectionSettings,
+    config: Settings,
     run_id: str,
     full_refresh: bool = False,
     project_dir: Path = REPO_ROOT,
@@ -110,21 +121,20 @@ def production_build(
     # the run id marks this invocation's rows in audit.dbt_results as production's (a
     # `dbt retry` keeps the vars of the build it resumes)
     # the business day the run stands for moves the business clock (int_business_clock)
-    day = business_date()
     production_vars = json.dumps(
-        {PRODUCTION_RUN_VAR: run_id, **({BUSINESS_DATE_VAR: day.isoformat()} if day else {})}
+        {PRODUCTION_RUN_VAR: run_id, **business_date_vars(config.business_date)}
     )
     args = ["build", "--exclude", WHOLE_HISTORY_TESTS, *exclude, "--vars", production_vars]
     args += ["--full-refresh"] if full_refresh else []
     try:
-        return _production_invocation(args, settings, project_dir)
+        return _production_invocation(args, settings, config, project_dir)
     finally:
         # after the build (passed or not), so that the audit tables it writes count too
-        measure_freshness(settings, project_dir)
+        measure_freshness(settings, config, project_dir)
 
 
 def retry_production_build(
-    settings: ConnectionSettings, project_dir: Path = REPO_ROOT
+    settings: ConnectionSettings, config: Settings, project_dir: Path = REPO_ROOT
 ) -> RunResults:
     """``dbt retry`` of the last production build: only its failed and skipped nodes run,
     with the build's own arguments. Raises NothingToRetryError when the last production build
@@ -142,5 +152,5 @@ def retry_production_build(
             "or skipped node: there is nothing to retry."
         )
     return _production_invocation(
-        ["retry", "--state", str(last_build_dir(settings))], settings, project_dir
+        ["retry", "--state", str(last_build_dir(settings))], settings, config, project_dir
     )

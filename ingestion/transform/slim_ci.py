@@ -19,7 +19,7 @@ from pathlib import Path
 from psycopg2 import sql
 
 from ingestion.database.connection import autocommit
-from ingestion.settings import ENV_SCHEMA_PREFIX, REPO_ROOT, ConnectionSettings, state_dir
+from ingestion.settings import ENV_SCHEMA_PREFIX, REPO_ROOT, ConnectionSettings, Settings, state_dir
 from ingestion.transform.dbt_profile import dbt_environment, write_profile
 from ingestion.transform.dbt_runner import run_dbt, target_dir
 
@@ -130,7 +130,9 @@ def lint_failure_message(problems: list[LintProblem]) -> str:
     )
 
 
-def lint(project_dir: Path, files: list[str], settings: ConnectionSettings) -> None:
+def lint(
+    project_dir: Path, files: list[str], settings: ConnectionSettings, config: Settings
+) -> None:
     if not files:
         return
     # sqlfluff's dbt templater compiles the project: it needs the profile and its variables
@@ -141,7 +143,7 @@ def lint(project_dir: Path, files: list[str], settings: ConnectionSettings) -> N
         cwd=project_dir,
         capture_output=True,
         text=True,
-        env={**os.environ, **dbt_environment(settings)},
+        env={**os.environ, **dbt_environment(settings, config)},
     )
     if result.returncode == 0:
         return
@@ -176,6 +178,7 @@ def drop_ci_schemas(settings: ConnectionSettings) -> list[str]:
 
 def run_slim_ci(
     settings: ConnectionSettings,
+    config: Settings,
     project_dir: Path = REPO_ROOT,
     state: Path | None = None,
     base: str = "HEAD",
@@ -189,7 +192,7 @@ def run_slim_ci(
         )
     files = changed_sql_files(project_dir, base)
     log.info("changed SQL files: %s", files or "none")
-    lint(project_dir, files, settings)
+    lint(project_dir, files, settings, config)
     # the hooks' results table goes to ci_audit too: a CI build is not production's last build
     ci_vars = json.dumps({"dbt_results_schema": f"{CI_SCHEMA_PREFIX}_audit"})
     run_dbt(
@@ -201,6 +204,7 @@ def run_slim_ci(
             *("--vars", ci_vars),
         ],
         settings,
+        config,
         project_dir=project_dir,
         extra_env={ENV_SCHEMA_PREFIX: CI_SCHEMA_PREFIX},
     )

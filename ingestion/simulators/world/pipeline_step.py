@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.world.build import build_world
@@ -15,9 +16,14 @@ log = logging.getLogger(__name__)
 
 
 def prepare_sources(
-    settings: ConnectionSettings, seed: int = 42, scale: float = 1.0, tick_days: int = 0
+    settings: ConnectionSettings,
+    seed: int = 42,
+    scale: float = 1.0,
+    tick_days: int = 0,
+    landing: Path | None = None,
 ) -> str:
-    """Make sure the simulated sources exist; returns a one-line summary of what it did.
+    """Make sure the simulated sources exist, their files dropped in ``landing`` (the run's
+    landing folder); returns a one-line summary of what it did.
 
     - no world yet (no ``sim.clock`` row): build it with ``seed`` and ``scale`` and write the
       2025 landing files;
@@ -28,13 +34,13 @@ def prepare_sources(
     clock = read_world_clock(settings)
     if clock is None:
         world = build_world(settings, seed, scale)
-        drop = write_landing_files(settings)
+        drop = write_landing_files(settings, landing=landing)
         return (
             f"built world seed={seed} scale={scale:g}: {world.customers:,} customers, "
             f"{world.orders:,} orders, {drop.events:,} events; clock 2026-01-01"
         )
     if tick_days > 0:
-        summary = tick(settings, tick_days)
+        summary = tick(settings, tick_days, landing=landing)
         return (
             f"tick {summary.tick} (+{tick_days}d): {summary.new_orders:,} new orders, "
             f"{summary.order_status_changes:,} status changes; clock {summary.window_end}"

@@ -30,7 +30,6 @@ import dlt
 from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
 
-from ingestion.settings import landing_dir as configured_landing_dir
 from ingestion.sources.files.event_ids import SeenEventIds
 from ingestion.sources.files.landing_boundary import landing_problem
 from ingestion.sources.files.quarantine import LoadItem, read_landing_file
@@ -57,17 +56,15 @@ class LandingFolderError(ValueError):
 
 
 @dlt.source(name="files")
-def files_source(
-    landing_dir: str | None = None, quarantine_dir: str | None = None
-) -> list[DltResource]:
+def files_source(landing_dir: str, quarantine_dir: str) -> list[DltResource]:
     """The landing zone as a dlt source: ``events`` and ``marketing_spend``.
 
     Args:
-        landing_dir: The landing folder (default: ``SHOPFLOW_LANDING_DIR`` or data/landing).
-        quarantine_dir: Where unreadable files go (default: ``quarantine/`` beside it).
+        landing_dir: The landing folder (``Settings.landing_dir``).
+        quarantine_dir: Where unreadable files go (``Settings.quarantine_dir``).
     """
-    landing = Path(landing_dir) if landing_dir else configured_landing_dir()
-    quarantine = Path(quarantine_dir) if quarantine_dir else landing.parent / "quarantine"
+    landing = Path(landing_dir)
+    quarantine = Path(quarantine_dir)
     if (problem := landing_problem(landing)) is not None:
         raise LandingFolderError(problem)
     landing.mkdir(parents=True, exist_ok=True)
