@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import psycopg2
@@ -57,23 +58,42 @@ NO_SOURCE = ""
 """The ``source`` of a stage that is not per source (simulate, dbt build, docs, ...)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PipelineRun:
-    """One row of ``audit.pipeline_runs``."""
+    """One row of ``audit.pipeline_runs``: what the ingestion, the lake export and the stage
+    runner write, and what `shopflow status` and `shopflow retry` read back."""
 
     run_id: str
+    command: str = "run"
     stage: str
     source: str
     started_at: dt.datetime
-    finished_at: dt.datetime | None
+    finished_at: dt.datetime | None = None
     status: str
-    rows_loaded: int
-    rows_rejected: int
-    files_quarantined: int
-    error: str | None
-    command: str = "run"
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    files_quarantined: int = 0
+    error: str | None = None
     detail: str | None = None
     dbt_invocation_id: str | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        """How long the stage took (None while it runs)."""
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> PipelineRun:
+        """A row selected with ``RUN_COLUMNS``."""
+        return cls(**dict(zip(RUN_FIELDS, row, strict=True)))
+
+
+RUN_FIELDS = tuple(field.name for field in fields(PipelineRun))
+RUN_COLUMNS = ", ".join(
+    "coalesce(command, 'ingest') as command" if name == "command" else name for name in RUN_FIELDS
+)
+"""The select list that reads a row back as ``PipelineRun.from_row`` takes it (a row written
+before the ``command`` column existed was an ingestion's)."""
 
 
 def ensure_audit_table(settings: ConnectionSettings) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ingestion.database.connection import autocommit, database_exists, one_row
 from ingestion.database.errors import WarehouseNotBuiltError
-from ingestion.loading.audit import ensure_audit_table
+from ingestion.loading.audit import RUN_COLUMNS, PipelineRun, ensure_audit_table
 from ingestion.settings import ConnectionSettings
 from ingestion.stage_runner.run_record import reconcile
 from ingestion.transform.production_build import freshness_file
@@ -62,29 +62,6 @@ class TestOutcome:
 
 
 @dataclass(frozen=True)
-class StageRun:
-    """One row of ``audit.pipeline_runs``."""
-
-    run_id: str
-    command: str
-    stage: str
-    source: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
-    status: str
-    rows_loaded: int
-    rows_rejected: int
-    files_quarantined: int
-    error: str | None
-    detail: str | None
-    dbt_invocation_id: str | None
-
-    @property
-    def seconds(self) -> float | None:
-        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
-
-
-@dataclass(frozen=True)
 class SourceFreshness:
     """A source table's newest load and how old it is now, against dbt's freshness criteria."""
 
@@ -100,7 +77,7 @@ class SourceFreshness:
 class WarehouseStatus:
     tables: list[TableQuality]
     tests: list[TestOutcome]
-    runs: list[StageRun]
+    runs: list[PipelineRun]
     freshness: list[SourceFreshness] = field(default_factory=list)
     production_invocations: list[str] = field(default_factory=list)
     stale: list[StaleModel] = field(default_factory=list)
@@ -117,7 +94,7 @@ class WarehouseStatus:
         return [test for test in self.tests if test.status != "pass"]
 
     @property
-    def last_run(self) -> list[StageRun]:
+    def last_run(self) -> list[PipelineRun]:
         """The stages of the most recent run."""
         if not self.runs:
             return []
@@ -208,8 +185,7 @@ invocations that resumed it). The rule of ``audit_data_quality``'s test rows, re
 table itself because a failed build can leave that view dropped."""
 
 RUNS_QUERY = f"""
-    select run_id, coalesce(command, 'ingest'), stage, source, started_at, finished_at, status,
-        rows_loaded, rows_rejected, files_quarantined, error, detail, dbt_invocation_id
+    select {RUN_COLUMNS}
     from {PIPELINE_RUNS}
     where run_id in (
         select run_id from {PIPELINE_RUNS} group by run_id order by max(started_at) desc
@@ -295,11 +271,11 @@ def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseSt
         if has_quality:  # a failed build can leave the view dropped; the runs still tell why
             cursor.execute(TABLES_QUERY)
             tables = [TableQuality(*row) for row in cursor.fetchall()]
-        runs: list[StageRun] = []
+        runs: list[PipelineRun] = []
         rows: list[tuple[Any, ...]] = []
         if has_runs:
             cursor.execute(RUNS_QUERY, (last_runs,))
-            runs = [StageRun(*row) for row in cursor.fetchall()]
+            runs = [PipelineRun.from_row(row) for row in cursor.fetchall()]
         if has_results:
             cursor.execute(PRODUCTION_TESTS_QUERY)
             rows = list(cursor.fetchall())

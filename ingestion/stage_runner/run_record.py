@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 
 from ingestion.database.connection import autocommit
 from ingestion.loading.audit import (
     NO_SOURCE,
+    RUN_COLUMNS,
     PipelineRun,
     ensure_audit_table,
     record_run,
@@ -47,18 +47,6 @@ SETTLE_ABANDONED = """
     where status = 'running' and started_at < %s
     returning run_id, stage
 """
-
-
-@dataclass(frozen=True)
-class RecordedStage:
-    """One audit row, as a later command needs it."""
-
-    run_id: str
-    command: str
-    stage: str
-    source: str
-    status: str
-    error: str | None
 
 
 class StageRecorder:
@@ -161,8 +149,8 @@ def _settle_abandoned(settings: ConnectionSettings, started_before: dt.datetime)
         log.warning("run %s: stage %s was left running by a process that died", run_id, stage)
 
 
-LAST_RUN_QUERY = """
-    select run_id, coalesce(command, 'ingest'), stage, source, status, error
+LAST_RUN_QUERY = f"""
+    select {RUN_COLUMNS}
     from audit.pipeline_runs
     where run_id = (
         select run_id from audit.pipeline_runs
@@ -175,15 +163,15 @@ LAST_RUN_QUERY = """
 """
 
 
-def last_run(settings: ConnectionSettings, other_than: str = "") -> list[RecordedStage]:
+def last_run(settings: ConnectionSettings, other_than: str = "") -> list[PipelineRun]:
     """The rows of the most recent run (other than ``other_than``), in stage order."""
     ensure_audit_table(settings)
     with autocommit(settings, settings.database) as cursor:
         cursor.execute(LAST_RUN_QUERY, (other_than,))
-        return [RecordedStage(*row) for row in cursor.fetchall()]
+        return [PipelineRun.from_row(row) for row in cursor.fetchall()]
 
 
-def run_failed(stages: list[RecordedStage]) -> bool:
+def run_failed(stages: list[PipelineRun]) -> bool:
     """Whether any stage of the run failed or was interrupted."""
     return any(stage.status in RED_STATUSES for stage in stages)
 
@@ -197,6 +185,6 @@ def previous_run_failed(settings: ConnectionSettings, run_id: str) -> bool:
         return False
 
 
-def first_failed_stage(stages: list[RecordedStage]) -> RecordedStage | None:
+def first_failed_stage(stages: list[PipelineRun]) -> PipelineRun | None:
     """The run's first failed or interrupted stage (the one to resume from)."""
     return next((stage for stage in stages if stage.status in RED_STATUSES), None)

@@ -3,14 +3,16 @@ and a plain refusal where a failed stage belongs to another command or target.""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from typer.testing import CliRunner
 
 from ingestion.cli import run as run_command
 from ingestion.cli.app import app
+from ingestion.loading.audit import PipelineRun
 from ingestion.settings import ENV_TARGET, ConnectionSettings
 from ingestion.stage_runner.pipeline import RunOptions, pipeline_stages
-from ingestion.stage_runner.run_record import RecordedStage
 from ingestion.stage_runner.stages import Stage
 
 SETTINGS = ConnectionSettings.__new__(ConnectionSettings)
@@ -34,7 +36,15 @@ def test_an_unknown_target_is_refused_before_anything_runs() -> None:
 @pytest.fixture
 def failed_lake_export(monkeypatch: pytest.MonkeyPatch) -> None:
     """The last run is a `shopflow ingest --destination lake` that failed at its lake stage."""
-    failed = RecordedStage("20261202T101500Z-abc123", "ingest", "lake", "ops", "failed", "boom")
+    failed = PipelineRun(
+        run_id="20261202T101500Z-abc123",
+        command="ingest",
+        stage="lake",
+        source="ops",
+        started_at=dt.datetime(2026, 12, 2, 10, 15, tzinfo=dt.UTC),
+        status="failed",
+        error="boom",
+    )
     monkeypatch.setattr(run_command, "ready_settings", lambda: SETTINGS)
     monkeypatch.setattr(run_command, "reconcile", lambda _settings: None)
     monkeypatch.setattr(run_command, "last_run", lambda _settings: [failed])

@@ -6,9 +6,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from ingestion.loading.audit import PipelineRun
 from ingestion.monitoring.status import (
     SourceFreshness,
-    StageRun,
     TestOutcome,
     WarehouseStatus,
     read_freshness,
@@ -17,9 +17,16 @@ from ingestion.monitoring.status import (
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
 
 
-def stage_run(run_id: str, stage: str, status: str, minutes_ago: int) -> StageRun:
+def stage_run(run_id: str, stage: str, status: str, minutes_ago: int) -> PipelineRun:
     started = NOW - dt.timedelta(minutes=minutes_ago)
-    return StageRun(run_id, "run", stage, "", started, started, status, 0, 0, 0, None, None, None)
+    return PipelineRun(
+        run_id=run_id,
+        stage=stage,
+        source="",
+        started_at=started,
+        finished_at=started,
+        status=status,
+    )
 
 
 def freshness(status: str) -> SourceFreshness:

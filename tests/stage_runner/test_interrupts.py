@@ -134,7 +134,9 @@ def test_a_child_dies_with_its_parent_killed_outright() -> None:
 
 def row(stage: str, status: str) -> PipelineRun:
     now = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)
-    return PipelineRun("run-1", stage, "", now, now, status, 0, 0, 0, None)
+    return PipelineRun(
+        run_id="run-1", stage=stage, source="", started_at=now, finished_at=now, status=status
+    )
 
 
 def test_the_journal_replays_oldest_first_then_empties_and_skips_a_torn_line(
