@@ -210,8 +210,9 @@ def _model_violations(
             add(
                 "mart-contract",
                 "does not enforce a contract",
-                'in the model\'s config() set `contract={"enforced": target.type == '
-                f'"postgres"}}` (as every mart does) and give every column in {yml} its '
+                "keep it under dbt_project/models/marts/, whose folder config in "
+                "dbt_project.yml enforces every mart's contract (on Postgres), drop any "
+                f"`contract=` from its config() and give every column in {yml} its "
                 "`data_type`.",
             )
 

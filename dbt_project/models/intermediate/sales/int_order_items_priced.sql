@@ -1,21 +1,9 @@
-{#- Spark (plain Parquet, no Delta): a table rebuilt in full. The incremental run deletes and
-    inserts again the order lines a load touched, by key; Parquet tables cannot delete rows, and
-    insert_overwrite rewrites whole partitions, not keys. -#}
-{{ config(
-    materialized="incremental" if target.type == "postgres" else "table",
-    unique_key="order_item_id",
-    incremental_strategy="delete+insert",
-    on_schema_change="append_new_columns",
+{{ config(**incremental_by_key_config(
+    "order_item_id",
+    ["order_id", "customer_id", "product_id", "loaded_at", "dbt_built_at"],
+    unique_index=["order_item_id"],
     pre_hook="{{ delete_order_lines_touched() }}",
-    indexes=[
-        {"columns": ["order_item_id"], "unique": true},
-        {"columns": ["order_id"]},
-        {"columns": ["customer_id"]},
-        {"columns": ["product_id"]},
-        {"columns": ["loaded_at"]},
-        {"columns": ["dbt_built_at"]},
-    ],
-) }}
+)) }}
 
 {#- Incremental rule: doc block `incremental_lines`. -#}
 {#- Business rules: `line_net_amount`, `currency_conversion`, `recognised_revenue`,

@@ -1,19 +1,9 @@
-{#- Spark (plain Parquet, no Delta): a table rebuilt in full. The incremental run deletes and
-    inserts again the orders a load touched, by key; Parquet tables cannot delete rows, and
-    insert_overwrite rewrites whole partitions, not keys. -#}
-{{ config(
-    materialized="incremental" if target.type == "postgres" else "table",
-    unique_key="order_id",
-    incremental_strategy="delete+insert",
-    on_schema_change="append_new_columns",
+{{ config(**incremental_by_key_config(
+    "order_id",
+    ["customer_id", "loaded_at", "dbt_built_at"],
+    unique_index=["order_id"],
     pre_hook="{{ delete_orders_touched() }}",
-    indexes=[
-        {"columns": ["order_id"], "unique": true},
-        {"columns": ["customer_id"]},
-        {"columns": ["loaded_at"]},
-        {"columns": ["dbt_built_at"]},
-    ],
-) }}
+)) }}
 
 {#- Incremental rule: doc block `incremental_lines`; the staging models are read by
     incremental runs only, hence the hints. -#}

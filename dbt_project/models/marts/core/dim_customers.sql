@@ -1,5 +1,4 @@
 {{ config(
-    contract={"enforced": target.type == "postgres"},
     indexes=[
         {"columns": ["customer_key"], "unique": true},
         {"columns": ["customer_id"]},

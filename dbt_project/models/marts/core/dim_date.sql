@@ -1,7 +1,4 @@
-{{ config(
-    contract={"enforced": target.type == "postgres"},
-    indexes=[{"columns": ["date_day"], "unique": true}],
-) }}
+{{ config(indexes=[{"columns": ["date_day"], "unique": true}]) }}
 
 with
 

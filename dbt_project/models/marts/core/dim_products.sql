@@ -1,5 +1,4 @@
 {{ config(
-    contract={"enforced": target.type == "postgres"},
     indexes=[
         {"columns": ["product_key"], "unique": true},
         {"columns": ["product_id"]},

@@ -1,19 +1,7 @@
-{#- Spark (plain Parquet, no Delta): a table rebuilt in full. The incremental run deletes and
-    inserts again the facts a load touched, by key; Parquet tables cannot delete rows, and
-    insert_overwrite rewrites whole partitions, not keys. -#}
-{{ config(
-    materialized="incremental" if target.type == "postgres" else "table",
-    unique_key="order_id",
-    incremental_strategy="delete+insert",
-    on_schema_change="append_new_columns",
-    contract={"enforced": target.type == "postgres"},
-    indexes=[
-        {"columns": ["date_key"]},
-        {"columns": ["customer_key"]},
-        {"columns": ["loaded_at"]},
-        {"columns": ["dbt_built_at"]},
-    ],
-) }}
+{{ config(**incremental_by_key_config(
+    "order_id",
+    ["date_key", "customer_key", "loaded_at", "dbt_built_at"],
+)) }}
 
 {#- Incremental rule: doc block `incremental_facts`; the versions are read only by
     incremental runs, hence the hint. -#}

@@ -1,7 +1,4 @@
-{{ config(
-    contract={"enforced": target.type == "postgres"},
-    indexes=[{"columns": ["customer_id"], "unique": true}],
-) }}
+{{ config(indexes=[{"columns": ["customer_id"], "unique": true}]) }}
 
 with
 

@@ -1,20 +1,9 @@
-{#- Spark (plain Parquet, no Delta): a table rebuilt in full. insert_overwrite by day would
-    rewrite only the days the new rows hold, so a day left without rows would keep its old
-    figures; Parquet tables cannot delete them as the Postgres pre-hook does. -#}
-{{ config(
-    materialized="incremental" if target.type == "postgres" else "table",
-    unique_key="funnel_day_id",
-    incremental_strategy="delete+insert",
-    on_schema_change="append_new_columns",
+{{ config(**incremental_by_key_config(
+    "funnel_day_id",
+    ["date_key", "loaded_at", "dbt_built_at"],
+    unique_index=["event_date", "platform"],
     pre_hook="{{ delete_touched_days(ref('fct_events')) }}",
-    contract={"enforced": target.type == "postgres"},
-    indexes=[
-        {"columns": ["event_date", "platform"], "unique": true},
-        {"columns": ["date_key"]},
-        {"columns": ["loaded_at"]},
-        {"columns": ["dbt_built_at"]},
-    ],
-) }}
+)) }}
 
 {#- Incremental rule: doc block `incremental_aggregates`. -#}
 

@@ -1,7 +1,4 @@
-{{ config(
-    contract={"enforced": target.type == "postgres"},
-    indexes=[{"columns": ["activity_date", "channel"], "unique": true}],
-) }}
+{{ config(indexes=[{"columns": ["activity_date", "channel"], "unique": true}]) }}
 
 with
 

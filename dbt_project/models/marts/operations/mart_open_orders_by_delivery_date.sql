@@ -1,7 +1,4 @@
-{{ config(
-    contract={"enforced": target.type == "postgres"},
-    indexes=[{"columns": ["delivery_date"], "unique": true}],
-) }}
+{{ config(indexes=[{"columns": ["delivery_date"], "unique": true}]) }}
 
 with
 

@@ -1,5 +1,4 @@
 {{ config(
-    contract={"enforced": target.type == "postgres"},
     indexes=[
         {"columns": ["antecedent_product_id", "consequent_product_id"], "unique": true},
     ],

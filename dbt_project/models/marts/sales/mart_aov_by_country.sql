@@ -1,7 +1,4 @@
-{{ config(
-    contract={"enforced": target.type == "postgres"},
-    indexes=[{"columns": ["country_code"], "unique": true}],
-) }}
+{{ config(indexes=[{"columns": ["country_code"], "unique": true}]) }}
 
 with
 

@@ -1,7 +1,4 @@
-{{ config(
-    contract={"enforced": target.type == "postgres"},
-    indexes=[{"columns": ["category", "product_id"], "unique": true}],
-) }}
+{{ config(indexes=[{"columns": ["category", "product_id"], "unique": true}]) }}
 
 with
 

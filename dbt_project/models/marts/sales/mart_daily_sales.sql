@@ -1,20 +1,9 @@
-{#- Spark (plain Parquet, no Delta): a table rebuilt in full. insert_overwrite by day would
-    rewrite only the days the new rows hold, so a day left without rows would keep its old
-    figures; Parquet tables cannot delete them as the Postgres pre-hook does. -#}
-{{ config(
-    materialized="incremental" if target.type == "postgres" else "table",
-    unique_key="daily_sales_id",
-    incremental_strategy="delete+insert",
-    on_schema_change="append_new_columns",
+{{ config(**incremental_by_key_config(
+    "daily_sales_id",
+    ["date_key", "loaded_at", "dbt_built_at"],
+    unique_index=["sold_date", "channel"],
     pre_hook="{{ delete_touched_days(ref('fct_sales')) }}",
-    contract={"enforced": target.type == "postgres"},
-    indexes=[
-        {"columns": ["sold_date", "channel"], "unique": true},
-        {"columns": ["date_key"]},
-        {"columns": ["loaded_at"]},
-        {"columns": ["dbt_built_at"]},
-    ],
-) }}
+)) }}
 
 {#- Incremental rule: doc block `incremental_aggregates`. -#}
 

@@ -1,7 +1,4 @@
-{{ config(
-    contract={"enforced": target.type == "postgres"},
-    indexes=[{"columns": ["month_start_date"], "unique": true}],
-) }}
+{{ config(indexes=[{"columns": ["month_start_date"], "unique": true}]) }}
 
 with
 

@@ -1,7 +1,4 @@
-{{ config(
-    contract={"enforced": target.type == "postgres"},
-    indexes=[{"columns": ["month_start_date", "channel"], "unique": true}],
-) }}
+{{ config(indexes=[{"columns": ["month_start_date", "channel"], "unique": true}]) }}
 
 {#- mart_monthly_revenue split by sales channel: the same recognised lines of fct_sales, so the
     channels of a month add up to its row there (tests/dbt/assert_monthly_revenue_by_channel_

@@ -1,5 +1,4 @@
 {{ config(
-    contract={"enforced": target.type == "postgres"},
     indexes=[
         {"columns": ["customer_id"], "unique": true},
         {"columns": ["customer_rank"], "unique": true},

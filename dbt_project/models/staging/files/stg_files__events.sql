@@ -1,22 +1,10 @@
-{{ config(
-    materialized="incremental" if target.type == "postgres" else "table",
-    unique_key="event_id",
-    incremental_strategy="delete+insert",
-    on_schema_change="append_new_columns",
-    pre_hook="{{ index_source(source('files', 'events'), 'event_id') }}",
-    post_hook=(
-        "{{ remove_keys_gone_from_source(source('files', 'events'), 'event_id',"
-        " after_rebuild_only=true) }}"
-    ),
-    indexes=[
-        {"columns": ["event_id"], "unique": true},
-        {"columns": ["loaded_at"]},
-        {"columns": ["dbt_built_at"]},
-        {"columns": ["customer_id"]},
-        {"columns": ["sku"]},
-        {"columns": ["event_at"]},
-    ],
-) }}
+{{ config(**staging_incremental_config(
+    "files",
+    "events",
+    "event_id",
+    ["customer_id", "sku", "event_at"],
+    after_rebuild_only=true,
+)) }}
 
 {#- Incremental rule: doc block `incremental_staging`. -#}
 with

@@ -1,17 +1,4 @@
-{{ config(
-    materialized="incremental" if target.type == "postgres" else "table",
-    unique_key="delivery_id",
-    incremental_strategy="delete+insert",
-    on_schema_change="append_new_columns",
-    pre_hook="{{ index_source(source('ops', 'deliveries'), 'delivery_id') }}",
-    post_hook="{{ remove_keys_gone_from_source(source('ops', 'deliveries'), 'delivery_id') }}",
-    indexes=[
-        {"columns": ["delivery_id"], "unique": true},
-        {"columns": ["loaded_at"]},
-        {"columns": ["dbt_built_at"]},
-        {"columns": ["order_id"]},
-    ],
-) }}
+{{ config(**staging_incremental_config("ops", "deliveries", "delivery_id", ["order_id"])) }}
 
 {#- Incremental rule: doc block `incremental_staging`. -#}
 with

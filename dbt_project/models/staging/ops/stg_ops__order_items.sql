@@ -1,18 +1,9 @@
-{{ config(
-    materialized="incremental" if target.type == "postgres" else "table",
-    unique_key="order_item_id",
-    incremental_strategy="delete+insert",
-    on_schema_change="append_new_columns",
-    pre_hook="{{ index_source(source('ops', 'order_items'), 'order_item_id') }}",
-    post_hook="{{ remove_keys_gone_from_source(source('ops', 'order_items'), 'order_item_id') }}",
-    indexes=[
-        {"columns": ["order_item_id"], "unique": true},
-        {"columns": ["loaded_at"]},
-        {"columns": ["dbt_built_at"]},
-        {"columns": ["order_id"]},
-        {"columns": ["product_id"]},
-    ],
-) }}
+{{ config(**staging_incremental_config(
+    "ops",
+    "order_items",
+    "order_item_id",
+    ["order_id", "product_id"],
+)) }}
 
 {#- Incremental rule: doc block `incremental_staging`. -#}
 with

@@ -1,18 +1,9 @@
-{{ config(
-    materialized="incremental" if target.type == "postgres" else "table",
-    unique_key="order_id",
-    incremental_strategy="delete+insert",
-    on_schema_change="append_new_columns",
-    pre_hook="{{ index_source(source('ops', 'orders'), 'order_id') }}",
-    post_hook="{{ remove_keys_gone_from_source(source('ops', 'orders'), 'order_id') }}",
-    indexes=[
-        {"columns": ["order_id"], "unique": true},
-        {"columns": ["loaded_at"]},
-        {"columns": ["dbt_built_at"]},
-        {"columns": ["customer_id"]},
-        {"columns": ["updated_at"]},
-    ],
-) }}
+{{ config(**staging_incremental_config(
+    "ops",
+    "orders",
+    "order_id",
+    ["customer_id", "updated_at"],
+)) }}
 
 {#- Incremental rule: doc block `incremental_staging`. -#}
 with

@@ -1,20 +1,10 @@
-{{ config(
-    materialized="incremental" if target.type == "postgres" else "table",
-    unique_key="partner_order_id",
-    incremental_strategy="delete+insert",
-    on_schema_change="append_new_columns",
-    pre_hook="{{ index_source(source('storefront', 'sales'), 'partner_order_id') }}",
-    post_hook=(
-        "{{ remove_keys_gone_from_source(source('storefront', 'sales'),"
-        " 'partner_order_id', after_rebuild_only=true) }}"
-    ),
-    indexes=[
-        {"columns": ["partner_order_id"], "unique": true},
-        {"columns": ["loaded_at"]},
-        {"columns": ["dbt_built_at"]},
-        {"columns": ["sku"]},
-    ],
-) }}
+{{ config(**staging_incremental_config(
+    "storefront",
+    "sales",
+    "partner_order_id",
+    ["sku"],
+    after_rebuild_only=true,
+)) }}
 
 {#- Incremental rule: doc block `incremental_staging`. -#}
 with
