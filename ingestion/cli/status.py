@@ -8,6 +8,7 @@ import typer
 from rich.text import Text
 
 from ingestion.cli.console import DataTable, console, fail, styled
+from ingestion.cli.run_id import parse_run_id
 from ingestion.database.errors import DatabaseError, WarehouseNotBuiltError
 from ingestion.database.server_settings import connection_settings
 from ingestion.monitoring.status import (
@@ -125,11 +126,18 @@ def _quality_table(status: WarehouseStatus) -> DataTable:
 def status(
     runs: int = typer.Option(3, "--runs", min=1, help="How many recent runs to show."),
     as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+    run_id: str | None = typer.Option(
+        None,
+        "--run-id",
+        parser=parse_run_id,
+        help="Judge this run (e.g. the scheduled run a gate task belongs to) instead of the "
+        "most recent one; red when it has no stage recorded.",
+    ),
 ) -> None:
     """Show the last runs, source freshness, the last production build's tests and the
     quality metrics. Exits 1 when a run failed, a test fails or a source is stale."""
     try:
-        current = read_status(connection_settings(), last_runs=runs)
+        current = read_status(connection_settings(), last_runs=runs, run_id=run_id)
     except (WarehouseNotBuiltError, DatabaseError) as exc:
         fail(str(exc))
     problems = current.problems()

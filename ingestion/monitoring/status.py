@@ -82,6 +82,9 @@ class WarehouseStatus:
     production_invocations: list[str] = field(default_factory=list)
     stale: list[StaleModel] = field(default_factory=list)
     """Models the last run did not rebuild: they depend on raw tables that failed to load."""
+    run_id: str | None = None
+    """The run judged (`shopflow status --run-id`, e.g. the scheduled run a gate belongs
+    to); None: the most recent one."""
 
     def test_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -95,24 +98,27 @@ class WarehouseStatus:
 
     @property
     def last_run(self) -> list[PipelineRun]:
-        """The stages of the most recent run."""
+        """The stages of the run judged: ``run_id``'s, else the most recent run's."""
         if not self.runs:
             return []
-        newest = max(self.runs, key=lambda run: run.started_at).run_id
-        return [run for run in self.runs if run.run_id == newest]
+        judged = self.run_id or max(self.runs, key=lambda run: run.started_at).run_id
+        return [run for run in self.runs if run.run_id == judged]
 
     def problems(self) -> list[str]:
         """What is red, one sentence each (empty when all is well)."""
         found: list[str] = []
+        which = "the last run" if self.run_id is None else "the run"
+        if self.run_id is not None and not self.last_run:
+            found.append(f"no stage of run {self.run_id} is recorded in {PIPELINE_RUNS}")
         failed = [run for run in self.last_run if run.status == "failed"]
         if failed:
             where = ", ".join(f"{r.stage} {r.source}".strip() for r in failed)
-            found.append(f"the last run ({failed[0].run_id}) failed at: {where}")
+            found.append(f"{which} ({failed[0].run_id}) failed at: {where}")
         stopped = [run for run in self.last_run if run.status == "interrupted"]
         if stopped:
             where = ", ".join(f"{r.stage} {r.source}".strip() for r in stopped)
             found.append(
-                f"the last run ({stopped[0].run_id}) was interrupted at: {where} "
+                f"{which} ({stopped[0].run_id}) was interrupted at: {where} "
                 "(`shopflow retry` resumes it)"
             )
         red_tests = [test for test in self.tests if test.status in RED_TEST_STATUSES]
@@ -190,9 +196,10 @@ RUNS_QUERY = f"""
     where run_id in (
         select run_id from {PIPELINE_RUNS} group by run_id order by max(started_at) desc
         limit %s
-    )
+    ) or run_id = %s
     order by started_at desc, stage, source
 """
+"""The stages of the last runs, and of the run judged when one is named."""
 
 
 def _period(criterion: dict[str, Any] | None) -> float | None:
@@ -240,9 +247,11 @@ def read_freshness(path: Path, now: dt.datetime | None = None) -> list[SourceFre
     return sorted(found, key=lambda item: (item.source, item.table))
 
 
-def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseStatus:
+def read_status(
+    settings: ConnectionSettings, last_runs: int = 3, run_id: str | None = None
+) -> WarehouseStatus:
     """The quality metrics, the last production build's tests, source freshness and the
-    stages of the last ``last_runs`` runs."""
+    stages of the last ``last_runs`` runs (and of ``run_id``, the run judged, if named)."""
     not_built = WarehouseNotBuiltError(
         f"The warehouse {settings.database!r} has not been built yet (no {QUALITY_VIEW}, "
         f"no {PIPELINE_RUNS}). "
@@ -274,7 +283,7 @@ def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseSt
         runs: list[PipelineRun] = []
         rows: list[tuple[Any, ...]] = []
         if has_runs:
-            cursor.execute(RUNS_QUERY, (last_runs,))
+            cursor.execute(RUNS_QUERY, (last_runs, run_id))
             runs = [PipelineRun.from_row(row) for row in cursor.fetchall()]
         if has_results:
             cursor.execute(PRODUCTION_TESTS_QUERY)
@@ -291,4 +300,5 @@ def read_status(settings: ConnectionSettings, last_runs: int = 3) -> WarehouseSt
         freshness=read_freshness(freshness_file(settings)),
         production_invocations=invocations,
         stale=latest_stale(settings) if has_runs else [],
+        run_id=run_id,
     )

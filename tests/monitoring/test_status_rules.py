@@ -61,6 +61,21 @@ def test_a_failed_last_run_a_failing_test_and_a_stale_source_are_red() -> None:
     assert document["healthy"] is False and document["problems"] == problems
 
 
+def test_a_named_run_is_judged_instead_of_the_most_recent_one() -> None:
+    runs = [stage_run("scheduled", "ingest", "failed", 90), stage_run("manual", "ingest", "ok", 5)]
+    judged = WarehouseStatus(tables=[], tests=[], runs=runs, run_id="scheduled")
+    assert [run.run_id for run in judged.last_run] == ["scheduled"]
+    assert judged.problems() == ["the run (scheduled) failed at: ingest"]
+    assert WarehouseStatus(tables=[], tests=[], runs=runs).problems() == []
+
+
+def test_a_named_run_with_no_stage_recorded_is_red() -> None:
+    runs = [stage_run("manual", "ingest", "ok", 5)]
+    status = WarehouseStatus(tables=[], tests=[], runs=runs, run_id="never-ran")
+    assert status.last_run == []
+    assert status.problems() == ["no stage of run never-ran is recorded in audit.pipeline_runs"]
+
+
 def test_freshness_is_aged_to_now_against_dbt_criteria(tmp_path: Path) -> None:
     def result(table: str, loaded: str | None, status: str = "pass") -> dict[str, object]:
         return {
