@@ -19,7 +19,9 @@ from ingestion.monitoring.alerts import AlertEvent, configured_urls, send_alert
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", required=True, help="the Airflow task id that failed")
-    parser.add_argument("--run-id", required=True, help="the DAG run's id")
+    parser.add_argument(
+        "--run-id", required=True, help="the run id the DAG run's tasks recorded under"
+    )
     parser.add_argument("--what-failed", required=True, help="one sentence, then details")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import itertools
+import re
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -67,15 +68,66 @@ def test_the_tasks_run_the_stages_one_after_another(dag: DAG) -> None:
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
 
 
+RUN_ID = " --run-id {{ run_id | shopflow_run_id }}"
+AIRFLOW_RUN_ID = "scheduled__2026-12-01T00:00:00+00:00"
+SHOPFLOW_RUN_ID = "scheduled__2026-12-01T00-00-00-00-00"
+
+
 def test_each_task_calls_its_shopflow_command(dag: DAG) -> None:
     commands = {task.task_id: task.bash_command for task in dag.tasks}
-    assert commands["ingest_ops"].endswith("ingest ops --wait 300")
+    assert commands["ingest_ops"].endswith("ingest ops --wait 300" + RUN_ID)
     assert commands["dbt_build"].endswith(
-        "run --only dbt-build {{ '--resume ' if ti.try_number > 1 else '' }}--wait 300"
+        "run --only dbt-build {{ '--resume ' if ti.try_number > 1 else '' }}--wait 300" + RUN_ID
     )
-    assert commands["report"].endswith("run --only report --wait 300")
-    assert commands["status"].endswith(" status")
+    assert commands["report"].endswith("run --only report --wait 300" + RUN_ID)
+    assert commands["status"].endswith(" status" + RUN_ID)
     assert all("shopflow_bin" in command for command in commands.values())
+
+
+def rendered_commands(dag: DAG, airflow_run_id: str) -> dict[str, str]:
+    """Each task's command as Airflow renders it for a DAG run with this run id."""
+    context = {
+        "run_id": airflow_run_id,
+        "params": {"tick_days": 0, "business_date": None},
+        "ti": SimpleNamespace(try_number=1),
+        "var": {"value": SimpleNamespace(get=lambda _name, default: default)},
+    }
+    environment = dag.get_template_env()
+    return {
+        task.task_id: task.render_template(task.bash_command, context, jinja_env=environment)
+        for task in dag.tasks
+    }
+
+
+def test_every_task_of_a_dag_run_passes_the_same_run_id_made_from_airflows(dag: DAG) -> None:
+    commands = rendered_commands(dag, AIRFLOW_RUN_ID)
+    assert set(commands) == set(STAGE_TASKS)
+    for task_id, command in commands.items():
+        assert command.split().count("--run-id") == 1, command
+        assert command.endswith(f"--run-id {SHOPFLOW_RUN_ID}"), (task_id, command)
+    # another DAG run, another id
+    other = rendered_commands(dag, "manual__2026-12-02T06:30:00+00:00")
+    assert other["status"].endswith("--run-id manual__2026-12-02T06-30-00-00-00")
+
+
+@pytest.mark.parametrize(
+    ("airflow_run_id", "shopflow_run_id"),
+    [
+        (AIRFLOW_RUN_ID, SHOPFLOW_RUN_ID),
+        ("backfill__2026-01-01T00:00:00+00:00", "backfill__2026-01-01T00-00-00-00-00"),
+        ("my run/2026", "my-run-2026"),
+        ("::", "airflow"),
+        ("x" * 300, "x" * 100),
+    ],
+)
+def test_the_run_id_is_one_the_cli_accepts(
+    daily_module: ModuleType, airflow_run_id: str, shopflow_run_id: str
+) -> None:
+    """Letters, digits, '.', '_', '-', a letter or digit first, at most 100 characters: the
+    rule of ingestion/cli/run_id.py (which this virtualenv cannot import)."""
+    made = daily_module.shopflow_run_id(airflow_run_id)
+    assert made == shopflow_run_id
+    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", made)
 
 
 def test_every_task_retries_with_backoff_a_timeout_and_an_alert(dag: DAG) -> None:
@@ -111,16 +163,12 @@ def test_the_failure_callback_sends_the_projects_alert_with_its_python(
         "Bash command failed. The command returned a non-zero exit code 75."
     )
     daily_module.alert_on_failure(
-        {"task_instance": task_instance, "exception": exception, "run_id": "manual__2026-12-01"}
+        {"task_instance": task_instance, "exception": exception, "run_id": AIRFLOW_RUN_ID}
     )
     arguments = received.read_text().splitlines()
     assert arguments[0].endswith("orchestration/airflow/send_alert.py")
-    assert arguments[1:5] == [
-        "--stage",
-        "ingest_ops",
-        "--run-id",
-        "shopflow_daily manual__2026-12-01",
-    ]
+    # the id every task of the DAG run recorded under
+    assert arguments[1:5] == ["--stage", "ingest_ops", "--run-id", SHOPFLOW_RUN_ID]
     assert arguments[6] == (
         "Airflow task ingest_ops failed after 4 tries: "
         "another run held the warehouse lock (exit code 75)."

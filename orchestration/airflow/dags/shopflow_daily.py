@@ -5,6 +5,10 @@ simulate -> ingest_storefront -> ingest_ops -> ingest_files -> dbt_build -> docs
 source is stale). The tasks call the project's own CLI in the project's virtualenv, so
 Airflow's virtualenv never imports the project. How to run it: docs/orchestration.md.
 
+One DAG run is one run of the pipeline: every task passes `--run-id`, the same id made from
+Airflow's run id (`shopflow_run_id`), so `audit.pipeline_runs`, `shopflow status` (the gate
+judges this run) and the failure alert all name it.
+
 Settings, none of them secret (the alert URLs and database settings stay in the environment
 the worker runs with, as for cron):
 - the `shopflow` executable: Airflow Variable `shopflow_bin`, else env `SHOPFLOW_BIN`, else
@@ -44,6 +48,21 @@ SEND_ALERT_SCRIPT = REPO / "orchestration" / "airflow" / "send_alert.py"
 LOCK_EXIT_CODE = 75
 LOCK_WAIT_SECONDS = 300
 ALERT_TIMEOUT_SECONDS = 60
+RUN_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+MAX_RUN_ID_LENGTH = 100
+
+
+def shopflow_run_id(airflow_run_id: str) -> str:
+    """The `shopflow --run-id` of a DAG run: Airflow's run id with each character the CLI
+    refuses (``:`` and ``+`` of its timestamp; the id names lake files and SQL labels) made a
+    ``-``, e.g. ``manual__2026-12-01T00:00:00+00:00`` -> ``manual__2026-12-01T00-00-00-00-00``.
+    The tasks get it through the ``shopflow_run_id`` template filter, the alert from here."""
+    safe = RUN_ID_UNSAFE.sub("-", airflow_run_id).lstrip("._-")[:MAX_RUN_ID_LENGTH]
+    return safe or "airflow"
+
+
+RUN_ID_OPTION = "--run-id {{ run_id | shopflow_run_id }}"
+"""Added to every task's command: all the tasks of one DAG run record under one id."""
 
 
 def alert_on_failure(context: dict[str, Any]) -> None:
@@ -64,7 +83,7 @@ def alert_on_failure(context: dict[str, Any]) -> None:
         "--stage",
         task_instance.task_id,
         "--run-id",
-        f"{task_instance.dag_id} {context['run_id']}",
+        shopflow_run_id(context["run_id"]),
         "--what-failed",
         what_failed,
     ]
@@ -110,10 +129,11 @@ TASK_ENV = {
 
 
 def shopflow_task(task_id: str, arguments: str, timeout: timedelta) -> BashOperator:
-    """A task running `shopflow <arguments>` in the repository; a non-zero exit fails it."""
+    """A task running `shopflow <arguments> --run-id <the DAG run's>` in the repository; a
+    non-zero exit fails it."""
     return BashOperator(
         task_id=task_id,
-        bash_command=f'"{SHOPFLOW}" {arguments}',
+        bash_command=f'"{SHOPFLOW}" {arguments} {RUN_ID_OPTION}',
         env=TASK_ENV,
         append_env=True,
         cwd=str(REPO),
@@ -132,6 +152,7 @@ with DAG(
     max_active_runs=1,  # the warehouse lock allows one run at a time anyway
     dagrun_timeout=timedelta(hours=4),
     default_args=DEFAULT_ARGS,
+    user_defined_filters={"shopflow_run_id": shopflow_run_id},
     params={
         "business_date": Param(
             None,
