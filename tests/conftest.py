@@ -1,17 +1,27 @@
-"""Shared fixtures: a throwaway warehouse per test session, isolated environment variables."""
+"""Shared fixtures: a throwaway warehouse per test session, isolated environment variables,
+one real pipeline run per session, an alert receiver.
+
+`built_warehouse` runs `shopflow run` (simulate -> ingest -> dbt build -> docs) once, at a
+small scale, on this session's throwaway databases, with its own landing zone and dbt
+target folder; the end-to-end tests (tests/pipeline) and the engine parity tests
+(tests/spark) read it. Tests that need a second run (after a tick) use `ticked_warehouse`,
+which builds on the first.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from ingestion.benchmarking.cli_world import cli_environment
+from ingestion.cli.app import app
 from ingestion.database import service
 from ingestion.database.connection import create_database, drop_database
 from ingestion.database.durability import Durability
@@ -33,17 +43,9 @@ from ingestion.settings import (
     ConnectionSettings,
 )
 from ingestion.transform.slim_ci import production_state_dir
-
-SHOPFLOW_ENV = (
-    ENV_HOST,
-    ENV_PORT,
-    ENV_USER,
-    ENV_PASSWORD,
-    ENV_DATABASE,
-    ENV_OPS_DATABASE,
-    ENV_HOME,
-)
-
+from tests.alerting import Receiver, json_receiver
+from tests.environment import SHOPFLOW_ENV
+from tests.worlds import PIPELINE_SCALE, TICK_DAYS, BuiltWarehouse
 
 # Settings a developer's shell may carry that would steer tests away from their own world:
 # an external storefront API, a real alert webhook, dlt destination overrides, CI schemas.
@@ -65,12 +67,6 @@ def no_leaking_environment() -> Iterator[None]:
             if name.startswith(LEAKY_ENV_PREFIXES) or name in LEAKY_ENV_NAMES:
                 patch.delenv(name)
         yield
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -142,6 +138,42 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv(ENV_HOME, str(home))
     yield home
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pipeline_env(
+    warehouse: ConnectionSettings, session_files_dir: Path
+) -> Iterator[dict[str, str]]:
+    """Environment variables pointing the CLI at the session's databases and folders."""
+    env = cli_environment(warehouse, session_files_dir)
+    with pytest.MonkeyPatch.context() as patch:
+        if not warehouse.external:
+            patch.delenv(ENV_HOST, raising=False)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        yield env
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(warehouse: ConnectionSettings, pipeline_env: dict[str, str]) -> BuiltWarehouse:
+    result = CliRunner().invoke(app, ["run", "--scale", PIPELINE_SCALE])
+    assert result.exit_code == 0, result.output
+    return BuiltWarehouse(warehouse, Path(pipeline_env["DBT_TARGET_PATH"]), result)
+
+
+@pytest.fixture(scope="session")
+def ticked_warehouse(built_warehouse: BuiltWarehouse) -> tuple[BuiltWarehouse, Result]:
+    """The warehouse after the sources moved on a week and the pipeline ran again."""
+    result = CliRunner().invoke(app, ["run", "--tick", TICK_DAYS])
+    assert result.exit_code == 0, result.output
+    return built_warehouse, result
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A JSON alert receiver on 127.0.0.1 (tests/alerting.py)."""
+    with json_receiver() as state:
+        yield state
 
 
 def pytest_report_header() -> str:

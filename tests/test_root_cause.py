@@ -9,6 +9,7 @@ import requests
 
 from ingestion.database.errors import DatabaseError
 from ingestion.root_cause import exception_chain, root_cause
+from tests.ports import free_port
 
 
 def raised(function) -> BaseException:  # type: ignore[no-untyped-def]
@@ -19,14 +20,8 @@ def raised(function) -> BaseException:  # type: ignore[no-untyped-def]
     raise AssertionError("nothing was raised")
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_a_refused_connection_names_the_address_and_the_reason() -> None:
-    port = closed_port()
+    port = free_port()
     exc = raised(lambda: requests.get(f"http://127.0.0.1:{port}/v1/products?x=1", timeout=2))
 
     class PipelineStepFailedError(Exception):
@@ -39,7 +34,7 @@ def test_a_refused_connection_names_the_address_and_the_reason() -> None:
 
 
 def test_credentials_in_the_url_never_reach_the_sentence() -> None:
-    port = closed_port()
+    port = free_port()
     exc = raised(lambda: requests.get(f"http://user:s3cret@127.0.0.1:{port}/x", timeout=2))
     assert root_cause(exc) == f"http://127.0.0.1:{port}: connection refused"
 

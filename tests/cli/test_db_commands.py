@@ -19,7 +19,7 @@ from ingestion.settings import (
     ENV_PORT,
     ConnectionSettings,
 )
-from tests.conftest import free_port
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -22,7 +22,7 @@ from ingestion.settings import (
     REPO_ROOT,
 )
 from ingestion.transform.dbt_profile import render_profile
-from tests.conftest import free_port
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

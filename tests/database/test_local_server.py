@@ -13,7 +13,7 @@ from ingestion.database import local_server, service
 from ingestion.database.errors import DatabaseError
 from ingestion.database.server_settings import connection_settings
 from ingestion.settings import ENV_PORT, ConnectionSettings
-from tests.conftest import free_port
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -21,7 +21,7 @@ from ingestion.database.durability import FAST_SETTINGS, Durability, read_state
 from ingestion.database.pipeline_role import BOOTSTRAP_OID, UPGRADE_USER
 from ingestion.database.server_settings import connection_settings
 from ingestion.settings import ENV_PORT, ConnectionSettings
-from tests.conftest import free_port
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

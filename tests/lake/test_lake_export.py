@@ -30,7 +30,7 @@ from ingestion.simulators.world.tick import tick
 from ingestion.stage_runner.run_lock import run_lock
 from ingestion.transform.dbt_runner import run_dbt
 from tests.integration.ingest_support import SCALE, IngestWorld, private_world
-from tests.reliability.test_erasure_and_roles import PERSONAL, ErasureWorld, erase_in_source
+from tests.reliability.erasure.erasure_world import PERSONAL, ErasureWorld, erase_in_source
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -14,7 +14,7 @@ import pytest
 
 from ingestion.exports import export_all
 from ingestion.transform.dbt_runner import run_dbt
-from tests.pipeline.conftest import BuiltWarehouse
+from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -18,8 +18,8 @@ import typer
 from typer.testing import CliRunner
 
 from ingestion.cli.docs import DocsSiteError, docs, docs_server
-from tests.pipeline.conftest import BuiltWarehouse
 from tests.pipeline.test_report import chromium
+from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import Result
 
 from ingestion.transform.dbt_runner import run_dbt
-from tests.pipeline.conftest import BuiltWarehouse
+from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

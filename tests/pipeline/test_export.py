@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 from ingestion.cli.app import app
 from ingestion.exports import QUESTIONS, ExportFormat, export_all
 from ingestion.settings import ENV_DATABASE
-from tests.pipeline.conftest import BuiltWarehouse
+from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,9 @@ from ingestion.cli.app import app
 from ingestion.database.connection import autocommit
 from ingestion.settings import ConnectionSettings
 from ingestion.transform.dbt_runner import run_dbt
-from tests.monitoring.test_alerts import Receiver, receiver  # noqa: F401 (a fixture)
-from tests.pipeline.conftest import PIPELINE_SCALE, BuiltWarehouse
+from tests.alerting import Receiver
+from tests.ports import free_port
+from tests.worlds import PIPELINE_SCALE, BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -142,11 +142,9 @@ def test_status_is_green_and_reads_the_production_build(
 
 def test_a_source_that_is_down_fails_in_one_sentence(
     operated: OperatedWorld,
-    receiver: Receiver,  # noqa: F811
+    receiver: Receiver,
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {
         "SOURCES__STOREFRONT__BASE_URL": f"http://127.0.0.1:{port}",
         "SOURCES__STOREFRONT__API_KEY": "any",
@@ -173,7 +171,7 @@ def test_a_source_that_is_down_fails_in_one_sentence(
 
 def test_a_broken_model_fails_plainly_and_retry_resumes_only_what_failed(
     operated: OperatedWorld,
-    receiver: Receiver,  # noqa: F811
+    receiver: Receiver,
 ) -> None:
     env = {"SHOPFLOW_ALERT_URL": receiver.url()}
     operated.execute(f"alter table {RAW_SPEND} rename column spend to spend_moved")

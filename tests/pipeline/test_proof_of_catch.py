@@ -15,8 +15,8 @@ import pytest
 
 from ingestion.transform.dbt_runner import DbtError, run_dbt
 from ingestion.transform.slim_ci import production_state_dir
-from tests.pipeline.conftest import BuiltWarehouse
 from tests.pipeline.test_slim_ci import copy_dbt_project
+from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

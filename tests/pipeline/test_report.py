@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from ingestion.cli.app import app
 from ingestion.reporting.sections import SECTION_IDS
 from ingestion.settings import ENV_DATABASE
-from tests.pipeline.conftest import BuiltWarehouse
+from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -22,7 +22,7 @@ from ingestion.transform.slim_ci import (
     production_state_dir,
     run_slim_ci,
 )
-from tests.pipeline.conftest import BuiltWarehouse
+from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ from ingestion.cli.app import app
 from ingestion.database.connection import connect
 from ingestion.monitoring.status import read_status
 from ingestion.settings import ENV_DATABASE
-from tests.pipeline.conftest import BuiltWarehouse
+from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ingestion.benchmarking.cli_world import cli_environment
 from ingestion.settings import ENV_HOST, ConnectionSettings
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.landing import write_landing_files
 from tests.integration.ingest_support import SCALE, IngestWorld, private_world
-from tests.pipeline.conftest import pipeline_environment
 from tests.reliability.support import RAW_SCHEMAS, Digest, warehouse_digest
 
 SHOPFLOW = str(Path(sys.executable).with_name("shopflow"))
@@ -35,7 +35,7 @@ def built_world(server: ConnectionSettings, root: Path) -> Iterator[IngestWorld]
 
 def world_env(world: IngestWorld) -> dict[str, str]:
     """Environment variables that point `shopflow` at this world (and nothing else)."""
-    return {**pipeline_environment(world.settings, world.landing.parent), "COLUMNS": "200"}
+    return {**cli_environment(world.settings, world.landing.parent), "COLUMNS": "200"}
 
 
 def subprocess_env(world: IngestWorld, **extra: str) -> dict[str, str]:

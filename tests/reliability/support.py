@@ -19,10 +19,10 @@ from pathlib import Path
 
 from psycopg2 import sql
 
+from ingestion.benchmarking.cli_world import cli_environment
 from ingestion.database.connection import autocommit
 from ingestion.settings import REPO_ROOT, ConnectionSettings
 from ingestion.transform.dbt_profile import dbt_environment
-from tests.pipeline.conftest import pipeline_environment
 
 RAW_SCHEMAS = ("raw_storefront", "raw_ops", "raw_files")
 PER_RUN_COLUMNS = frozenset({"load_id", "rejected_at", "quarantined_at", "dbt_built_at"})
@@ -51,7 +51,7 @@ class CliWorld:
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
-            **pipeline_environment(self.settings, self.files),
+            **cli_environment(self.settings, self.files),
             "STOREFRONT_API_KEY": API_KEY,
             "NO_COLOR": "1",
         }

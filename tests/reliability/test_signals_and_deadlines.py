@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,10 +27,10 @@ from ingestion.loading.audit_journal import journal_path
 from ingestion.settings import ENV_ALERT_URL, ENV_DATABASE, ENV_HOST, ENV_PORT
 from ingestion.stage_runner.run_lock import LOCK_KEY
 from ingestion.stage_runner.run_record import first_failed_stage, last_run
-from tests.loopback import tcp_server
+from tests.loopback import dripping_webhook, hold, never_accepting, smtp_dripping, tcp_server
 from tests.reliability.conftest import BUILT_SCHEMAS, BuiltReference, Reference
+from tests.reliability.postgres_proxy import PostgresProxy
 from tests.reliability.support import RAW_SCHEMAS, CliWorld, differing, shopflow_command
-from tests.reliability.test_small_items import PostgresProxy, dripping_webhook
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -294,41 +293,6 @@ def test_the_database_gone_mid_stage_leaves_the_failure_in_a_journal_then_in_the
 # --- deadlines ----------------------------------------------------------------------------
 
 
-def silent(conn: socket.socket) -> None:
-    with suppress(OSError):
-        conn.recv(65536)
-        time.sleep(120)
-
-
-def smtp_dripping(conn: socket.socket) -> None:
-    with suppress(OSError):
-        for byte in b"220 mail.example.test ESMTP ready but slowly\r\n" * 10:
-            conn.sendall(bytes([byte]))
-            time.sleep(0.5)
-
-
-@contextmanager
-def never_accepting() -> Iterator[int]:
-    """A listening port whose backlog is full and that never accepts: connects hang."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(0)
-    port = int(server.getsockname()[1])
-    fillers = []
-    for _ in range(4):  # fill the accept queue so that later SYNs are dropped
-        filler = socket.socket()
-        filler.setblocking(False)
-        with suppress(BlockingIOError):
-            filler.connect(("127.0.0.1", port))
-        fillers.append(filler)
-    try:
-        yield port
-    finally:
-        for filler in fillers:
-            filler.close()
-        server.close()
-
-
 DELIVER = """
 import sys, time
 from ingestion.monitoring.alerts import AlertEvent, send_alert
@@ -360,13 +324,13 @@ def receiver_url(kind: str) -> Iterator[str]:
         with dripping_webhook() as url:
             yield url.replace("http://", "json://")
     elif kind == "never-answers":
-        with tcp_server(silent) as port:
+        with tcp_server(hold) as port:
             yield f"json://127.0.0.1:{port}/hook"
     elif kind == "never-accepts":
         with never_accepting() as port:
             yield f"json://127.0.0.1:{port}/hook"
     elif kind == "smtp-never-greets":
-        with tcp_server(silent) as port:
+        with tcp_server(hold) as port:
             yield f"mailto://user:secret@127.0.0.1:{port}{mail}"
     elif kind == "smtp-drips":
         with tcp_server(smtp_dripping) as port:

@@ -4,12 +4,9 @@ mid-ingest. Each ends in plain words and the right exit code, never a traceback 
 from __future__ import annotations
 
 import logging
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 
 import pytest
 from typer.testing import CliRunner
@@ -18,34 +15,15 @@ from ingestion.cli.app import app
 from ingestion.monitoring import alerts
 from ingestion.monitoring.alerts import ENV_ALERT_WEBHOOK, AlertEvent, send_alert
 from ingestion.settings import ENV_HOST, ENV_PORT, ConnectionSettings
+from tests.alerting import fake_failing_run
 from tests.integration.ingest_support import IngestWorld
-from tests.loopback import tcp_server
-from tests.monitoring.test_alerts import fake_failing_run
+from tests.loopback import dripping_webhook
+from tests.reliability.postgres_proxy import PostgresProxy
 from tests.reliability.shopflow_cli import SHOPFLOW, built_world, subprocess_env
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
 EVENT = AlertEvent(stage="ingest", what_failed="RuntimeError: storefront down", run_id="r-1")
-
-
-@contextmanager
-def dripping_webhook(interval: float = 0.5, most_bytes: int = 240) -> Iterator[str]:
-    """A receiver on 127.0.0.1 that reads the request, then answers one byte every
-    ``interval`` seconds and never finishes its headers. Stops itself after ``most_bytes``
-    bytes, or when the ``with`` block ends (its connections are closed then)."""
-
-    def drip(conn: socket.socket) -> None:
-        conn.recv(65536)
-        payload = b"HTTP/1.1 200 OK\r\nX-Drip: " + b"a" * most_bytes
-        for position in range(min(most_bytes, len(payload))):
-            time.sleep(interval)
-            try:
-                conn.sendall(payload[position : position + 1])
-            except OSError:
-                return  # the client gave up, or the server stopped
-
-    with tcp_server(drip) as port:
-        yield f"http://127.0.0.1:{port}/hook"
 
 
 def test_a_dripping_webhook_cannot_hold_the_alert_past_its_deadline(
@@ -111,51 +89,6 @@ def test_an_absurd_scale_is_refused_before_anything_is_built(empty_world: Ingest
     assert (
         empty_world.scalar("select count(*) from pg_namespace where nspname = 'ops'", ops=True) == 0
     )
-
-
-class PostgresProxy:
-    """127.0.0.1:<port> forwarded to the real server; `cut()` is the database going away:
-    open connections are reset and new ones refused."""
-
-    def __init__(self, target: ConnectionSettings) -> None:
-        self._target = (target.host, target.port)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self._listener.getsockname()[1])
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-                server = socket.create_connection(self._target)
-            except OSError:
-                return
-            with self._lock:
-                self._sockets += [client, server]
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass  # one side went away: the other learns it from the shutdown below
-        finally:
-            for each in (source, sink):
-                with suppress(OSError):
-                    each.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        self._listener.close()
-        with self._lock:
-            for each in self._sockets:
-                with suppress(OSError):
-                    each.shutdown(socket.SHUT_RDWR)
-                each.close()
 
 
 @pytest.fixture

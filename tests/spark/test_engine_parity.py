@@ -21,7 +21,7 @@ from ingestion.spark.build import spark_build
 from ingestion.spark.marts import spark_mart_checksums
 from ingestion.spark.parity import EngineChecksum, differences, postgres_checksums
 from ingestion.transform.run_results import RunResults
-from tests.pipeline.conftest import BuiltWarehouse, built_warehouse, pipeline_env  # noqa: F401
+from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.integration]
 
@@ -34,7 +34,7 @@ class SparkBuild:
 
 @pytest.fixture(scope="module")
 def spark_build_of_the_warehouse(
-    built_warehouse: BuiltWarehouse,  # noqa: F811
+    built_warehouse: BuiltWarehouse,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> SparkBuild:
     folder = tmp_path_factory.mktemp("spark")
@@ -55,7 +55,7 @@ def test_the_whole_project_builds_on_spark(spark_build_of_the_warehouse: SparkBu
 
 
 def test_every_mart_equals_the_postgres_mart(
-    built_warehouse: BuiltWarehouse,  # noqa: F811
+    built_warehouse: BuiltWarehouse,
     spark_build_of_the_warehouse: SparkBuild,
 ) -> None:
     on_postgres = postgres_checksums(built_warehouse.settings)

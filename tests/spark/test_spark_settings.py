@@ -25,7 +25,7 @@ from ingestion.settings import (
 from ingestion.spark.session import metastore_dir, spark_conf, warehouse_dir
 from ingestion.transform.dbt_profile import EXAMPLE_PROFILE, dbt_environment
 from ingestion.transform.dbt_runner import target_args
-from tests.conftest import SHOPFLOW_ENV
+from tests.environment import SHOPFLOW_ENV
 
 pytestmark = pytest.mark.spark
 

@@ -8,7 +8,7 @@ the engine-neutral checksums of ``spark.parity``. The lake carries the history t
 Postgres snapshots recorded (docs/scale-out.md, "SCD2 on both engines"), so the versions
 models are equal after one run and, history included, after a second one (a week later:
 moves, price changes, erasures). That test runs last (it moves the session's warehouse on,
-as tests/pipeline's ``ticked_warehouse`` does).
+as tests/conftest.py's ``ticked_warehouse`` does).
 """
 
 from __future__ import annotations
@@ -35,12 +35,7 @@ from ingestion.spark.parity import (
     postgres_checksums,
 )
 from ingestion.transform.dbt_runner import run_dbt
-from tests.pipeline.conftest import (  # noqa: F401
-    BuiltWarehouse,
-    built_warehouse,
-    pipeline_env,
-    ticked_warehouse,
-)
+from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.integration]
 
@@ -95,7 +90,7 @@ def build_bottom_on_spark(settings: ConnectionSettings, folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def spark_bottom(
-    built_warehouse: BuiltWarehouse,  # noqa: F811
+    built_warehouse: BuiltWarehouse,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> SparkBottom:
     state = build_bottom_on_spark(built_warehouse.settings, tmp_path_factory.mktemp("spark"))
@@ -107,7 +102,7 @@ def spark_bottom(
 
 
 def test_every_staging_model_equals_postgres(
-    built_warehouse: BuiltWarehouse,  # noqa: F811
+    built_warehouse: BuiltWarehouse,
     spark_bottom: SparkBottom,
 ) -> None:
     on_postgres = postgres_checksums(built_warehouse.settings, "staging")
@@ -121,7 +116,7 @@ def test_every_staging_model_equals_postgres(
 
 
 def test_customers_and_products_models_equal_postgres(
-    built_warehouse: BuiltWarehouse,  # noqa: F811
+    built_warehouse: BuiltWarehouse,
     spark_bottom: SparkBottom,
 ) -> None:
     on_postgres = postgres_checksums(built_warehouse.settings, "intermediate")
@@ -132,7 +127,7 @@ def test_customers_and_products_models_equal_postgres(
 
 
 def test_seeds_load_the_same_on_spark(
-    built_warehouse: BuiltWarehouse,  # noqa: F811
+    built_warehouse: BuiltWarehouse,
     spark_bottom: SparkBottom,
 ) -> None:
     on_postgres = postgres_checksums(built_warehouse.settings, "seeds")
@@ -141,7 +136,7 @@ def test_seeds_load_the_same_on_spark(
 
 
 def test_after_a_second_run_the_versions_models_are_equal_history_included(
-    ticked_warehouse: tuple[BuiltWarehouse, Result],  # noqa: F811
+    ticked_warehouse: tuple[BuiltWarehouse, Result],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     warehouse, _ = ticked_warehouse

@@ -1,0 +1,34 @@
+"""What the tests share about the worlds they build: the size of the session's pipeline run,
+the length of its tick, and the warehouse that run leaves (fixtures in tests/conftest.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from typer.testing import Result
+
+from ingestion.database.connection import autocommit
+from ingestion.settings import ConnectionSettings
+
+PIPELINE_SCALE = "0.2"
+TICK_DAYS = "7"
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    settings: ConnectionSettings
+    target_dir: Path
+    first_run: Result
+
+    def query(self, statement: str) -> list[tuple]:
+        with autocommit(self.settings, self.settings.database) as cursor:
+            cursor.execute(statement)
+            return list(cursor.fetchall())
+
+    def execute(self, statement: str) -> None:
+        with autocommit(self.settings, self.settings.database) as cursor:
+            cursor.execute(statement)
+
+    def scalar(self, statement: str) -> object:
+        return self.query(statement)[0][0]
