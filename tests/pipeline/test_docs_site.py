@@ -18,7 +18,7 @@ import typer
 from typer.testing import CliRunner
 
 from ingestion.cli.docs import DocsSiteError, docs, docs_server
-from tests.pipeline.test_report import chromium
+from tests.pipeline.support import chromium
 from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -1,6 +1,6 @@
 """Operating a run: one run id through every stage, plain failures, status as a gate, re-runs.
 
-The first tests read the session's built warehouse (tests/pipeline/conftest.py). The failure
+The first tests read the session's built warehouse (tests/conftest.py). The failure
 tests get a world of their own (``operated``), in order: they break something real on purpose
 (the storefront API is not there; a raw column a staging model reads is renamed), look at
 what a person on call would see, then repair it and resume.

@@ -15,7 +15,7 @@ import pytest
 
 from ingestion.transform.dbt_runner import DbtError, run_dbt
 from ingestion.transform.slim_ci import production_state_dir
-from tests.pipeline.test_slim_ci import copy_dbt_project
+from tests.pipeline.support import copy_dbt_project
 from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -4,8 +4,6 @@ equals the marts and audit tables, money to the cent."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections import defaultdict
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -18,38 +16,16 @@ from typer.testing import CliRunner
 from ingestion.cli.app import app
 from ingestion.reporting.sections import SECTION_IDS
 from ingestion.settings import ENV_DATABASE
+from tests.pipeline.support import chromium
 from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-)
-BROWSER_TIMEOUT_SECONDS = 90
 WINDOW = (1280, 3000)
 LAST_RUNS = 10
 """Runs and builds the report shows (read_report_data's default)."""
 Cells = dict[tuple[str, str], str]
 """(series, key) -> data-value of one section's table."""
-
-
-def chromium(profile: Path, *args: str) -> str:
-    """Run headless Chromium with a fresh profile; its stdout."""
-    binary = shutil.which("chromium")
-    if binary is None:
-        pytest.fail("Chromium is not installed: run `make browser` (make test does it first).")
-    command = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_SECONDS, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 class RenderedReport(HTMLParser):

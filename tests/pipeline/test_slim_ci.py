@@ -4,15 +4,12 @@ and its children are built (in ci_* schemas, deferring to the session's producti
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from ingestion.cli.app import app
-from ingestion.settings import REPO_ROOT
 from ingestion.transform.slim_ci import (
     CI_SCHEMA_PREFIX,
     SlimCiError,
@@ -22,29 +19,14 @@ from ingestion.transform.slim_ci import (
     production_state_dir,
     run_slim_ci,
 )
+from tests.pipeline.support import copy_dbt_project
 from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-DBT_PROJECT_FILES = ("dbt_project.yml", ".sqlfluff", "profiles.example.yml")
-DBT_PROJECT_FOLDERS = ("dbt_project", "macros", "seeds", "tests/dbt")
 CHANGED_MODEL = "stg_files__marketing_spend"
 CHANGED_FILE = f"dbt_project/models/staging/files/{CHANGED_MODEL}.sql"
 PRODUCTION_SCHEMAS = ("staging", "intermediate", "marts", "audit", "seeds", "snapshots")
-
-
-def copy_dbt_project(destination: Path) -> Path:
-    """The dbt project's files (not the Python package) in `destination`, as a git repository."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in DBT_PROJECT_FILES:
-        shutil.copy2(REPO_ROOT / name, destination / name)
-    for folder in DBT_PROJECT_FOLDERS:
-        shutil.copytree(REPO_ROOT / folder, destination / folder)
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
-    subprocess.run([*git, "init", "--quiet"], cwd=destination, check=True)
-    subprocess.run([*git, "add", "."], cwd=destination, check=True)
-    subprocess.run([*git, "commit", "--quiet", "-m", "copy"], cwd=destination, check=True)
-    return destination
 
 
 @pytest.fixture

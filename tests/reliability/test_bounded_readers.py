@@ -28,8 +28,8 @@ from ingestion.settings import ConnectionSettings
 from ingestion.sources.files.reading_marker import MARKER_FOLDER
 from ingestion.sources.validation import MAX_PAYLOAD_CHARS
 from tests.integration.ingest_support import IngestWorld, private_world
+from tests.reliability.landing_lines import event, line
 from tests.reliability.support import CliWorld, shopflow_command
-from tests.reliability.test_landing_files import event, line
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 

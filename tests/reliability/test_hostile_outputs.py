@@ -29,9 +29,9 @@ from ingestion.settings import (
     ENV_REPORT_DIR,
     ConnectionSettings,
 )
+from tests.html_page import read_page
 from tests.reliability.conftest import new_world, output_of
 from tests.reliability.support import CliWorld, shopflow_command
-from tests.reporting.test_hostile_labels import Page
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
@@ -290,8 +290,7 @@ def test_the_setting_switches_neutralising_off_and_parquet_keeps_values(
 
 def test_hostile_categories_are_text_in_the_report(hostile: HostileWorld) -> None:
     html = (hostile.world.files / "reports" / "index.html").read_text(encoding="utf-8")
-    page = Page()
-    page.feed(html)
+    page = read_page(html)
     tags = {tag for tag, _ in page.tags}
     assert "script" not in tags and "img" not in tags
     assert [n for _, attrs in page.tags for n in attrs if n.startswith("on")] == []

@@ -25,6 +25,7 @@ from ingestion.loading.runner import IngestReport
 from ingestion.loading.runtime import make_pipeline, pipelines_dir
 from ingestion.settings import ConnectionSettings
 from tests.integration.ingest_support import IngestWorld, private_world
+from tests.reliability.landing_lines import event, line
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -43,23 +44,6 @@ def world(
 ) -> Iterator[IngestWorld]:
     with private_world(server_settings, tmp_path_factory.mktemp("landing-faults")) as created:
         yield created
-
-
-def event(event_id: str, **changes: object) -> dict[str, object]:
-    """A valid event of the documented shape."""
-    return {
-        "event_id": event_id,
-        "timestamp": "2026-01-01T10:00:00Z",
-        "event_name": "view",
-        "user_identifiers": {"platform": "web", "id": "7"},
-        "product_information": {"name": "Tent", "SKU": "SKU-000007"},
-        "order_id": None,
-        **changes,
-    }
-
-
-def line(value: dict[str, object]) -> bytes:
-    return json.dumps(value).encode()
 
 
 def drop(world: IngestWorld, name: str, lines: list[bytes]) -> Path:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from html.parser import HTMLParser
 from xml.etree import ElementTree
 
 import pytest
@@ -22,6 +21,7 @@ from ingestion.reporting.queries import (
     ReportData,
 )
 from ingestion.reporting.sections import build_sections
+from tests.html_page import read_page
 
 HOSTILE = (
     "<script>alert(1)</script>",
@@ -38,22 +38,6 @@ PAGE_TAGS = {
     "th", "td", "details", "summary", "footer",
 }  # fmt: skip
 """Every element the report draws itself: anything else would be injected markup."""
-
-
-class Page(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
 
 
 def hostile_page(label: str) -> str:
@@ -74,9 +58,7 @@ def hostile_page(label: str) -> str:
 @pytest.mark.parametrize("label", HOSTILE)
 def test_a_hostile_label_is_text_everywhere_it_appears(label: str) -> None:
     html = hostile_page(label)
-    parsed = Page()
-    parsed.feed(html)
-    parsed.close()
+    parsed = read_page(html)
 
     assert {tag for tag, _ in parsed.tags} <= PAGE_TAGS
     handlers = [name for _, attrs in parsed.tags for name in attrs if name.startswith("on")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 
 from ingestion.atomic_write import write_atomically
@@ -22,6 +21,7 @@ from ingestion.reporting.queries import (
 )
 from ingestion.reporting.report import summary_line
 from ingestion.reporting.sections import SECTION_IDS, build_sections
+from tests.html_page import read_page
 
 GENERATED_AT = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
 EMPTY = ReportData(None, [], [], [], [], [], [])
@@ -43,23 +43,6 @@ def sample_data() -> ReportData:
     )
 
 
-class Collector(HTMLParser):
-    """Tags, and the data-* values of table cells, of a page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
-def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
-    collector = Collector()
-    collector.feed(html)
-    return collector.tags
-
-
 def page(data: ReportData) -> str:
     sections = build_sections(data, "marts", "audit.dbt_results")
     return render_page(sections, GENERATED_AT, data.latest_business_date, "shopflow")
@@ -67,7 +50,7 @@ def page(data: ReportData) -> str:
 
 def test_every_section_has_its_stable_id_and_a_heading() -> None:
     html = page(sample_data())
-    ids = [attrs["id"] for tag, attrs in tags(html) if tag == "section"]
+    ids = [attrs["id"] for tag, attrs in read_page(html).tags if tag == "section"]
     assert ids == list(SECTION_IDS)
     for section_id in SECTION_IDS:
         assert f'<h2 id="{section_id}-title">' in html
@@ -76,7 +59,7 @@ def test_every_section_has_its_stable_id_and_a_heading() -> None:
 def test_nothing_is_fetched_from_elsewhere() -> None:
     html = page(sample_data())
     assert "<script" not in html
-    for tag, attrs in tags(html):
+    for tag, attrs in read_page(html).tags:
         assert "src" not in attrs, tag
         assert not (attrs.get("href") or "#").startswith(("http", "//")), attrs
     assert "@import" not in html
@@ -108,7 +91,7 @@ def test_table_cells_hold_the_values_to_the_cent() -> None:
         (Series("Revenue", (Decimal("1.005"),), ValueKind.MONEY), Series("Orders", (3,))),
     )
     html = render_table("sales", dataset, "Caption")
-    cells = [attrs for tag, attrs in tags(html) if tag == "td"]
+    cells = [attrs for tag, attrs in read_page(html).tags if tag == "td"]
     assert [(c["data-series"], c["data-key"], c["data-value"]) for c in cells] == [
         ("Revenue", "2025-01-01", "1.01"),
         ("Orders", "2025-01-01", "3"),

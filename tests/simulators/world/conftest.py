@@ -7,38 +7,14 @@ these tests never collide with other tests that use the session's ops database.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
 
-import psycopg2
 import pytest
 
 from ingestion.database.connection import create_database, drop_database
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.world import build_world, write_landing_files
-
-SMALL_SCALE = 0.1
-
-
-@dataclass(frozen=True)
-class World:
-    """A built world: how to reach its ops database, and where its files landed."""
-
-    settings: ConnectionSettings
-    landing: Path
-
-    def query(self, sql: str, params: tuple[object, ...] | None = None) -> list[tuple]:
-        """Rows of one query against the world's ops database."""
-        with psycopg2.connect(self.settings.ops_url) as conn, conn.cursor() as cur:
-            cur.execute("set time zone 'UTC'")
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-        conn.close()
-        return rows
-
-
-WorldFactory = Callable[..., World]
+from tests.simulators.world.support import SMALL_SCALE, World, WorldFactory
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.simulators.world import tick
-from tests.simulators.world.conftest import World, WorldFactory
+from tests.simulators.world.support import World, WorldFactory
 
 pytestmark = pytest.mark.integration
 

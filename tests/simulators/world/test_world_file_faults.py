@@ -10,7 +10,7 @@ import pytest
 
 from ingestion.simulators.world import FileFaults, LandingDrop, write_landing_files
 from ingestion.simulators.world.marketing_spend import SPEND_COLUMNS
-from tests.simulators.world.conftest import World
+from tests.simulators.world.support import World
 
 pytestmark = pytest.mark.integration
 

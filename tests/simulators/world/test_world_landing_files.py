@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.simulators.world.conftest import World
+from tests.simulators.world.support import World
 
 pytestmark = pytest.mark.integration
 

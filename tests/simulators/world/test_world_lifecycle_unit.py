@@ -23,39 +23,7 @@ from ingestion.simulators.world.randomness import (
     uuid_strings,
 )
 from ingestion.simulators.world.reference_data import BUSINESS_YEAR_START, DAY
-
-ORDER_PATHS = {
-    "pending": {"paid", "cancelled"},
-    "paid": {"shipped", "cancelled", "refunded"},
-    "shipped": {"delivered", "refunded"},
-    "delivered": {"refunded"},
-    "cancelled": set(),
-    "refunded": set(),
-}
-PAYMENT_PATHS = {
-    None: {"authorized", "failed"},
-    "authorized": {"captured"},
-    "captured": {"refunded"},
-    "refunded": set(),
-    "failed": set(),
-}
-DELIVERY_PATHS = {
-    None: {"in_transit"},
-    "in_transit": {"delivered", "returned"},
-    "delivered": set(),
-    "returned": set(),
-}
-
-
-def reachable(paths: dict, start: object) -> set:
-    """Every state reachable from ``start`` in one or more steps, and ``start`` itself."""
-    seen, todo = {start}, [start]
-    while todo:
-        for nxt in paths[todo.pop()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
+from tests.simulators.world.support import DELIVERY_PATHS, ORDER_PATHS, PAYMENT_PATHS, reachable
 
 
 def test_keyed_uniforms_are_a_pure_function_of_seed_and_key() -> None:

@@ -6,7 +6,7 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from tests.simulators.world.conftest import SMALL_SCALE, World
+from tests.simulators.world.support import SMALL_SCALE, World
 
 pytestmark = pytest.mark.integration
 

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import pytest
 
 from ingestion.simulators.world import tick
-from tests.simulators.world.conftest import World, WorldFactory
-from tests.simulators.world.test_world_lifecycle_unit import (
+from tests.simulators.world.support import (
     DELIVERY_PATHS,
     ORDER_PATHS,
     PAYMENT_PATHS,
+    World,
+    WorldFactory,
     reachable,
 )
 
