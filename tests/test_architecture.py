@@ -1,6 +1,7 @@
 """The package's seams, read from the source with `ast` (nothing is imported): every import goes
 down the layers of docs/architecture.md, no import chain comes back to where it started,
-ingestion code never reaches the simulated outside world, and no module outgrows one job."""
+ingestion code never reaches the simulated outside world, and no module (of the package or of
+its tests) outgrows one job; no test borrows another folder's conftest or a test module."""
 
 from __future__ import annotations
 
@@ -179,10 +180,62 @@ def test_the_import_reader_sees_what_it_must() -> None:
     assert len([name for name in MODULES if name.startswith(INGESTION_CODE)]) > 20
 
 
-def test_no_module_is_longer_than_one_job() -> None:
-    too_long = {
+def longer_than_one_job(paths: list[Path]) -> dict[str, int]:
+    return {
         str(path.relative_to(REPO_ROOT)): lines
-        for path in MODULES.values()
+        for path in paths
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
     }
+
+
+def test_no_module_is_longer_than_one_job() -> None:
+    too_long = longer_than_one_job(list(MODULES.values()))
     assert not too_long, f"split these by concern (at most {MAX_MODULE_LINES} lines): {too_long}"
+
+
+# The tests mirror the package and keep to the same sizes: a test module shares helpers through
+# a plain helper module and fixtures through the conftest of a common ancestor, never by
+# importing another folder's conftest or another test module (pytest would collect the
+# imported tests twice, and a fixture imported by name hides where it comes from).
+TEST_MODULES = {module_name(path): path for path in sorted((REPO_ROOT / "tests").rglob("*.py"))}
+
+
+def test_no_test_module_is_longer_than_one_job() -> None:
+    too_long = longer_than_one_job(list(TEST_MODULES.values()))
+    assert not too_long, f"split these by subject (at most {MAX_MODULE_LINES} lines): {too_long}"
+
+
+def borrowed_test_code(importer: str, imported: set[str]) -> list[str]:
+    """What `importer` takes from another folder's conftest or from a test module."""
+    package = importer.rsplit(".", 1)[0]
+
+    def borrowed(name: str) -> bool:
+        parts = name.split(".")
+        if parts[0] != "tests":
+            return False
+        if "conftest" in parts:
+            return ".".join(parts[: parts.index("conftest")]) != package
+        return any(part.startswith("test_") for part in parts)
+
+    return sorted(name for name in imported if borrowed(name))
+
+
+def test_no_test_borrows_another_folders_conftest_or_a_test_module() -> None:
+    borrowed = {
+        name: found
+        for name, path in TEST_MODULES.items()
+        if (found := borrowed_test_code(name, imported_modules(path)))
+    }
+    assert not borrowed, f"move these into a helper module or a shared conftest: {borrowed}"
+
+
+def test_the_test_import_check_can_fail() -> None:
+    """Made-up imports of each kind are caught; a folder's own conftest and helpers are not."""
+    assert borrowed_test_code("tests.spark.test_x", {"tests.pipeline.conftest.built_warehouse"})
+    assert borrowed_test_code("tests.cli.test_x", {"tests.conftest", "tests.conftest.free_port"})
+    assert borrowed_test_code("tests.pipeline.test_x", {"tests.pipeline.test_report.chromium"})
+    assert not borrowed_test_code(
+        "tests.reliability.test_x",
+        {"tests.reliability.conftest.new_world", "tests.ports.free_port", "ingestion.settings"},
+    )
+    assert imported_modules(TEST_MODULES["tests.conftest"]) >= {"tests.worlds.BuiltWarehouse"}
