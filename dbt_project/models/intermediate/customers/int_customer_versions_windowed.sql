@@ -11,55 +11,23 @@
     Postgres, and on engines without snapshots as the lake export carries it (the staging
     projection of it; docs/scale-out.md, "SCD2 on both engines"), so both build the same
     versions after any number of runs. -#}
-{%- set history = (
-    ref("snap_ops__customers") if target.type == "postgres"
-    else ref("stg_ops__customer_versions")
-) -%}
 with
 
 customer_snapshot as (
 
     select
-        customer_id,
-        first_name,
-        last_name,
-        email,
-        phone,
-        country_code,
-        city,
-        address,
-        registered_at,
+        {{ customer_raw_columns() }},
         dbt_valid_from,
         dbt_valid_to,
         _dlt_load_id
-    from {{ history }}
+    from {{ scd2_history("snap_ops__customers", "stg_ops__customer_versions") }}
 
 ),
 
-renamed as (
-
-    select
-        {{ customer_attributes("customer_snapshot") }},
-        {{ to_utc_timestamp("customer_snapshot.dbt_valid_from") }} as valid_from,
-        {{ to_utc_timestamp("customer_snapshot.dbt_valid_to") }} as valid_to,
-        {{ dlt_loaded_at("customer_snapshot._dlt_load_id") }} as loaded_at
-    from customer_snapshot
-
-),
-
-numbered as (
-
-    select
-        renamed.*,
-        row_number() over (
-            partition by renamed.customer_id order by renamed.valid_from
-        ) as version_number,
-        max(case when renamed.valid_to is null then 1 else 0 end) over (
-            partition by renamed.customer_id
-        ) as has_current_version
-    from renamed
-
-),
+{{ scd2_versions_numbered(
+    "customer_snapshot", "customer_id", customer_attributes("customer_snapshot"),
+    flag_current_version=true,
+) }},
 
 final as (
 

@@ -12,53 +12,22 @@
     Postgres, and on engines without snapshots as the lake export carries it (the staging
     projection of it; docs/scale-out.md, "SCD2 on both engines"), so both build the same
     versions after any number of runs. -#}
-{%- set history = (
-    ref("snap_storefront__products") if target.type == "postgres"
-    else ref("stg_storefront__product_versions")
-) -%}
 with
 
 product_snapshot as (
 
     select
-        id,
-        sku,
-        title,
-        brand,
-        category,
-        price,
-        currency,
-        stock,
-        is_deleted,
-        created_at,
+        {{ product_raw_columns() }},
         dbt_valid_from,
         dbt_valid_to,
         _dlt_load_id
-    from {{ history }}
+    from {{ scd2_history("snap_storefront__products", "stg_storefront__product_versions") }}
 
 ),
 
-renamed as (
-
-    select
-        {{ product_attributes("product_snapshot") }},
-        {{ to_utc_timestamp("product_snapshot.dbt_valid_from") }} as valid_from,
-        {{ to_utc_timestamp("product_snapshot.dbt_valid_to") }} as valid_to,
-        {{ dlt_loaded_at("product_snapshot._dlt_load_id") }} as loaded_at
-    from product_snapshot
-
-),
-
-numbered as (
-
-    select
-        renamed.*,
-        row_number() over (
-            partition by renamed.product_id order by renamed.valid_from
-        ) as version_number
-    from renamed
-
-),
+{{ scd2_versions_numbered(
+    "product_snapshot", "product_id", product_attributes("product_snapshot"),
+) }},
 
 final as (
 

@@ -1,25 +1,15 @@
-{{ config(enabled=target.type != "postgres") }}
-
-{#- SCD2 on Spark (docs/scale-out.md, "SCD2 on both engines"): a plain projection of the
-    history Postgres recorded, the snapshot snap_ops__customers as the lake export carries
-    it. Nothing is derived here: the versions, their validity and the erasures are
-    Postgres's, so the engines agree after any number of runs. Postgres reads the snapshot
-    itself. -#}
+{#- SCD2 on Spark (docs/scale-out.md, "SCD2 on both engines"; off on Postgres in
+    dbt_project.yml): a plain projection of the history Postgres recorded, the snapshot
+    snap_ops__customers as the lake export carries it. Nothing is derived here: the versions,
+    their validity and the erasures are Postgres's, so the engines agree after any number of
+    runs. Postgres reads the snapshot itself. -#}
 with
 
 customer_snapshot as (
 
     select
         dbt_scd_id,
-        customer_id,
-        first_name,
-        last_name,
-        email,
-        phone,
-        country_code,
-        city,
-        address,
-        registered_at,
+        {{ customer_raw_columns() }},
         created_at,
         updated_at,
         _dlt_load_id,

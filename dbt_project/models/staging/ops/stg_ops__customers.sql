@@ -3,15 +3,7 @@ with
 source as (
 
     select
-        customer_id,
-        first_name,
-        last_name,
-        email,
-        phone,
-        country_code,
-        city,
-        address,
-        registered_at,
+        {{ customer_raw_columns() }},
         created_at,
         updated_at,
         _dlt_load_id

@@ -1,25 +1,15 @@
-{{ config(enabled=target.type != "postgres") }}
-
-{#- SCD2 on Spark (docs/scale-out.md, "SCD2 on both engines"): a plain projection of the
-    history Postgres recorded, the snapshot snap_storefront__products as the lake export
-    carries it. Nothing is derived here: the versions and their validity are Postgres's, so
-    the engines agree after any number of runs. Postgres reads the snapshot itself. -#}
+{#- SCD2 on Spark (docs/scale-out.md, "SCD2 on both engines"; off on Postgres in
+    dbt_project.yml): a plain projection of the history Postgres recorded, the snapshot
+    snap_storefront__products as the lake export carries it. Nothing is derived here: the
+    versions and their validity are Postgres's, so the engines agree after any number of runs.
+    Postgres reads the snapshot itself. -#}
 with
 
 product_snapshot as (
 
     select
         dbt_scd_id,
-        id,
-        sku,
-        title,
-        brand,
-        category,
-        price,
-        currency,
-        stock,
-        is_deleted,
-        created_at,
+        {{ product_raw_columns() }},
         updated_at,
         _dlt_load_id,
         _dlt_id,

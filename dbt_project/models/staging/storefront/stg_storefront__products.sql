@@ -3,16 +3,7 @@ with
 source as (
 
     select
-        id,
-        sku,
-        title,
-        brand,
-        category,
-        price,
-        currency,
-        stock,
-        is_deleted,
-        created_at,
+        {{ product_raw_columns() }},
         updated_at,
         _dlt_load_id,
         _dlt_id
