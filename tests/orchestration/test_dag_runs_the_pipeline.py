@@ -6,6 +6,9 @@ of the DAG; in the other, `shopflow run` runs the pipeline in one command. Every
 the same row count and order-independent checksum in both (``spark.mart_checksums``), less
 the columns that record when a row was loaded or built. Slow (two whole pipelines): `make
 test-orchestration`, which .ci/run calls.
+
+One DAG run is one run of the pipeline: every stage its tasks record in ``audit.pipeline_runs``
+carries the one run id made from Airflow's run id, and the DAG's failure alert carries it too.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from ingestion.benchmarking.cli_world import CliWorld, throwaway_world
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import ENV_ALERT_URL, ConnectionSettings
 from ingestion.spark.mart_checksums import differences, mart_checksums
+from tests.alerting import Receiver
 from tests.orchestration.dag_tasks import STAGE_TASKS
 
 pytestmark = [pytest.mark.orchestration, pytest.mark.slow, pytest.mark.integration]
@@ -31,38 +36,71 @@ SEED, SCALE = "7", "0.3"
 LOGICAL_DATE = "2026-12-01"
 PROCESSING_TIME_COLUMNS = ("dbt_built_at", "loaded_at")
 """When a row was loaded or built: different in two worlds built minutes apart, by design."""
+SETUP_RUN_ID = "world-setup"
+"""The run that builds the world before the DAG runs on it: not one of the DAG's."""
+DAG_STAGES = {"simulate", "ingest", "dbt-build", "docs", "export", "report"}
+ALERT_FROM_THE_CALLBACK = """
+import importlib.util, sys
+from types import SimpleNamespace
+from airflow.models import DagRun
+
+spec = importlib.util.spec_from_file_location("shopflow_daily", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+(dag_run,) = DagRun.find(dag_id="shopflow_daily")
+task = SimpleNamespace(task_id="status", dag_id=dag_run.dag_id, try_number=4)
+module.alert_on_failure({"task_instance": task, "run_id": dag_run.run_id})
+print(dag_run.run_id)
+"""
+"""The DAG's own failure callback, for the DAG run `airflow dags test` recorded (a task made
+to fail for good would wait out its retries' backoff first)."""
 
 
-def airflow(world: CliWorld, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The Airflow CLI of .venv-airflow, pointed at the world (the tasks' `shopflow` inherits)."""
+class AirflowRun(NamedTuple):
+    world: CliWorld
+    home: Path
+    result: subprocess.CompletedProcess[str]
+
+
+def airflow(
+    world: CliWorld, home: Path, *args: str, program: Path = AIRFLOW, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    """The Airflow CLI of .venv-airflow (or another ``program`` of it), pointed at the world
+    (the tasks' `shopflow` inherits)."""
     env = {
         **world.environment(),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "SHOPFLOW_BIN": str(REPO / ".venv" / "bin" / "shopflow"),
+        **extra_env,
     }
     env.pop("VIRTUAL_ENV", None)
     return subprocess.run(
-        [str(AIRFLOW), *args], env=env, cwd=REPO, capture_output=True, text=True, check=False
+        [str(program), *args], env=env, cwd=REPO, capture_output=True, text=True, check=False
     )
 
 
 @pytest.fixture(scope="module")
 def airflow_world(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[CliWorld, subprocess.CompletedProcess[str]]]:
-    """A world whose pipeline Airflow ran: the world and `airflow dags test`'s result."""
+) -> Iterator[AirflowRun]:
+    """A world whose pipeline Airflow ran: the world, Airflow's home and `airflow dags test`'s
+    result."""
     if not os.access(AIRFLOW, os.X_OK):
         pytest.fail(f"{AIRFLOW} is missing: `make airflow` creates Airflow's virtualenv")
     folder = tmp_path_factory.mktemp("airflow")
     with throwaway_world(server_settings, folder, "shopflow_dag_") as world:
         # the world to run on; the DAG's simulate task (tick_days 0) then runs on it as it is
-        world.run("run", "--only", "simulate", "--seed", SEED, "--scale", SCALE)
+        world.run(
+            "run", "--only", "simulate", "--seed", SEED, "--scale", SCALE, "--run-id", SETUP_RUN_ID
+        )
         home = folder / "airflow-home"
         migrated = airflow(world, home, "db", "migrate")
         assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
-        yield world, airflow(world, home, "dags", "test", "shopflow_daily", LOGICAL_DATE)
+        yield AirflowRun(
+            world, home, airflow(world, home, "dags", "test", "shopflow_daily", LOGICAL_DATE)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -75,26 +113,59 @@ def cli_world(
         yield world
 
 
-def test_every_task_of_the_dag_succeeds(
-    airflow_world: tuple[CliWorld, subprocess.CompletedProcess[str]],
-) -> None:
-    world, result = airflow_world
+def test_every_task_of_the_dag_succeeds(airflow_world: AirflowRun) -> None:
+    world, _, result = airflow_world
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     for task in STAGE_TASKS:
         assert f"Marking task as SUCCESS. dag_id=shopflow_daily, task_id={task}" in output, task
     stages = world.query(
-        "select stage, status from audit.pipeline_runs where stage <> 'simulate'"
-        " or command <> 'run' order by started_at"
+        "select stage, status from audit.pipeline_runs where run_id <> %s order by started_at",
+        (SETUP_RUN_ID,),
     )
-    assert {stage for stage, _ in stages} >= {"ingest", "dbt-build", "docs", "export", "report"}
+    assert {stage for stage, _ in stages} == DAG_STAGES
     assert {status for _, status in stages} == {"ok"}
 
 
-def test_the_dags_marts_equal_those_of_shopflow_run(
-    airflow_world: tuple[CliWorld, subprocess.CompletedProcess[str]], cli_world: CliWorld
+def test_one_dag_run_is_one_run_id_in_the_audit_and_the_alert(
+    airflow_world: AirflowRun, receiver: Receiver
 ) -> None:
-    world, result = airflow_world
+    world, home, result = airflow_world
+    assert result.returncode == 0, "the DAG run failed: see the test above"
+    recorded = world.query(
+        "select run_id, stage, source from audit.pipeline_runs where run_id <> %s",
+        (SETUP_RUN_ID,),
+    )
+    run_ids = {run_id for run_id, _, _ in recorded}
+    assert len(run_ids) == 1, sorted(run_ids)  # eight CLI calls, one run
+    (run_id,) = run_ids
+    assert run_id.startswith(f"manual__{LOGICAL_DATE}T00-00-00"), run_id  # Airflow's, made safe
+    assert {stage for _, stage, _ in recorded} == DAG_STAGES
+    assert {source for _, stage, source in recorded if stage == "ingest"} == {
+        "storefront",
+        "ops",
+        "files",
+    }
+
+    alerted = airflow(
+        world,
+        home,
+        "-c",
+        ALERT_FROM_THE_CALLBACK,
+        str(DAGS_FOLDER / "shopflow_daily.py"),
+        program=AIRFLOW.parent / "python",
+        **{ENV_ALERT_URL: receiver.url()},
+    )
+    assert alerted.returncode == 0, alerted.stdout[-3000:] + alerted.stderr[-3000:]
+    assert alerted.stdout.split()[-1].startswith(f"manual__{LOGICAL_DATE}")  # Airflow's run id
+    assert [body["run_id"] for body in receiver.bodies] == [run_id]
+    assert receiver.bodies[0]["stage"] == "status"
+
+
+def test_the_dags_marts_equal_those_of_shopflow_run(
+    airflow_world: AirflowRun, cli_world: CliWorld
+) -> None:
+    world, _, result = airflow_world
     assert result.returncode == 0, "the DAG run failed: see the test above"
     by_airflow = mart_checksums(world.settings, exclude_columns=PROCESSING_TIME_COLUMNS)
     by_cli = mart_checksums(cli_world.settings, exclude_columns=PROCESSING_TIME_COLUMNS)
