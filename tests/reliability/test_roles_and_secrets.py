@@ -34,6 +34,7 @@ from ingestion.database.roles import (
 )
 from ingestion.settings import REPO_ROOT, ConnectionSettings
 from tests.reliability.conftest import BUILT_SCHEMAS, BuiltReference
+from tests.reliability.roles import open_as, refusal
 from tests.reliability.support import RAW_SCHEMAS, differing
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
@@ -61,24 +62,6 @@ HOSTILE = {
 def local_only(world: BuiltReference) -> None:
     if world.world.settings.external:
         pytest.skip("the roles are the local server's; an external server's are its own")
-
-
-def open_as(
-    settings: ConnectionSettings, database: str | None = None
-) -> psycopg2.extensions.connection:
-    connection = connect(settings, database)
-    connection.autocommit = True
-    return connection
-
-
-def refusal(connection: psycopg2.extensions.connection, statement: str) -> str:
-    """The SQLSTATE the statement failed with ("" when it ran)."""
-    with connection.cursor() as cursor:
-        try:
-            cursor.execute(statement)
-        except psycopg2.Error as exc:
-            return str(exc.pgcode)
-    return ""
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,11 @@ from psycopg2 import sql
 
 from ingestion.database import roles
 from ingestion.database.admin import role_manager
-from ingestion.database.connection import autocommit, connect
+from ingestion.database.connection import autocommit
 from ingestion.database.roles import ANALYST_ROLE, analyst_settings, ensure_analyst_roles
 from ingestion.settings import ConnectionSettings
 from tests.reliability.erasure.erasure_world import ErasureWorld
+from tests.reliability.roles import INSUFFICIENT_PRIVILEGE, open_as, refusal
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
@@ -24,18 +25,7 @@ def analyst(world: ErasureWorld) -> psycopg2.extensions.connection:
     exists = world.query("select count(*) from pg_roles where rolname = %s", ANALYST_ROLE)
     if world.settings.external or not exists[0][0]:
         pytest.skip("the analyst roles exist only where `shopflow db start` could create them")
-    connection = connect(analyst_settings(world.settings))
-    connection.autocommit = True
-    return connection
-
-
-def refused(connection: psycopg2.extensions.connection, statement: str) -> bool:
-    with connection.cursor() as cursor:
-        try:
-            cursor.execute(statement)
-        except psycopg2.errors.InsufficientPrivilege:
-            return True
-    return False
+    return open_as(analyst_settings(world.settings))
 
 
 def test_analyst_reads_marts_and_clean_staging_only(world: ErasureWorld) -> None:
@@ -62,7 +52,8 @@ def test_analyst_reads_marts_and_clean_staging_only(world: ErasureWorld) -> None
         "staging.stg_storefront__product_reviews",
         "staging.stg_ops__rejected_records",
     ):
-        assert refused(connection, f"select * from {relation} limit 1"), relation
+        answer = refusal(connection, f"select * from {relation} limit 1")
+        assert answer == INSUFFICIENT_PRIVILEGE, relation
     connection.close()
 
 
@@ -81,7 +72,7 @@ def test_analyst_cannot_write_or_create_anywhere(world: ErasureWorld) -> None:
         "create table public.mine (i int)",
         "create schema mine",
     ):
-        assert refused(connection, statement), statement
+        assert refusal(connection, statement) == INSUFFICIENT_PRIVILEGE, statement
     connection.close()
 
 
