@@ -1,4 +1,4 @@
-"""Unit tests of the pure parts of ingestion: validation rules, event flattening, readers."""
+"""Unit tests of the pure parts of the sources: validation rules, event flattening, readers."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ingestion.benchmarking.doc_sections import write_section
-from ingestion.benchmarking.ingest_benchmark import RateResult
 from ingestion.sources.files.event_ids import SeenEventIds, uuid_bits
 from ingestion.sources.files.helpers import event_chunks
 from ingestion.sources.files.quarantine import UnreadableFileError, quarantine_file
@@ -174,26 +172,6 @@ def test_quarantine_moves_the_file_beside_its_reason(tmp_path: Path) -> None:
     target = quarantine_file(source, "marketing_spend/spend_1.csv", tmp_path / "q", "bad")
     assert not source.exists() and target.read_text() == "x"
     assert target.with_name("spend_1.csv.reason").read_text() == "bad\n"
-
-
-def test_the_benchmark_section_replaces_only_itself(tmp_path: Path) -> None:
-    doc = tmp_path / "benchmarks.md"
-    doc.write_text(
-        "# Benchmarks\n\n## Simulator\n\nkeep\n\n## Ingestion\n\nold\n\n## dbt\n\nkeep\n"
-    )
-    write_section("## Ingestion\n\nnew\n", doc)
-    assert doc.read_text() == (
-        "# Benchmarks\n\n## Simulator\n\nkeep\n\n## Ingestion\n\nnew\n\n## dbt\n\nkeep\n"
-    )
-
-
-def test_a_benchmark_rate_counts_its_median_run() -> None:
-    first = RateResult("ours", 1_000, (4.0,))
-    rate = first.merged(RateResult("ours", 1_000, (2.0,))).merged(RateResult("ours", 1_000, (9.0,)))
-    assert rate.runs == (4.0, 2.0, 9.0)
-    assert rate.seconds == 4.0 and rate.rows_per_second == 250.0
-    with pytest.raises(ValueError, match="cannot merge"):
-        first.merged(RateResult("pandas", 1_000, (1.0,)))
 
 
 def test_timestamps_become_utc_text_with_an_explicit_offset() -> None:
