@@ -1,26 +1,25 @@
-"""The reference world the reliability tests compare with: the demo built without faults."""
+"""The reference worlds as package-wide fixtures (what they are: references.py), and the
+`after_the_suite` order."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ingestion.settings import ConnectionSettings
 from tests.integration.ingest_support import IngestWorld, private_world
-from tests.reliability.support import RAW_SCHEMAS, CliWorld, Digest
-
-INGEST_SCALE = "0.05"
-"""Worlds that are only ingested: small, so that many crash trials stay quick."""
-BUILD_SCALE = "0.2"
-"""Worlds that dbt builds: the pipeline tests' scale, the smallest at which every recency
-test of the demo holds."""
-BUILT_SCHEMAS = ("marts", "intermediate", "snapshots", "seeds")
-"""The tables dbt builds (views are rebuilt from them; audit logs every run by design)."""
+from tests.reliability.references import (
+    BUILD_SCALE,
+    BUILT_SCHEMAS,
+    BuiltReference,
+    Reference,
+    new_world,
+    output_of,
+)
+from tests.reliability.support import RAW_SCHEMAS
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -28,40 +27,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     left behind (the secret search)."""
     last = [item for item in items if item.get_closest_marker("after_the_suite")]
     items[:] = [item for item in items if item not in last] + last
-
-
-def output_of(done: subprocess.CompletedProcess[str]) -> str:
-    return done.stdout + done.stderr
-
-
-@dataclass(frozen=True)
-class Reference:
-    world: CliWorld
-    raw: Digest
-    ingest_seconds: float
-    output: str
-    """What the clean ingestion printed."""
-
-
-@dataclass(frozen=True)
-class BuiltReference:
-    world: CliWorld
-    raw: Digest
-    built: Digest
-    build_seconds: float
-    output: str
-    """What the whole clean `shopflow run` printed."""
-
-
-def new_world(
-    server: ConnectionSettings, root: Path, scale: str = INGEST_SCALE
-) -> Iterator[CliWorld]:
-    """A private world built by `shopflow simulate all` (seed 42), dropped afterwards."""
-    with private_world(server, root) as world:
-        cli_world = CliWorld(world.settings, world.landing.parent)
-        done = cli_world.run("simulate", "all", "--scale", scale)
-        assert done.returncode == 0, done.stdout + done.stderr
-        yield cli_world
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.settings import ConnectionSettings
-from tests.reliability.conftest import BUILT_SCHEMAS, BuiltReference, Reference, new_world
+from tests.reliability.references import BUILT_SCHEMAS, BuiltReference, Reference, new_world
 from tests.reliability.support import RAW_SCHEMAS, differing, seeded_moments
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from ingestion.settings import (
     ConnectionSettings,
 )
 from tests.html_page import read_page
-from tests.reliability.conftest import new_world, output_of
+from tests.reliability.references import new_world, output_of
 from tests.reliability.support import CliWorld, shopflow_command
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]

@@ -13,7 +13,7 @@ import pytest
 
 from ingestion.database.connection import autocommit
 from ingestion.settings import ConnectionSettings
-from tests.reliability.conftest import BUILD_SCALE, new_world, output_of
+from tests.reliability.references import BUILD_SCALE, new_world, output_of
 from tests.reliability.support import CliWorld
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]

@@ -33,7 +33,7 @@ from ingestion.database.roles import (
     limit_role,
 )
 from ingestion.settings import REPO_ROOT, ConnectionSettings
-from tests.reliability.conftest import BUILT_SCHEMAS, BuiltReference
+from tests.reliability.references import BUILT_SCHEMAS, BuiltReference
 from tests.reliability.roles import open_as, refusal
 from tests.reliability.support import RAW_SCHEMAS, differing
 

@@ -24,7 +24,7 @@ from ingestion.database.roles import analyst_password
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import ConnectionSettings, state_dir
 from tests.integration.ingest_support import private_world
-from tests.reliability.conftest import BuiltReference, Reference
+from tests.reliability.references import BuiltReference, Reference
 from tests.reliability.support import API_KEY, CliWorld
 
 log = logging.getLogger(__name__)

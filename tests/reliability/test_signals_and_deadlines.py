@@ -28,8 +28,8 @@ from ingestion.settings import ENV_ALERT_URL, ENV_DATABASE, ENV_HOST, ENV_PORT
 from ingestion.stage_runner.run_lock import LOCK_KEY
 from ingestion.stage_runner.run_record import first_failed_stage, last_run
 from tests.loopback import dripping_webhook, hold, never_accepting, smtp_dripping, tcp_server
-from tests.reliability.conftest import BUILT_SCHEMAS, BuiltReference, Reference
 from tests.reliability.postgres_proxy import PostgresProxy
+from tests.reliability.references import BUILT_SCHEMAS, BuiltReference, Reference
 from tests.reliability.support import RAW_SCHEMAS, CliWorld, differing, shopflow_command
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]

@@ -29,7 +29,7 @@ from ingestion.database.connection import autocommit, create_database, drop_data
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import REPO_ROOT, ConnectionSettings
 from ingestion.sources.ops.settings import TABLE_PRIMARY_KEYS
-from tests.reliability.conftest import new_world, output_of
+from tests.reliability.references import new_world, output_of
 from tests.reliability.support import PER_RUN_COLUMNS, CliWorld, shopflow_command, warehouse_digest
 
 pytestmark = pytest.mark.reliability
