@@ -19,6 +19,7 @@ from ingestion.loading.registry import IngestContext, StorefrontEndpoint
 from ingestion.loading.runner import IngestReport, ingest
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import ConnectionSettings
+from ingestion.simulators.world.build import build_world
 
 SCALE = 0.1
 
@@ -83,3 +84,13 @@ def private_world(
         drop_database(settings, settings.database)
         drop_database(settings, settings.ops_database)
         shutil.rmtree(pipelines_dir(settings), ignore_errors=True)
+
+
+@contextmanager
+def simulated_world(
+    server: ConnectionSettings, tmp_root: Path, scale: float = SCALE
+) -> Iterator[IngestWorld]:
+    """A private world whose operations DB holds the simulated sources (seed 42), built once."""
+    with private_world(server, tmp_root) as world:
+        build_world(world.settings, scale=scale)
+        yield world

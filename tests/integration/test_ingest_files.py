@@ -12,10 +12,9 @@ from collections.abc import Iterator
 import pytest
 
 from ingestion.settings import ConnectionSettings
-from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.landing import FileFaults, write_landing_files
 from ingestion.sources.files.settings import EVENT_COLUMN_TYPES
-from tests.integration.ingest_support import SCALE, IngestWorld, private_world
+from tests.integration.ingest_support import IngestWorld, simulated_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -28,8 +27,7 @@ ALL_FAULTS = FileFaults(
 def world(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[IngestWorld]:
-    with private_world(server_settings, tmp_path_factory.mktemp("files")) as created:
-        build_world(created.settings, scale=SCALE)
+    with simulated_world(server_settings, tmp_path_factory.mktemp("files")) as created:
         write_landing_files(created.settings, faults=ALL_FAULTS, landing=created.landing)
         yield created
 

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from ingestion.settings import ConnectionSettings
-from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.tick import tick
 from ingestion.sources.ops.settings import TABLE_PRIMARY_KEYS
-from tests.integration.ingest_support import SCALE, IngestWorld, private_world
+from tests.integration.ingest_support import IngestWorld, simulated_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -19,8 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def world(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[IngestWorld]:
-    with private_world(server_settings, tmp_path_factory.mktemp("ops")) as created:
-        build_world(created.settings, scale=SCALE)
+    with simulated_world(server_settings, tmp_path_factory.mktemp("ops")) as created:
         yield created
 
 

@@ -7,14 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from ingestion.settings import ConnectionSettings
-from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.tick import tick
-from tests.integration.ingest_support import SCALE, IngestWorld, private_world
-from tests.integration.storefront_support import (
-    assert_exactly_once,
-    ingest_with,
-    use_small_pages,
-)
+from tests.integration.ingest_support import IngestWorld, simulated_world
+from tests.integration.storefront_support import assert_exactly_once, ingest_with, use_small_pages
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -23,8 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def world(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[IngestWorld]:
-    with private_world(server_settings, tmp_path_factory.mktemp("storefront")) as created:
-        build_world(created.settings, scale=SCALE)
+    with simulated_world(server_settings, tmp_path_factory.mktemp("storefront")) as created:
         yield created
 
 

@@ -16,9 +16,8 @@ from pathlib import Path
 
 from ingestion.benchmarking.cli_world import cli_environment
 from ingestion.settings import ENV_HOST, ConnectionSettings
-from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.landing import write_landing_files
-from tests.integration.ingest_support import SCALE, IngestWorld, private_world
+from tests.integration.ingest_support import IngestWorld, simulated_world
 from tests.reliability.support import RAW_SCHEMAS, Digest, warehouse_digest
 
 SHOPFLOW = str(Path(sys.executable).with_name("shopflow"))
@@ -27,8 +26,7 @@ SHOPFLOW = str(Path(sys.executable).with_name("shopflow"))
 @contextmanager
 def built_world(server: ConnectionSettings, root: Path) -> Iterator[IngestWorld]:
     """A private world (seed 42, scale 0.1) with its landing files, nothing ingested yet."""
-    with private_world(server, root) as created:
-        build_world(created.settings, scale=SCALE)
+    with simulated_world(server, root) as created:
         write_landing_files(created.settings, landing=created.landing)
         yield created
 

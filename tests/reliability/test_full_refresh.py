@@ -20,9 +20,8 @@ from ingestion.loading.registry import SOURCES, IngestContext
 from ingestion.loading.runner import ingest, run_source
 from ingestion.loading.runtime import pipeline_name, pipelines_dir, refresh_pipelines_dir
 from ingestion.settings import ConnectionSettings
-from ingestion.simulators.world.build import build_world
 from ingestion.sources.ops import ops_source
-from tests.integration.ingest_support import SCALE, IngestWorld, fresh_run_id, private_world
+from tests.integration.ingest_support import IngestWorld, fresh_run_id, simulated_world
 from tests.reliability.support import warehouse_digest
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
@@ -37,8 +36,7 @@ def world(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[IngestWorld]:
     """A private world (seed 42, scale 0.1) whose ops source was ingested once."""
-    with private_world(server_settings, tmp_path_factory.mktemp("refresh")) as created:
-        build_world(created.settings, scale=SCALE)
+    with simulated_world(server_settings, tmp_path_factory.mktemp("refresh")) as created:
         report = created.ingest("ops")
         assert report.ok, report.units
         execute(created, f"create view {DEPENDENT_VIEW} as select * from raw_ops.customers")

@@ -26,9 +26,8 @@ from ingestion.loading.registry import StorefrontEndpoint
 from ingestion.loading.runner import IngestReport
 from ingestion.settings import REPO_ROOT, ConnectionSettings
 from ingestion.simulators.storefront_api import ApiConfig, running_api
-from ingestion.simulators.world.build import build_world
 from tests.drip_server import Drip, drip_server
-from tests.integration.ingest_support import IngestWorld, private_world
+from tests.integration.ingest_support import IngestWorld, simulated_world
 from tests.reliability.support import CliWorld, Digest, shopflow_command, warehouse_digest
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
@@ -96,8 +95,7 @@ def clean_raw(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Digest:
     """The raw tables of an identical world ingested straight from the API."""
-    with private_world(server_settings, tmp_path_factory.mktemp("clean")) as world:
-        build_world(world.settings, scale=SCALE)
+    with simulated_world(server_settings, tmp_path_factory.mktemp("clean")) as world:
         config = ApiConfig(connection=world.settings, rate_limit_per_second=1000)
         with running_api(config) as api:
             endpoint = StorefrontEndpoint(api.base_url, api.api_key)
@@ -110,18 +108,17 @@ def faulted(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
     """One world shared by the cases whose every request fails: none of them loads a row."""
-    with private_world(server_settings, tmp_path_factory.mktemp("faulted")) as world:
-        build_world(world.settings, scale=SCALE)
-        with served(world, Drip()) as proxied:
-            yield proxied
+    with (
+        simulated_world(server_settings, tmp_path_factory.mktemp("faulted")) as world,
+        served(world, Drip()) as proxied,
+    ):
+        yield proxied
 
 
 @pytest.fixture
 def fresh(server_settings: ConnectionSettings, tmp_path: Path) -> Iterator[Served]:
-    with private_world(server_settings, tmp_path) as world:
-        build_world(world.settings, scale=SCALE)
-        with served(world, Drip()) as proxied:
-            yield proxied
+    with simulated_world(server_settings, tmp_path) as world, served(world, Drip()) as proxied:
+        yield proxied
 
 
 OVERDUE = {

@@ -23,15 +23,10 @@ from ingestion.loading.runner import IngestReport
 from ingestion.loading.runtime import make_pipeline
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.storefront_api.late_sales import add_late_sale
-from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.tick import tick
 from ingestion.sources.storefront.retries import GIVEN_UP_STATE_KEY, RETRY_STATE_KEY
-from tests.integration.ingest_support import SCALE, IngestWorld, private_world
-from tests.integration.storefront_support import (
-    assert_exactly_once,
-    ingest_with,
-    use_small_pages,
-)
+from tests.integration.ingest_support import IngestWorld, simulated_world
+from tests.integration.storefront_support import assert_exactly_once, ingest_with, use_small_pages
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
@@ -111,8 +106,7 @@ class CleanRun:
 def clean_run(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[CleanRun]:
-    with private_world(server_settings, tmp_path_factory.mktemp("clean")) as world:
-        build_world(world.settings, scale=SCALE)
+    with simulated_world(server_settings, tmp_path_factory.mktemp("clean")) as world:
         assert ingest_with(world).ok
         initial = business_digests(world)
         tick(world.settings, days=TICK_DAYS, landing=world.landing)
@@ -122,8 +116,7 @@ def clean_run(
 
 @pytest.fixture
 def world(server_settings: ConnectionSettings, tmp_path: Path) -> Iterator[IngestWorld]:
-    with private_world(server_settings, tmp_path) as created:
-        build_world(created.settings, scale=SCALE)
+    with simulated_world(server_settings, tmp_path) as created:
         yield created
 
 

@@ -32,8 +32,7 @@ from ingestion.loading.runner import IngestReport
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.storefront_api import server as api_server
-from ingestion.simulators.world.build import build_world
-from tests.integration.ingest_support import IngestWorld, private_world
+from tests.integration.ingest_support import IngestWorld, simulated_world
 from tests.integration.storefront_support import ingest_with
 from tests.reliability.support import warehouse_digest
 
@@ -324,8 +323,9 @@ def trial(
 ) -> Iterator[Trial]:
     trial = Trial()
     used: set[Any] = set()
-    with private_world(server_settings, tmp_path_factory.mktemp("storefront-trust")) as world:
-        build_world(world.settings, scale=0.05)
+    with simulated_world(
+        server_settings, tmp_path_factory.mktemp("storefront-trust"), scale=0.05
+    ) as world:
         trial.keys[HIDDEN.name] = pick(world, used, CASES[4].needs)
         hide_product(world, trial.keys[HIDDEN.name])
         ingest(world, trial, "first load", {})

@@ -14,9 +14,8 @@ import pytest
 
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.storefront_api.late_sales import add_late_sale
-from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.tick import tick
-from tests.integration.ingest_support import IngestWorld, private_world
+from tests.integration.ingest_support import IngestWorld, simulated_world
 from tests.integration.storefront_support import assert_exactly_once, ingest_with
 
 pytestmark = pytest.mark.reliability
@@ -72,9 +71,8 @@ def sales_trial(
     trial = SalesTrial()
     with (
         pytest.MonkeyPatch.context() as env,
-        private_world(server_settings, tmp_path_factory.mktemp("sales")) as world,
+        simulated_world(server_settings, tmp_path_factory.mktemp("sales"), 0.05) as world,
     ):
-        build_world(world.settings, scale=0.05)
         assert ingest_with(world).ok
         late_id, _ = add_late_sale(world.settings, late_by=dt.timedelta(days=LATE_DAYS))
         env.setenv(SALES_RECONCILE, "0")
