@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from ingestion.cli import run as run_command
 from ingestion.cli.app import app
 from ingestion.loading.audit import PipelineRun
-from ingestion.settings import ENV_TARGET, ConnectionSettings
+from ingestion.settings import ENV_TARGET, ConnectionSettings, Settings
 from ingestion.stage_runner.pipeline import RunOptions, pipeline_stages
 from ingestion.stage_runner.stages import Stage
 
@@ -19,7 +19,8 @@ SETTINGS = ConnectionSettings.__new__(ConnectionSettings)
 
 
 def stage_names(target: str) -> list[str]:
-    return [stage.name for stage in pipeline_stages(SETTINGS, RunOptions("r", target=target))]
+    options = RunOptions("r", target=target, config=Settings.from_environment())
+    return [stage.name for stage in pipeline_stages(SETTINGS, options)]
 
 
 def test_postgres_runs_the_marts_outputs_and_spark_adds_the_lake() -> None:

@@ -11,14 +11,14 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingestion.database.connection import autocommit, create_database, drop_database
 from ingestion.loading.registry import IngestContext, StorefrontEndpoint
 from ingestion.loading.runner import IngestReport, ingest
 from ingestion.loading.runtime import pipelines_dir
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import ConnectionSettings, Settings
 from ingestion.simulators.world.build import build_world
 
 SCALE = 0.1
@@ -32,8 +32,9 @@ class IngestWorld:
     landing: Path
 
     def context(self, endpoint: StorefrontEndpoint | None = None) -> IngestContext:
-        """The ingestion context for this world."""
-        return IngestContext(settings=self.settings, storefront=endpoint, landing=self.landing)
+        """The ingestion context for this world: the settings in force, its own landing."""
+        config = replace(Settings.from_environment(), landing_dir=self.landing)
+        return IngestContext(settings=self.settings, config=config, storefront=endpoint)
 
     def ingest(self, *sources: str, endpoint: StorefrontEndpoint | None = None) -> IngestReport:
         """Run `shopflow ingest` for the sources against this world."""

@@ -23,7 +23,13 @@ from ingestion.cli.app import app
 from ingestion.cli.locking import BUSY_EXIT_CODE
 from ingestion.lake import LAKE_TABLES, LakeTable, Manifest, open_lake, read_manifest
 from ingestion.lake.layout import NULL_PARTITION
-from ingestion.settings import ENV_HOST, ENV_LAKE_URL, ENV_LANDING_DIR, ConnectionSettings
+from ingestion.settings import (
+    ENV_HOST,
+    ENV_LAKE_URL,
+    ENV_LANDING_DIR,
+    ConnectionSettings,
+    Settings,
+)
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.landing import FileFaults, write_landing_files
 from ingestion.simulators.world.tick import tick
@@ -80,7 +86,7 @@ class LakeWorld:
 
     def snapshot(self) -> None:
         """Record the history on Postgres, as `shopflow run`'s dbt build does."""
-        run_dbt(["snapshot"], self.world.settings, stream=False)
+        run_dbt(["snapshot"], self.world.settings, Settings.from_environment(), stream=False)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from typing import Any
 import psycopg2
 import pytest
 
-from ingestion.settings import REPO_ROOT, ConnectionSettings
+from ingestion.settings import REPO_ROOT, ConnectionSettings, Settings
 from ingestion.transform.dbt_runner import DbtError, run_dbt
 from tests.macros.proof_projects import proof_project_yml
 
@@ -348,7 +348,14 @@ def proof_run(warehouse: ConnectionSettings, tmp_path_factory: pytest.TempPathFa
     try:
         # the proof project keeps its own target/, whatever DBT_TARGET_PATH other tests set
         own_target = {"DBT_TARGET_PATH": str(project / "target")}
-        run_dbt(["build"], warehouse, project_dir=project, stream=False, extra_env=own_target)
+        run_dbt(
+            ["build"],
+            warehouse,
+            Settings.from_environment(),
+            project_dir=project,
+            stream=False,
+            extra_env=own_target,
+        )
     except DbtError as exc:  # failing tests are the point: dbt exits 1
         log.info("the proof build exited non-zero, as expected: %s", str(exc).splitlines()[0])
     run_results_path = project / "target" / "run_results.json"

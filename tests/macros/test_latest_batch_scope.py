@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.database.connection import autocommit
-from ingestion.settings import REPO_ROOT, ConnectionSettings
+from ingestion.settings import REPO_ROOT, ConnectionSettings, Settings
 from ingestion.transform.dbt_runner import DbtError, run_dbt
 from tests.macros.proof_projects import proof_project_yml
 
@@ -108,7 +108,14 @@ def build_batch(project: Path, warehouse: ConnectionSettings, batch: int) -> Bat
     run_results_path.unlink(missing_ok=True)
     args = ["build", "--select", "batched+", "--vars", f"{{batch: {batch}}}"]
     try:
-        run_dbt(args, warehouse, project_dir=project, stream=False, extra_env=own_target)
+        run_dbt(
+            args,
+            warehouse,
+            Settings.from_environment(),
+            project_dir=project,
+            stream=False,
+            extra_env=own_target,
+        )
     except DbtError as exc:  # a failing test is expected in some batches: dbt exits 1
         log.info("batch %s: dbt exited non-zero: %s", batch, str(exc).splitlines()[0])
     assert run_results_path.exists(), f"batch {batch}: dbt build did not run anything"
@@ -137,7 +144,14 @@ def batch_runs(
     """Seed once, then build the incremental model on batches 1, 2 and 3 in turn."""
     project = write_project(tmp_path_factory.mktemp("latest-batch"))
     own_target = {"DBT_TARGET_PATH": str(project / "target")}
-    run_dbt(["seed"], warehouse, project_dir=project, stream=False, extra_env=own_target)
+    run_dbt(
+        ["seed"],
+        warehouse,
+        Settings.from_environment(),
+        project_dir=project,
+        stream=False,
+        extra_env=own_target,
+    )
     return {batch: build_batch(project, warehouse, batch) for batch in (1, 2, 3)}
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.exports import export_all
+from ingestion.settings import Settings
 from ingestion.transform.dbt_runner import run_dbt
 from tests.worlds import BuiltWarehouse
 
@@ -57,6 +58,7 @@ def test_top_customers_last_quarter_answers_by_name(built_warehouse: BuiltWareho
     output = run_dbt(
         ["show", "-s", "top_customers_last_quarter", "--output", "json", "--limit", "10"],
         built_warehouse.settings,
+        Settings.from_environment(),
         stream=False,
     )
     found = re.search(r"^\{$.*^\}$", output, flags=re.S | re.M)  # dbt's log lines around it
@@ -99,7 +101,12 @@ def test_a_run_for_an_earlier_business_date_answers_as_of_that_day(
 
     def build_the_clock(dbt_vars: dict[str, str]) -> None:
         selected = ["int_business_clock", "dim_date", CLOCK_TEST]
-        run_dbt(["build", "-s", *selected, "--vars", json.dumps(dbt_vars)], settings, stream=False)
+        run_dbt(
+            ["build", "-s", *selected, "--vars", json.dumps(dbt_vars)],
+            settings,
+            Settings.from_environment(),
+            stream=False,
+        )
 
     try:
         build_the_clock({"business_date": earlier.isoformat()})

@@ -7,6 +7,7 @@ import json
 import pytest
 from typer.testing import Result
 
+from ingestion.settings import Settings
 from ingestion.transform.dbt_runner import run_dbt
 from tests.worlds import BuiltWarehouse
 
@@ -124,7 +125,12 @@ def test_incremental_facts_equal_their_full_recomputation_after_the_tick(
     full recomputation."""
     warehouse, second = ticked_warehouse
     assert "assert_fct_events_equals_full_recompute" not in second.output
-    output = run_dbt(["test", "--select", "tag:whole_history"], warehouse.settings, stream=False)
+    output = run_dbt(
+        ["test", "--select", "tag:whole_history"],
+        warehouse.settings,
+        Settings.from_environment(),
+        stream=False,
+    )
     for test in (
         "assert_fct_events_equals_full_recompute",
         "assert_fct_sales_equals_full_recompute",

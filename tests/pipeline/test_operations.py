@@ -20,7 +20,7 @@ from typer.testing import CliRunner, Result
 from ingestion.benchmarking.cli_world import CliWorld, cli_environment, throwaway_world
 from ingestion.cli.app import app
 from ingestion.database.connection import autocommit
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import ConnectionSettings, Settings
 from ingestion.transform.dbt_runner import run_dbt
 from tests.alerting import Receiver
 from tests.ports import free_port
@@ -133,6 +133,7 @@ def test_status_is_green_and_reads_the_production_build(
     run_dbt(
         ["build", "--select", "dim_date"],
         built_warehouse.settings,
+        Settings.from_environment(),
         stream=False,
         extra_env=own_target,
     )

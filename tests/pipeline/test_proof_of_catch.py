@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ingestion.settings import Settings
 from ingestion.transform.dbt_runner import DbtError, run_dbt
 from ingestion.transform.slim_ci import production_state_dir
 from tests.pipeline.support import copy_dbt_project
@@ -114,6 +115,7 @@ def build(warehouse: BuiltWarehouse, project: Path, select: list[str], *flags: s
             *("--vars", json.dumps({"dbt_results_schema": f"{PREFIX}_audit"}), *flags),
         ],
         warehouse.settings,
+        Settings.from_environment(),
         project_dir=project,
         stream=False,
         extra_env={"SHOPFLOW_SCHEMA_PREFIX": PREFIX},

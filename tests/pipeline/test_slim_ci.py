@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.cli.app import app
+from ingestion.settings import Settings
 from ingestion.transform.slim_ci import (
     CI_SCHEMA_PREFIX,
     SlimCiError,
@@ -75,7 +76,13 @@ def test_slim_ci_builds_only_the_changed_model_and_its_children(
     assert len(expected) >= 3, expected  # the model, its intermediate, a mart and the audit
     production_before = relation_ids(built_warehouse, PRODUCTION_SCHEMAS)
 
-    result = run_slim_ci(built_warehouse.settings, project_dir=project, state=state, base="HEAD")
+    result = run_slim_ci(
+        built_warehouse.settings,
+        Settings.from_environment(),
+        project_dir=project,
+        state=state,
+        base="HEAD",
+    )
 
     assert set(result.built) == expected
     assert result.linted == [CHANGED_FILE]
@@ -104,7 +111,7 @@ def test_a_lint_failure_names_file_line_column_and_rule(
     changed.write_text(changed.read_text().replace("select", "SELECT", 1))
 
     with pytest.raises(SlimCiError) as failure:
-        lint(project, [CHANGED_FILE], built_warehouse.settings)
+        lint(project, [CHANGED_FILE], built_warehouse.settings, Settings.from_environment())
 
     lines = str(failure.value).splitlines()
     assert any(line.startswith(f"{CHANGED_FILE}:") and ": CP01 " in line for line in lines)

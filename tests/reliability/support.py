@@ -21,7 +21,7 @@ from psycopg2 import sql
 
 from ingestion.benchmarking.cli_world import cli_environment
 from ingestion.database.connection import autocommit
-from ingestion.settings import REPO_ROOT, ConnectionSettings
+from ingestion.settings import REPO_ROOT, ConnectionSettings, Settings
 from ingestion.transform.dbt_profile import dbt_environment
 
 RAW_SCHEMAS = ("raw_storefront", "raw_ops", "raw_files")
@@ -79,7 +79,7 @@ class CliWorld:
         """Start ``dbt build <args>`` on this world and kill -9 it after ``seconds``."""
         env = {
             **self.env,
-            **dbt_environment(self.settings),
+            **dbt_environment(self.settings, Settings.from_environment()),
             "DBT_PROFILES_DIR": str(REPO_ROOT),
         }
         dbt = str(Path(sys.executable).with_name("dbt"))

@@ -319,7 +319,8 @@ def test_a_package_that_never_loads_is_set_aside_after_bounded_attempts(
             units=(LoadUnit("items", ("items",)), LoadUnit("notes", ("notes",))),
             build=lambda _context: probe_source(batch[0]),
         )
-        context = replace(world.context(), package_attempts=ATTEMPTS)
+        context = world.context()
+        context = replace(context, config=replace(context.config, package_attempts=ATTEMPTS))
 
         def run() -> dict[str, Any]:
             batch[0] += 1

@@ -16,7 +16,7 @@ import pytest
 
 from ingestion.lake import export_lake
 from ingestion.lake.layout import SOURCE_SCHEMAS
-from ingestion.settings import ENV_HOME, ENV_LAKE_URL
+from ingestion.settings import ENV_HOME, ENV_LAKE_URL, Settings
 from ingestion.spark.build import spark_build
 from ingestion.spark.marts import spark_mart_checksums
 from ingestion.spark.parity import EngineChecksum, differences, postgres_checksums
@@ -42,6 +42,7 @@ def spark_build_of_the_warehouse(
     export_lake(built_warehouse.settings, str(lake), list(SOURCE_SCHEMAS), run_id="spark-parity")
     results = spark_build(
         built_warehouse.settings,
+        Settings.from_environment(),
         extra_env={ENV_HOME: str(state), ENV_LAKE_URL: str(lake)},
     )
     return SparkBuild(results, spark_mart_checksums(state / "spark"))

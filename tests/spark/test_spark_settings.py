@@ -17,8 +17,8 @@ from ingestion.settings import (
     ENV_TARGET,
     REPO_ROOT,
     ConnectionSettings,
+    Settings,
     SettingsError,
-    dbt_target,
     lake_url,
     spark_dir,
 )
@@ -141,17 +141,16 @@ def test_dbt_is_handed_the_state_folder_and_the_lake_as_absolute_paths(
     clean_env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     clean_env.setenv(ENV_HOME, str(tmp_path / "home"))
-    environment = dbt_environment(SETTINGS)
+    environment = dbt_environment(SETTINGS, Settings.from_environment())
     assert environment[ENV_HOME] == str(tmp_path / "home")
     assert environment[ENV_LAKE_URL] == str(tmp_path / "home" / "lake")
 
 
 def test_the_target_comes_from_shopflow_target(clean_env: pytest.MonkeyPatch) -> None:
-    assert target_args() == ["--target", "dev"]
+    assert target_args(Settings.from_environment().target) == ["--target", "dev"]
     clean_env.setenv(ENV_TARGET, "spark")
-    assert dbt_target() == "spark"
-    assert target_args() == ["--target", "spark"]
+    assert target_args(Settings.from_environment().target) == ["--target", "spark"]
     assert target_args("dev") == ["--target", "dev"]
     clean_env.setenv(ENV_TARGET, "sparks")
     with pytest.raises(SettingsError, match="SHOPFLOW_TARGET='sparks' is not a target"):
-        target_args()
+        Settings.from_environment()

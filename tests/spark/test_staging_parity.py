@@ -27,6 +27,7 @@ from ingestion.settings import (
     ENV_LAKE_URL,
     SPARK_TARGET,
     ConnectionSettings,
+    Settings,
 )
 from ingestion.spark.marts import spark_mart_checksums
 from ingestion.spark.parity import (
@@ -77,6 +78,7 @@ def build_bottom_on_spark(settings: ConnectionSettings, folder: Path) -> Path:
         # cautious: no test of a model left out (the marts' singular tests read staging too)
         ["build", "--select", *SELECTION, "--indirect-selection", "cautious"],
         settings,
+        Settings.from_environment(),
         stream=False,
         extra_env={
             ENV_HOME: str(home),

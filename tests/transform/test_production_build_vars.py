@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ingestion.settings import ENV_BUSINESS_DATE, ConnectionSettings
+from ingestion.settings import ENV_BUSINESS_DATE, ConnectionSettings, Settings
 from ingestion.transform import production_build as build_module
 from ingestion.transform.run_results import RunResults
 
@@ -21,7 +21,8 @@ def build_vars(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
     monkeypatch.setattr(build_module, "_production_invocation", invocation)
     monkeypatch.setattr(build_module, "measure_freshness", lambda *_: None)
-    build_module.production_build(ConnectionSettings.__new__(ConnectionSettings), "run-1")
+    connection = ConnectionSettings.__new__(ConnectionSettings)
+    build_module.production_build(connection, Settings.from_environment(), "run-1")
     (args,) = called
     return dict(json.loads(args[args.index("--vars") + 1]))
 
