@@ -16,21 +16,22 @@ one on the whole table. The model is built three times:
 from __future__ import annotations
 
 import json
-import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ingestion.database.connection import autocommit
-from ingestion.settings import REPO_ROOT, ConnectionSettings, Settings
-from ingestion.transform.dbt_runner import DbtError, run_dbt
-from tests.macros.proof_projects import proof_project_yml
+from ingestion.settings import ConnectionSettings, Settings
+from ingestion.transform.dbt_runner import run_dbt
+from tests.macros.proof_projects import (
+    dbt_with_failing_tests,
+    own_target,
+    proof_project_yml,
+    write_proof_project,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-log = logging.getLogger(__name__)
 
 PROJECT_NAME = "latest_batch_proof"
 SCHEMA = "latest_batch_proof"
@@ -88,37 +89,19 @@ class BatchRun:
 
 
 def write_project(root: Path) -> Path:
-    """Write the proof project (with a copy of the repo's macros) under `root`; return its dir."""
-    project = root / PROJECT_NAME
-    shutil.copytree(REPO_ROOT / "macros", project / "macros")
-    (project / "models").mkdir(parents=True)
-    (project / "seeds").mkdir()
-    (project / "dbt_project.yml").write_text(DBT_PROJECT_YML)
-    (project / "models" / "batched.sql").write_text(BATCHED_SQL)
-    (project / "models" / "batched.yml").write_text(PROPERTIES_YML)
-    for name, rows in SEEDS.items():
-        (project / "seeds" / f"{name}.csv").write_text(rows)
-    return project
+    files = {
+        "dbt_project.yml": DBT_PROJECT_YML,
+        "models/batched.sql": BATCHED_SQL,
+        "models/batched.yml": PROPERTIES_YML,
+    }
+    files.update({f"seeds/{name}.csv": rows for name, rows in SEEDS.items()})
+    return write_proof_project(root, PROJECT_NAME, files)
 
 
 def build_batch(project: Path, warehouse: ConnectionSettings, batch: int) -> BatchRun:
     """`dbt build` the model and its tests on one batch; read the outcomes and the table."""
-    own_target = {"DBT_TARGET_PATH": str(project / "target")}
-    run_results_path = project / "target" / "run_results.json"
-    run_results_path.unlink(missing_ok=True)
     args = ["build", "--select", "batched+", "--vars", f"{{batch: {batch}}}"]
-    try:
-        run_dbt(
-            args,
-            warehouse,
-            Settings.from_environment(),
-            project_dir=project,
-            stream=False,
-            extra_env=own_target,
-        )
-    except DbtError as exc:  # a failing test is expected in some batches: dbt exits 1
-        log.info("batch %s: dbt exited non-zero: %s", batch, str(exc).splitlines()[0])
-    assert run_results_path.exists(), f"batch {batch}: dbt build did not run anything"
+    run_results_path = dbt_with_failing_tests(args, project, warehouse)
     results = json.loads(run_results_path.read_text())["results"]
     by_name = {result["unique_id"].split(".")[2]: result for result in results}
     model = by_name["batched"]
@@ -143,14 +126,13 @@ def batch_runs(
 ) -> dict[int, BatchRun]:
     """Seed once, then build the incremental model on batches 1, 2 and 3 in turn."""
     project = write_project(tmp_path_factory.mktemp("latest-batch"))
-    own_target = {"DBT_TARGET_PATH": str(project / "target")}
     run_dbt(
         ["seed"],
         warehouse,
         Settings.from_environment(),
         project_dir=project,
         stream=False,
-        extra_env=own_target,
+        extra_env=own_target(project),
     )
     return {batch: build_batch(project, warehouse, batch) for batch in (1, 2, 3)}
 
