@@ -13,13 +13,6 @@ sales as (
 
 ),
 
-calendar as (
-
-    select distinct month_start_date
-    from {{ ref("dim_date") }}
-
-),
-
 revenue_per_month as (
 
     select
@@ -33,15 +26,7 @@ revenue_per_month as (
 
 months as (
 
-    {#- every month between the first and the last sale, so that growth compares with the
-        calendar month before, even when it sold nothing -#}
-    select calendar.month_start_date
-    from calendar
-    where
-        calendar.month_start_date
-        >= (select min(revenue_per_month.month_start_date) from revenue_per_month)
-        and calendar.month_start_date
-        <= (select max(revenue_per_month.month_start_date) from revenue_per_month)
+    {{ calendar_months_spanned("revenue_per_month") }}
 
 ),
 
@@ -72,16 +57,8 @@ final as (
 
     select
         {{ date_key("with_previous.month_start_date") }} as month_key,
-        cast(with_previous.recognised_orders as {{ dbt.type_int() }}) as recognised_orders,
-        cast(with_previous.net_revenue_usd as {{ dbt.type_numeric() }}) as net_revenue_usd,
-        {{ safe_ratio("with_previous.net_revenue_usd", "with_previous.recognised_orders") }}
-            as average_order_value_usd,
-        cast(with_previous.previous_month_revenue_usd as {{ dbt.type_numeric() }})
-            as previous_month_revenue_usd,
-        {{ safe_ratio(
-            "with_previous.net_revenue_usd - with_previous.previous_month_revenue_usd",
-            "with_previous.previous_month_revenue_usd"
-        ) }} as month_over_month_growth_rate,
+        {{ revenue_and_order_value("with_previous") }},
+        {{ month_over_month_growth("with_previous") }},
         with_previous.month_start_date
     from with_previous
 

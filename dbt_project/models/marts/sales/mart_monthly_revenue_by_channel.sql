@@ -17,13 +17,6 @@ sales as (
 
 ),
 
-calendar as (
-
-    select distinct month_start_date
-    from {{ ref("dim_date") }}
-
-),
-
 revenue_per_month_and_channel as (
 
     select
@@ -43,26 +36,11 @@ channels as (
 
 ),
 
-sale_months as (
-
-    select
-        min(revenue_per_month_and_channel.month_start_date) as first_month_start_date,
-        max(revenue_per_month_and_channel.month_start_date) as last_month_start_date
-    from revenue_per_month_and_channel
-
-),
-
 months as (
 
-    {#- every month between the first and the last sale, as in mart_monthly_revenue, for every
-        channel that ever sold: growth compares with the calendar month before, even when the
-        channel sold nothing in it -#}
-    select calendar.month_start_date
-    from calendar
-    inner join sale_months
-        on
-            calendar.month_start_date >= sale_months.first_month_start_date
-            and calendar.month_start_date <= sale_months.last_month_start_date
+    {#- crossed with every channel that ever sold (below): growth compares with the calendar
+        month before, even when the channel sold nothing in it -#}
+    {{ calendar_months_spanned("revenue_per_month_and_channel") }}
 
 ),
 
@@ -104,18 +82,10 @@ final as (
             as monthly_channel_revenue_id,
         {{ date_key("with_previous.month_start_date") }} as month_key,
         with_previous.channel,
-        cast(with_previous.recognised_orders as {{ dbt.type_int() }}) as recognised_orders,
-        cast(with_previous.net_revenue_usd as {{ dbt.type_numeric() }}) as net_revenue_usd,
-        {{ safe_ratio("with_previous.net_revenue_usd", "with_previous.recognised_orders") }}
-            as average_order_value_usd,
+        {{ revenue_and_order_value("with_previous") }},
         {{ safe_ratio("with_previous.net_revenue_usd", "with_previous.month_revenue_usd") }}
             as share_of_month_revenue,
-        cast(with_previous.previous_month_revenue_usd as {{ dbt.type_numeric() }})
-            as previous_month_revenue_usd,
-        {{ safe_ratio(
-            "with_previous.net_revenue_usd - with_previous.previous_month_revenue_usd",
-            "with_previous.previous_month_revenue_usd"
-        ) }} as month_over_month_growth_rate,
+        {{ month_over_month_growth("with_previous") }},
         with_previous.month_start_date
     from with_previous
 
