@@ -29,10 +29,7 @@ renamed as (
         lower(trim(source.status)) as delivery_status,
         {{ to_utc_timestamp("source.shipped_at") }} as shipped_at,
         {{ to_utc_timestamp("source.delivered_at") }} as delivered_at,
-        {{ to_utc_timestamp("source.created_at") }} as created_at,
-        {{ to_utc_timestamp("source.updated_at") }} as updated_at,
-        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at,
-        source._dlt_load_id as load_id
+        {{ ops_record_columns("source") }}
     from source
 
 ),

@@ -38,10 +38,7 @@ renamed as (
         cast(source.quantity as {{ dbt.type_int() }}) as quantity,
         cast(source.unit_price as {{ dbt.type_numeric() }}) as unit_price,
         cast(source.discount as {{ dbt.type_numeric() }}) as discount_rate,
-        {{ to_utc_timestamp("source.created_at") }} as created_at,
-        {{ to_utc_timestamp("source.updated_at") }} as updated_at,
-        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at,
-        source._dlt_load_id as load_id
+        {{ ops_record_columns("source") }}
     from source
 
 ),

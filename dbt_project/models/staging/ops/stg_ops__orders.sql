@@ -38,10 +38,7 @@ renamed as (
         lower(trim(source.channel)) as channel,
         cast(source.delivery_date as date) as delivery_date,
         {{ to_utc_timestamp("source.ordered_at") }} as ordered_at,
-        {{ to_utc_timestamp("source.created_at") }} as created_at,
-        {{ to_utc_timestamp("source.updated_at") }} as updated_at,
-        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at,
-        source._dlt_load_id as load_id
+        {{ ops_record_columns("source") }}
     from source
 
 ),

@@ -31,10 +31,7 @@ renamed as (
         upper(trim(source.currency)) as currency_code,
         cast(source.amount as {{ dbt.type_numeric() }}) as amount,
         {{ to_utc_timestamp("source.paid_at") }} as paid_at,
-        {{ to_utc_timestamp("source.created_at") }} as created_at,
-        {{ to_utc_timestamp("source.updated_at") }} as updated_at,
-        {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at,
-        source._dlt_load_id as load_id
+        {{ ops_record_columns("source") }}
     from source
 
 ),
