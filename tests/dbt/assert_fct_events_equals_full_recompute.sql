@@ -1,13 +1,8 @@
-{#- fct_events is incremental: after any run it must hold exactly what a --full-refresh would
-    build, i.e. what int_events_keyed computes from scratch. Returns the differing rows.
-    Tag `whole_history`: it recomputes the whole table, so `shopflow run` leaves it out (at
-    scale 100 it cost more than the incremental build it checks); it runs in every plain
-    `dbt build` (CI), after an incremental run in tests/pipeline, and on demand with
-    `dbt test --select tag:whole_history`. tests/volume proves the same at volume. -#}
+{#- The same proof as assert_fct_sales_equals_full_recompute.sql (read its note on the tag
+    `whole_history`) for fct_events, incremental too, and int_events_keyed. -#}
 {{ config(tags=["whole_history"]) }}
 
-{{ rows_differing(ref("fct_events"), ref("int_events_keyed"), [
-    "event_id", "customer_key", "product_key", "date_key", "user_id", "customer_id",
-    "order_id", "event_name", "platform", "product_name", "sku", "source_file", "event_date",
-    "event_at", "loaded_at",
-]) }}
+{{ rows_differing(
+    ref("fct_events"), ref("int_events_keyed"),
+    documented_columns("fct_events", excluded=["dbt_built_at"]),
+) }}
