@@ -115,7 +115,7 @@ def test_ops_rows_raw_refuses_are_set_aside_and_a_changed_type_lands_as_drift(
     assert world.ingest("ops").ok
     customers_before = world.table_digest("raw_ops.customers")
     # a constraint only raw has (a dropped NOT NULL is drift now: the NULLs land, see
-    # test_schema_changes.py), and a column whose type changed (int -> numeric)
+    # schema_changes/test_drift.py), and a column whose type changed (int -> numeric)
     with autocommit(world.settings, world.settings.database) as cursor:
         for schema in ("raw_ops", "raw_ops_staging"):  # the merge copies into staging first
             cursor.execute(
