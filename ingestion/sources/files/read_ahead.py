@@ -150,8 +150,9 @@ def utc_timestamp_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
     Arrow's CSV writer formats time-zone-aware timestamps slowly; the same values as naive UTC
     cast to text and suffixed cost a fraction of that (docs/benchmarks.md, "Ingestion: where
-    the time goes", step 4). The column keeps its ``timestamp`` / ``timezone`` hint (see ``events``), so the table column
-    stays ``timestamp with time zone`` and ``COPY`` parses the text into it exactly.
+    the time goes", step 4). The column keeps its ``timestamp`` / ``timezone`` hint (see
+    ``events``), so the table column stays ``timestamp with time zone`` and ``COPY`` parses
+    the text into it exactly.
     """
     naive = column.cast(pa.timestamp("us"))
     return pc.binary_join_element_wise(naive.cast(pa.string()), pa.scalar("+00"), "")
