@@ -221,25 +221,11 @@ def report_stage(settings: ConnectionSettings, config: Settings) -> Stage:
 
 
 def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[Stage]:
-    simulate = simulate_stage(settings, options)
-    if options.target == SPARK_TARGET:
-        # Spark builds from the lake of every raw table: a failed table stops the run there
-        return [
-            simulate,
-            ingest_stage(
-                settings,
-                run_id=options.run_id,
-                progress=options.ingest_progress,
-                config=options.config,
-            ),
-            history_stage(settings, options.config),
-            lake_stage(settings, options),
-            spark_build_stage(settings, options),
-        ]
-    # tables the ingest stage could not load; the build leaves out what depends on them
-    failed_tables: list[tuple[str, str]] = []
-    return [
-        simulate,
+    # tables the ingest stage could not load; the build leaves out what depends on them. Spark
+    # builds from the lake of every raw table: there a failed table stops the run (no list)
+    failed_tables: list[tuple[str, str]] | None = None if options.target == SPARK_TARGET else []
+    loaded = [
+        simulate_stage(settings, options),
         ingest_stage(
             settings,
             run_id=options.run_id,
@@ -247,6 +233,16 @@ def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[S
             failed_tables=failed_tables,
             config=options.config,
         ),
+    ]
+    if failed_tables is None:
+        return [
+            *loaded,
+            history_stage(settings, options.config),
+            lake_stage(settings, options),
+            spark_build_stage(settings, options),
+        ]
+    return [
+        *loaded,
         dbt_build_stage(settings, options, failed_tables),
         dbt_docs_stage(settings, options.config, failed_tables),
         export_stage(settings, options.config),
