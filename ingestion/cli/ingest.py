@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from enum import StrEnum
 
 import psycopg2
@@ -126,7 +127,11 @@ def ingest(
         return
     settings = ready_settings()
     with exclusive_run(settings, f"ingest {label}", wait):
-        report = _recorded_ingestion(settings, config, names, full_refresh, run_id)
+        report = _recorded_ingestion(
+            settings,
+            run_id,
+            lambda: _ingest_with_progress(settings, config, names, full_refresh, run_id),
+        )
     console.print(summary_table(report.units, f"shopflow ingest (run {report.run_id})"))
     if not report.ok:
         # tables a failed full refresh reloaded and then discarded are not the cause
@@ -168,20 +173,16 @@ def _export_to_lake(
 
 
 def _recorded_ingestion(
-    settings: ConnectionSettings,
-    config: Settings,
-    names: list[str],
-    full_refresh: bool,
-    run_id: str,
+    settings: ConnectionSettings, run_id: str, ingestion: Callable[[], IngestReport]
 ) -> IngestReport:
-    """The ingestion, its stage row ``running`` while it works (what the next command finds if
-    this one is killed) and ``interrupted`` if a signal stops it (then leave with 128 +
-    the signal); the sources record their own rows."""
+    """Run ``ingestion``, its stage row ``running`` while it works (what the next command
+    finds if this one is killed) and ``interrupted`` if a signal stops it (then leave with
+    128 + the signal); the sources record their own rows."""
     recorder = StageRecorder(settings, run_id, "ingest")
     recorder.started(Stage(INGEST, "dlt: load the sources", lambda: ""))
     started_at = dt.datetime.now(dt.UTC)
     try:
-        report = _ingest_with_progress(settings, config, names, full_refresh, run_id)
+        report = ingestion()
     except RunInterrupted as exc:
         finished_at = dt.datetime.now(dt.UTC)
         seconds = (finished_at - started_at).total_seconds()
