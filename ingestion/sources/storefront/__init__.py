@@ -47,7 +47,11 @@ from ingestion.sources.storefront.products_reconciliation import (
     reconcile_page,
 )
 from ingestion.sources.storefront.retries import RetryBook
-from ingestion.sources.storefront.sales_reconciliation import changed_sales, missed_sales
+from ingestion.sources.storefront.sales_reconciliation import (
+    Reconciliation,
+    changed_sales,
+    missed_sales,
+)
 from ingestion.sources.storefront.settings import (
     PRODUCTS_PAGE_SIZE,
     PRODUCTS_PATH,
@@ -196,10 +200,7 @@ def products(
             flag_future(good, "products", "updated_at", now)
             cursor = later(cursor, max_before(good, "updated_at", now))
             yield good
-    for lookup, attempts in book.due():
-        log.info("products: asking again for %s (%d attempts so far)", lookup, attempts)
-        kind, _, key = lookup.partition(":")
-        book.seen(lookup)
+    for lookup, kind, key in book.ask_again():
         if kind == "id":
             records = fetch_one(client, PRODUCTS_PATH, key)
         else:
@@ -219,6 +220,17 @@ def products(
     future.save(clock.now())
     prints.save()
     book.save()
+
+
+def _hand_over(
+    good: list[dict[str, Any]], recent: RecentSales, handed: set[str]
+) -> Iterator[list[dict[str, Any]]]:
+    """The sales of ``good`` not already loaded unchanged, as one list (none when all were),
+    their keys noted in ``handed``."""
+    fresh = [row for row in good if not recent.unchanged(row)]
+    if fresh:
+        handed.update(str(row["partner_order_id"]) for row in fresh)
+        yield fresh
 
 
 @dlt.resource(
@@ -263,10 +275,7 @@ def sales(
             good, rejected = sort_records(page, clean_sale, sale_lookups, sale_lookup, book)
             yield from rejected
             cursor = later(cursor, max_before(good, "sold_at", clock.now()))
-            fresh = [row for row in good if not recent.unchanged(row)]
-            if fresh:
-                handed.update(str(row["partner_order_id"]) for row in fresh)
-                yield fresh
+            yield from _hand_over(good, recent, handed)
         book.seen(*day_lookups(window_start, window_end))
         if rows_in_window == 0 and window_end >= clock.now().date():
             log.debug("sales: no rows in %s..%s, past today: done", window_start, window_end)
@@ -276,14 +285,8 @@ def sales(
         good, rejected = sort_records(page, clean_sale, sale_lookups, sale_lookup, book)
         yield from rejected
         flag_future(good, "sales", "sold_at", clock.now())
-        fresh = [row for row in good if not recent.unchanged(row)]
-        if fresh:
-            handed.update(str(row["partner_order_id"]) for row in fresh)
-            yield fresh
-    for lookup, attempts in book.due():
-        log.info("sales: asking again for %s (%d attempts so far)", lookup, attempts)
-        kind, _, key = lookup.partition(":")
-        book.seen(lookup)
+        yield from _hand_over(good, recent, handed)
+    for lookup, kind, key in book.ask_again():
         if kind == "day":
             day = dt.date.fromisoformat(key)
             pages = list(sales_window(client, page_size, day, day))
@@ -297,18 +300,21 @@ def sales(
             continue
         good, rejected = sort_records(records, clean_sale, sale_lookups, sale_lookup, book, asked)
         yield from rejected
-        fresh = [row for row in good if not recent.unchanged(row)]
-        if fresh:
-            handed.update(str(row["partner_order_id"]) for row in fresh)
-            yield fresh
+        yield from _hand_over(good, recent, handed)
     by_content = due(state, content_every_runs, CONTENT_RUNS_STATE_KEY)
     by_count = due(state, reconcile_every_runs)
     if loaded_before and (by_content or by_count):
         reconcile = changed_sales if by_content else missed_sales
-        pipeline = dlt.current.pipeline()
-        for missed in reconcile(
-            client, pipeline, page_size, first_date, start, window_days, handed.__contains__
-        ):
+        scope = Reconciliation(
+            client,
+            dlt.current.pipeline(),
+            page_size,
+            first=first_date,
+            before=start,
+            window_days=window_days,
+            already=handed.__contains__,
+        )
+        for missed in reconcile(scope):
             count_metric(METRIC_REPAIRED, len(missed))
             yield missed
     recent.save(cursor)

@@ -185,11 +185,15 @@ def sort_records(
     lookup_of: Callable[[Any], str | None],
     book: RetryBook,
     asked: str | None = None,
+    *,
+    skip_known: bool = False,
 ) -> tuple[list[dict[str, Any]], list[DataItemWithMeta]]:
     """Split records into loadable rows and ``rejected_records`` rows, telling the book.
 
     ``asked`` is the lookup a record was asked for by, when it was fetched again: a retry
-    keeps counting attempts under it even if this time another field broke.
+    keeps counting attempts under it even if this time another field broke. With
+    ``skip_known``, a rejected record an earlier run rejected already is passed over: the
+    book asks for it by itself.
     """
     good: list[dict[str, Any]] = []
     rejected: list[DataItemWithMeta] = []
@@ -197,7 +201,10 @@ def sort_records(
         try:
             row = clean(record)
         except RejectedRecordError as exc:
-            rejected.append(book.reject(asked or lookup_of(record), str(exc), record))
+            lookup = asked or lookup_of(record)
+            if skip_known and lookup is not None and book.knows(lookup):
+                continue
+            rejected.append(book.reject(lookup, str(exc), record))
             continue
         book.loaded(*lookups(row))
         good.append(row)

@@ -26,9 +26,14 @@ from dlt.extract.items import DataItemWithMeta
 
 from ingestion.sources.cursor_trust import METRIC_REPAIRED
 from ingestion.sources.storefront.cursors import fingerprint
-from ingestion.sources.storefront.helpers import clean_product, product_lookup, product_lookups
+from ingestion.sources.storefront.helpers import (
+    clean_product,
+    product_lookup,
+    product_lookups,
+    sort_records,
+)
 from ingestion.sources.storefront.retries import RetryBook
-from ingestion.sources.validation import RejectedRecordError, count_metric
+from ingestion.sources.validation import count_metric
 
 log = logging.getLogger(__name__)
 
@@ -101,19 +106,9 @@ def reconcile_page(
     Products stamped after ``cursor`` are the cursor's own (loaded when changed, as on any
     run); the changed ones at or before it are the repaired ones, counted and named here.
     """
-    good: list[dict[str, Any]] = []
-    rejected: list[DataItemWithMeta] = []
-    for record in records:
-        try:
-            product = clean_product(record)
-        except RejectedRecordError as exc:
-            lookup = product_lookup(record)
-            if lookup is not None and book.knows(lookup):
-                continue  # the retry book asks for it by itself
-            rejected.append(book.reject(lookup, str(exc), record))
-            continue
-        book.loaded(*product_lookups(product))
-        good.append(product)
+    good, rejected = sort_records(
+        records, clean_product, product_lookups, product_lookup, book, skip_known=True
+    )
     good = prints.fresh(good)
     repaired = [p for p in good if p["updated_at"] <= cursor]
     if repaired and not prints.learning:

@@ -12,6 +12,7 @@ with a successful extract, so a failed run neither loses nor counts an attempt.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from dlt.common.pendulum import pendulum
@@ -77,6 +78,17 @@ class RetryBook:
     def due(self) -> list[tuple[str, int]]:
         """Lookups rejected on earlier runs that this run has not met yet, with attempts so far."""
         return [(k, n) for k, n in sorted(self._previous.items()) if k not in self._seen]
+
+    def ask_again(self) -> Iterator[tuple[str, str, str]]:
+        """The due lookups, each logged and marked met as it is handed out, split at its colon:
+        ``(lookup, kind, key)``, e.g. ``("day:2025-03-01", "day", "2025-03-01")``."""
+        for lookup, attempts in self.due():
+            log.info(
+                "%s: asking again for %s (%d attempts so far)", self.resource, lookup, attempts
+            )
+            self.seen(lookup)
+            kind, _, key = lookup.partition(":")
+            yield lookup, kind, key
 
     def forget(self, lookup: str) -> None:
         """The API no longer has this record (404): stop asking for it."""

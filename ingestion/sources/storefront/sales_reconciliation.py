@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -43,6 +44,31 @@ RAW_SALE_VALUES = (
     f"select partner_order_id, {', '.join(SALE_FIELDS)} from {{table}}"
     " where sold_at >= %s and sold_at < %s"
 )
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What a reconciliation compares: the API's sales of the days from ``first`` to the day
+    before ``before``, ``window_days`` at a time, with the raw copy ``pipeline`` loaded.
+
+    ``already`` tells a sale this run has handed over already (it is not repaired twice).
+    """
+
+    client: RESTClient
+    pipeline: Any
+    page_size: int
+    first: dt.date
+    before: dt.date
+    window_days: int
+    already: Callable[[str], bool]
+
+    def windows(self) -> Iterator[tuple[dt.date, dt.date]]:
+        """The date windows of the compared days, the last one ending the day before
+        ``before``."""
+        for start, end in date_windows(self.first, self.window_days):
+            if start >= self.before:
+                return
+            yield start, min(end, self.before - dt.timedelta(days=1))
 
 
 def api_total(client: RESTClient, first: dt.date, last: dt.date) -> int | None:
@@ -81,53 +107,27 @@ def raw_day_keys(pipeline: Any, day: dt.date) -> set[str]:
     return {str(row[0]) for row in rows or []}
 
 
-def differing_days(
-    client: RESTClient,
-    loaded: dict[dt.date, int],
-    first: dt.date,
-    before: dt.date,
-    window_days: int,
-) -> Iterator[dt.date]:
-    """The days from ``first`` to the day before ``before`` whose API count differs from raw."""
-    for start, end in date_windows(first, window_days):
-        if start >= before:
-            return
-        end = min(end, before - dt.timedelta(days=1))
+def differing_days(scope: Reconciliation, loaded: dict[dt.date, int]) -> Iterator[dt.date]:
+    """The compared days whose API count differs from raw's (``loaded``, per day)."""
+    for start, end in scope.windows():
         in_raw = sum(n for day, n in loaded.items() if start <= day <= end)
-        total = api_total(client, start, end)
+        total = api_total(scope.client, start, end)
         if total is None or total == in_raw:
             continue
         day = start
         while day <= end:
-            day_total = api_total(client, day, day)
+            day_total = api_total(scope.client, day, day)
             if day_total is not None and day_total != loaded.get(day, 0):
                 yield day
             day += dt.timedelta(days=1)
 
 
-def missed_sales(
-    client: RESTClient,
-    pipeline: Any,
-    page_size: int,
-    first: dt.date,
-    before: dt.date,
-    window_days: int,
-    already: Callable[[str], bool],
-) -> Iterator[list[dict[str, Any]]]:
-    """The valid sales of days before ``before`` that raw lacks, one day's list at a time.
-
-    ``already`` tells a sale this run has handed over already (it is not repaired twice).
-    """
-    loaded = raw_day_counts(pipeline, before)
-    for day in differing_days(client, loaded, first, before, window_days):
-        in_raw = raw_day_keys(pipeline, day)
-        missing = _sales_to_repair(
-            client,
-            page_size,
-            day,
-            day,
-            _absent(in_raw, already),
-        )
+def missed_sales(scope: Reconciliation) -> Iterator[list[dict[str, Any]]]:
+    """The valid sales of the compared days that raw lacks, one day's list at a time."""
+    loaded = raw_day_counts(scope.pipeline, scope.before)
+    for day in differing_days(scope, loaded):
+        in_raw = raw_day_keys(scope.pipeline, day)
+        missing = _sales_to_repair(scope, day, day, _absent(in_raw, scope.already))
         if missing:
             yield missing
 
@@ -145,16 +145,12 @@ def _differing(in_raw: dict[str, tuple[Any, ...]], already: Callable[[str], bool
 
 
 def _sales_to_repair(
-    client: RESTClient,
-    page_size: int,
-    first: dt.date,
-    last: dt.date,
-    needs_repair: RepairTest,
+    scope: Reconciliation, first: dt.date, last: dt.date, needs_repair: RepairTest
 ) -> list[dict[str, Any]]:
     """The valid sales from ``first`` to ``last`` (inclusive) that ``needs_repair`` picks by
     key and cleaned values; logged by id."""
     repairs: list[dict[str, Any]] = []
-    for page in sales_window(client, page_size, first, last):
+    for page in sales_window(scope.client, scope.page_size, first, last):
         for record in page:
             try:
                 sale = clean_sale(record)
@@ -191,30 +187,11 @@ def raw_sale_values(pipeline: Any, first: dt.date, last: dt.date) -> dict[str, t
     return {str(row[0]): tuple(row[1:]) for row in rows or []}
 
 
-def changed_sales(
-    client: RESTClient,
-    pipeline: Any,
-    page_size: int,
-    first: dt.date,
-    before: dt.date,
-    window_days: int,
-    already: Callable[[str], bool],
-) -> Iterator[list[dict[str, Any]]]:
-    """The valid sales of days before ``before`` missing from raw or different there.
-
-    Reads every window in full; ``already`` tells a sale this run has handed over already.
-    """
-    for start, end in date_windows(first, window_days):
-        if start >= before:
-            return
-        end = min(end, before - dt.timedelta(days=1))
-        values = raw_sale_values(pipeline, start, end)
-        changed = _sales_to_repair(
-            client,
-            page_size,
-            start,
-            end,
-            _differing(values, already),
-        )
+def changed_sales(scope: Reconciliation) -> Iterator[list[dict[str, Any]]]:
+    """The valid sales of the compared days missing from raw or different there, one
+    window's list at a time (every window is read in full)."""
+    for start, end in scope.windows():
+        values = raw_sale_values(scope.pipeline, start, end)
+        changed = _sales_to_repair(scope, start, end, _differing(values, scope.already))
         if changed:
             yield changed
