@@ -29,7 +29,6 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ingestion.database.connection import connect
 from ingestion.settings import ConnectionSettings, landing_dir
 from ingestion.simulators.world.bulk_io import Cursor, read_frame
 from ingestion.simulators.world.clickstream import (
@@ -44,7 +43,12 @@ from ingestion.simulators.world.marketing_spend import SPEND_COLUMNS, daily_spen
 from ingestion.simulators.world.orders import popularity
 from ingestion.simulators.world.randomness import Stream, generator
 from ingestion.simulators.world.reference_data import DAY, MARKETING_CAMPAIGNS
-from ingestion.simulators.world.sim_state import Clock, latest_window, require_clock, use_utc
+from ingestion.simulators.world.sim_state import (
+    Clock,
+    latest_window,
+    ops_transaction,
+    require_clock,
+)
 from ingestion.simulators.world.timestamps import compact_date, to_datetime
 
 log = logging.getLogger(__name__)
@@ -160,15 +164,10 @@ def write_landing_files(
     """Write the clickstream and marketing-spend files of the latest window (see module doc)."""
     faults = faults or FileFaults()
     root = landing or landing_dir()
-    conn = connect(settings, settings.ops_database)
-    try:
-        with conn, conn.cursor() as cur:
-            use_utc(cur)
-            clock = require_clock(cur)
-            tick, start, end = latest_window(cur)
-            sources = _read_sources(cur, start, end)
-    finally:
-        conn.close()
+    with ops_transaction(settings) as cur:
+        clock = require_clock(cur)
+        tick, start, end = latest_window(cur)
+        sources = _read_sources(cur, start, end)
     return _write_drop(root, clock, tick, start, end, sources, faults)
 
 

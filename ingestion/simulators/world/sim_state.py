@@ -6,6 +6,8 @@ Also creates (``apply_schema``) and removes (``drop_world``) the simulated syste
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +76,19 @@ def analyze_world(cur: Cursor) -> None:
 def use_utc(cur: Cursor) -> None:
     """Make the session speak UTC, so timestamps without an offset are read as UTC."""
     cur.execute("set time zone 'UTC'")
+
+
+@contextmanager
+def ops_transaction(settings: ConnectionSettings) -> Iterator[Cursor]:
+    """A cursor on the operations DB of ``settings``, speaking UTC, in one transaction: committed
+    when the block ends, rolled back if it raises; the connection is closed either way."""
+    conn = connect(settings, settings.ops_database)
+    try:
+        with conn, conn.cursor() as cur:
+            use_utc(cur)
+            yield cur
+    finally:
+        conn.close()
 
 
 def existing_data_tables(cur: Cursor) -> list[str]:

@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ingestion.database.connection import connect
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.world import tables
 from ingestion.simulators.world.build import StepCallback
@@ -42,9 +41,9 @@ from ingestion.simulators.world.reference_data import (
 from ingestion.simulators.world.sim_state import (
     Clock,
     log_window,
+    ops_transaction,
     require_clock,
     take_ids,
-    use_utc,
     write_clock,
 )
 from ingestion.simulators.world.tick_changes import (
@@ -120,33 +119,28 @@ def tick(
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
     step = on_step or (lambda _: None)
-    conn = connect(settings, settings.ops_database)
-    try:
-        with conn, conn.cursor() as cur:
-            use_utc(cur)
-            step(TICK_STEPS[0])
-            clock = require_clock(cur)
-            window = TickWindow(
+    with ops_transaction(settings) as cur:
+        step(TICK_STEPS[0])
+        clock = require_clock(cur)
+        window = TickWindow(
+            seed=clock.seed,
+            scale=clock.scale,
+            tick=clock.ticks + 1,
+            start=clock.business_time,
+            end=clock.business_time + days * DAY,
+        )
+        counts = _advance(cur, window, step)
+        step(TICK_STEPS[7])
+        write_clock(
+            cur,
+            Clock(
+                business_time=window.end,
                 seed=clock.seed,
                 scale=clock.scale,
-                tick=clock.ticks + 1,
-                start=clock.business_time,
-                end=clock.business_time + days * DAY,
-            )
-            counts = _advance(cur, window, step)
-            step(TICK_STEPS[7])
-            write_clock(
-                cur,
-                Clock(
-                    business_time=window.end,
-                    seed=clock.seed,
-                    scale=clock.scale,
-                    ticks=window.tick,
-                ),
-            )
-            log_window(cur, window.tick, window.start, window.end)
-    finally:
-        conn.close()
+                ticks=window.tick,
+            ),
+        )
+        log_window(cur, window.tick, window.start, window.end)
     drop = None
     if write_files:
         step(TICK_STEPS[8])
