@@ -11,9 +11,22 @@ with
 
 events as (
 
-    {#- the contract's columns (fct_events.yml) but the build time #}
     select
-        {{ documented_columns("fct_events", excluded=["dbt_built_at"]) | join(",\n        ") }}
+        event_id,
+        customer_key,
+        product_key,
+        date_key,
+        user_id,
+        customer_id,
+        order_id,
+        event_name,
+        platform,
+        product_name,
+        sku,
+        source_file,
+        event_date,
+        event_at,
+        loaded_at
     from {{ ref("int_events_keyed") }}
 
 ),
