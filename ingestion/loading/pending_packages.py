@@ -230,6 +230,30 @@ def delete_package(pipeline: dlt.Pipeline, load_id: str) -> None:
         normalize_storage.extracted_packages.delete_package(load_id)
 
 
+def drop_committed_extractions(pipeline: dlt.Pipeline) -> list[str]:
+    """The packages a killed run left both normalized and extracted, their extracted copies
+    deleted.
+
+    dlt commits a normalized package by renaming its folder, then deletes the extracted one
+    ("Committing storage, do not kill this process"): a run killed between the two leaves the
+    package twice, and the next normalize fails renaming onto the committed folder. The rename
+    is atomic, so the normalized copy is whole and the extracted one is the one to drop.
+    """
+    twice = sorted(
+        set(pipeline.list_extracted_load_packages()) & set(pipeline.list_normalized_load_packages())
+    )
+    extracted = pipeline._get_normalize_storage().extracted_packages
+    for load_id in twice:
+        log.warning(
+            "%s: package %s was committed by a run killed before it cleaned up; its extracted "
+            "copy is deleted and the committed one loads",
+            pipeline.pipeline_name,
+            load_id,
+        )
+        extracted.delete_package(load_id)
+    return twice
+
+
 def settle_pending(
     pipeline: dlt.Pipeline,
     settings: ConnectionSettings,
@@ -237,6 +261,7 @@ def settle_pending(
     limit: int,
 ) -> Settled:
     """Load what an earlier run left pending, before any unit extracts (see module)."""
+    drop_committed_extractions(pipeline)
     if pending_load_ids(pipeline):
         try:
             pipeline.normalize()  # an extracted package keeps the file format it was made for
