@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 {#- The `load` rows of audit_data_quality: per source system, raw table and dlt load, the
     rows whose current version that load wrote (staging keeps the latest version of each
     key), the rows ingestion refused (rejected_records, and quarantined files for the files

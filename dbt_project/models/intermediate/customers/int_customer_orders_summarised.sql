@@ -1,8 +1,3 @@
-{{ config(
-    materialized="table",
-    indexes=[{"columns": ["customer_id"], "unique": true}],
-) }}
-
 {#- One row per ops customer who ever ordered: recognised sales (recognised revenue rule)
     and order counts by outcome. Shared by the top-customers, CLV and RFM marts: a table, so
     that they and its tests read it instead of recomputing it. Marketplace sales carry no

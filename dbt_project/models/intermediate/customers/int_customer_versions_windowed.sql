@@ -1,11 +1,3 @@
-{{ config(
-    materialized="table",
-    indexes=[
-        {"columns": ["customer_key"], "unique": true},
-        {"columns": ["customer_id"]},
-    ],
-) }}
-
 {#- Snapshot rows renamed and typed like staging, with the point-in-time join window
     (doc block `point_in_time_join`). The history is the dbt snapshot: read in place on
     Postgres, and on engines without snapshots as the lake export carries it (the staging

@@ -1,10 +1,3 @@
-{{ config(
-    indexes=[
-        {"columns": ["customer_key"], "unique": true},
-        {"columns": ["customer_id"]},
-    ],
-) }}
-
 with
 
 customer_versions as (

@@ -1,5 +1,3 @@
-{{ config(indexes=[{"columns": ["date_day"], "unique": true}]) }}
-
 with
 
 spine as (

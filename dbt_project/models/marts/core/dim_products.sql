@@ -1,11 +1,3 @@
-{{ config(
-    indexes=[
-        {"columns": ["product_key"], "unique": true},
-        {"columns": ["product_id"]},
-        {"columns": ["sku"]},
-    ],
-) }}
-
 with
 
 product_versions as (

@@ -1,5 +1,3 @@
-{{ config(indexes=[{"columns": ["customer_id"], "unique": true}]) }}
-
 with
 
 customer_orders as (

@@ -1,5 +1,3 @@
-{{ config(indexes=[{"columns": ["activity_date", "channel"], "unique": true}]) }}
-
 with
 
 spend as (

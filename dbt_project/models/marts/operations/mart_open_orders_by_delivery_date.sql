@@ -1,5 +1,3 @@
-{{ config(indexes=[{"columns": ["delivery_date"], "unique": true}]) }}
-
 with
 
 orders as (

@@ -1,5 +1,3 @@
-{{ config(indexes=[{"columns": ["product_id"], "unique": true}]) }}
-
 with
 
 open_lines as (

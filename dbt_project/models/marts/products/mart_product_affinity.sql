@@ -1,9 +1,3 @@
-{{ config(
-    indexes=[
-        {"columns": ["antecedent_product_id", "consequent_product_id"], "unique": true},
-    ],
-) }}
-
 with
 
 products as (

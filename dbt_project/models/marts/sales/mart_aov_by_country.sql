@@ -1,5 +1,3 @@
-{{ config(indexes=[{"columns": ["country_code"], "unique": true}]) }}
-
 with
 
 orders as (

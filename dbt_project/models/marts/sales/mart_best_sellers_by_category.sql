@@ -1,5 +1,3 @@
-{{ config(indexes=[{"columns": ["category", "product_id"], "unique": true}]) }}
-
 with
 
 sales as (

@@ -1,5 +1,3 @@
-{{ config(indexes=[{"columns": ["month_start_date"], "unique": true}]) }}
-
 with
 
 sales as (

@@ -1,5 +1,3 @@
-{{ config(indexes=[{"columns": ["month_start_date", "channel"], "unique": true}]) }}
-
 {#- mart_monthly_revenue split by sales channel: the same recognised lines of fct_sales, so the
     channels of a month add up to its row there (tests/dbt/assert_monthly_revenue_by_channel_
     sums_to_monthly_revenue.sql). An order belongs to one channel, so orders add up too. -#}

@@ -1,10 +1,3 @@
-{{ config(
-    indexes=[
-        {"columns": ["customer_id"], "unique": true},
-        {"columns": ["customer_rank"], "unique": true},
-    ],
-) }}
-
 with
 
 customer_orders as (
