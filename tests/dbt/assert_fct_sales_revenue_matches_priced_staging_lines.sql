@@ -41,15 +41,7 @@ marketplace_sales as (
 
 ),
 
-exchange_rates as (
-
-    select
-        month_start_date,
-        currency_code,
-        rate_to_usd
-    from {{ ref("exchange_rates_monthly") }}
-
-),
+{{ exchange_rates_import() }},
 
 fct_sales as (
 
@@ -72,10 +64,7 @@ expected_ops as (
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
-    inner join exchange_rates
-        on
-            orders.currency_code = exchange_rates.currency_code
-            and {{ month_start_date("orders.ordered_at") }} = exchange_rates.month_start_date
+    {{ join_exchange_rate("orders.currency_code", "orders.ordered_at", join_type="inner") }}
     where {{ is_in_list("orders.order_status", var("recognised_order_statuses")) }}
 
 ),
@@ -86,11 +75,9 @@ expected_marketplace as (
         'marketplace' as channel_family,
         sum(marketplace_sales.gross_amount * exchange_rates.rate_to_usd) as revenue_usd
     from marketplace_sales
-    inner join exchange_rates
-        on
-            marketplace_sales.currency_code = exchange_rates.currency_code
-            and {{ month_start_date("marketplace_sales.sold_at") }}
-            = exchange_rates.month_start_date
+    {{ join_exchange_rate(
+        "marketplace_sales.currency_code", "marketplace_sales.sold_at", join_type="inner"
+    ) }}
 
 ),
 

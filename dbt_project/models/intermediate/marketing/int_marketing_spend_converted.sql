@@ -17,15 +17,7 @@ marketing_spend as (
 
 ),
 
-exchange_rates as (
-
-    select
-        month_start_date,
-        currency_code,
-        rate_to_usd
-    from {{ ref("exchange_rates_monthly") }}
-
-),
+{{ exchange_rates_import() }},
 
 final as (
 
@@ -43,10 +35,7 @@ final as (
         marketing_spend.clicks,
         marketing_spend.spend_date
     from marketing_spend
-    left join exchange_rates
-        on
-            {{ month_start_date("marketing_spend.spend_date") }} = exchange_rates.month_start_date
-            and marketing_spend.currency_code = exchange_rates.currency_code
+    {{ join_exchange_rate("marketing_spend.currency_code", "marketing_spend.spend_date") }}
 
 )
 

@@ -27,15 +27,7 @@ products as (
 
 ),
 
-exchange_rates as (
-
-    select
-        month_start_date,
-        currency_code,
-        rate_to_usd
-    from {{ ref("exchange_rates_monthly") }}
-
-),
+{{ exchange_rates_import() }},
 
 final as (
 
@@ -67,10 +59,7 @@ final as (
     from marketplace_sales
     left join products
         on marketplace_sales.sku = products.sku
-    left join exchange_rates
-        on
-            {{ month_start_date("marketplace_sales.sold_at") }} = exchange_rates.month_start_date
-            and marketplace_sales.currency_code = exchange_rates.currency_code
+    {{ join_exchange_rate("marketplace_sales.currency_code", "marketplace_sales.sold_at") }}
 
 )
 

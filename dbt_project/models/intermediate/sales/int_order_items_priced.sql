@@ -56,15 +56,7 @@ orders as (
 
 ),
 
-exchange_rates as (
-
-    select
-        month_start_date,
-        currency_code,
-        rate_to_usd
-    from {{ ref("exchange_rates_monthly") }}
-
-),
+{{ exchange_rates_import() }},
 
 joined as (
 
@@ -94,10 +86,7 @@ joined as (
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
-    left join exchange_rates
-        on
-            {{ month_start_date("orders.ordered_at") }} = exchange_rates.month_start_date
-            and orders.currency_code = exchange_rates.currency_code
+    {{ join_exchange_rate("orders.currency_code", "orders.ordered_at") }}
 
 ),
 
