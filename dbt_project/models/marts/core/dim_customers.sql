@@ -76,11 +76,8 @@ versions as (
 
 ),
 
-unknown_member as (
-
-    select
-        {{ unknown_member_key() }} as customer_key,
-        -1 as customer_id,
+{#- The unknown member's columns between its id and valid_from (unknown_member_union). -#}
+{% set unknown_member_columns -%}
         'unknown' as first_name,
         'unknown' as last_name,
         cast(null as {{ dbt.type_string() }}) as email_sha256,
@@ -96,18 +93,8 @@ unknown_member as (
         true as is_current,
         false as is_erased,
         cast(null as {{ dbt.type_timestamp() }}) as registered_at,
-        {{ dbt.cast("'1900-01-01 00:00:00'", dbt.type_timestamp()) }} as valid_from,
-        cast(null as {{ dbt.type_timestamp() }}) as valid_to
-
-),
-
-final as (
-
-    select * from versions
-    union all
-    select * from unknown_member
-
-)
+{%- endset %}
+{{ unknown_member_union("customer_key", "customer_id", unknown_member_columns) }}
 
 select
     customer_key,

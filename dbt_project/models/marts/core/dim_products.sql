@@ -64,11 +64,8 @@ versions as (
 
 ),
 
-unknown_member as (
-
-    select
-        {{ unknown_member_key() }} as product_key,
-        -1 as product_id,
+{#- The unknown member's columns between its id and valid_from (unknown_member_union). -#}
+{% set unknown_member_columns -%}
         'unknown' as sku,
         'unknown' as product_title,
         'unknown' as brand,
@@ -85,18 +82,8 @@ unknown_member as (
         false as is_deleted,
         true as is_current,
         cast(null as {{ dbt.type_timestamp() }}) as created_at,
-        {{ dbt.cast("'1900-01-01 00:00:00'", dbt.type_timestamp()) }} as valid_from,
-        cast(null as {{ dbt.type_timestamp() }}) as valid_to
-
-),
-
-final as (
-
-    select * from versions
-    union all
-    select * from unknown_member
-
-)
+{%- endset %}
+{{ unknown_member_union("product_key", "product_id", unknown_member_columns) }}
 
 select
     product_key,
