@@ -3,22 +3,9 @@
 {#- Incremental rule: doc block `incremental_staging`. -#}
 with
 
-source as (
-
-    select
-        delivery_id,
-        order_id,
-        carrier,
-        status,
-        shipped_at,
-        delivered_at,
-        created_at,
-        updated_at,
-        _dlt_load_id
-    from {{ source("ops", "deliveries") }}
-    where {{ touched_keys_filter(source("ops", "deliveries"), "delivery_id") }}
-
-),
+{{ ops_source_import("deliveries", "delivery_id", [
+    "delivery_id", "order_id", "carrier", "status", "shipped_at", "delivered_at",
+]) }},
 
 renamed as (
 
@@ -34,11 +21,7 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    {{ deduplicate_to_latest("renamed", "delivery_id", "updated_at desc, loaded_at desc") }}
-
-),
+{{ ops_latest_versions("delivery_id") }},
 
 validated as (
 

@@ -8,24 +8,10 @@
 {#- Incremental rule: doc block `incremental_staging`. -#}
 with
 
-source as (
-
-    select
-        order_item_id,
-        order_id,
-        line_number,
-        product_id,
-        sku,
-        quantity,
-        unit_price,
-        discount,
-        created_at,
-        updated_at,
-        _dlt_load_id
-    from {{ source("ops", "order_items") }}
-    where {{ touched_keys_filter(source("ops", "order_items"), "order_item_id") }}
-
-),
+{{ ops_source_import("order_items", "order_item_id", [
+    "order_item_id", "order_id", "line_number", "product_id", "sku", "quantity", "unit_price",
+    "discount",
+]) }},
 
 renamed as (
 
@@ -43,11 +29,7 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    {{ deduplicate_to_latest("renamed", "order_item_id", "updated_at desc, loaded_at desc") }}
-
-),
+{{ ops_latest_versions("order_item_id") }},
 
 validated as (
 

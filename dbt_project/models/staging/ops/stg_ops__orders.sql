@@ -8,24 +8,10 @@
 {#- Incremental rule: doc block `incremental_staging`. -#}
 with
 
-source as (
-
-    select
-        order_id,
-        customer_id,
-        ordered_at,
-        status,
-        payment_method,
-        currency,
-        channel,
-        delivery_date,
-        created_at,
-        updated_at,
-        _dlt_load_id
-    from {{ source("ops", "orders") }}
-    where {{ touched_keys_filter(source("ops", "orders"), "order_id") }}
-
-),
+{{ ops_source_import("orders", "order_id", [
+    "order_id", "customer_id", "ordered_at", "status", "payment_method", "currency", "channel",
+    "delivery_date",
+]) }},
 
 renamed as (
 
@@ -43,11 +29,7 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    {{ deduplicate_to_latest("renamed", "order_id", "updated_at desc, loaded_at desc") }}
-
-),
+{{ ops_latest_versions("order_id") }},
 
 validated as (
 

@@ -3,23 +3,9 @@
 {#- Incremental rule: doc block `incremental_staging`. -#}
 with
 
-source as (
-
-    select
-        payment_id,
-        order_id,
-        method,
-        status,
-        amount,
-        currency,
-        paid_at,
-        created_at,
-        updated_at,
-        _dlt_load_id
-    from {{ source("ops", "payments") }}
-    where {{ touched_keys_filter(source("ops", "payments"), "payment_id") }}
-
-),
+{{ ops_source_import("payments", "payment_id", [
+    "payment_id", "order_id", "method", "status", "amount", "currency", "paid_at",
+]) }},
 
 renamed as (
 
@@ -36,11 +22,7 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    {{ deduplicate_to_latest("renamed", "payment_id", "updated_at desc, loaded_at desc") }}
-
-),
+{{ ops_latest_versions("payment_id") }},
 
 validated as (
 
