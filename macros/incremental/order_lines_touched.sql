@@ -19,11 +19,8 @@
 {%- endmacro %}
 
 {#- Pre-hook of int_order_items_priced: deletes the lines order_lines_touched() prices
-    again, so that a line whose order or itself turned invalid does not stay behind.
-    Nothing in a full build. -#}
+    again (delete_touched), so that a line whose order or itself turned invalid does not
+    stay behind. -#}
 {% macro delete_order_lines_touched() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where order_item_id = any(array({{ order_lines_touched() }}))
-    {%- endif -%}
+    {{- delete_touched("order_item_id", order_lines_touched()) -}}
 {%- endmacro %}

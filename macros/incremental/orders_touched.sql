@@ -16,10 +16,7 @@
 {%- endmacro %}
 
 {#- Pre-hook of int_orders_summarised: deletes the orders orders_touched() rolls up again, so
-    that an order which turned invalid leaves the table. Nothing in a full build. -#}
+    that an order which turned invalid leaves the table (delete_touched). -#}
 {% macro delete_orders_touched() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where order_id = any(array({{ orders_touched() }}))
-    {%- endif -%}
+    {{- delete_touched("order_id", orders_touched()) -}}
 {%- endmacro %}
