@@ -68,10 +68,12 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def proof_run(warehouse: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory) -> ProofRun:
+def proof_run(
+    proof_warehouse: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+) -> ProofRun:
     """Build the proof project once against the throwaway warehouse and collect every outcome."""
     project = write_project(tmp_path_factory.mktemp("generic-tests"))
-    run_results_path = dbt_with_failing_tests(["build"], project, warehouse)
+    run_results_path = dbt_with_failing_tests(["build"], project, proof_warehouse)
     run_results = read_json(run_results_path)
     manifest = read_json(project / "target" / "manifest.json")
     outcomes: dict[str, ProofOutcome] = {}
@@ -132,9 +134,9 @@ def test_every_generic_test_macro_is_proven_both_ways(proof_run: ProofRun) -> No
 
 
 def test_on_run_end_hook_stores_every_node_result(
-    proof_run: ProofRun, warehouse: ConnectionSettings
+    proof_run: ProofRun, proof_warehouse: ConnectionSettings
 ) -> None:
-    with psycopg2.connect(warehouse.warehouse_url) as conn, conn.cursor() as cur:
+    with psycopg2.connect(proof_warehouse.warehouse_url) as conn, conn.cursor() as cur:
         cur.execute(
             "select node_name, status, failures, command from audit.dbt_results"
             " where invocation_id = %s",

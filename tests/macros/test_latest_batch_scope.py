@@ -122,19 +122,19 @@ def build_batch(project: Path, warehouse: ConnectionSettings, batch: int) -> Bat
 
 @pytest.fixture(scope="module")
 def batch_runs(
-    warehouse: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+    proof_warehouse: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[int, BatchRun]:
     """Seed once, then build the incremental model on batches 1, 2 and 3 in turn."""
     project = write_project(tmp_path_factory.mktemp("latest-batch"))
     run_dbt(
         ["seed"],
-        warehouse,
+        proof_warehouse,
         Settings.from_environment(),
         project_dir=project,
         stream=False,
         extra_env=own_target(project),
     )
-    return {batch: build_batch(project, warehouse, batch) for batch in (1, 2, 3)}
+    return {batch: build_batch(project, proof_warehouse, batch) for batch in (1, 2, 3)}
 
 
 def test_first_build_is_one_batch_and_passes(batch_runs: dict[int, BatchRun]) -> None:
