@@ -40,11 +40,12 @@ MISTAKES = {
         model="int_order_items_priced",
         path=f"{MODELS}/sales/int_order_items_priced.sql",
         # the rate joined on the month only: every line once per currency of that month
-        correct=(
-            "= exchange_rates.month_start_date\n"
-            "            and orders.currency_code = exchange_rates.currency_code\n"
+        correct='{{ join_exchange_rate("orders.currency_code", "orders.ordered_at") }}\n',
+        mistaken=(
+            "left join exchange_rates\n"
+            '        on {{ month_start_date("orders.ordered_at") }}'
+            " = exchange_rates.month_start_date\n"
         ),
-        mistaken="= exchange_rates.month_start_date\n",
         caught_by=frozenset(
             {
                 "test_order_items_currency_and_recognition",
