@@ -54,6 +54,7 @@ ENV_PGOPTIONS = "PGOPTIONS"
 ENV_BUSINESS_DATE = "SHOPFLOW_BUSINESS_DATE"
 ENV_TARGET = "SHOPFLOW_TARGET"
 ENV_LAKE_URL = "SHOPFLOW_LAKE_URL"
+ENV_OPS_CAPTURE = "SHOPFLOW_OPS_CAPTURE"
 ENV_STOREFRONT_BASE_URL = "SOURCES__STOREFRONT__BASE_URL"
 ENV_STOREFRONT_API_KEY = "SOURCES__STOREFRONT__API_KEY"
 
@@ -112,6 +113,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(ENV_BUSINESS_DATE, "the business day a run stands for (YYYY-MM-DD)", "unset"),
     Variable(ENV_TARGET, "the engine dbt builds on: `dev` (Postgres) or `spark`", "dev"),
     Variable(ENV_LAKE_URL, "the Parquet lake: a folder or s3://bucket/prefix", ".shopflow/lake/"),
+    Variable(
+        ENV_OPS_CAPTURE,
+        "how the operations DB is read: `cdc` (its log) or `cursor` (updated_at polling)",
+        "cdc when the server allows it, else cursor",
+    ),
     Variable(
         ENV_STOREFRONT_BASE_URL,
         "storefront API to ingest from; unset = the local simulated API per run",
@@ -214,6 +220,25 @@ def package_attempts() -> int:
     if (raw := read_variable(ENV_PACKAGE_ATTEMPTS) or "3").isdigit() and int(raw) >= 1:
         return int(raw)
     raise SettingsError(f"{ENV_PACKAGE_ATTEMPTS}={raw!r}: set a whole number >= 1, or unset it (3)")
+
+
+OPS_CAPTURE_CDC = "cdc"
+OPS_CAPTURE_CURSOR = "cursor"
+OPS_CAPTURE_AUTO = "auto"
+"""Unset: ``cdc`` when the server allows logical replication, else ``cursor``."""
+
+
+def ops_capture() -> str:
+    """``SHOPFLOW_OPS_CAPTURE``: ``cdc``, ``cursor``, or ``auto`` when unset."""
+    raw = read_variable(ENV_OPS_CAPTURE).strip().lower()
+    if not raw:
+        return OPS_CAPTURE_AUTO
+    if raw in (OPS_CAPTURE_CDC, OPS_CAPTURE_CURSOR):
+        return raw
+    raise SettingsError(
+        f"{ENV_OPS_CAPTURE}={raw!r}: set cdc (read the operations database's log) or cursor "
+        "(poll its updated_at columns), or unset it (cdc when the server allows it)"
+    )
 
 
 def landing_dir() -> Path:
@@ -366,6 +391,7 @@ def check_environment() -> None:
     dbt_target()
     export_neutralises_formulas()
     package_attempts()
+    ops_capture()
     level = read_variable(ENV_LOG_LEVEL)
     if level and not isinstance(logging.getLevelName(level.upper()), int):
         raise SettingsError(
@@ -395,6 +421,8 @@ class Settings:
     alert_webhook: str
     schema_prefix: str
     storefront_base_url: str
+    ops_capture: str
+    """``cdc``, ``cursor`` or ``auto`` (see ``ops_capture``)."""
     pg_options: str
     log_level: int
 
@@ -427,6 +455,7 @@ class Settings:
             alert_webhook=alert_webhook(),
             schema_prefix=schema_prefix(),
             storefront_base_url=storefront_base_url(),
+            ops_capture=ops_capture(),
             pg_options=pg_options(),
             log_level=log_level(),
         )

@@ -12,6 +12,7 @@ from psycopg2 import sql
 
 from ingestion.database.admin import role_manager
 from ingestion.database.errors import DatabaseError
+from ingestion.database.replication import drop_slots, warehouse_slots
 from ingestion.settings import ConnectionSettings
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -110,8 +111,10 @@ def create_database(settings: ConnectionSettings, name: str) -> bool:
 
 def drop_database(settings: ConnectionSettings, name: str) -> None:
     """Drop a database, ending its sessions (the administrator's job locally: the analyst's
-    sessions are not the pipeline role's to end)."""
+    sessions are not the pipeline role's to end), and the replication slots that decode it or
+    feed it (a slot would keep the server's log, and blocks dropping the database it reads)."""
     with autocommit(role_manager(settings), "postgres") as cur:
+        drop_slots(cur, database=name, names=warehouse_slots(cur, name))
         cur.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 

@@ -30,6 +30,15 @@ log = logging.getLogger(__name__)
 # postgres refuses to run as root: when we are root, the server runs as this system user.
 SERVICE_USER = "embedded_postgres"
 START_TIMEOUT_SECONDS = 60
+MAX_SLOT_WAL_KEEP_SIZE = "2GB"
+"""The most log a replication slot may hold back; past it the slot is invalidated (and the
+capture resyncs by itself) rather than the disk filling up."""
+LOGICAL_REPLICATION_OPTIONS = (
+    "-c wal_level=logical -c max_replication_slots=100 -c max_wal_senders=20 "
+    f"-c max_slot_wal_keep_size={MAX_SLOT_WAL_KEEP_SIZE}"
+)
+"""The operations database is read from its log (change data capture): logical decoding on,
+room for one slot per warehouse (tests make many), and a bound on what a slot may keep."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +239,8 @@ def start(paths: ServerPaths, settings: ConnectionSettings) -> bool:
         _initdb(paths, admin_settings(settings), user)
     options = (
         f"-c listen_addresses={settings.host} -p {settings.port} "
-        "-c unix_socket_directories='' -c max_connections=200 -c shared_buffers=256MB"
+        "-c unix_socket_directories='' -c max_connections=200 -c shared_buffers=256MB "
+        f"{LOGICAL_REPLICATION_OPTIONS}"
     )
     log.info("starting PostgreSQL on %s:%s", settings.host, settings.port)
     try:

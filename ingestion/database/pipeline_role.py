@@ -137,6 +137,10 @@ def ensure_pipeline_role(settings: ConnectionSettings) -> None:
                         sql.Identifier(settings.user)
                     )
                 )
+            # reading the operations database's log (a replication slot) needs this attribute
+            cursor.execute(
+                sql.SQL("alter role {} replication").format(sql.Identifier(settings.user))
+            )
             if unfinished:  # an upgrade was interrupted after the renaming: finish it
                 _transfer_everything(admin, settings.user)
     except DatabaseError as exc:

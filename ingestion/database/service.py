@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from ingestion.database import local_server
 from ingestion.database.admin import admin_settings
-from ingestion.database.connection import create_database, server_version
+from ingestion.database.connection import autocommit, create_database, server_version
 from ingestion.database.durability import Durability, DurabilityState, choose, read_state
 from ingestion.database.local_server import ServerPaths
 from ingestion.database.pipeline_role import ensure_pipeline_role, warn_if_superuser
+from ingestion.database.replication import LOGICAL, wal_level
 from ingestion.database.roles import ensure_analyst_roles
 from ingestion.database.server_settings import connection_settings, local_server_dir
 from ingestion.settings import ConnectionSettings
@@ -53,6 +54,7 @@ def ensure_ready(
         superuser = warn_if_superuser(settings)
     else:
         started = local_server.start(local_paths(), settings)
+        started = _restart_for_logical_decoding(settings) or started
         ensure_pipeline_role(settings)
     created = tuple(
         name
@@ -69,6 +71,22 @@ def ensure_ready(
     return ReadyServer(
         settings, started, created, server_version(settings), roles, state, superuser
     )
+
+
+def _restart_for_logical_decoding(settings: ConnectionSettings) -> bool:
+    """Restart the local server once if it runs without ``wal_level=logical`` (a server
+    started by an older version of the project); True when it was restarted."""
+    with autocommit(admin_settings(settings), "postgres") as cursor:
+        level = wal_level(cursor)
+    if level == LOGICAL:
+        return False
+    log.warning(
+        "restarting the local server once: it runs with wal_level=%s, and the operations "
+        "database is read from its log (change data capture), which needs wal_level=logical",
+        level,
+    )
+    local_server.stop(local_paths())
+    return local_server.start(local_paths(), settings)
 
 
 def stop_local() -> bool:

@@ -8,21 +8,35 @@ others.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+import dlt
 from dlt.common.typing import TLoaderFileFormat
 from dlt.extract.source import DltSource
 
-from ingestion.settings import ConnectionSettings, Settings
+from ingestion.database.connection import autocommit, connect
+from ingestion.settings import (
+    OPS_CAPTURE_AUTO,
+    OPS_CAPTURE_CURSOR,
+    ConnectionSettings,
+    Settings,
+)
 from ingestion.sources.files import files_source
 from ingestion.sources.files.settings import DATASET_NAME as FILES_DATASET
-from ingestion.sources.ops import ops_source
+from ingestion.sources.ops import ops_log_source, ops_source
+from ingestion.sources.ops.capture import open_capture
 from ingestion.sources.ops.settings import DATASET_NAME as OPS_DATASET
-from ingestion.sources.ops.settings import TABLE_PRIMARY_KEYS
+from ingestion.sources.ops.settings import SOURCE_SCHEMA, TABLE_PRIMARY_KEYS
+from ingestion.sources.ops.slot import missing_capability
 from ingestion.sources.storefront import storefront_source
 from ingestion.sources.storefront.settings import DATASET_NAME as STOREFRONT_DATASET
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,19 @@ class LoadUnit:
 
 
 @dataclass(frozen=True)
+class SourceReader:
+    """What the load units of one source run build their source from."""
+
+    build: Callable[[], DltSource]
+    loaded: Callable[[bool], None] | None = None
+    """Told once, after the units, whether every one loaded (a log reader then confirms its
+    position: see ``ingestion.sources.ops.capture``)."""
+
+
+OpenReader = Callable[[IngestContext, "dlt.Pipeline"], AbstractContextManager[SourceReader]]
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     """A source `shopflow ingest` can run."""
 
@@ -77,6 +104,17 @@ class SourceSpec:
     build: Callable[[IngestContext], DltSource]
     extra_tables: tuple[str, ...] = ()
     """Tables besides ``rejected_records`` that exist from the first run, even empty."""
+    reader: OpenReader | None = None
+    """For a source whose units share one read (the operations log); None: each unit
+    builds the source afresh with ``build``."""
+
+    def open_reader(
+        self, context: IngestContext, pipeline: dlt.Pipeline
+    ) -> AbstractContextManager[SourceReader]:
+        """The run's reader: ``reader`` when the source has one, else ``build`` per unit."""
+        if self.reader is not None:
+            return self.reader(context, pipeline)
+        return nullcontext(SourceReader(partial(self.build, context)))
 
 
 def _build_storefront(context: IngestContext) -> DltSource:
@@ -92,6 +130,55 @@ def _build_ops(context: IngestContext) -> DltSource:
         credentials=context.settings.ops_url,
         warehouse_credentials=context.settings.warehouse_url,
     )
+
+
+def reads_ops_log(context: IngestContext) -> bool:
+    """Whether the operations database is read from its log: ``cdc`` asked for, or unset
+    and the server allows it (else the ``cursor`` reader, saying why once)."""
+    mode = context.config.ops_capture
+    if mode == OPS_CAPTURE_CURSOR:
+        return False
+    if mode == OPS_CAPTURE_AUTO:
+        with autocommit(context.settings, context.settings.ops_database) as cursor:
+            missing = missing_capability(cursor)
+        if missing:
+            log.warning("ops: read by its updated_at cursors, not its log: %s", missing)
+            return False
+    return True
+
+
+@contextmanager
+def _ops_log_reader(context: IngestContext, pipeline: dlt.Pipeline) -> Iterator[SourceReader]:
+    settings = context.settings
+    with open_capture(
+        settings.ops_url,
+        settings.warehouse_url,
+        settings.database,
+        SOURCE_SCHEMA,
+        pipeline.dataset_name,
+        dict(TABLE_PRIMARY_KEYS),
+    ) as capture:
+
+        def build() -> DltSource:
+            return ops_log_source(
+                capture,
+                credentials=settings.ops_url,
+                warehouse_credentials=settings.warehouse_url,
+            )
+
+        def loaded(all_loaded: bool) -> None:
+            with closing(connect(settings, settings.database)) as warehouse:
+                capture.confirm(warehouse, all_loaded)
+
+        yield SourceReader(build, loaded)
+
+
+def _ops_reader(
+    context: IngestContext, pipeline: dlt.Pipeline
+) -> AbstractContextManager[SourceReader]:
+    if reads_ops_log(context):
+        return _ops_log_reader(context, pipeline)
+    return nullcontext(SourceReader(partial(_build_ops, context)))
 
 
 def _build_files(context: IngestContext) -> DltSource:
@@ -114,6 +201,7 @@ SOURCES: dict[str, SourceSpec] = {
         loader_file_format="csv",
         units=tuple(LoadUnit(table, (table, f"{table}_deletions")) for table in TABLE_PRIMARY_KEYS),
         build=_build_ops,
+        reader=_ops_reader,
     ),
     "files": SourceSpec(
         name="files",

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import dlt
 from psycopg2 import sql
 
 from ingestion.database.connection import autocommit
@@ -22,13 +23,20 @@ from ingestion.loading.accounting import UnitResult, fill_from_trace
 from ingestion.loading.audit import PipelineRun, record_run
 from ingestion.loading.pending_packages import (
     GivenUp,
+    Settled,
     handle_failure,
     restore_parked,
     settle_pending,
 )
 from ingestion.loading.refresh import refresh_source
 from ingestion.loading.refused_rows import refused_row_count
-from ingestion.loading.registry import SOURCES, IngestContext, SourceSpec
+from ingestion.loading.registry import (
+    SOURCES,
+    IngestContext,
+    LoadUnit,
+    SourceReader,
+    SourceSpec,
+)
 from ingestion.loading.runtime import make_pipeline
 from ingestion.loading.source_run import IngestObserver, SourceRun
 from ingestion.root_cause import root_cause
@@ -112,41 +120,79 @@ def run_source(
     pipeline = make_pipeline(spec.name, spec.dataset, settings)
     restore_parked(pipeline)  # what an earlier run set aside for itself is tried again
     settled = settle_pending(pipeline, settings, spec.dataset, context.package_attempts)
-    for unit in spec.units:
-        if observer is not None:
-            observer.unit_started(spec.name, unit)
-        result = UnitResult(spec.name, unit.table)
-        started = time.perf_counter()
-        try:
-            if unit.table in settled.blocked:
-                raise PendingLoadError(
-                    f"an earlier load of {unit.table} is still pending and failed again "
-                    f"({settled.blocked[unit.table]}); it is retried next run"
+    try:
+        with spec.open_reader(context, pipeline) as reader:
+            for unit in spec.units:
+                run.units.append(run_unit(spec, context, pipeline, reader, unit, settled, observer))
+            if reader.loaded is not None:
+                confirm(reader.loaded, spec.name, all(u.status == "ok" for u in run.units))
+    except Exception as exc:  # the shared read failed: every unit not run fails with it
+        log.debug("%s: reading the source failed", spec.name, exc_info=True)
+        ran = {u.table for u in run.units}
+        for unit in spec.units:
+            if unit.table not in ran:
+                run.units.append(
+                    UnitResult(spec.name, unit.table, status="failed", error=root_cause(exc))
                 )
-            source = spec.build(context).with_resources(*unit.resources)
-            # dlt annotates this parameter without Optional although its default is None
-            info = pipeline.run(source, loader_file_format=spec.loader_file_format)  # type: ignore[arg-type]
-            result.load_ids = tuple(info.loads_ids)
-            fill_from_trace(result, pipeline, unit.resources)
-            # rows handed over that the warehouse refused count as rejected, not loaded
-            refused = refused_row_count(settings, spec.dataset, unit.table, result.load_ids)
-            result.rows_loaded -= refused
-            result.rows_rejected += refused
-        except Exception as exc:  # reported per unit; the other units still run
-            log.debug("%s.%s failed", spec.name, unit.table, exc_info=True)
-            result.status = "failed"
-            result.error = root_cause(exc)
-            if not isinstance(exc, PendingLoadError):
-                settled.add(
-                    handle_failure(pipeline, settings, spec.dataset, context.package_attempts, exc)
-                )
-        result.seconds = time.perf_counter() - started
-        run.units.append(result)
-        if observer is not None:
-            observer.unit_finished(result)
     account_given_up(run, settled.given_up)
     run.finished_at = dt.datetime.now(dt.UTC)
     return run
+
+
+def confirm(loaded: Callable[[bool], None], source: str, all_loaded: bool) -> None:
+    """Tell the reader how the units went; its failure costs a repeat read, not the run."""
+    try:
+        loaded(all_loaded)
+    except Exception as exc:
+        log.warning(
+            "%s: the position read up to was not confirmed (%s); the next run reads it again",
+            source,
+            root_cause(exc),
+        )
+
+
+def run_unit(
+    spec: SourceSpec,
+    context: IngestContext,
+    pipeline: dlt.Pipeline,
+    reader: SourceReader,
+    unit: LoadUnit,
+    settled: Settled,
+    observer: IngestObserver | None,
+) -> UnitResult:
+    """One load unit: its ``pipeline.run``, counted; a failure is reported, never raised."""
+    settings = context.settings
+    if observer is not None:
+        observer.unit_started(spec.name, unit)
+    result = UnitResult(spec.name, unit.table)
+    started = time.perf_counter()
+    try:
+        if unit.table in settled.blocked:
+            raise PendingLoadError(
+                f"an earlier load of {unit.table} is still pending and failed again "
+                f"({settled.blocked[unit.table]}); it is retried next run"
+            )
+        source = reader.build().with_resources(*unit.resources)
+        # dlt annotates this parameter without Optional although its default is None
+        info = pipeline.run(source, loader_file_format=spec.loader_file_format)  # type: ignore[arg-type]
+        result.load_ids = tuple(info.loads_ids)
+        fill_from_trace(result, pipeline, unit.resources)
+        # rows handed over that the warehouse refused count as rejected, not loaded
+        refused = refused_row_count(settings, spec.dataset, unit.table, result.load_ids)
+        result.rows_loaded -= refused
+        result.rows_rejected += refused
+    except Exception as exc:  # reported per unit; the other units still run
+        log.debug("%s.%s failed", spec.name, unit.table, exc_info=True)
+        result.status = "failed"
+        result.error = root_cause(exc)
+        if not isinstance(exc, PendingLoadError):
+            settled.add(
+                handle_failure(pipeline, settings, spec.dataset, context.package_attempts, exc)
+            )
+    result.seconds = time.perf_counter() - started
+    if observer is not None:
+        observer.unit_finished(result)
+    return result
 
 
 def account_given_up(run: SourceRun, given_up: list[GivenUp]) -> None:

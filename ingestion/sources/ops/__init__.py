@@ -13,11 +13,13 @@ from typing import Any
 
 import dlt
 import psycopg2
+import pyarrow as pa
 import sqlalchemy as sa
 from dlt.extract.resource import DltResource
 from dlt.sources.sql_database import sql_table
 
 from ingestion.sources.cursor_trust import METRIC_REPAIRED, due
+from ingestion.sources.ops.capture import LogCapture
 from ingestion.sources.ops.cursor import ClampedCursor
 from ingestion.sources.ops.dlt_schema import follow_raw_tables_in_pipeline
 from ingestion.sources.ops.drift import align_raw_columns
@@ -78,13 +80,7 @@ def ops_source(
     engine = sa.create_engine(psycopg2_url(credentials), poolclass=sa.pool.NullPool)
     tables = table_names or list(TABLE_PRIMARY_KEYS)
     if warehouse_credentials:
-        with closing(psycopg2.connect(warehouse_credentials)) as connection:
-            connection.autocommit = True
-            with connection.cursor() as cursor:
-                align_raw_columns(
-                    engine, cursor, schema, (DATASET_NAME, f"{DATASET_NAME}_staging"), tables
-                )
-                follow_raw_tables_in_pipeline("ops", cursor, DATASET_NAME, tables)
+        follow_source_columns(engine, warehouse_credentials, schema, tables)
     resources: list[DltResource] = []
     present = set(sa.inspect(engine).get_table_names(schema=schema))
     for table in tables:
@@ -121,8 +117,93 @@ def ops_source(
     return resources
 
 
+@dlt.source(name="ops")
+def ops_log_source(
+    capture: LogCapture,
+    credentials: str = dlt.secrets.value,
+    warehouse_credentials: str | None = None,
+) -> list[DltResource]:
+    """The order system's tables from its log (see ``capture``): per table a ``<table>``
+    resource merging the rows written (all of them on an initial copy) and a
+    ``<table>_deletions`` resource with tombstones for the keys deleted.
+
+    Args:
+        capture: This run's read of the log (or its initial copy), shared by the load units.
+        credentials: SQLAlchemy URL of the operations database (for the drift rules).
+        warehouse_credentials: URL of the warehouse; when given, the raw tables first take
+            the source's column changes (see ``drift``).
+    """
+    tables = list(capture.tables)
+    if warehouse_credentials:
+        engine = sa.create_engine(psycopg2_url(credentials), poolclass=sa.pool.NullPool)
+        follow_source_columns(engine, warehouse_credentials, capture.schema, tables)
+    resources: list[DltResource] = []
+    for table, key in capture.tables.items():
+        rows = dlt.resource(
+            logged_rows(capture, table), name=table, write_disposition="merge", primary_key=key
+        )
+        rows.add_step(RecordsInCounter())
+        resources.append(rows)
+        resources.append(
+            logged_deletions(capture, table, key)
+            .with_name(f"{table}_deletions")
+            .apply_hints(table_name=table, primary_key=key)
+        )
+    return resources
+
+
+def logged_rows(capture: LogCapture, table: str) -> Iterator[pa.Table]:
+    """The rows of ``table`` the log wrote since the last run (or the whole initial copy)."""
+    if capture.copying:
+        yield from capture.copied_rows(table)
+        return
+    with (
+        dlt.current.pipeline().sql_client() as client,
+        client.native_connection.cursor() as raw,
+    ):
+        batch = capture.upserts(table, raw)
+    if batch is None:
+        return
+    for start in range(0, batch.num_rows, CHUNK_SIZE):
+        yield batch.slice(start, CHUNK_SIZE)
+
+
+@dlt.resource(
+    write_disposition="merge",
+    columns={DELETED_FLAG_COLUMN: {"data_type": "bool", "hard_delete": True, "nullable": True}},
+)
+def logged_deletions(capture: LogCapture, table: str, key: str) -> Iterator[Any]:
+    """Tombstones for the keys of ``table`` the log deleted (or truncated) since the last
+    run; on an initial copy, for the keys raw holds that the copy does not."""
+    pipeline = dlt.current.pipeline()
+    if capture.copying:
+        gone = warehouse_keys(pipeline, table, key) - capture.copied_keys(table)
+    else:
+        gone = set(capture.deleted_keys(table, lambda: warehouse_keys(pipeline, table, key)))
+    deleted = 0
+    for batch in tombstones(pipeline, table, key, gone) if gone else ():
+        deleted += len(batch)
+        yield batch
+    if deleted:
+        log.info("ops.%s: %d key(s) deleted in the source", table, deleted)
+        dlt.current.resource_metrics()["deleted"] = deleted
+
+
 class SourceTableMissingError(RuntimeError):
     """A table the source reads is gone from the operations database."""
+
+
+def follow_source_columns(
+    engine: sa.Engine, warehouse_credentials: str, schema: str, tables: list[str]
+) -> None:
+    """The raw tables (and dlt's schema of them) take the source's column changes (``drift``)."""
+    with closing(psycopg2.connect(warehouse_credentials)) as connection:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            align_raw_columns(
+                engine, cursor, schema, (DATASET_NAME, f"{DATASET_NAME}_staging"), tables
+            )
+            follow_raw_tables_in_pipeline("ops", cursor, DATASET_NAME, tables)
 
 
 @dlt.resource

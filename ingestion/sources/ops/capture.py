@@ -1,0 +1,405 @@
+"""Change data capture: the operations tables read from the server's log, not polled.
+
+A run opens one ``LogCapture`` for all the tables (``open_capture``), in one of two modes:
+
+- **copy**, when the warehouse follows no usable slot (the first run, a slot dropped or
+  invalidated, a full refresh): a new slot is created with an exported snapshot, every table
+  is read whole inside that snapshot, and the keys raw holds that the snapshot lacks become
+  tombstones. The slot's starting point and the snapshot are the same instant, so the changes
+  the slot then gives are exactly those the copy does not hold: nothing lost, nothing twice.
+- **changes**, otherwise: the slot's changes up to the current end of the log are read once
+  (``pg_logical_slot_peek_binary_changes``: whole transactions, in commit order, without
+  consuming them), folded to the last change per key, and handed to the tables' resources:
+  inserted and updated rows to merge, deleted (and truncated) keys as tombstones.
+
+``confirm`` is called after the units: only when every one loaded does the warehouse record the
+new position and the slot advance (see ``slot``). A run that failed or died leaves the slot
+where it was, and the next run reads the same changes again; the apply is by last change per
+key, and transactions already recorded as applied are skipped by position, so nothing doubles.
+
+Every raw row carries the log position of its last change (``_cdc_lsn``) and its kind
+(``_cdc_op``: ``snapshot``, ``insert``, ``update``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg2
+import psycopg2.extensions
+import pyarrow as pa
+from psycopg2 import sql
+
+from ingestion.sources.ops.pgoutput import (
+    DELETE,
+    UNCHANGED,
+    Begin,
+    Change,
+    Relation,
+    Truncate,
+    decode,
+    int_to_lsn,
+)
+from ingestion.sources.ops.slot import (
+    PUBLICATION,
+    CaptureUnavailableError,
+    NewSlot,
+    Position,
+    advance,
+    create_slot,
+    drop_other_generations,
+    ensure_publication,
+    missing_capability,
+    read_position,
+    slot_health,
+    write_position,
+)
+from ingestion.sources.ops.text_values import (
+    COLUMNS_QUERY,
+    SESSION_SETUP,
+    SourceColumn,
+    arrow_type,
+    typed_column,
+    typed_table,
+)
+
+log = logging.getLogger(__name__)
+
+LSN_COLUMN = "_cdc_lsn"
+OP_COLUMN = "_cdc_op"
+SNAPSHOT_OP = "snapshot"
+FETCH_ROWS = 20_000
+"""Log messages (or copied rows) fetched per round trip."""
+
+Values = dict[str, object]
+
+
+@dataclass
+class TableChanges:
+    """One table's changes in this run, folded to the last one per key."""
+
+    key: str
+    columns: dict[str, SourceColumn] = field(default_factory=dict)
+    """Every column seen (the latest description wins)."""
+    rows: dict[str, tuple[int, str, Values]] = field(default_factory=dict)
+    """Key (as text) -> (log position, kind, values) of keys whose last change wrote a row."""
+    deleted: dict[str, int] = field(default_factory=dict)
+    """Key (as text) -> log position of keys whose last change deleted them."""
+    truncated: bool = False
+    """A truncate came: every key raw holds that no later change wrote is gone."""
+    changes: int = 0
+
+    def write(self, key: str, lsn: int, kind: str, values: Values) -> None:
+        earlier = self.rows.get(key)
+        if earlier is not None and any(v is UNCHANGED for v in values.values()):
+            values = {
+                name: earlier[2].get(name, UNCHANGED) if value is UNCHANGED else value
+                for name, value in values.items()
+            }
+        self.rows[key] = (lsn, kind, values)
+        self.deleted.pop(key, None)
+
+    def delete(self, key: str, lsn: int) -> None:
+        self.rows.pop(key, None)
+        self.deleted[key] = lsn
+
+    def truncate(self) -> None:
+        self.rows.clear()
+        self.deleted.clear()
+        self.truncated = True
+
+
+@dataclass
+class LogCapture:
+    """What one run reads from the log (or copies), shared by the tables' load units."""
+
+    schema: str
+    dataset: str
+    tables: dict[str, str]
+    """Table -> primary key column."""
+    warehouse_database: str
+    ops: psycopg2.extensions.connection
+    position: Position | None
+    new_slot: NewSlot | None = None
+    end_lsn: int = 0
+    changes: dict[str, TableChanges] = field(default_factory=dict)
+    reason: str = ""
+    """Why this run copies (empty when it reads changes)."""
+
+    @property
+    def copying(self) -> bool:
+        return self.new_slot is not None
+
+    # -- copy mode ---------------------------------------------------------------------------
+    def source_columns(self, relation: int | str) -> list[SourceColumn]:
+        """A table's columns, by its object id or its quoted name."""
+        with self.ops.cursor() as cursor:
+            cursor.execute(COLUMNS_QUERY.replace("%s", "%s::regclass"), (relation,))
+            return [SourceColumn(*row) for row in cursor.fetchall()]
+
+    def copied_rows(self, table: str) -> Iterator[pa.Table]:
+        """The table as the snapshot holds it, in typed batches."""
+        assert self.new_slot is not None
+        columns = self.source_columns(f'"{self.schema}"."{table}"')
+        query = sql.SQL("select {} from {}").format(
+            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c.name)) for c in columns),
+            sql.Identifier(self.schema, table),
+        )
+        lsn = self.new_slot.consistent_lsn
+        with self.ops.cursor(name=f"copy_{table}") as cursor:
+            cursor.itersize = FETCH_ROWS
+            cursor.execute(query)
+            while rows := cursor.fetchmany(FETCH_ROWS):
+                batch = typed_table(columns, list(zip(*rows, strict=True)))
+                yield with_log_columns(batch, [lsn] * len(rows), [SNAPSHOT_OP] * len(rows))
+
+    def copied_keys(self, table: str) -> set[Any]:
+        """Every key the snapshot holds for ``table``."""
+        key = self.tables[table]
+        with self.ops.cursor(name=f"keys_{table}") as cursor:
+            cursor.itersize = FETCH_ROWS * 5
+            cursor.execute(
+                sql.SQL("select {} from {}").format(
+                    sql.Identifier(key), sql.Identifier(self.schema, table)
+                )
+            )
+            return {row[0] for row in cursor}
+
+    # -- changes mode ------------------------------------------------------------------------
+    def read_changes(self) -> None:
+        """Fold the slot's changes up to the end of the log into ``changes``."""
+        assert self.position is not None
+        with self.ops.cursor() as cursor:
+            cursor.execute("select pg_current_wal_lsn() - '0/0'::pg_lsn")
+            self.end_lsn = int(cursor.fetchone()[0])  # type: ignore[index]
+        relations: dict[int, tuple[str, list[str], int]] = {}
+        skip = False
+        with self.ops.cursor(name="log_changes") as cursor:
+            cursor.itersize = FETCH_ROWS
+            cursor.execute(
+                "select (lsn - '0/0'::pg_lsn)::bigint, data"
+                " from pg_logical_slot_peek_binary_changes(%s, %s::pg_lsn, null,"
+                " 'proto_version', '1', 'publication_names', %s)",
+                (self.position.slot, int_to_lsn(self.end_lsn), PUBLICATION),
+            )
+            for lsn, data in cursor:
+                message = decode(bytes(data))
+                if isinstance(message, Begin):
+                    # applied and recorded already (the slot advance after it did not happen)
+                    skip = message.final_lsn < self.position.applied_lsn
+                elif skip or message is None:
+                    continue
+                elif isinstance(message, Relation):
+                    relations[message.oid] = self.describe(message)
+                elif isinstance(message, Change):
+                    self.fold(relations, lsn, message)
+                elif isinstance(message, Truncate):
+                    for oid in message.relation_oids:
+                        if oid in relations and relations[oid][0] in self.changes:
+                            self.changes[relations[oid][0]].truncate()
+
+    def describe(self, relation: Relation) -> tuple[str, list[str], int]:
+        """A relation message: (table, column names, key position); records the types."""
+        names = [c.name for c in relation.columns]
+        if relation.schema != self.schema or relation.table not in self.tables:
+            return (relation.table, names, -1)
+        table = self.changes.setdefault(relation.table, TableChanges(self.tables[relation.table]))
+        described = {c.name: c for c in self.source_columns(relation.oid)}
+        for column in relation.columns:
+            with self.ops.cursor() as cursor:
+                cursor.execute(
+                    "select format_type(%s, %s)", (column.type_oid, column.type_modifier)
+                )
+                kind = str(cursor.fetchone()[0])  # type: ignore[index]
+            nullable = described[column.name].nullable if column.name in described else True
+            table.columns[column.name] = SourceColumn(column.name, kind, nullable)
+        if table.key not in names:
+            raise CaptureUnavailableError(
+                f"{self.schema}.{relation.table} no longer has its key column {table.key}"
+            )
+        return (relation.table, names, names.index(table.key))
+
+    def fold(
+        self, relations: dict[int, tuple[str, list[str], int]], lsn: int, change: Change
+    ) -> None:
+        table_name, names, key_at = relations[change.relation_oid]
+        table = self.changes.get(table_name)
+        if table is None or key_at < 0:
+            return
+        table.changes += 1
+        if change.kind == DELETE:
+            assert change.old is not None
+            table.delete(str(change.old[key_at]), lsn)
+            return
+        assert change.new is not None
+        key = str(change.new[key_at])
+        if change.old is not None and str(change.old[key_at]) != key:
+            table.delete(str(change.old[key_at]), lsn)  # the key itself changed
+        table.write(key, lsn, change.kind, dict(zip(names, change.new, strict=True)))
+
+    def upserts(self, table: str, raw_cursor: Any) -> pa.Table | None:
+        """The rows whose last change wrote them, typed; TOASTed values the changes did not
+        send are taken from raw (``raw_cursor``: the warehouse)."""
+        folded = self.changes.get(table)
+        if folded is None or not folded.rows:
+            return None
+        names = list(folded.columns)
+        unchanged = {
+            k: [n for n in names if values.get(n, None) is UNCHANGED]
+            for k, (_, _, values) in folded.rows.items()
+            if any(v is UNCHANGED for v in values.values())
+        }
+        if unchanged:
+            fill_unchanged(raw_cursor, self.dataset, table, folded, unchanged)
+        keys = list(folded.rows)
+        batch = typed_table(
+            [folded.columns[n] for n in names],
+            [[_text(folded.rows[k][2].get(n)) for k in keys] for n in names],
+        )
+        return with_log_columns(
+            batch, [folded.rows[k][0] for k in keys], [folded.rows[k][1] for k in keys]
+        )
+
+    def deleted_keys(self, table: str, raw_keys: Callable[[], set[Any]]) -> list[Any]:
+        """The keys the log deleted (or truncated) and nothing wrote again, typed like raw's
+        key; ``raw_keys`` (every key raw holds) is asked only after a truncate."""
+        folded = self.changes.get(table)
+        if folded is None:
+            return []
+        if folded.truncated:
+            written = set(folded.rows)
+            return [k for k in raw_keys() if str(k) not in written]
+        key_type = arrow_type(folded.columns[folded.key].type)
+        return typed_column(list(folded.deleted), key_type).to_pylist()
+
+    # -- after the load ----------------------------------------------------------------------
+    def confirm(self, warehouse: psycopg2.extensions.connection, all_loaded: bool) -> None:
+        """After the units: record the new position and advance the slot, only if all loaded."""
+        if not all_loaded:
+            log.warning(
+                "ops: not every table loaded; the log position stays at %s and the next run "
+                "reads those changes again",
+                int_to_lsn(self.position.applied_lsn) if self.position else "the initial copy",
+            )
+            return
+        now = dt.datetime.now(dt.UTC)
+        if self.new_slot is not None:
+            resyncs = (self.position.resyncs + 1) if self.position else 0
+            position = Position(
+                self.new_slot.name,
+                self.new_slot.generation,
+                self.new_slot.consistent_lsn,
+                now,
+                resyncs,
+            )
+        else:
+            assert self.position is not None
+            position = Position(
+                self.position.slot,
+                self.position.generation,
+                max(self.end_lsn, self.position.applied_lsn),
+                self.position.copied_at,
+                self.position.resyncs,
+            )
+        with warehouse, warehouse.cursor() as cursor:
+            write_position(cursor, self.dataset, position)
+        self.ops.rollback()  # the snapshot's transaction (or the peek's) is over
+        self.ops.set_session(isolation_level="READ COMMITTED", readonly=False)
+        with self.ops.cursor() as cursor:
+            if self.new_slot is not None:
+                dropped = drop_other_generations(cursor, self.warehouse_database, position.slot)
+                if dropped:
+                    log.info("ops: dropped the replaced slot(s) %s", ", ".join(dropped))
+            advance(cursor, position.slot, position.applied_lsn)
+            self.ops.commit()
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value is UNCHANGED else str(value)
+
+
+def with_log_columns(batch: pa.Table, lsns: list[int], ops: list[str]) -> pa.Table:
+    """``batch`` with each row's log position and kind of change."""
+    batch = batch.append_column(LSN_COLUMN, pa.array(lsns, type=pa.int64()))
+    return batch.append_column(OP_COLUMN, pa.array(ops, type=pa.string()))
+
+
+def fill_unchanged(
+    raw: Any, dataset: str, table: str, folded: TableChanges, unchanged: dict[str, list[str]]
+) -> None:
+    """Give rows the TOASTed values their changes did not send, from raw's copy."""
+    columns = sorted({n for names in unchanged.values() for n in names})
+    raw.execute(
+        sql.SQL("select {}::text, {} from {} where {}::text = any(%s)").format(
+            sql.Identifier(folded.key),
+            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
+            sql.Identifier(dataset, table),
+            sql.Identifier(folded.key),
+        ),
+        (list(unchanged),),
+    )
+    held = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in raw.fetchall()}
+    for key, names in unchanged.items():
+        values = folded.rows[key][2]
+        for name in names:
+            values[name] = held.get(key, {}).get(name)
+
+
+@contextmanager
+def open_capture(
+    ops_url: str,
+    warehouse_url: str,
+    warehouse_database: str,
+    schema: str,
+    dataset: str,
+    tables: dict[str, str],
+) -> Iterator[LogCapture]:
+    """The run's capture: its mode decided, its changes read (or its snapshot open)."""
+    with closing(psycopg2.connect(ops_url)) as ops:
+        with ops.cursor() as cursor:
+            cursor.execute(SESSION_SETUP)
+            missing = missing_capability(cursor)
+            if missing:
+                raise CaptureUnavailableError(
+                    f"SHOPFLOW_OPS_CAPTURE=cdc cannot read the operations database's log: "
+                    f"{missing} (or set SHOPFLOW_OPS_CAPTURE=cursor)"
+                )
+            ensure_publication(cursor, schema, list(tables))
+        ops.commit()
+        with closing(psycopg2.connect(warehouse_url)) as warehouse, warehouse.cursor() as cursor:
+            position = read_position(cursor, dataset)
+        capture = LogCapture(schema, dataset, tables, warehouse_database, ops, position)
+        capture.reason = copy_reason(ops, position)
+        if capture.reason:
+            log.warning("ops: %s: a new slot and an initial copy of every table", capture.reason)
+            with ops.cursor() as cursor:
+                capture.new_slot = create_slot(ops_url, warehouse_database, cursor)
+            ops.commit()
+            try:
+                ops.set_session(isolation_level="REPEATABLE READ", readonly=True)
+                with ops.cursor() as cursor:
+                    cursor.execute("set transaction snapshot %s", (capture.new_slot.snapshot,))
+            finally:
+                capture.new_slot.close()  # once imported, the snapshot lives in this transaction
+        else:
+            capture.read_changes()
+        yield capture
+
+
+def copy_reason(ops: psycopg2.extensions.connection, position: Position | None) -> str:
+    """Why this run must copy every table (empty when the recorded slot can be read on)."""
+    if position is None:
+        return "no initial copy recorded in the warehouse yet"
+    with ops.cursor() as cursor:
+        health = slot_health(cursor, position.slot)
+    if health is None:
+        return f"the slot {position.slot} is gone (dropped on the server)"
+    if not health.usable:
+        why = health.invalidation_reason or f"wal_status {health.wal_status}"
+        return f"the slot {position.slot} was invalidated by the server ({why})"
+    return ""

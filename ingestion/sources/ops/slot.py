@@ -1,0 +1,237 @@
+"""The replication slot the warehouse reads the operations database's log through, and the
+warehouse's record of how far it has applied that log.
+
+One slot per warehouse, decoding with the built-in ``pgoutput`` plugin the tables of one
+publication (``PUBLICATION``). Each slot has a generation in its name (``replication``): a
+new initial copy always starts a new slot, and the old one is dropped only once the copy has
+loaded, so a copy that fails loses nothing.
+
+The record (``CAPTURE_TABLE`` in the raw dataset, one row) says which slot the raw tables
+follow and the log position they hold: written after a load committed, read before the next
+one. The slot is advanced only after the record, so a crash in between makes the next run read
+those changes again and skip them by position.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+from psycopg2 import sql
+
+from ingestion.database.replication import (
+    LOGICAL,
+    drop_slots,
+    generation_of,
+    slot_name,
+    wal_level,
+    warehouse_slots,
+)
+from ingestion.sources.ops.pgoutput import int_to_lsn, lsn_to_int
+
+log = logging.getLogger(__name__)
+
+PUBLICATION = "shopflow_ops"
+CAPTURE_TABLE = "capture_position"
+PLUGIN = "pgoutput"
+
+
+class CaptureUnavailableError(RuntimeError):
+    """The server cannot give change data capture (what is missing is in the message)."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """The warehouse's record: the slot followed and the log position applied."""
+
+    slot: str
+    generation: int
+    applied_lsn: int
+    copied_at: dt.datetime
+    resyncs: int
+
+
+@dataclass(frozen=True)
+class SlotHealth:
+    """A slot as the server sees it."""
+
+    name: str
+    wal_status: str | None
+    """``reserved``/``extended``/``unreserved``; ``lost`` once the server dropped its log."""
+    invalidation_reason: str | None
+    confirmed_lsn: int | None
+
+    @property
+    def usable(self) -> bool:
+        return self.wal_status != "lost" and self.invalidation_reason is None
+
+
+def missing_capability(cursor: psycopg2.extensions.cursor) -> str | None:
+    """What the server or role lacks for change data capture, as one sentence; None if
+    nothing."""
+    level = wal_level(cursor)
+    if level != LOGICAL:
+        return (
+            f"the server runs with wal_level={level}, and reading its log needs "
+            "wal_level=logical (set it and restart the server; on Amazon RDS set "
+            "rds.logical_replication=1 in the parameter group)"
+        )
+    cursor.execute(
+        "select rolsuper or rolreplication"
+        " or exists (select 1 from pg_roles r where r.rolname = 'rds_replication'"
+        "   and pg_has_role(current_user, r.oid, 'member'))"
+        " from pg_roles where rolname = current_user"
+    )
+    row = cursor.fetchone()
+    if not row or not row[0]:
+        return (
+            "the role the pipeline connects as may not use replication slots: "
+            "alter role <it> replication (on Amazon RDS: grant rds_replication to <it>)"
+        )
+    cursor.execute(
+        "select current_setting('max_replication_slots')::int - count(*) from pg_replication_slots"
+    )
+    free = cursor.fetchone()
+    if free is None or free[0] <= 0:
+        return "every replication slot of the server is taken: raise max_replication_slots"
+    return None
+
+
+def ensure_publication(cursor: psycopg2.extensions.cursor, schema: str, tables: list[str]) -> None:
+    """The publication of ``tables`` (all four kinds of change), created or completed."""
+    cursor.execute(
+        "select tablename from pg_publication_tables where pubname = %s and schemaname = %s",
+        (PUBLICATION, schema),
+    )
+    published = {row[0] for row in cursor.fetchall()}
+    cursor.execute("select 1 from pg_publication where pubname = %s", (PUBLICATION,))
+    exists = cursor.fetchone() is not None
+    missing = [t for t in tables if t not in published]
+    if exists and not missing:
+        return
+    names = sql.SQL(", ").join(sql.Identifier(schema, t) for t in (missing if exists else tables))
+    if exists:
+        cursor.execute(
+            sql.SQL("alter publication {} add table {}").format(sql.Identifier(PUBLICATION), names)
+        )
+    else:
+        cursor.execute(
+            sql.SQL("create publication {} for table {}").format(sql.Identifier(PUBLICATION), names)
+        )
+    log.info("publication %s covers %s", PUBLICATION, ", ".join(f"{schema}.{t}" for t in tables))
+
+
+def slot_health(cursor: psycopg2.extensions.cursor, name: str) -> SlotHealth | None:
+    """The slot ``name`` as the server sees it; None when it does not exist."""
+    cursor.execute(
+        "select slot_name, wal_status, invalidation_reason, confirmed_flush_lsn::text"
+        " from pg_replication_slots where slot_name = %s",
+        (name,),
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return SlotHealth(row[0], row[1], row[2], lsn_to_int(row[3]) if row[3] else None)
+
+
+@dataclass
+class NewSlot:
+    """A slot just created, holding the snapshot its initial copy is read in."""
+
+    name: str
+    generation: int
+    consistent_lsn: int
+    snapshot: str
+    connection: psycopg2.extensions.connection
+    """The replication connection: the snapshot lives as long as it stays idle and open."""
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def create_slot(
+    ops_url: str, warehouse_database: str, ops_cursor: psycopg2.extensions.cursor
+) -> NewSlot:
+    """A new slot (the next generation) with its exported snapshot."""
+    generations = [
+        generation_of(name, warehouse_database) or 0
+        for name in warehouse_slots(ops_cursor, warehouse_database)
+    ]
+    generation = max(generations, default=0) + 1
+    name = slot_name(warehouse_database, generation)
+    connection = psycopg2.connect(
+        ops_url, connection_factory=psycopg2.extras.LogicalReplicationConnection
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("CREATE_REPLICATION_SLOT {} LOGICAL {} (SNAPSHOT 'export')").format(
+                    sql.Identifier(name), sql.Identifier(PLUGIN)
+                )
+            )
+            row = cursor.fetchone()
+    except BaseException:
+        connection.close()
+        raise
+    if row is None:
+        connection.close()
+        raise CaptureUnavailableError(f"the server created slot {name} but returned no snapshot")
+    return NewSlot(name, generation, lsn_to_int(row[1]), row[2], connection)
+
+
+def read_position(cursor: psycopg2.extensions.cursor, dataset: str) -> Position | None:
+    """The warehouse's record (None before the first initial copy loaded)."""
+    cursor.execute("select to_regclass(%s)", (f"{dataset}.{CAPTURE_TABLE}",))
+    row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return None
+    cursor.execute(
+        sql.SQL("select slot_name, generation, applied_lsn, copied_at, resyncs from {}.{}").format(
+            sql.Identifier(dataset), sql.Identifier(CAPTURE_TABLE)
+        )
+    )
+    found = cursor.fetchone()
+    return Position(*found) if found else None
+
+
+def write_position(cursor: psycopg2.extensions.cursor, dataset: str, position: Position) -> None:
+    """Replace the record, in the caller's transaction."""
+    table = sql.Identifier(dataset, CAPTURE_TABLE)
+    cursor.execute(
+        sql.SQL(
+            "create table if not exists {} (slot_name text not null, generation integer not null,"
+            " applied_lsn bigint not null, copied_at timestamptz not null,"
+            " resyncs integer not null, recorded_at timestamptz not null default now())"
+        ).format(table)
+    )
+    cursor.execute(sql.SQL("delete from {}").format(table))
+    cursor.execute(
+        sql.SQL(
+            "insert into {} (slot_name, generation, applied_lsn, copied_at, resyncs)"
+            " values (%s, %s, %s, %s, %s)"
+        ).format(table),
+        (
+            position.slot,
+            position.generation,
+            position.applied_lsn,
+            position.copied_at,
+            position.resyncs,
+        ),
+    )
+
+
+def advance(cursor: psycopg2.extensions.cursor, name: str, lsn: int) -> None:
+    """Let the server recycle the log up to ``lsn`` (already applied and recorded)."""
+    cursor.execute("select pg_replication_slot_advance(%s, %s::pg_lsn)", (name, int_to_lsn(lsn)))
+
+
+def drop_other_generations(
+    cursor: psycopg2.extensions.cursor, warehouse_database: str, keep: str
+) -> list[str]:
+    """Drop this warehouse's slots but ``keep`` (older copies, or copies that failed)."""
+    others = [n for n in warehouse_slots(cursor, warehouse_database) if n != keep]
+    return drop_slots(cursor, names=others) if others else []

@@ -1,0 +1,90 @@
+"""Rows read as text (from the log, or from the initial copy) turned into typed Arrow tables.
+
+The log sends every value in its text form; the initial copy reads the same text form
+(``::text`` in a session on UTC with ISO dates), so both become the same Arrow types, which
+are the types the cursor reader's reflection gives (``integer`` stays 32-bit, ``numeric(p,s)``
+keeps its precision, ``timestamptz`` is microseconds in UTC): the raw tables look alike
+whichever reader filled them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+SESSION_SETUP = "set time zone 'UTC'; set datestyle = 'ISO, YMD'; set intervalstyle = 'iso_8601'"
+"""How a session must write values for ``arrow_type`` to read them back."""
+
+_NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
+_FIXED: dict[str, pa.DataType] = {
+    "smallint": pa.int16(),
+    "integer": pa.int32(),
+    "bigint": pa.int64(),
+    "real": pa.float32(),
+    "double precision": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp with time zone": pa.timestamp("us", tz="UTC"),
+    "timestamp without time zone": pa.timestamp("us"),
+}
+UNBOUNDED_NUMERIC = pa.decimal128(38, 9)
+"""``numeric`` without a precision: dlt's default decimal."""
+
+
+def arrow_type(format_type: str) -> pa.DataType:
+    """The Arrow type of a Postgres column (its ``format_type`` name); text for the rest."""
+    if format_type.startswith("timestamp"):
+        format_type = re.sub(r"\(\d+\)", "", format_type)  # the precision of its seconds
+    if format_type in _FIXED:
+        return _FIXED[format_type]
+    match = _NUMERIC.fullmatch(format_type.replace(" ", ""))
+    if match:
+        precision, scale = int(match.group(1)), int(match.group(2))
+        return pa.decimal128(precision, scale) if precision <= 38 else pa.string()
+    if format_type == "numeric":
+        return UNBOUNDED_NUMERIC
+    return pa.string()
+
+
+def typed_column(values: Sequence[str | None], kind: pa.DataType) -> pa.Array:
+    """Text values (None for NULL) as an array of ``kind``."""
+    text = pa.array(values, type=pa.string())
+    if kind == pa.string():
+        return text
+    if kind == pa.bool_():
+        return pc.equal(text, "t")
+    return text.cast(kind)
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    """A source column: its name, ``format_type`` and whether it accepts NULL."""
+
+    name: str
+    type: str
+    nullable: bool
+
+    def field(self) -> pa.Field:
+        return pa.field(self.name, arrow_type(self.type), nullable=self.nullable)
+
+
+COLUMNS_QUERY = (
+    "select attname, format_type(atttypid, atttypmod), not attnotnull from pg_attribute"
+    " where attrelid = %s and attnum > 0 and not attisdropped order by attnum"
+)
+"""A table's columns (``SourceColumn``) by its object id (a number or a regclass)."""
+
+
+def typed_table(
+    columns: Sequence[SourceColumn], values: Sequence[Sequence[str | None]]
+) -> pa.Table:
+    """Column-wise text values (``values[i]`` holds column ``i``) as a typed table."""
+    arrays = [
+        typed_column(texts, arrow_type(column.type))
+        for column, texts in zip(columns, values, strict=True)
+    ]
+    return pa.Table.from_arrays(arrays, schema=pa.schema([c.field() for c in columns]))
