@@ -1,7 +1,8 @@
 """What the reliability tests share: worlds driven through the real CLI, and warehouse digests.
 
 A digest is, per table, the row count and an order-independent hash of every column except
-dlt's bookkeeping (``_dlt_*``: load ids and row ids differ between two runs by design) and
+dlt's bookkeeping (``_dlt_*``: load ids and row ids differ between two runs by design), the
+log reader's (``_cdc_*``: log positions differ between two servers or databases by design) and
 the given per-run columns. Two warehouses with equal digests hold the same data.
 """
 
@@ -126,7 +127,8 @@ def warehouse_digest(
             " c.column_name) from information_schema.columns c join information_schema.tables t"
             " using (table_schema, table_name) where c.table_schema = any(%s)"
             " and t.table_type = 'BASE TABLE' and c.table_name not like '\\_dlt\\_%%'"
-            " and c.column_name not like '\\_dlt\\_%%' group by 1, 2 order by 1, 2",
+            " and c.column_name not like '\\_dlt\\_%%' and c.table_name not like '\\_cdc\\_%%'"
+            " and c.column_name not like '\\_cdc\\_%%' group by 1, 2 order by 1, 2",
             (list(schemas),),
         )
         tables = cursor.fetchall()

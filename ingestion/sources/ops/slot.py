@@ -36,7 +36,7 @@ from ingestion.sources.ops.pgoutput import int_to_lsn, lsn_to_int
 log = logging.getLogger(__name__)
 
 PUBLICATION = "shopflow_ops"
-CAPTURE_TABLE = "capture_position"
+CAPTURE_TABLE = "_cdc_position"
 PLUGIN = "pgoutput"
 
 
