@@ -31,14 +31,25 @@ class IngestWorld:
     settings: ConnectionSettings
     landing: Path
 
-    def context(self, endpoint: StorefrontEndpoint | None = None) -> IngestContext:
-        """The ingestion context for this world: the settings in force, its own landing."""
+    def context(
+        self, endpoint: StorefrontEndpoint | None = None, ops_capture: str | None = None
+    ) -> IngestContext:
+        """The ingestion context for this world: the settings in force, its own landing, and
+        ``ops_capture`` (``cdc`` or ``cursor``) when given."""
         config = replace(Settings.from_environment(), landing_dir=self.landing)
+        if ops_capture is not None:
+            config = replace(config, ops_capture=ops_capture)
         return IngestContext(settings=self.settings, config=config, storefront=endpoint)
 
-    def ingest(self, *sources: str, endpoint: StorefrontEndpoint | None = None) -> IngestReport:
-        """Run `shopflow ingest` for the sources against this world."""
-        return ingest(list(sources), self.context(endpoint), run_id=fresh_run_id())
+    def ingest(
+        self,
+        *sources: str,
+        endpoint: StorefrontEndpoint | None = None,
+        ops_capture: str | None = None,
+    ) -> IngestReport:
+        """Run `shopflow ingest` for the sources against this world (the operations database
+        read as ``ops_capture`` says, else as the environment does)."""
+        return ingest(list(sources), self.context(endpoint, ops_capture), run_id=fresh_run_id())
 
     def query(self, statement: str, ops: bool = False) -> list[tuple]:
         """Rows of one query on the warehouse (or the operations DB)."""
