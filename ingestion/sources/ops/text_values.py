@@ -2,7 +2,7 @@
 
 The log sends every value in its text form; the initial copy reads the same text form
 (``::text`` in a session on UTC with ISO dates), so both become the same Arrow types, which
-are the types the cursor reader's reflection gives (``integer`` stays 32-bit, ``numeric(p,s)``
+are the types the cursor reader gives (every integer is 64-bit, ``numeric(p,s)``
 keeps its precision, ``timestamptz`` is microseconds in UTC): the raw tables look alike
 whichever reader filled them.
 """
@@ -21,8 +21,8 @@ SESSION_SETUP = "set time zone 'UTC'; set datestyle = 'ISO, YMD'; set intervalst
 
 _NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
 _FIXED: dict[str, pa.DataType] = {
-    "smallint": pa.int16(),
-    "integer": pa.int32(),
+    "smallint": pa.int64(),
+    "integer": pa.int64(),
     "bigint": pa.int64(),
     "real": pa.float32(),
     "double precision": pa.float64(),
