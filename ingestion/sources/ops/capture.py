@@ -192,10 +192,11 @@ class LogCapture:
                 if isinstance(message, Begin):
                     # applied and recorded already (the slot advance after it did not happen)
                     skip = message.final_lsn < self.position.applied_lsn
+                elif isinstance(message, Relation):
+                    # sent once per read, maybe inside a skipped transaction: kept for later ones
+                    relations[message.oid] = self.describe(message)
                 elif skip or message is None:
                     continue
-                elif isinstance(message, Relation):
-                    relations[message.oid] = self.describe(message)
                 elif isinstance(message, Change):
                     self.fold(relations, lsn, message)
                 elif isinstance(message, Truncate):
