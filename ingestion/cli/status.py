@@ -11,6 +11,13 @@ from ingestion.cli.console import DataTable, console, fail, styled
 from ingestion.cli.run_id import parse_run_id
 from ingestion.database.errors import DatabaseError, WarehouseNotBuiltError
 from ingestion.database.server_settings import connection_settings
+from ingestion.monitoring.capture_lag import (
+    CDC,
+    RECORD,
+    CaptureStatus,
+    human_age,
+    human_bytes,
+)
 from ingestion.monitoring.status import (
     QUALITY_VIEW,
     WarehouseStatus,
@@ -80,6 +87,38 @@ def _freshness_table(status: WarehouseStatus) -> DataTable:
     return table
 
 
+def _capture_table(capture: CaptureStatus) -> DataTable:
+    table = DataTable(title=f"Operations capture ({RECORD} and the server's slot)")
+    for column in ("mode", "slot", "wal status", "log held", "oldest unread change", "resyncs"):
+        table.add_column(column, justify="right" if column == "resyncs" else "left")
+    table.add_column("status")
+    if capture.mode != CDC:
+        table.add_row(f"{capture.mode} (polls updated_at)", *["-"] * 6)
+        return table
+    status = _styled("error" if capture.problem() else "pass")
+    lag = capture.lag
+    if lag is None:
+        table.add_row(CDC, capture.slot, "gone", "-", "-", str(capture.resyncs), status)
+        return table
+    age = lag.oldest_unread_age
+    if age is not None:
+        unread = f"{human_age(age)} old"
+    elif lag.peeked:
+        unread = "nothing unread"
+    else:
+        unread = "unknown (an ingest is reading it)"
+    table.add_row(
+        CDC,
+        capture.slot,
+        lag.health.wal_status or "-",
+        "-" if lag.lag_bytes is None else human_bytes(lag.lag_bytes),
+        unread,
+        str(capture.resyncs),
+        status,
+    )
+    return table
+
+
 def _tests_table(status: WarehouseStatus) -> DataTable:
     counts = status.test_counts()
     summary = ", ".join(f"{name}={count}" for name, count in sorted(counts.items())) or "none"
@@ -135,7 +174,8 @@ def status(
     ),
 ) -> None:
     """Show the last runs, source freshness, the last production build's tests and the
-    quality metrics. Exits 1 when a run failed, a test fails or a source is stale."""
+    quality metrics, and the operations database's replication slot. Exits 1 when a run
+    failed, a test fails, a source is stale or the slot is gone or too far behind."""
     try:
         current = read_status(connection_settings(), last_runs=runs, run_id=run_id)
     except (WarehouseNotBuiltError, DatabaseError) as exc:
@@ -146,6 +186,8 @@ def status(
     else:
         console.print(_runs_table(current))
         console.print(_freshness_table(current))
+        if current.capture is not None:
+            console.print(_capture_table(current.capture))
         console.print(_tests_table(current))
         console.print(_quality_table(current))
         if problems:

@@ -87,6 +87,8 @@ class SourceReader:
     loaded: Callable[[bool], None] | None = None
     """Told once, after the units, whether every one loaded (a log reader then confirms its
     position: see ``ingestion.sources.ops.capture``)."""
+    note: str | None = None
+    """One sentence for the run's audit row (a resync, and why)."""
 
 
 OpenReader = Callable[[IngestContext, "dlt.Pipeline"], AbstractContextManager[SourceReader]]
@@ -170,7 +172,10 @@ def _ops_log_reader(context: IngestContext, pipeline: dlt.Pipeline) -> Iterator[
             with closing(connect(settings, settings.database)) as warehouse:
                 capture.confirm(warehouse, all_loaded)
 
-        yield SourceReader(build, loaded)
+        note = None
+        if capture.copying and capture.position is not None:
+            note = f"resync: {capture.reason}; every table copied again from a new slot"
+        yield SourceReader(build, loaded, note)
 
 
 def _ops_reader(

@@ -122,6 +122,7 @@ def run_source(
     settled = settle_pending(pipeline, settings, spec.dataset, context.package_attempts)
     try:
         with spec.open_reader(context, pipeline) as reader:
+            run.reader_note = reader.note
             for unit in spec.units:
                 run.units.append(run_unit(spec, context, pipeline, reader, unit, settled, observer))
             if reader.loaded is not None:

@@ -30,6 +30,9 @@ class SourceRun:
     started_at: dt.datetime
     finished_at: dt.datetime | None = None
     units: list[UnitResult] = field(default_factory=list)
+    reader_note: str | None = None
+    """What the source's shared reader says of this run (the log reader: why it copied every
+    table again, on a resync)."""
 
     @property
     def status(self) -> str:
@@ -48,8 +51,10 @@ class SourceRun:
 
     @property
     def cursor_notes(self) -> str | None:
-        """What the cursors flagged and the reconciliation repaired, per table, or None."""
-        notes = [
+        """What the reader said, and what the cursors flagged and the reconciliation repaired,
+        per table, or None."""
+        notes = [self.reader_note] if self.reader_note else []
+        notes += [
             f"{u.table}: {count} {what}"
             for u in self.units
             for count, what in (

@@ -6,7 +6,8 @@
 - the tests of the last *production* build: the build `shopflow run` made, with the `dbt
   retry` invocations that resumed it (rows of ``audit.dbt_results`` marked with its run id);
   ad-hoc dbt commands never replace it;
-- the quality metrics per source and table (``audit.audit_data_quality``).
+- the quality metrics per source and table (``audit.audit_data_quality``);
+- how the operations database is read and how far its replication slot trails (``capture_lag``).
 ``problems`` lists what is red; the command exits non-zero when it is not empty.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 from ingestion.database.connection import autocommit, database_exists, one_row
 from ingestion.database.errors import WarehouseNotBuiltError
 from ingestion.loading.audit import RUN_COLUMNS, PipelineRun, ensure_audit_table
+from ingestion.monitoring.capture_lag import CaptureStatus, read_capture
 from ingestion.settings import ConnectionSettings
 from ingestion.stage_runner.run_record import reconcile
 from ingestion.transform.production_build import freshness_file
@@ -85,6 +87,8 @@ class WarehouseStatus:
     run_id: str | None = None
     """The run judged (`shopflow status --run-id`, e.g. the scheduled run a gate belongs
     to); None: the most recent one."""
+    capture: CaptureStatus | None = None
+    """The operations capture (None: not read, as in tests that build a status by hand)."""
 
     def test_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -133,6 +137,8 @@ class WarehouseStatus:
             found.append(f"stale source(s), past their error_after: {', '.join(stale)}")
         if self.stale:
             found.append(describe_stale(self.stale))
+        if self.capture is not None and (capture := self.capture.problem()):
+            found.append(capture)
         return found
 
     def as_json(self) -> str:
@@ -149,6 +155,7 @@ class WarehouseStatus:
                 "problem_tests": [asdict(test) for test in self.problem_tests],
             },
             "tables": [asdict(table) for table in self.tables],
+            "ops_capture": self.capture.as_dict() if self.capture else None,
         }
         return json.dumps(document, indent=2, default=str)
 
@@ -301,4 +308,5 @@ def read_status(
         production_invocations=invocations,
         stale=latest_stale(settings) if has_runs else [],
         run_id=run_id,
+        capture=read_capture(settings),
     )

@@ -12,6 +12,7 @@ Reference: https://www.postgresql.org/docs/current/protocol-logicalrep-message-f
 
 from __future__ import annotations
 
+import datetime as dt
 import struct
 from dataclasses import dataclass
 from typing import Final
@@ -23,6 +24,8 @@ INSERT = "insert"
 UPDATE = "update"
 DELETE = "delete"
 TRUNCATE = "truncate"
+POSTGRES_EPOCH: Final = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""Where the log's timestamps count their microseconds from."""
 
 _INT16 = struct.Struct(">h")
 _INT32 = struct.Struct(">i")
@@ -57,6 +60,8 @@ class Relation:
 class Begin:
     final_lsn: int
     xid: int
+    commit_time: dt.datetime
+    """When the transaction committed (the server's clock): how old an unread change is."""
 
 
 @dataclass(frozen=True)
@@ -149,8 +154,8 @@ def decode(data: bytes) -> Message:
     reader = _Reader(data)
     if kind == "B":
         final_lsn = reader.int64()
-        reader.int64()  # commit time
-        return Begin(final_lsn, reader.uint32())
+        committed = POSTGRES_EPOCH + dt.timedelta(microseconds=reader.int64())
+        return Begin(final_lsn, reader.uint32(), committed)
     if kind == "C":
         reader.int8()  # flags
         return Commit(commit_lsn=reader.int64(), end_lsn=reader.int64())

@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 from psycopg2 import sql
@@ -31,7 +32,7 @@ from ingestion.database.replication import (
     wal_level,
     warehouse_slots,
 )
-from ingestion.sources.ops.pgoutput import int_to_lsn, lsn_to_int
+from ingestion.sources.ops.pgoutput import Begin, decode, int_to_lsn, lsn_to_int
 
 log = logging.getLogger(__name__)
 
@@ -235,3 +236,62 @@ def drop_other_generations(
     """Drop this warehouse's slots but ``keep`` (older copies, or copies that failed)."""
     others = [n for n in warehouse_slots(cursor, warehouse_database) if n != keep]
     return drop_slots(cursor, names=others) if others else []
+
+
+@dataclass(frozen=True)
+class SlotLag:
+    """How far a slot trails the server's log: the log it keeps the server from recycling,
+    and how long its oldest unread change has waited."""
+
+    health: SlotHealth
+    lag_bytes: int | None
+    """The server's current log position minus the slot's confirmed one (None when the
+    server no longer knows the confirmed position)."""
+    oldest_unread_at: dt.datetime | None
+    """Commit time of the first transaction the slot has not given yet; None when nothing
+    is unread, the slot is lost, or it could not be peeked (``peeked``)."""
+    peeked: bool
+    """False when another session held the slot (an ingest reading it): the age is unknown."""
+    measured_at: dt.datetime
+    """The server's clock after the peek: ages are taken against the clock that stamped the
+    commits, never against this machine's."""
+
+    @property
+    def oldest_unread_age(self) -> dt.timedelta | None:
+        if self.oldest_unread_at is None:
+            return None
+        return self.measured_at - self.oldest_unread_at
+
+
+def slot_lag(cursor: psycopg2.extensions.cursor, name: str) -> SlotLag | None:
+    """The lag of the slot ``name``, read through ``cursor`` (autocommit, connected to the
+    slot's database: a slot is decoded only there); None when the slot does not exist.
+
+    The age comes from peeking one message without consuming it: the first is the Begin of
+    the oldest unread transaction, which carries its commit time. A lost slot has no log left
+    to peek.
+    """
+    health = slot_health(cursor, name)
+    if health is None:
+        return None
+    oldest: dt.datetime | None = None
+    peeked = health.usable
+    if health.usable:
+        try:
+            # the server decodes the whole first transaction; only its Begin comes back
+            cursor.execute(
+                "select data from pg_logical_slot_peek_binary_changes(%s, null, 1,"
+                " 'proto_version', '1', 'publication_names', %s) limit 1",
+                (name, PUBLICATION),
+            )
+        except psycopg2.errors.ObjectInUse:
+            log.debug("slot %s is being read by another session: its age is unknown", name)
+            peeked = False
+        else:
+            row = cursor.fetchone()
+            first = decode(bytes(row[0])) if row else None
+            oldest = first.commit_time if isinstance(first, Begin) else None
+    cursor.execute("select (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint, clock_timestamp()")
+    current, now = cursor.fetchone()  # type: ignore[misc]
+    lag = None if health.confirmed_lsn is None else int(current) - health.confirmed_lsn
+    return SlotLag(health, lag, oldest, peeked, now)
