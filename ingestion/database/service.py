@@ -54,8 +54,8 @@ def ensure_ready(
         superuser = warn_if_superuser(settings)
     else:
         started = local_server.start(local_paths(), settings)
+        ensure_pipeline_role(settings)  # first: an older server's administrator is made here
         started = _restart_for_logical_decoding(settings) or started
-        ensure_pipeline_role(settings)
     created = tuple(
         name
         for name in (settings.database, settings.ops_database)
@@ -76,7 +76,7 @@ def ensure_ready(
 def _restart_for_logical_decoding(settings: ConnectionSettings) -> bool:
     """Restart the local server once if it runs without ``wal_level=logical`` (a server
     started by an older version of the project); True when it was restarted."""
-    with autocommit(admin_settings(settings), "postgres") as cursor:
+    with autocommit(settings, "postgres") as cursor:
         level = wal_level(cursor)
     if level == LOGICAL:
         return False

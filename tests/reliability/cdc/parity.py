@@ -6,19 +6,18 @@ out), keyed by its primary key. A key raw holds twice is reported as well as a k
 lacks or a row that differs: nothing lost, nothing doubled.
 
 The test server commits asynchronously (``synchronous_commit=off``, see docs/database.md), and
-logical decoding reads only the log already flushed: ``settle_log`` waits for the flush after
-the source changed, so the next run is sure to see those changes.
+logical decoding reads only the log already flushed: ``settle_log`` has it flushed after the
+source changed, so the next run is sure to see those changes.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from contextlib import closing
 
 from psycopg2 import sql
 
-from ingestion.database.connection import autocommit, connect, one_row
+from ingestion.database.connection import autocommit, connect
 from ingestion.loading.runner import IngestReport
 from ingestion.settings import ConnectionSettings
 from ingestion.sources.ops.settings import DATASET_NAME, SOURCE_SCHEMA, TABLE_PRIMARY_KEYS
@@ -26,11 +25,10 @@ from ingestion.sources.ops.settings import DATASET_NAME, SOURCE_SCHEMA, TABLE_PR
 Row = tuple[str | None, ...]
 SHOWN = 5
 """Differing keys named per table in a failure message."""
-FLUSH_WAIT_SECONDS = 10.0
 
 
 def ops_transaction(settings: ConnectionSettings, *statements: str) -> None:
-    """Run ``statements`` on the operations DB in one transaction, then wait for its log."""
+    """Run ``statements`` on the operations DB in one transaction, its log flushed after."""
     with (
         closing(connect(settings, settings.ops_database)) as connection,
         connection,
@@ -42,18 +40,14 @@ def ops_transaction(settings: ConnectionSettings, *statements: str) -> None:
 
 
 def settle_log(settings: ConnectionSettings) -> None:
-    """Wait until the server flushed every log record written so far (commits included)."""
-    with autocommit(settings, settings.ops_database) as cursor:
-        cursor.execute("select pg_current_wal_insert_lsn()")
-        written = one_row(cursor)[0]
-        deadline = time.monotonic() + FLUSH_WAIT_SECONDS
-        while True:
-            cursor.execute("select pg_current_wal_flush_lsn() >= %s::pg_lsn", (written,))
-            if one_row(cursor)[0]:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the server did not flush its log up to {written}")
-            time.sleep(0.05)
+    """Make the server flush every log record written so far: a transaction with an id,
+    committed synchronously, flushes the log up to its commit, and so every commit before."""
+    with (
+        closing(connect(settings, settings.ops_database)) as connection,
+        connection,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("set local synchronous_commit = on; select pg_current_xact_id()")
 
 
 def source_columns(settings: ConnectionSettings, table: str) -> list[str]:
