@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import psycopg2
 import pytest
 
 from ingestion.database import local_server, service
+from ingestion.database.connection import autocommit, one_row
 from ingestion.database.errors import DatabaseError
 from ingestion.database.server_settings import connection_settings
 from ingestion.settings import ENV_PORT, ConnectionSettings
@@ -88,3 +90,35 @@ def test_start_records_the_port_and_a_missing_record_is_written_again(
     assert connection_settings().port != own_server.port
     assert service.ensure_ready(own_server).started_now is False
     assert connection_settings().port == own_server.port
+
+
+def test_a_server_without_logical_decoding_is_restarted_once_with_it(
+    own_server: ConnectionSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def setting(name: str) -> object:
+        with autocommit(own_server, "postgres") as cursor:
+            cursor.execute(f"show {name}")
+            return one_row(cursor)[0]
+
+    # a server an older shopflow started: no logical decoding on its command line
+    service.ensure_ready(own_server)
+    service.stop_local()
+    today = local_server.LOGICAL_REPLICATION_OPTIONS
+    monkeypatch.setattr(local_server, "LOGICAL_REPLICATION_OPTIONS", "-c wal_level=replica")
+    local_server.start(service.local_paths(), own_server)
+    assert setting("wal_level") == "replica"
+    monkeypatch.setattr(local_server, "LOGICAL_REPLICATION_OPTIONS", today)
+
+    with caplog.at_level(logging.WARNING):
+        assert service.ensure_ready(own_server).started_now is True
+    assert "restarting the local server once" in caplog.text
+    assert (setting("wal_level"), setting("max_slot_wal_keep_size")) == ("logical", "2GB")
+    with autocommit(own_server, "postgres") as cursor:
+        cursor.execute("select rolreplication from pg_roles where rolname = current_user")
+        assert one_row(cursor) == (True,)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert service.ensure_ready(own_server).started_now is False
+    assert "restarting" not in caplog.text
