@@ -40,14 +40,19 @@ def ops_transaction(settings: ConnectionSettings, *statements: str) -> None:
 
 
 def settle_log(settings: ConnectionSettings) -> None:
-    """Make the server flush every log record written so far: a transaction with an id,
-    committed synchronously, flushes the log up to its commit, and so every commit before."""
+    """Make the server flush every log record written so far: a transaction that wrote to the
+    log (a logical decoding message, which the capture ignores), committed synchronously,
+    flushes the log up to its commit, and so every commit before. (A transaction that only
+    took an id writes no log before its commit and flushes nothing.)"""
     with (
         closing(connect(settings, settings.ops_database)) as connection,
         connection,
         connection.cursor() as cursor,
     ):
-        cursor.execute("set local synchronous_commit = on; select pg_current_xact_id()")
+        cursor.execute(
+            "set local synchronous_commit = on;"
+            " select pg_logical_emit_message(true, 'shopflow-tests', 'flush')"
+        )
 
 
 def source_columns(settings: ConnectionSettings, table: str) -> list[str]:
