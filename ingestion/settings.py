@@ -222,23 +222,26 @@ def package_attempts() -> int:
     raise SettingsError(f"{ENV_PACKAGE_ATTEMPTS}={raw!r}: set a whole number >= 1, or unset it (3)")
 
 
-OPS_CAPTURE_CDC = "cdc"
-OPS_CAPTURE_CURSOR = "cursor"
-OPS_CAPTURE_AUTO = "auto"
-"""Unset: ``cdc`` when the server allows logical replication, else ``cursor``."""
+OPS_CAPTURE_CDC, OPS_CAPTURE_CURSOR, OPS_CAPTURE_AUTO = "cdc", "cursor", "auto"
+"""How the ops DB is read: its log, or ``updated_at`` polling; ``auto`` (unset): ``cdc`` when
+the server allows logical replication, else ``cursor``."""
 
 
 def ops_capture() -> str:
     """``SHOPFLOW_OPS_CAPTURE``: ``cdc``, ``cursor``, or ``auto`` when unset."""
-    raw = read_variable(ENV_OPS_CAPTURE).strip().lower()
-    if not raw:
-        return OPS_CAPTURE_AUTO
-    if raw in (OPS_CAPTURE_CDC, OPS_CAPTURE_CURSOR):
-        return raw
-    raise SettingsError(
-        f"{ENV_OPS_CAPTURE}={raw!r}: set cdc (read the operations database's log) or cursor "
-        "(poll its updated_at columns), or unset it (cdc when the server allows it)"
-    )
+    return _one_of(ENV_OPS_CAPTURE, (OPS_CAPTURE_CDC, OPS_CAPTURE_CURSOR), OPS_CAPTURE_AUTO, "mode")
+
+
+def _one_of(name: str, choices: tuple[str, ...], default: str, what: str) -> str:
+    """A variable naming one of ``choices`` (``default`` when unset); anything else is a
+    SettingsError, so a typo never quietly picks another behaviour."""
+    value = read_variable(name) or default
+    if value not in (*choices, default):
+        raise SettingsError(
+            f"{name}={value!r} is not a {what}: use {' or '.join(choices)} "
+            f"(or unset it for {default})."
+        )
+    return value
 
 
 def landing_dir() -> Path:
@@ -271,10 +274,6 @@ def dbt_target_path(environment: Mapping[str, str] | None = None) -> str:
     return source.get(ENV_DBT_TARGET_PATH, "").strip()
 
 
-def pg_options() -> str:
-    return read_variable(ENV_PGOPTIONS)
-
-
 DEFAULT_TARGET = "dev"
 SPARK_TARGET = "spark"
 TARGETS = (DEFAULT_TARGET, SPARK_TARGET)
@@ -282,14 +281,8 @@ TARGETS = (DEFAULT_TARGET, SPARK_TARGET)
 
 def dbt_target() -> str:
     """``SHOPFLOW_TARGET``: the profile output dbt builds on, ``dev`` (Postgres, the default)
-    or ``spark``; anything else is a SettingsError, so a typo never builds on the wrong engine."""
-    target = read_variable(ENV_TARGET) or DEFAULT_TARGET
-    if target not in TARGETS:
-        raise SettingsError(
-            f"{ENV_TARGET}={target!r} is not a target: use {' or '.join(TARGETS)} "
-            f"(or unset it for {DEFAULT_TARGET})."
-        )
-    return target
+    or ``spark``."""
+    return _one_of(ENV_TARGET, TARGETS, DEFAULT_TARGET, "target")
 
 
 def lake_url() -> str:
@@ -319,11 +312,6 @@ def business_date() -> date | None:
         raise SettingsError(
             f"{ENV_BUSINESS_DATE}={configured!r} is not a date: use YYYY-MM-DD, e.g. 2026-12-01."
         ) from None
-
-
-def storefront_base_url() -> str:
-    """dlt's ``SOURCES__STOREFRONT__BASE_URL`` ("" when unset: the simulated API is started)."""
-    return read_variable(ENV_STOREFRONT_BASE_URL)
 
 
 # -- the server --------------------------------------------------------------------------------
@@ -364,19 +352,12 @@ def explicit_port() -> int | None:
     raw = read_variable(ENV_PORT)
     if not raw:
         return None
-    try:
-        port = int(raw)
-    except ValueError:
-        raise SettingsError(
-            f"{ENV_PORT}={raw!r} is not a port number: set it to a number from 1 to 65535 "
-            f"(or unset it for the default, {DEFAULT_LOCAL_PORT} locally, 5432 external)."
-        ) from None
-    if not 0 < port < 65536:
-        raise SettingsError(
-            f"{ENV_PORT}={port} is outside 1-65535: set it to the port the server listens on "
-            f"(or unset it for the default, {DEFAULT_LOCAL_PORT} locally, 5432 external)."
-        )
-    return port
+    if raw.isdigit() and 0 < int(raw) < 65536:
+        return int(raw)
+    raise SettingsError(
+        f"{ENV_PORT}={raw!r} is not a port number from 1 to 65535: set it to the port the server "
+        f"listens on (or unset it for the default, {DEFAULT_LOCAL_PORT} locally, 5432 external)."
+    )
 
 
 def configured_password() -> str | None:
@@ -421,6 +402,7 @@ class Settings:
     alert_webhook: str
     schema_prefix: str
     storefront_base_url: str
+    """dlt's ``SOURCES__STOREFRONT__BASE_URL`` ("" when unset: the simulated API is started)."""
     ops_capture: str
     """``cdc``, ``cursor`` or ``auto`` (see ``ops_capture``)."""
     pg_options: str
@@ -454,8 +436,8 @@ class Settings:
             alert_url=alert_url(),
             alert_webhook=alert_webhook(),
             schema_prefix=schema_prefix(),
-            storefront_base_url=storefront_base_url(),
+            storefront_base_url=read_variable(ENV_STOREFRONT_BASE_URL),
             ops_capture=ops_capture(),
-            pg_options=pg_options(),
+            pg_options=read_variable(ENV_PGOPTIONS),
             log_level=log_level(),
         )

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 import pyarrow as pa
 from psycopg2 import sql
@@ -73,6 +75,9 @@ log = logging.getLogger(__name__)
 LSN_COLUMN = "_cdc_lsn"
 OP_COLUMN = "_cdc_op"
 SNAPSHOT_OP = "snapshot"
+SLOT_BUSY_ATTEMPTS = 20
+SLOT_BUSY_WAIT_SECONDS = 0.5
+"""How long a read waits for a slot another session (a status check) is reading."""
 FETCH_ROWS = 20_000
 """Log messages (or copied rows) fetched per round trip."""
 
@@ -172,10 +177,29 @@ class LogCapture:
 
     # -- changes mode ------------------------------------------------------------------------
     def read_changes(self) -> None:
-        """Fold the slot's changes up to the end of the log into ``changes``."""
+        """Fold the slot's changes up to the end of the log into ``changes``.
+
+        A slot is read by one session at a time: while another one peeks at it (``shopflow
+        status`` measuring the lag), the read waits and tries again, a bounded number of times.
+        """
+        for attempt in range(1, SLOT_BUSY_ATTEMPTS + 1):
+            try:
+                self._read_changes_once()
+                return
+            except psycopg2.errors.ObjectInUse:
+                self.ops.rollback()
+                self.changes = {}
+                if attempt == SLOT_BUSY_ATTEMPTS:
+                    raise
+                log.info("ops: the slot is being read by another session; trying again")
+                time.sleep(SLOT_BUSY_WAIT_SECONDS)
+
+    def _read_changes_once(self) -> None:
         assert self.position is not None
         with self.ops.cursor() as cursor:
-            cursor.execute("select pg_current_wal_lsn() - '0/0'::pg_lsn")
+            # the flushed end, not the written one: decoding reads only flushed log, and an
+            # asynchronous commit written but not yet flushed must be read next run, not skipped
+            cursor.execute("select pg_current_wal_flush_lsn() - '0/0'::pg_lsn")
             self.end_lsn = int(cursor.fetchone()[0])  # type: ignore[index]
         relations: dict[int, tuple[str, list[str], int]] = {}
         skip = False
@@ -379,7 +403,8 @@ def open_capture(
         if capture.reason:
             log.warning("ops: %s: a new slot and an initial copy of every table", capture.reason)
             with ops.cursor() as cursor:
-                capture.new_slot = create_slot(ops_url, warehouse_database, cursor)
+                last = position.generation if position else 0
+                capture.new_slot = create_slot(ops_url, warehouse_database, cursor, last)
             ops.commit()
             try:
                 ops.set_session(isolation_level="REPEATABLE READ", readonly=True)

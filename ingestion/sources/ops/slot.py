@@ -155,14 +155,19 @@ class NewSlot:
 
 
 def create_slot(
-    ops_url: str, warehouse_database: str, ops_cursor: psycopg2.extensions.cursor
+    ops_url: str,
+    warehouse_database: str,
+    ops_cursor: psycopg2.extensions.cursor,
+    last_generation: int = 0,
 ) -> NewSlot:
-    """A new slot (the next generation) with its exported snapshot."""
+    """A new slot with its exported snapshot: the generation after both ``last_generation``
+    (the warehouse's record) and every slot of this warehouse still on the server, so a new
+    slot never takes the name of one dropped before."""
     generations = [
         generation_of(name, warehouse_database) or 0
         for name in warehouse_slots(ops_cursor, warehouse_database)
     ]
-    generation = max(generations, default=0) + 1
+    generation = max([*generations, last_generation]) + 1
     name = slot_name(warehouse_database, generation)
     connection = psycopg2.connect(
         ops_url, connection_factory=psycopg2.extras.LogicalReplicationConnection
