@@ -35,6 +35,10 @@ from tests.reliability.support import PER_RUN_COLUMNS, CliWorld, shopflow_comman
 pytestmark = pytest.mark.reliability
 
 
+CURSOR_READER = {"SHOPFLOW_OPS_CAPTURE": "cursor"}
+"""These faults fool a poller: the module reads the operations DB by cursor (the log reader,
+the default, is proven against the same faults by the last test)."""
+LOG_READER = {"SHOPFLOW_OPS_CAPTURE": "cdc"}
 CURSOR_ONLY = {"SOURCES__OPS__RECONCILE_EVERY_RUNS": "0"}
 """The first ingestion after the faults runs without the range reconciliation."""
 COMPARED = PER_RUN_COLUMNS | {"_deleted_in_source"}
@@ -135,7 +139,7 @@ class Trial:
 def ingest_ops(world: CliWorld, **extra_env: str) -> str:
     done = subprocess.run(
         shopflow_command("ingest", "ops"),
-        env={**world.env, **extra_env},
+        env={**world.env, **CURSOR_READER, **extra_env},
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -178,7 +182,7 @@ def chosen_key(world: CliWorld, fault: Fault) -> int:
     return int(rows[0][0])
 
 
-def apply_faults(world: CliWorld, trial: Trial) -> None:
+def apply_faults(world: CliWorld, trial: Trial, **reader: str) -> None:
     """Delete one delivery and ingest (a hard delete), then write every fault."""
     delivery = next(f for f in FAULTS if f.table == "deliveries")
     trial.keys[delivery.name] = chosen_key(world, delivery)
@@ -196,7 +200,7 @@ def apply_faults(world: CliWorld, trial: Trial) -> None:
         cursor.execute(
             "delete from ops.deliveries where delivery_id = %s", (trial.keys[delivery.name],)
         )
-    trial.outputs["hard delete"] = ingest_ops(world)
+    trial.outputs["hard delete"] = ingest_ops(world, **reader)
     trial.deleted_in_raw = row_of(world, delivery, trial.keys[delivery.name], raw=True) is None
     with autocommit(world.settings, world.settings.ops_database) as cursor:
         for fault in FAULTS:
@@ -314,3 +318,22 @@ def test_overlap_reloads_nothing(trial: Trial) -> None:
     assert set(after_tick) == set(TABLE_PRIMARY_KEYS) and sum(after_tick.values()) > 0
     assert loaded_rows(trial.outputs["nothing changed"]) == dict.fromkeys(TABLE_PRIMARY_KEYS, 0)
     assert "repaired" not in trial.outputs["nothing changed"]
+
+
+def test_the_log_reader_lands_every_one_of_these_changes_in_one_run(
+    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Read from its log, the order system fools nothing: no stamp is trusted, so every fault
+    lands on the first run after it, with nothing flagged or repaired, and raw equals a clean
+    first load of the same operations DB."""
+    root = tmp_path_factory.mktemp("log-reader")
+    for world in new_world(server_settings, root):
+        logged = Trial(world)
+        ingest_ops(world, **LOG_READER)
+        apply_faults(world, logged, **LOG_READER)
+        output = ingest_ops(world, **LOG_READER)
+        missed = [f.name for f in FAULTS if not landed(world, f, logged.keys[f.name])]
+        assert missed == [], output
+        assert "stamped after" not in output and "repaired" not in output, output
+        raw = ops_tables(warehouse_digest(world.settings, ("raw_ops",), COMPARED))
+        assert raw == clean_load(world, root / "clean")
