@@ -98,8 +98,11 @@ class TableChanges:
     truncated: bool = False
     """A truncate came: every key raw holds that no later change wrote is gone."""
     changes: int = 0
+    """Changes of the table read from the log in this run (before folding)."""
 
     def write(self, key: str, lsn: int, kind: str, values: Values) -> None:
+        """An insert or update of ``key``; values the log did not send (TOASTed, unchanged)
+        come from the key's earlier change in this run, if any (else from raw, later)."""
         earlier = self.rows.get(key)
         if earlier is not None and any(v is UNCHANGED for v in values.values()):
             values = {
@@ -336,10 +339,10 @@ class LogCapture:
         self.ops.rollback()  # the snapshot's transaction (or the peek's) is over
         self.ops.set_session(isolation_level="READ COMMITTED", readonly=False)
         with self.ops.cursor() as cursor:
-            if self.new_slot is not None:
-                dropped = drop_other_generations(cursor, self.warehouse_database, position.slot)
-                if dropped:
-                    log.info("ops: dropped the replaced slot(s) %s", ", ".join(dropped))
+            # the slot replaced by this copy, or one a failed copy or full refresh left behind
+            dropped = drop_other_generations(cursor, self.warehouse_database, position.slot)
+            if dropped:
+                log.info("ops: dropped the replaced slot(s) %s", ", ".join(dropped))
             advance(cursor, position.slot, position.applied_lsn)
             self.ops.commit()
 
