@@ -104,7 +104,7 @@ def test_killed_initial_copy_is_redone_on_a_new_slot(
 ) -> None:
     with simulated_world(server_settings, tmp_path, SCALE) as fresh:
         ingest_killed_at(fresh, "copying", 2)  # customers copied and loaded, orders not
-        assert fresh.scalar("select count(*) from raw_ops.customers") > 0
+        assert fresh.query("select count(*) from raw_ops.customers") != [(0,)]
         assert fresh.scalar("select to_regclass('raw_ops._cdc_position')") is None
         change_the_source(fresh)
         rows_loaded(fresh.ingest("ops", ops_capture=OPS_CAPTURE_CDC))

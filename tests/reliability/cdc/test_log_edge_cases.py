@@ -1,12 +1,12 @@
 """The log's awkward shapes: after the next run, raw equals the source row by row.
 
 One small world, copied once, goes through: one row changed fifty times in one transaction;
-a key deleted and inserted again (in one transaction, across two, across two runs); a row
-inserted and deleted between two runs; a transaction open while a run reads the log and
-committed after it; a TRUNCATE (alone, then with rows written after it in the same
-transaction); a large TOASTed column that later updates leave unchanged, which the log then
-does not send again. Each test leaves raw equal to the source, so they do not depend on
-their order.
+a key deleted and inserted again (in one transaction, across two, across two runs); a key
+changed by an update (the old one must go); a row inserted and deleted between two runs; a
+transaction open while a run reads the log and committed after it; a TRUNCATE (alone, then
+with rows written after it in the same transaction); a large TOASTed value that later updates
+leave unchanged, which the log then does not send again. Each test leaves raw equal to the
+source, so they do not depend on their order.
 """
 
 from __future__ import annotations
@@ -109,6 +109,20 @@ def test_a_key_deleted_and_inserted_again(world: IngestWorld) -> None:
     ops_transaction(world.settings, REINSERT.format(key=in_two_runs))
     ingest(world)
     assert_raw_equals_source(world.settings)
+
+
+def test_a_key_changed_by_an_update(world: IngestWorld) -> None:
+    delivery = first_key(world, "deliveries", "delivery_id", 5)
+    moved = 30_000_000 + delivery
+    ops_transaction(
+        world.settings,
+        f"update ops.deliveries set delivery_id = {moved} where delivery_id = {delivery}",
+    )
+    ingest(world)
+    assert_raw_equals_source(world.settings)
+    assert world.query(
+        f"select delivery_id from raw_ops.deliveries where delivery_id in ({delivery}, {moved})"
+    ) == [(moved,)]
 
 
 def test_a_row_inserted_and_deleted_between_two_runs(world: IngestWorld) -> None:
