@@ -12,7 +12,7 @@ shared test server without writing gigabytes of log, so that decision is checked
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from ingestion.database.replication import drop_slots, slot_name, warehouse_slot
 from ingestion.settings import OPS_CAPTURE_CDC, ConnectionSettings
 from ingestion.sources.ops.capture import copy_reason
 from ingestion.sources.ops.slot import Position
-from tests.integration.ingest_support import simulated_world
+from tests.integration.ingest_support import IngestWorld, simulated_world
 from tests.reliability.cdc.kills import change_the_source, ingest_killed_at
 from tests.reliability.cdc.parity import assert_raw_equals_source, rows_loaded
 
@@ -32,45 +32,58 @@ SCALE = 0.05
 POSITION = Position("shopflow_w_000003", 3, 1 << 32, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 0)
 
 
-def test_a_dropped_slot_is_resynced_on_the_next_generation(
-    server_settings: ConnectionSettings, tmp_path: Path
-) -> None:
-    with simulated_world(server_settings, tmp_path, SCALE) as world:
-        rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        first = world.scalar("select slot_name from raw_ops._cdc_position")
-        with autocommit(world.settings, world.settings.ops_database) as cursor:
-            assert drop_slots(cursor, names=[str(first)]) == [first]
-        change_the_source(world)  # changes (deletes among them) the dropped slot never gives
-        rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        assert_raw_equals_source(world.settings)
-        second = slot_name(world.settings.database, 2)
-        assert world.query("select slot_name, generation, resyncs from raw_ops._cdc_position") == [
-            (second, 2, 1)
-        ]
-        with autocommit(world.settings, world.settings.ops_database) as cursor:
-            assert warehouse_slots(cursor, world.settings.database) == [second]
-        again = rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        assert again == dict.fromkeys(again, 0)
+@pytest.fixture(scope="module")
+def world(
+    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[IngestWorld]:
+    """A small world whose initial copy loaded; each test loses its slot once."""
+    with simulated_world(server_settings, tmp_path_factory.mktemp("cdc-slot"), SCALE) as made:
+        rows_loaded(made.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
+        yield made
 
 
-def test_a_resync_killed_during_its_copy_is_redone(
-    server_settings: ConnectionSettings, tmp_path: Path
-) -> None:
-    with simulated_world(server_settings, tmp_path, SCALE) as world:
-        rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        first = str(world.scalar("select slot_name from raw_ops._cdc_position"))
-        with autocommit(world.settings, world.settings.ops_database) as cursor:
-            drop_slots(cursor, names=[first])
-        change_the_source(world)
-        ingest_killed_at(world, "copying", 2)  # the new slot exists, the record is the old one
-        rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        assert_raw_equals_source(world.settings)
-        with autocommit(world.settings, world.settings.ops_database) as cursor:
-            slots = warehouse_slots(cursor, world.settings.database)
-        assert (
-            world.query("select slot_name, resyncs from raw_ops._cdc_position") == [(slots[0], 1)]
-            and len(slots) == 1
-        ), slots
+def drop_the_slot(world: IngestWorld) -> tuple[int, int]:
+    """Drop the slot the warehouse follows; its record's generation and resyncs before."""
+    slot, generation, resyncs = world.query(
+        "select slot_name, generation, resyncs from raw_ops._cdc_position"
+    )[0]
+    with autocommit(world.settings, world.settings.ops_database) as cursor:
+        assert drop_slots(cursor, names=[slot]) == [slot]
+    return generation, resyncs
+
+
+def slots_of(world: IngestWorld) -> list[str]:
+    with autocommit(world.settings, world.settings.ops_database) as cursor:
+        return warehouse_slots(cursor, world.settings.database)
+
+
+def test_a_dropped_slot_is_resynced_on_the_next_generation(world: IngestWorld) -> None:
+    generation, resyncs = drop_the_slot(world)
+    change_the_source(world)  # changes (deletes among them) the dropped slot never gives
+    rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
+    assert_raw_equals_source(world.settings)
+    following = slot_name(world.settings.database, generation + 1)
+    assert world.query("select slot_name, generation, resyncs from raw_ops._cdc_position") == [
+        (following, generation + 1, resyncs + 1)
+    ]
+    assert slots_of(world) == [following]
+    again = rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
+    assert again == dict.fromkeys(again, 0)
+
+
+def test_a_resync_killed_during_its_copy_is_redone(world: IngestWorld) -> None:
+    generation, resyncs = drop_the_slot(world)
+    change_the_source(world)
+    # the killed run made the next generation's slot; the record still names the dropped one
+    ingest_killed_at(world, "copying", 2)
+    assert slots_of(world) == [slot_name(world.settings.database, generation + 1)]
+    rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
+    assert_raw_equals_source(world.settings)
+    following = slot_name(world.settings.database, generation + 2)
+    assert world.query("select slot_name, resyncs from raw_ops._cdc_position") == [
+        (following, resyncs + 1)
+    ]
+    assert slots_of(world) == [following]
 
 
 class StandInCursor:
