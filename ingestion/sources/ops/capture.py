@@ -97,28 +97,37 @@ class TableChanges:
     """Key (as text) -> log position of keys whose last change deleted them."""
     truncated: bool = False
     """A truncate came: every key raw holds that no later change wrote is gone."""
+    raw_keys: dict[str, str] = field(default_factory=dict)
+    """Key -> the older key raw holds the row under (its key changed in this run)."""
     changes: int = 0
     """Changes of the table read from the log in this run (before folding)."""
 
-    def write(self, key: str, lsn: int, kind: str, values: Values) -> None:
-        """An insert or update of ``key``; values the log did not send (TOASTed, unchanged)
-        come from the key's earlier change in this run, if any (else from raw, later)."""
-        earlier = self.rows.get(key)
+    def write(self, key: str, lsn: int, kind: str, values: Values, was: str | None = None) -> None:
+        """An insert or update of ``key`` (``was``: its key before, when the update changed it);
+        values the log did not send (TOASTed, unchanged) come from the row's earlier change in
+        this run, if any, else from raw's copy under the key raw holds it by (later)."""
+        source = key if was is None else was
+        earlier = self.rows.get(source)
         if earlier is not None and any(v is UNCHANGED for v in values.values()):
             values = {
                 name: earlier[2].get(name, UNCHANGED) if value is UNCHANGED else value
                 for name, value in values.items()
             }
+        origin = self.raw_keys.pop(source, source)
         self.rows[key] = (lsn, kind, values)
         self.deleted.pop(key, None)
+        if origin != key:
+            self.raw_keys[key] = origin
 
     def delete(self, key: str, lsn: int) -> None:
         self.rows.pop(key, None)
+        self.raw_keys.pop(key, None)
         self.deleted[key] = lsn
 
     def truncate(self) -> None:
         self.rows.clear()
         self.deleted.clear()
+        self.raw_keys.clear()
         self.truncated = True
 
 
@@ -266,9 +275,10 @@ class LogCapture:
             return
         assert change.new is not None
         key = str(change.new[key_at])
-        if change.old is not None and str(change.old[key_at]) != key:
-            table.delete(str(change.old[key_at]), lsn)  # the key itself changed
-        table.write(key, lsn, change.kind, dict(zip(names, change.new, strict=True)))
+        was = None if change.old is None else str(change.old[key_at])
+        table.write(key, lsn, change.kind, dict(zip(names, change.new, strict=True)), was)
+        if was is not None and was != key:
+            table.delete(was, lsn)  # the key itself changed
 
     def upserts(self, table: str, raw_cursor: Any) -> pa.Table | None:
         """The rows whose last change wrote them, typed; TOASTed values the changes did not
@@ -361,6 +371,7 @@ def fill_unchanged(
     raw: Any, dataset: str, table: str, folded: TableChanges, unchanged: dict[str, list[str]]
 ) -> None:
     """Give rows the TOASTed values their changes did not send, from raw's copy."""
+    origins = {key: folded.raw_keys.get(key, key) for key in unchanged}
     columns = sorted({n for names in unchanged.values() for n in names})
     raw.execute(
         sql.SQL("select {}::text, {} from {} where {}::text = any(%s)").format(
@@ -369,13 +380,13 @@ def fill_unchanged(
             sql.Identifier(dataset, table),
             sql.Identifier(folded.key),
         ),
-        (list(unchanged),),
+        (list(origins.values()),),
     )
     held = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in raw.fetchall()}
     for key, names in unchanged.items():
         values = folded.rows[key][2]
         for name in names:
-            values[name] = held.get(key, {}).get(name)
+            values[name] = held.get(origins[key], {}).get(name)
 
 
 @contextmanager

@@ -217,3 +217,43 @@ def test_a_toasted_value_an_update_leaves_unchanged_stays_in_raw(world: IngestWo
         f"select length(notes) from raw_ops.customers where customer_id in ({keys})"
     )
     assert lengths == [(NOTES_CHARACTERS,)] * len(customers)
+
+
+def move_customer(customer: int, to: int) -> tuple[str, str]:
+    """Statements giving a customer a new key (its orders let go of it first, as on erasure)."""
+    return (
+        f"update ops.orders set customer_id = null where customer_id = {customer}",
+        f"update ops.customers set customer_id = {to} where customer_id = {customer}",
+    )
+
+
+def test_a_toasted_value_survives_a_change_of_its_key(world: IngestWorld) -> None:
+    kept, renamed_twice, written_then_moved = (
+        first_key(world, "customers", "customer_id", n) for n in (20, 21, 22)
+    )
+    ops_transaction(
+        world.settings,
+        "alter table ops.customers add column if not exists notes text",
+        f"update ops.customers set notes = {NOTES} where customer_id in ({kept}, {renamed_twice})",
+    )
+    ingest(world)
+    moved = 40_000_000
+    ops_transaction(world.settings, *move_customer(kept, moved + kept))
+    ops_transaction(world.settings, *move_customer(renamed_twice, moved + renamed_twice))
+    ops_transaction(
+        world.settings,
+        f"update ops.customers set city = 'Moved' where customer_id = {moved + renamed_twice}",
+        *move_customer(moved + renamed_twice, 2 * moved + renamed_twice),
+    )
+    ops_transaction(
+        world.settings,
+        f"update ops.customers set notes = {NOTES} where customer_id = {written_then_moved}",
+    )
+    ops_transaction(world.settings, *move_customer(written_then_moved, moved + written_then_moved))
+    ingest(world)
+    assert_raw_equals_source(world.settings)
+    lengths = world.query(
+        f"select length(notes) from raw_ops.customers where customer_id in"
+        f" ({moved + kept}, {2 * moved + renamed_twice}, {moved + written_then_moved})"
+    )
+    assert lengths == [(NOTES_CHARACTERS,)] * 3
