@@ -7,8 +7,9 @@ operations database, everything in this process (the ingestion as `shopflow inge
 ``run_ingestion``, so each source run's seconds are exact and no CLI start-up is timed):
 
 1. the world built at the scale, with its landing files;
-2. every source ingested from empty, ops from the log (the initial copy); ops alone with the
-   cursor reader into the second warehouse;
+2. ops alone with the cursor reader into the second warehouse; every source ingested from
+   empty, ops from the log (the initial copy), and the ops tables copied again if that
+   ingest's log outgrew what the server keeps for its slot;
 3. a one-day tick; the log peeked (changes counted); both ingests again;
 4. a seven-day tick; the log peeked; ops from the log; a plain COPY of the rows the changes
    wrote, from the source into a scratch table of the warehouse.
@@ -64,9 +65,10 @@ from ingestion.settings import (
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.landing import write_landing_files
 from ingestion.simulators.world.tick import tick
-from ingestion.sources.ops.capture import open_capture
+from ingestion.sources.ops.capture import copy_reason, open_capture
 from ingestion.sources.ops.settings import DATASET_NAME as OPS_DATASET
 from ingestion.sources.ops.settings import SOURCE_SCHEMA, TABLE_PRIMARY_KEYS
+from ingestion.sources.ops.slot import read_position
 from ingestion.sources.ops.text_values import COLUMNS_QUERY
 from ingestion.stage_runner.ingest_stage import run_ingestion
 
@@ -116,18 +118,43 @@ def check_raw_matches_source(settings: ConnectionSettings) -> None:
         raise RuntimeError(f"{settings.database}: raw ops rows {raw} differ from source {source}")
 
 
+def wal_position(settings: ConnectionSettings) -> int:
+    """The server's current log position in bytes (every database's writes move it)."""
+    with autocommit(settings, settings.ops_database) as cursor:
+        cursor.execute("select (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+        return int(one_row(cursor)[0])
+
+
+def slot_wal_cap(settings: ConnectionSettings) -> str:
+    """The server's ``max_slot_wal_keep_size``: how much log a slot may hold."""
+    with autocommit(settings, settings.ops_database) as cursor:
+        cursor.execute("show max_slot_wal_keep_size")
+        return str(one_row(cursor)[0])
+
+
+def slot_lost(settings: ConnectionSettings) -> str:
+    """Why the warehouse's next ops run would copy every table again (empty: it reads on),
+    decided as the capture decides it, without opening one (which would make a new slot)."""
+    with closing(connect(settings, settings.database)) as warehouse, warehouse.cursor() as cursor:
+        position = read_position(cursor, OPS_DATASET)
+    with closing(connect(settings, settings.ops_database)) as ops:
+        return copy_reason(ops, position)
+
+
 def timed_ingest(
     label: str, settings: ConnectionSettings, config: Settings, sources: Sequence[str]
 ) -> IngestMeasure:
     """Ingest ``sources`` in this process, timed and its memory sampled; raises if a unit
     failed or the raw ops tables do not match the source afterwards."""
     log.info("%s: ingesting %s (ops by %s)", label, ", ".join(sources), config.ops_capture)
+    wal_before = wal_position(settings)
     started = time.perf_counter()
     with sampling_memory(os.getpid()) as memory:
         report = run_ingestion(
             settings, sources, run_id=f"cdc-bench-{uuid.uuid4().hex[:8]}", config=config
         )
     seconds = time.perf_counter() - started
+    wal_mb = (wal_position(settings) - wal_before) / 2**20
     if not report.ok:
         failed = [f"{u.source}.{u.table}: {u.error}" for u in report.units if u.status != "ok"]
         raise RuntimeError(f"{label}: units failed: {'; '.join(failed)}")
@@ -146,15 +173,17 @@ def timed_ingest(
         ops.total("rows_loaded"),
         ops.total("rows_deleted"),
         memory.result().tree_peak_mb,
+        wal_mb,
     )
     log.info(
-        "%s: %.1f s (ops %.1f s), ops %s rows merged, %s keys deleted, peak %.0f MB",
+        "%s: %.1f s (ops %.1f s), ops %s rows merged, %s keys deleted, peak %.0f MB, log %.0f MB",
         label,
         measure.seconds,
         measure.ops_seconds,
         f"{measure.ops_rows_loaded:,}",
         f"{measure.ops_keys_deleted:,}",
         measure.peak_mb,
+        measure.wal_mb,
     )
     return measure
 
@@ -286,8 +315,14 @@ def measure(server: ConnectionSettings, scale: float, workdir: Path) -> CdcResul
         write_landing_files(settings, landing=landing)
         source_rows = table_rows(settings, settings.ops_database, SOURCE_SCHEMA)
         every_source = list(SOURCES)
-        full = timed_ingest("from empty", settings, cdc, every_source)
+        # the cursor reader first: its load's log would otherwise count against the new slot
         cursor_full = timed_ingest("from empty", cursor_settings, cursor, ["ops"])
+        full = timed_ingest("from empty", settings, cdc, every_source)
+        lost, cap = slot_lost(settings), slot_wal_cap(settings)
+        resync = None
+        if lost:
+            log.warning("the first ingest's slot is lost (%s): the ops tables copied again", lost)
+            resync = timed_ingest("resync (slot lost)", settings, cdc, ["ops"])
 
         tick(settings, TICK_DAYS, landing=landing)
         flush_log(settings)
@@ -305,6 +340,9 @@ def measure(server: ConnectionSettings, scale: float, workdir: Path) -> CdcResul
         scale=scale,
         source_rows=source_rows,
         full=full,
+        slot_lost=lost,
+        resync=resync,
+        slot_wal_cap=cap,
         tick=tick_measure,
         cursor_full=cursor_full,
         cursor_tick=cursor_tick,

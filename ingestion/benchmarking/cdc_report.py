@@ -36,6 +36,8 @@ class IngestMeasure:
     ops_keys_deleted: int
     peak_mb: float
     """Highest sampled resident memory of the benchmark's process tree during the call."""
+    wal_mb: float
+    """Log the server wrote during the call, every database and session (others' too)."""
 
     @property
     def ops_seconds(self) -> float:
@@ -77,6 +79,12 @@ class CdcResult:
     """Rows per ops table after the world was built."""
     full: IngestMeasure
     """Every source, from empty, ops by an initial copy."""
+    slot_lost: str
+    """Why the slot of the first ingest could not be read on afterwards (empty: it could)."""
+    resync: IngestMeasure | None
+    """Ops alone copied again from a new slot, when the first ingest's slot was lost."""
+    slot_wal_cap: str
+    """The server's ``max_slot_wal_keep_size``."""
     tick: IngestMeasure
     """Every source after a one-day tick, ops from the log."""
     cursor_full: IngestMeasure
@@ -139,15 +147,23 @@ def whole_tick_target(result: CdcResult) -> str:
 def ingest_table(result: CdcResult) -> list[str]:
     lines = [
         "| run | ops read by | sources | whole s | ops s | of which load units s | ops rows merged"
-        " | ops keys deleted | peak MB |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        " | ops keys deleted | peak MB | log written MB (server) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for measure in (result.full, result.cursor_full, result.tick, result.cursor_tick, result.week):
+    resync = [result.resync] if result.resync is not None else []
+    for measure in (
+        result.cursor_full,
+        result.full,
+        *resync,
+        result.tick,
+        result.cursor_tick,
+        result.week,
+    ):
         lines.append(
             f"| {measure.label} | {measure.reader} | {', '.join(measure.source_seconds)} |"
             f" {measure.seconds:.1f} | {measure.ops_seconds:.1f} |"
             f" {measure.ops_units_seconds:.1f} | {measure.ops_rows_loaded:,} |"
-            f" {measure.ops_keys_deleted:,} | {measure.peak_mb:,.0f} |"
+            f" {measure.ops_keys_deleted:,} | {measure.peak_mb:,.0f} | {measure.wal_mb:,.0f} |"
         )
     return lines
 
@@ -169,6 +185,32 @@ def log_table(result: CdcResult) -> list[str]:
             f" {rate(measure.ops_rows_applied, measure.ops_seconds)} |"
         )
     return lines
+
+
+def slot_finding(result: CdcResult) -> str:
+    """What happened to the first ingest's slot before the first tick."""
+    written = f"{result.full.wal_mb:,.0f} MB of log were written on the server during that ingest"
+    if not result.slot_lost:
+        return (
+            f"The first ingest's slot was still readable before the first tick ({written};"
+            f" the server keeps at most {result.slot_wal_cap} for a slot)."
+        )
+    resync = result.resync
+    again = (
+        f" The ops tables were then copied again from a new slot ({resync.ops_seconds:.1f} s,"
+        f" {resync.wal_mb:,.0f} MB of log), and the ticks were measured on that slot."
+        if resync is not None
+        else ""
+    )
+    return (
+        f"**The first ingest lost its own slot**: {result.slot_lost}. {written.capitalize()},"
+        f" every database's and session's (the warehouse's loads, the other test suites),"
+        f" past the {result.slot_wal_cap} the server keeps for a slot"
+        f" (`max_slot_wal_keep_size`), and a slot is held at the point its initial copy began"
+        f" until a later run reads past it: at this scale on one shared server, the run after"
+        f" the first would copy every ops table again (a resync) instead of reading the"
+        f" tick's changes.{again}"
+    )
 
 
 def copy_comparison(result: CdcResult) -> str:
@@ -195,9 +237,11 @@ def intro(result: CdcResult, when: str) -> list[str]:
         " folder, `--no-write` to print only) builds a world at the scale in throwaway databases"
         " on the configured server and runs the ingestion in-process"
         " (`ingestion.stage_runner.ingest_stage.run_ingestion`, as `shopflow ingest` does):"
-        " every source from empty with the ops tables read from the log (`SHOPFLOW_OPS_CAPTURE"
-        "=cdc`: the initial copy), and the ops tables alone with the cursor reader into a second"
-        f" warehouse on the same operations database; then a {TICK_DAYS}-day tick"
+        " the ops tables alone with the cursor reader into one warehouse, then every source from"
+        " empty with the ops tables read from the log (`SHOPFLOW_OPS_CAPTURE=cdc`: the initial"
+        " copy) into a second warehouse on the same operations database (if the slot was lost"
+        " meanwhile, the ops tables are copied again from a new one); then a"
+        f" {TICK_DAYS}-day tick"
         " (`ingestion.simulators.world.tick`) and both again; then a"
         f" {WEEK_DAYS}-day tick, the ops tables alone from the log, and a plain COPY of the rows"
         " those changes produced. Before each log read the changes are counted by peeking at"
@@ -214,7 +258,8 @@ def intro(result: CdcResult, when: str) -> list[str]:
         " noisy; read the figures as ratios between runs made minutes apart. Peak memory is the"
         " highest resident memory of the benchmark's process tree (it and the storefront API it"
         " starts), sampled every 0.25 s from /proc during each ingest; the server's is not"
-        " included.",
+        " included. The log written is the server's whole log position moving during each"
+        " ingest (`pg_current_wal_lsn()`), every database's and session's.",
         "",
     ]
 
@@ -223,6 +268,7 @@ def render_section(result: CdcResult, when: str) -> str:
     """The "Change data capture" section of docs/benchmarks.md."""
     lines = [*intro(result, when), "Targets (issue 23, point 6):", ""]
     lines += [f"- {ops_tick_target(result)}", f"- {whole_tick_target(result)}", ""]
+    lines += [slot_finding(result), ""]
     lines += [*ingest_table(result), "", *log_table(result), "", copy_comparison(result), ""]
     lines += [
         "How the COPY is measured: the keys of the rows the week's changes wrote (from the"

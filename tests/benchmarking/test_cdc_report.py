@@ -25,7 +25,7 @@ from ingestion.benchmarking.doc_sections import write_section
 
 def ingest(label: str, reader: str, whole: float, ops: float, merged: int = 100) -> IngestMeasure:
     sources = {"storefront": 1.0, "ops": ops, "files": 2.0} if reader == "cdc" else {"ops": ops}
-    return IngestMeasure(label, reader, sources, whole, ops * 0.8, merged, 4, 512.0)
+    return IngestMeasure(label, reader, sources, whole, ops * 0.8, merged, 4, 512.0, 300.0)
 
 
 def cdc_result(scale: float = 100.0, tick_ops: float = 2.5, tick_whole: float = 9.0) -> CdcResult:
@@ -33,6 +33,9 @@ def cdc_result(scale: float = 100.0, tick_ops: float = 2.5, tick_whole: float = 
         scale=scale,
         source_rows={"customers": 100_000, "orders": 500_000},
         full=ingest("from empty", "cdc", 200.0, 60.0, merged=2_000_000),
+        slot_lost="",
+        resync=None,
+        slot_wal_cap="2GB",
         tick=ingest("after a 1-day tick", "cdc", tick_whole, tick_ops),
         cursor_full=ingest("from empty", "cursor", 90.0, 90.0, merged=2_000_000),
         cursor_tick=ingest("after a 1-day tick", "cursor", 10.0, 10.0),
@@ -77,11 +80,29 @@ def test_copy_comparison_gives_both_rates_and_their_ratio() -> None:
     assert "(- the log reader's rate)" in copy_comparison(untimed)
 
 
+def test_a_lost_slot_is_reported_with_the_log_written_and_the_resync() -> None:
+    kept = render_section(cdc_result(), "2026-12-07 10:00")
+    assert "slot was still readable before the first tick (300 MB of log" in kept
+    assert "resync" not in kept.split("Targets")[1]
+    lost = replace(
+        cdc_result(),
+        slot_lost="the slot s1 was invalidated by the server (wal_removed)",
+        resync=ingest("resync (slot lost)", "cdc", 70.0, 70.0),
+    )
+    section = render_section(lost, "2026-12-07 10:00")
+    assert "**The first ingest lost its own slot**: the slot s1 was invalidated" in section
+    assert "past the 2GB the server keeps for a slot" in section
+    assert "copied again from a new slot (70.0 s, 300 MB of log)" in section
+    assert "| resync (slot lost) | cdc | storefront, ops, files | 70.0 | 70.0 |" in section
+
+
 def test_section_holds_the_load_the_tables_and_replaces_itself(tmp_path: Path) -> None:
     section = render_section(cdc_result(), "2026-12-07 10:00")
     assert section.startswith("## Change data capture\n")
     assert "load average 5.30/6.10/4.80 (1/5/15 min) before and 7.00/6.50/5.00 after" in section
-    assert "| after a 1-day tick | cursor | ops | 10.0 | 10.0 | 8.0 | 100 | 4 | 512 |" in section
+    assert (
+        "| after a 1-day tick | cursor | ops | 10.0 | 10.0 | 8.0 | 100 | 4 | 512 | 300 |" in section
+    )
     assert "| 7 day(s) | 60,000 | 39,996 | 4 | 3.0 | 8.0 | 7,500 | 5,000 |" in section
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\n## Scale\n\nkept\n")
