@@ -30,9 +30,11 @@ log = logging.getLogger(__name__)
 # postgres refuses to run as root: when we are root, the server runs as this system user.
 SERVICE_USER = "embedded_postgres"
 START_TIMEOUT_SECONDS = 60
-MAX_SLOT_WAL_KEEP_SIZE = "2GB"
+MAX_SLOT_WAL_KEEP_SIZE = "10GB"
 """The most log a replication slot may hold back; past it the slot is invalidated (and the
-capture resyncs by itself) rather than the disk filling up."""
+capture resyncs by itself) rather than the disk filling up. The local server holds the
+warehouse too, so the log between two ingests includes the loads and dbt builds (gigabytes for
+a full build at scale 100): the bound leaves room for those."""
 LOGICAL_REPLICATION_OPTIONS = (
     "-c wal_level=logical -c max_replication_slots=100 -c max_wal_senders=20 "
     f"-c max_slot_wal_keep_size={MAX_SLOT_WAL_KEEP_SIZE}"

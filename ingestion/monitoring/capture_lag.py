@@ -22,8 +22,8 @@ from ingestion.sources.ops.slot import CAPTURE_TABLE, SlotLag, read_position, sl
 CDC = "cdc"
 CURSOR = "cursor"
 
-LAG_BYTES_LIMIT = 1024**3
-"""1 GB of log held by the slot: half of what the local server lets a slot keep (2GB) before
+LAG_BYTES_LIMIT = 5 * 1024**3
+"""5 GB of log held by the slot: half of what the local server lets a slot keep (10GB) before
 invalidating it, so an ingest still has room to catch up without a whole copy."""
 UNREAD_AGE_LIMIT = dt.timedelta(days=2)
 """A change unread for two days means the ingest stopped (it runs at least daily), even when

@@ -114,7 +114,7 @@ def test_a_server_without_logical_decoding_is_restarted_once_with_it(
     with caplog.at_level(logging.WARNING):
         assert service.ensure_ready(own_server).started_now is True
     assert "restarting the local server once" in caplog.text
-    assert (setting("wal_level"), setting("max_slot_wal_keep_size")) == ("logical", "2GB")
+    assert (setting("wal_level"), setting("max_slot_wal_keep_size")) == ("logical", "10GB")
     with autocommit(own_server, "postgres") as cursor:
         cursor.execute("select rolreplication from pg_roles where rolname = current_user")
         assert one_row(cursor) == (True,)

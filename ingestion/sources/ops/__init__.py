@@ -139,6 +139,11 @@ def ops_log_source(
         follow_source_columns(engine, warehouse_credentials, capture.schema, tables)
     resources: list[DltResource] = []
     for table, key in capture.tables.items():
+        if table not in capture.present:
+            # only this table's unit fails, with the reason; the log is not confirmed past it
+            resources.append(missing_table(capture.schema, table).with_name(table))
+            resources.append(missing_table(capture.schema, table).with_name(f"{table}_deletions"))
+            continue
         rows = dlt.resource(
             logged_rows(capture, table), name=table, write_disposition="merge", primary_key=key
         )

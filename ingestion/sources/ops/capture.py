@@ -59,6 +59,7 @@ from ingestion.sources.ops.slot import (
     missing_capability,
     read_position,
     slot_health,
+    table_ids,
     write_position,
 )
 from ingestion.sources.ops.text_values import (
@@ -147,6 +148,19 @@ class LogCapture:
     changes: dict[str, TableChanges] = field(default_factory=dict)
     reason: str = ""
     """Why this run copies (empty when it reads changes)."""
+    present: dict[str, int] = field(default_factory=dict)
+    """The tables the source has now, with their object ids (a missing one fails its unit)."""
+
+    def table_of(self, relation: Relation) -> str | None:
+        """Which of ``tables`` a relation message is: by its object id as recorded at the
+        copy (a renamed table keeps its changes), else by its name."""
+        recorded = self.position.relations if self.position else {}
+        for table, oid in (recorded or self.present).items():
+            if oid == relation.oid:
+                return table
+        if relation.schema == self.schema and relation.table in self.tables and not recorded:
+            return relation.table
+        return None
 
     @property
     def copying(self) -> bool:
@@ -243,9 +257,10 @@ class LogCapture:
     def describe(self, relation: Relation) -> tuple[str, list[str], int]:
         """A relation message: (table, column names, key position); records the types."""
         names = [c.name for c in relation.columns]
-        if relation.schema != self.schema or relation.table not in self.tables:
+        name = self.table_of(relation)
+        if name is None:
             return (relation.table, names, -1)
-        table = self.changes.setdefault(relation.table, TableChanges(self.tables[relation.table]))
+        table = self.changes.setdefault(name, TableChanges(self.tables[name]))
         described = {c.name: c for c in self.source_columns(relation.oid)}
         for column in relation.columns:
             with self.ops.cursor() as cursor:
@@ -259,7 +274,7 @@ class LogCapture:
             raise CaptureUnavailableError(
                 f"{self.schema}.{relation.table} no longer has its key column {table.key}"
             )
-        return (relation.table, names, names.index(table.key))
+        return (name, names, names.index(table.key))
 
     def fold(
         self, relations: dict[int, tuple[str, list[str], int]], lsn: int, change: Change
@@ -334,6 +349,7 @@ class LogCapture:
                 self.new_slot.consistent_lsn,
                 now,
                 resyncs,
+                dict(self.present),
             )
         else:
             assert self.position is not None
@@ -343,6 +359,7 @@ class LogCapture:
                 max(self.end_lsn, self.position.applied_lsn),
                 self.position.copied_at,
                 self.position.resyncs,
+                self.position.relations or dict(self.present),
             )
         with warehouse, warehouse.cursor() as cursor:
             write_position(cursor, self.dataset, position)
@@ -408,12 +425,15 @@ def open_capture(
                     f"SHOPFLOW_OPS_CAPTURE=cdc cannot read the operations database's log: "
                     f"{missing} (or set SHOPFLOW_OPS_CAPTURE=cursor)"
                 )
-            ensure_publication(cursor, schema, list(tables))
+            present = table_ids(cursor, schema, list(tables))
+            if present:
+                ensure_publication(cursor, schema, list(present))
         ops.commit()
         with closing(psycopg2.connect(warehouse_url)) as warehouse, warehouse.cursor() as cursor:
             position = read_position(cursor, dataset)
         capture = LogCapture(schema, dataset, tables, warehouse_database, ops, position)
-        capture.reason = copy_reason(ops, position)
+        capture.present = present
+        capture.reason = copy_reason(ops, position, present)
         if capture.reason:
             log.warning("ops: %s: a new slot and an initial copy of every table", capture.reason)
             with ops.cursor() as cursor:
@@ -431,10 +451,17 @@ def open_capture(
         yield capture
 
 
-def copy_reason(ops: psycopg2.extensions.connection, position: Position | None) -> str:
+def copy_reason(
+    ops: psycopg2.extensions.connection,
+    position: Position | None,
+    present: dict[str, int] | None = None,
+) -> str:
     """Why this run must copy every table (empty when the recorded slot can be read on)."""
     if position is None:
         return "no initial copy recorded in the warehouse yet"
+    for table, oid in (present or {}).items():
+        if position.relations.get(table, oid) != oid:
+            return f"the table {table} was dropped and created again since the last copy"
     with ops.cursor() as cursor:
         health = slot_health(cursor, position.slot)
     if health is None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 from psycopg2 import sql
+from psycopg2.extras import Json
 
 from ingestion.database.replication import (
     LOGICAL,
@@ -54,6 +55,9 @@ class Position:
     applied_lsn: int
     copied_at: dt.datetime
     resyncs: int
+    relations: dict[str, int] = field(default_factory=dict)
+    """Table -> its object id at the copy: the log names a table by that id, so a renamed
+    table keeps its changes, and a table dropped and created again (a new id) is copied again."""
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,20 @@ def missing_capability(cursor: psycopg2.extensions.cursor) -> str | None:
     return None
 
 
+def table_ids(cursor: psycopg2.extensions.cursor, schema: str, tables: list[str]) -> dict[str, int]:
+    """The object id of each of ``tables`` that exists in ``schema`` (a missing one is left out)."""
+    cursor.execute(
+        "select c.relname, c.oid::bigint from pg_class c join pg_namespace n"
+        " on n.oid = c.relnamespace where n.nspname = %s and c.relname = any(%s)"
+        " and c.relkind in ('r', 'p')",
+        (schema, tables),
+    )
+    return {name: int(oid) for name, oid in cursor.fetchall()}
+
+
 def ensure_publication(cursor: psycopg2.extensions.cursor, schema: str, tables: list[str]) -> None:
-    """The publication of ``tables`` (all four kinds of change), created or completed."""
+    """The publication of ``tables`` (all four kinds of change), created or completed; call
+    it with the tables that exist."""
     cursor.execute(
         "select tablename from pg_publication_tables where pubname = %s and schemaname = %s",
         (PUBLICATION, schema),
@@ -196,12 +212,16 @@ def read_position(cursor: psycopg2.extensions.cursor, dataset: str) -> Position 
     if row is None or row[0] is None:
         return None
     cursor.execute(
-        sql.SQL("select slot_name, generation, applied_lsn, copied_at, resyncs from {}.{}").format(
-            sql.Identifier(dataset), sql.Identifier(CAPTURE_TABLE)
-        )
+        sql.SQL(
+            "select slot_name, generation, applied_lsn, copied_at, resyncs,"
+            " coalesce(to_jsonb(t) -> 'relations', '{{}}') from {}.{} as t"
+        ).format(sql.Identifier(dataset), sql.Identifier(CAPTURE_TABLE))
     )
     found = cursor.fetchone()
-    return Position(*found) if found else None
+    if found is None:
+        return None
+    slot, generation, applied_lsn, copied_at, resyncs, relations = found
+    return Position(slot, generation, applied_lsn, copied_at, resyncs, dict(relations))
 
 
 def write_position(cursor: psycopg2.extensions.cursor, dataset: str, position: Position) -> None:
@@ -214,11 +234,12 @@ def write_position(cursor: psycopg2.extensions.cursor, dataset: str, position: P
             " resyncs integer not null, recorded_at timestamptz not null default now())"
         ).format(table)
     )
+    cursor.execute(sql.SQL("alter table {} add column if not exists relations jsonb").format(table))
     cursor.execute(sql.SQL("delete from {}").format(table))
     cursor.execute(
         sql.SQL(
-            "insert into {} (slot_name, generation, applied_lsn, copied_at, resyncs)"
-            " values (%s, %s, %s, %s, %s)"
+            "insert into {} (slot_name, generation, applied_lsn, copied_at, resyncs, relations)"
+            " values (%s, %s, %s, %s, %s, %s)"
         ).format(table),
         (
             position.slot,
@@ -226,6 +247,7 @@ def write_position(cursor: psycopg2.extensions.cursor, dataset: str, position: P
             position.applied_lsn,
             position.copied_at,
             position.resyncs,
+            Json(position.relations),
         ),
     )
 
