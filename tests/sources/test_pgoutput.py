@@ -114,7 +114,7 @@ def test_text_values_become_the_cursor_readers_types() -> None:
         SourceColumn("on", "date", True),
         SourceColumn("code", "character(3)", True),
     ]
-    table = typed_table(
+    table, refused = typed_table(
         columns,
         [
             ["1", "2"],
@@ -126,6 +126,7 @@ def test_text_values_become_the_cursor_readers_types() -> None:
             ["EUR", None],
         ],
     )
+    assert refused == {}
     assert table.schema.field("line").type == pa.int64()
     assert not table.schema.field("id").nullable and table.schema.field("code").nullable
     assert table.column("price").to_pylist() == [Decimal("12.30"), Decimal("0.05")]
@@ -134,3 +135,26 @@ def test_text_values_become_the_cursor_readers_types() -> None:
     assert arrow_type("timestamp(3) with time zone") == pa.timestamp("us", tz="UTC")
     assert arrow_type("numeric") == pa.decimal128(38, 9)
     assert arrow_type("jsonb") == pa.string()
+
+
+def test_a_value_the_column_cannot_take_sets_its_row_aside_and_infinity_is_clamped() -> None:
+    columns = [
+        SourceColumn("id", "bigint", False),
+        SourceColumn("amount", "numeric(12,2)", True),
+        SourceColumn("until", "timestamp with time zone", True),
+        SourceColumn("on", "date", True),
+    ]
+    table, refused = typed_table(
+        columns,
+        [
+            ["1", "2", "3"],
+            ["1.00", "NaN", "3.00"],
+            ["infinity", None, "-infinity"],
+            ["2026-01-01", "2026-01-02", "infinity"],
+        ],
+    )
+    assert table.column("id").to_pylist() == [1, 3]
+    assert list(refused) == [1] and "amount = 'NaN' does not fit numeric(12,2)" in refused[1]
+    until = table.column("until").to_pylist()
+    assert (until[0].year, until[1].year) == (9999, 1)
+    assert table.column("on").to_pylist()[1] == dt.date(9999, 12, 31)

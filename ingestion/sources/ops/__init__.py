@@ -13,13 +13,12 @@ from typing import Any
 
 import dlt
 import psycopg2
-import pyarrow as pa
 import sqlalchemy as sa
 from dlt.extract.resource import DltResource
 from dlt.sources.sql_database import sql_table
 
 from ingestion.sources.cursor_trust import METRIC_REPAIRED, due
-from ingestion.sources.ops.capture import LogCapture
+from ingestion.sources.ops.capture import LogCapture, TypedRows
 from ingestion.sources.ops.cursor import ClampedCursor
 from ingestion.sources.ops.dlt_schema import follow_raw_tables_in_pipeline
 from ingestion.sources.ops.drift import align_raw_columns
@@ -36,7 +35,13 @@ from ingestion.sources.ops.settings import (
     SOURCE_SCHEMA,
     TABLE_PRIMARY_KEYS,
 )
-from ingestion.sources.validation import METRIC_RECORDS_IN, RecordsInCounter, count_metric
+from ingestion.sources.validation import (
+    METRIC_RECORDS_IN,
+    METRIC_REJECTED,
+    RecordsInCounter,
+    count_metric,
+    rejected_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -157,20 +162,25 @@ def ops_log_source(
     return resources
 
 
-def logged_rows(capture: LogCapture, table: str) -> Iterator[pa.Table]:
-    """The rows of ``table`` the log wrote since the last run (or the whole initial copy)."""
+def logged_rows(capture: LogCapture, table: str) -> Iterator[Any]:
+    """The rows of ``table`` the log wrote since the last run (or the whole initial copy);
+    a row with a value its raw column cannot take goes to ``rejected_records`` instead."""
     if capture.copying:
-        yield from capture.copied_rows(table)
-        return
-    with (
-        dlt.current.pipeline().sql_client() as client,
-        client.native_connection.cursor() as raw,
-    ):
-        batch = capture.upserts(table, raw)
-    if batch is None:
-        return
-    for start in range(0, batch.num_rows, CHUNK_SIZE):
-        yield batch.slice(start, CHUNK_SIZE)
+        batches: Iterator[TypedRows] = capture.copied_rows(table)
+    else:
+        with (
+            dlt.current.pipeline().sql_client() as client,
+            client.native_connection.cursor() as raw,
+        ):
+            upserts = capture.upserts(table, raw)
+        batches = iter([upserts] if upserts is not None else [])
+    for typed in batches:
+        if typed.refused:
+            count_metric(METRIC_REJECTED, len(typed.refused))
+            for reason, payload in typed.refused:
+                yield rejected_record(table, reason, payload)
+        for start in range(0, typed.batch.num_rows, CHUNK_SIZE):
+            yield typed.batch.slice(start, CHUNK_SIZE)
 
 
 @dlt.resource(

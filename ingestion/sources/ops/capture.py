@@ -173,7 +173,7 @@ class LogCapture:
             cursor.execute(COLUMNS_QUERY.replace("%s", "%s::regclass"), (relation,))
             return [SourceColumn(*row) for row in cursor.fetchall()]
 
-    def copied_rows(self, table: str) -> Iterator[pa.Table]:
+    def copied_rows(self, table: str) -> Iterator[TypedRows]:
         """The table as the snapshot holds it, in typed batches."""
         assert self.new_slot is not None
         columns = self.source_columns(f'"{self.schema}"."{table}"')
@@ -186,8 +186,12 @@ class LogCapture:
             cursor.itersize = FETCH_ROWS
             cursor.execute(query)
             while rows := cursor.fetchmany(FETCH_ROWS):
-                batch = typed_table(columns, list(zip(*rows, strict=True)))
-                yield with_log_columns(batch, [lsn] * len(rows), [SNAPSHOT_OP] * len(rows))
+                yield typed_rows(
+                    columns,
+                    list(zip(*rows, strict=True)),
+                    [lsn] * len(rows),
+                    [SNAPSHOT_OP] * len(rows),
+                )
 
     def copied_keys(self, table: str) -> set[Any]:
         """Every key the snapshot holds for ``table``."""
@@ -295,7 +299,7 @@ class LogCapture:
         if was is not None and was != key:
             table.delete(was, lsn)  # the key itself changed
 
-    def upserts(self, table: str, raw_cursor: Any) -> pa.Table | None:
+    def upserts(self, table: str, raw_cursor: Any) -> TypedRows | None:
         """The rows whose last change wrote them, typed; TOASTed values the changes did not
         send are taken from raw (``raw_cursor``: the warehouse)."""
         folded = self.changes.get(table)
@@ -310,12 +314,11 @@ class LogCapture:
         if unchanged:
             fill_unchanged(raw_cursor, self.dataset, table, folded, unchanged)
         keys = list(folded.rows)
-        batch = typed_table(
+        return typed_rows(
             [folded.columns[n] for n in names],
             [[_text(folded.rows[k][2].get(n)) for k in keys] for n in names],
-        )
-        return with_log_columns(
-            batch, [folded.rows[k][0] for k in keys], [folded.rows[k][1] for k in keys]
+            [folded.rows[k][0] for k in keys],
+            [folded.rows[k][1] for k in keys],
         )
 
     def deleted_keys(self, table: str, raw_keys: Callable[[], set[Any]]) -> list[Any]:
@@ -376,6 +379,33 @@ class LogCapture:
 
 def _text(value: object) -> str | None:
     return None if value is None or value is UNCHANGED else str(value)
+
+
+@dataclass(frozen=True)
+class TypedRows:
+    """A batch of rows ready to load, and those set aside: a value that cannot take its
+    column's raw type (``NaN`` in a ``numeric(12,2)``) makes its row a rejected record (the
+    reason, and the row as the log or the copy gave it) instead of failing the table."""
+
+    batch: pa.Table
+    refused: list[tuple[str, dict[str, str | None]]]
+
+
+def typed_rows(
+    columns: list[SourceColumn],
+    values: list[Any],
+    lsns: list[int],
+    ops: list[str],
+) -> TypedRows:
+    """Column-wise text values with each row's log position and kind of change, typed."""
+    batch, refused = typed_table(columns, values)
+    kept = [row for row in range(len(lsns)) if row not in refused]
+    rows_refused = [
+        (reason, {c.name: values[i][row] for i, c in enumerate(columns)})
+        for row, reason in sorted(refused.items())
+    ]
+    batch = with_log_columns(batch, [lsns[r] for r in kept], [ops[r] for r in kept])
+    return TypedRows(batch, rows_refused)
 
 
 def with_log_columns(batch: pa.Table, lsns: list[int], ops: list[str]) -> pa.Table:

@@ -50,8 +50,26 @@ def arrow_type(format_type: str) -> pa.DataType:
     return pa.string()
 
 
+ENDLESS: dict[str, dict[str, str]] = {
+    "timestamp[us, tz=UTC]": {
+        "infinity": "9999-12-31 23:59:59.999999+00",
+        "-infinity": "0001-01-01 00:00:00+00",
+    },
+    "timestamp[us]": {"infinity": "9999-12-31 23:59:59.999999", "-infinity": "0001-01-01"},
+    "date32[day]": {"infinity": "9999-12-31", "-infinity": "0001-01-01"},
+}
+"""Postgres's ``infinity`` and ``-infinity`` dates and timestamps as the latest and earliest
+values Arrow holds: what the cursor reader loads for them, so both readers agree."""
+
+REFUSED_CAST = (pa.ArrowInvalid, pa.ArrowNotImplementedError)
+
+
 def typed_column(values: Sequence[str | None], kind: pa.DataType) -> pa.Array:
-    """Text values (None for NULL) as an array of ``kind``."""
+    """Text values (None for NULL) as an array of ``kind``; ``pa.ArrowInvalid`` when one
+    cannot be (``typed_table`` sets such rows aside)."""
+    endless = ENDLESS.get(str(kind))
+    if endless:
+        values = [endless.get(v, v) if v is not None else None for v in values]
     text = pa.array(values, type=pa.string())
     if kind == pa.string():
         return text
@@ -81,10 +99,30 @@ COLUMNS_QUERY = (
 
 def typed_table(
     columns: Sequence[SourceColumn], values: Sequence[Sequence[str | None]]
-) -> pa.Table:
-    """Column-wise text values (``values[i]`` holds column ``i``) as a typed table."""
-    arrays = [
-        typed_column(texts, arrow_type(column.type))
-        for column, texts in zip(columns, values, strict=True)
-    ]
-    return pa.Table.from_arrays(arrays, schema=pa.schema([c.field() for c in columns]))
+) -> tuple[pa.Table, dict[int, str]]:
+    """Column-wise text values (``values[i]`` holds column ``i``) as a typed table, and the
+    rows left out because a value cannot take its column's type (row index -> the reason):
+    the caller sets those aside as rejected records, the others load."""
+    arrays: list[pa.Array] = []
+    refused: dict[int, str] = {}
+    for column, texts in zip(columns, values, strict=True):
+        kind = arrow_type(column.type)
+        try:
+            arrays.append(typed_column(texts, kind))
+            continue
+        except REFUSED_CAST:
+            kept: list[str | None] = []
+            for row, text in enumerate(texts):
+                try:
+                    typed_column([text], kind)
+                    kept.append(text)
+                except REFUSED_CAST as exc:
+                    reason = f"{column.name} = {text!r} does not fit {column.type}: {exc}"
+                    refused.setdefault(row, reason)
+                    kept.append(None)
+            arrays.append(typed_column(kept, kind))
+    fields = [pa.field(c.name, arrow_type(c.type)) for c in columns]
+    table = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    if refused:
+        table = table.filter(pa.array([row not in refused for row in range(table.num_rows)]))
+    return table.cast(pa.schema([c.field() for c in columns])), refused
