@@ -82,7 +82,8 @@ def main(point: str, call: int) -> int:
     kill_on_call(POINTS[point], call)
     context = IngestContext(settings=connection_settings(), config=Settings.from_environment())
     report = ingest(["ops"], context, run_id=fresh_run_id())
-    print(f"{point} call {call} never came; the run ended ok={report.ok}", file=sys.stderr)
+    failed = [(u.table, u.error) for u in report.units if u.status != "ok"]
+    print(f"{point} call {call} never came; the run ended ok={report.ok} {failed}", file=sys.stderr)
     return NOT_REACHED
 
 
