@@ -490,6 +490,8 @@ def copy_reason(
     if position is None:
         return "no initial copy recorded in the warehouse yet"
     for table, oid in (present or {}).items():
+        if position.relations and table not in position.relations:  # read since a new release
+            return f"the table {table} is read now but was not in the last copy"
         if position.relations.get(table, oid) != oid:
             return f"the table {table} was dropped and created again since the last copy"
     with ops.cursor() as cursor:

@@ -4,7 +4,8 @@ An upstream team renames ``ops.customers`` away and back (the table keeps its id
 keeps recording its changes under the new name): while it is away only its unit fails, and
 once it is back every change made meanwhile lands. Another drops ``ops.deliveries`` and puts a
 new table in its place (a new id: the slot never saw its rows): the next run copies every table
-again. Both end with raw equal to the source and a run after with nothing to load.
+again. So does a table the last copy did not read (a release that reads one more table). Each
+ends with raw equal to the source and a run after with nothing to load.
 """
 
 from __future__ import annotations
@@ -76,4 +77,20 @@ def test_a_table_dropped_and_created_again_is_copied_again(world: IngestWorld) -
     rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
     assert_raw_equals_source(world.settings)
     assert world.scalar("select resyncs from raw_ops._cdc_position") == resyncs + 1  # type: ignore[operator]
+    nothing_left(world)
+
+
+def test_a_table_the_last_copy_did_not_read_is_copied(world: IngestWorld) -> None:
+    """As after a release that reads one more table: the record lists the tables it copied."""
+    resyncs = world.scalar("select resyncs from raw_ops._cdc_position")
+    world.query("update raw_ops._cdc_position set relations = relations - 'payments' returning 1")
+    ops_transaction(
+        world.settings,
+        "update ops.payments set status = 'refunded' where payment_id ="
+        " (select min(payment_id) from ops.payments where status <> 'refunded')",
+    )
+    rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
+    assert_raw_equals_source(world.settings)
+    assert world.scalar("select resyncs from raw_ops._cdc_position") == resyncs + 1  # type: ignore[operator]
+    assert world.scalar("select relations ? 'payments' from raw_ops._cdc_position") is True
     nothing_left(world)
