@@ -31,10 +31,10 @@ def ingest_killed_at(world: IngestWorld, point: str, call: int) -> None:
     )
 
 
-def change_the_source(world: IngestWorld, days: int = 1) -> None:
+def change_the_source(world: IngestWorld) -> None:
     """A day of the simulated business, then an operator's updates and deletes: rows of
     every table inserted, updated and deleted (a customer erased, deliveries removed)."""
-    tick(world.settings, days=days, write_files=False)
+    tick(world.settings, days=1, write_files=False)
     ops_transaction(
         world.settings,
         "update ops.customers set city = city || ' (moved)', updated_at = now()"

@@ -34,6 +34,8 @@ SCALE = 0.05
 
 @dataclass(frozen=True)
 class Kill:
+    """One kill point of ``killed_ingest``, on its ``call``-th call, and what raw holds then."""
+
     point: str
     call: int
     raw_current_after_kill: bool
