@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
+import dlt
 import pytest
 from dlt.extract.source import DltSource
 
 from ingestion.database.connection import autocommit
 from ingestion.loading.refresh import refresh_source
-from ingestion.loading.registry import SOURCES, IngestContext
+from ingestion.loading.registry import SOURCES, IngestContext, SourceReader
 from ingestion.loading.runner import ingest, run_source
 from ingestion.loading.runtime import pipeline_name, pipelines_dir, refresh_pipelines_dir
 from ingestion.settings import ConnectionSettings
@@ -79,17 +81,26 @@ def test_a_full_refresh_failing_midway_leaves_the_raw_tables_exactly_as_they_wer
     before = exact_state(world)
     state_before = local_state(world)
     schemas_before = schemas(world, "raw\\_%")
-    # the operations DB is gone for the fourth of five tables: three reload fine before it
-    builds: list[IngestContext] = []
+    # the operations DB is gone for the fourth of five tables: three reload fine before it,
+    # whichever reader the environment chooses (the log's initial copy, or the cursors)
+    builds: list[int] = []
 
-    def ops_db_gone_at_the_fourth_table(context: IngestContext) -> DltSource:
-        builds.append(context)
-        if len(builds) == 4:
-            return ops_source(credentials=context.settings.url("shopflow_no_such_database"))
-        return OPS.build(context)
+    @contextmanager
+    def ops_db_gone_at_the_fourth_table(
+        context: IngestContext, pipeline: dlt.Pipeline
+    ) -> Iterator[SourceReader]:
+        with OPS.open_reader(context, pipeline) as reader:
+
+            def build() -> DltSource:
+                builds.append(len(builds))
+                if len(builds) == 4:
+                    return ops_source(credentials=context.settings.url("shopflow_no_such_database"))
+                return reader.build()
+
+            yield replace(reader, build=build)
 
     # through `shopflow ingest --full-refresh`'s own entry point
-    monkeypatch.setitem(SOURCES, "ops", replace(OPS, build=ops_db_gone_at_the_fourth_table))
+    monkeypatch.setitem(SOURCES, "ops", replace(OPS, reader=ops_db_gone_at_the_fourth_table))
     run = ingest(["ops"], world.context(), run_id=fresh_run_id(), full_refresh=True).sources[0]
 
     statuses = {unit.table: unit.status for unit in run.units}

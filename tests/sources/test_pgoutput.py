@@ -10,7 +10,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from ingestion.sources.ops.capture import TableChanges
+from ingestion.sources.ops.folded_changes import TableChanges
 from ingestion.sources.ops.pgoutput import (
     DELETE,
     INSERT,

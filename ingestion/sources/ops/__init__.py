@@ -18,10 +18,11 @@ from dlt.extract.resource import DltResource
 from dlt.sources.sql_database import sql_table
 
 from ingestion.sources.cursor_trust import METRIC_REPAIRED, due
-from ingestion.sources.ops.capture import LogCapture, TypedRows
+from ingestion.sources.ops.capture import LogCapture
 from ingestion.sources.ops.cursor import ClampedCursor
 from ingestion.sources.ops.dlt_schema import follow_raw_tables_in_pipeline
 from ingestion.sources.ops.drift import align_raw_columns
+from ingestion.sources.ops.folded_changes import TypedRows
 from ingestion.sources.ops.helpers import psycopg2_url, source_keys, tombstones, warehouse_keys
 from ingestion.sources.ops.reconcile import source_rows, stale_keys
 from ingestion.sources.ops.settings import (

@@ -34,9 +34,16 @@ from typing import Any
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
-import pyarrow as pa
 from psycopg2 import sql
 
+from ingestion.sources.ops.folded_changes import (
+    SNAPSHOT_OP,
+    TableChanges,
+    TypedRows,
+    fill_unchanged,
+    text_or_none,
+    typed_rows,
+)
 from ingestion.sources.ops.pgoutput import (
     DELETE,
     UNCHANGED,
@@ -68,68 +75,18 @@ from ingestion.sources.ops.text_values import (
     SourceColumn,
     arrow_type,
     typed_column,
-    typed_table,
 )
 
 log = logging.getLogger(__name__)
 
-LSN_COLUMN = "_cdc_lsn"
-OP_COLUMN = "_cdc_op"
-SNAPSHOT_OP = "snapshot"
 SLOT_BUSY_ATTEMPTS = 20
 SLOT_BUSY_WAIT_SECONDS = 0.5
 """How long a read waits for a slot another session (a status check) is reading."""
+FLUSH_WAIT_SECONDS = 2.0
+FLUSH_POLL_SECONDS = 0.02
+"""How long a read waits for commits made before it to be flushed (see ``flushed_end``)."""
 FETCH_ROWS = 20_000
 """Log messages (or copied rows) fetched per round trip."""
-
-Values = dict[str, object]
-
-
-@dataclass
-class TableChanges:
-    """One table's changes in this run, folded to the last one per key."""
-
-    key: str
-    columns: dict[str, SourceColumn] = field(default_factory=dict)
-    """Every column seen (the latest description wins)."""
-    rows: dict[str, tuple[int, str, Values]] = field(default_factory=dict)
-    """Key (as text) -> (log position, kind, values) of keys whose last change wrote a row."""
-    deleted: dict[str, int] = field(default_factory=dict)
-    """Key (as text) -> log position of keys whose last change deleted them."""
-    truncated: bool = False
-    """A truncate came: every key raw holds that no later change wrote is gone."""
-    raw_keys: dict[str, str] = field(default_factory=dict)
-    """Key -> the older key raw holds the row under (its key changed in this run)."""
-    changes: int = 0
-    """Changes of the table read from the log in this run (before folding)."""
-
-    def write(self, key: str, lsn: int, kind: str, values: Values, was: str | None = None) -> None:
-        """An insert or update of ``key`` (``was``: its key before, when the update changed it);
-        values the log did not send (TOASTed, unchanged) come from the row's earlier change in
-        this run, if any, else from raw's copy under the key raw holds it by (later)."""
-        source = key if was is None else was
-        earlier = self.rows.get(source)
-        if earlier is not None and any(v is UNCHANGED for v in values.values()):
-            values = {
-                name: earlier[2].get(name, UNCHANGED) if value is UNCHANGED else value
-                for name, value in values.items()
-            }
-        origin = self.raw_keys.pop(source, source)
-        self.rows[key] = (lsn, kind, values)
-        self.deleted.pop(key, None)
-        if origin != key:
-            self.raw_keys[key] = origin
-
-    def delete(self, key: str, lsn: int) -> None:
-        self.rows.pop(key, None)
-        self.raw_keys.pop(key, None)
-        self.deleted[key] = lsn
-
-    def truncate(self) -> None:
-        self.rows.clear()
-        self.deleted.clear()
-        self.raw_keys.clear()
-        self.truncated = True
 
 
 @dataclass
@@ -224,13 +181,26 @@ class LogCapture:
                 log.info("ops: the slot is being read by another session; trying again")
                 time.sleep(SLOT_BUSY_WAIT_SECONDS)
 
+    def flushed_end(self) -> int:
+        """Where this read ends: the flushed end of the log, not the written one (decoding
+        reads only flushed log, so an asynchronous commit not yet flushed would be skipped by
+        position next run). Commits made before the read are waited for, briefly: the server's
+        WAL writer flushes them within ``wal_writer_delay`` (200 ms by default)."""
+        with self.ops.cursor() as cursor:
+            # the insert position: an asynchronous commit may not even be written out yet
+            cursor.execute("select pg_current_wal_insert_lsn() - '0/0'::pg_lsn")
+            written = int(cursor.fetchone()[0])  # type: ignore[index]
+            deadline = time.monotonic() + FLUSH_WAIT_SECONDS
+            while True:
+                cursor.execute("select pg_current_wal_flush_lsn() - '0/0'::pg_lsn")
+                flushed = int(cursor.fetchone()[0])  # type: ignore[index]
+                if flushed >= written or time.monotonic() > deadline:
+                    return flushed
+                time.sleep(FLUSH_POLL_SECONDS)
+
     def _read_changes_once(self) -> None:
         assert self.position is not None
-        with self.ops.cursor() as cursor:
-            # the flushed end, not the written one: decoding reads only flushed log, and an
-            # asynchronous commit written but not yet flushed must be read next run, not skipped
-            cursor.execute("select pg_current_wal_flush_lsn() - '0/0'::pg_lsn")
-            self.end_lsn = int(cursor.fetchone()[0])  # type: ignore[index]
+        self.end_lsn = self.flushed_end()
         relations: dict[int, tuple[str, list[str], int]] = {}
         skip = False
         with self.ops.cursor(name="log_changes") as cursor:
@@ -316,7 +286,7 @@ class LogCapture:
         keys = list(folded.rows)
         return typed_rows(
             [folded.columns[n] for n in names],
-            [[_text(folded.rows[k][2].get(n)) for k in keys] for n in names],
+            [[text_or_none(folded.rows[k][2].get(n)) for k in keys] for n in names],
             [folded.rows[k][0] for k in keys],
             [folded.rows[k][1] for k in keys],
         )
@@ -375,65 +345,6 @@ class LogCapture:
                 log.info("ops: dropped the replaced slot(s) %s", ", ".join(dropped))
             advance(cursor, position.slot, position.applied_lsn)
             self.ops.commit()
-
-
-def _text(value: object) -> str | None:
-    return None if value is None or value is UNCHANGED else str(value)
-
-
-@dataclass(frozen=True)
-class TypedRows:
-    """A batch of rows ready to load, and those set aside: a value that cannot take its
-    column's raw type (``NaN`` in a ``numeric(12,2)``) makes its row a rejected record (the
-    reason, and the row as the log or the copy gave it) instead of failing the table."""
-
-    batch: pa.Table
-    refused: list[tuple[str, dict[str, str | None]]]
-
-
-def typed_rows(
-    columns: list[SourceColumn],
-    values: list[Any],
-    lsns: list[int],
-    ops: list[str],
-) -> TypedRows:
-    """Column-wise text values with each row's log position and kind of change, typed."""
-    batch, refused = typed_table(columns, values)
-    kept = [row for row in range(len(lsns)) if row not in refused]
-    rows_refused = [
-        (reason, {c.name: values[i][row] for i, c in enumerate(columns)})
-        for row, reason in sorted(refused.items())
-    ]
-    batch = with_log_columns(batch, [lsns[r] for r in kept], [ops[r] for r in kept])
-    return TypedRows(batch, rows_refused)
-
-
-def with_log_columns(batch: pa.Table, lsns: list[int], ops: list[str]) -> pa.Table:
-    """``batch`` with each row's log position and kind of change."""
-    batch = batch.append_column(LSN_COLUMN, pa.array(lsns, type=pa.int64()))
-    return batch.append_column(OP_COLUMN, pa.array(ops, type=pa.string()))
-
-
-def fill_unchanged(
-    raw: Any, dataset: str, table: str, folded: TableChanges, unchanged: dict[str, list[str]]
-) -> None:
-    """Give rows the TOASTed values their changes did not send, from raw's copy."""
-    origins = {key: folded.raw_keys.get(key, key) for key in unchanged}
-    columns = sorted({n for names in unchanged.values() for n in names})
-    raw.execute(
-        sql.SQL("select {}::text, {} from {} where {}::text = any(%s)").format(
-            sql.Identifier(folded.key),
-            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
-            sql.Identifier(dataset, table),
-            sql.Identifier(folded.key),
-        ),
-        (list(origins.values()),),
-    )
-    held = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in raw.fetchall()}
-    for key, names in unchanged.items():
-        values = folded.rows[key][2]
-        for name in names:
-            values[name] = held.get(origins[key], {}).get(name)
 
 
 @contextmanager
