@@ -60,6 +60,7 @@ from ingestion.sources.ops.slot import (
     NewSlot,
     Position,
     advance,
+    column_types,
     create_slot,
     drop_other_generations,
     ensure_publication,
@@ -107,6 +108,8 @@ class LogCapture:
     """Why this run copies (empty when it reads changes)."""
     present: dict[str, int] = field(default_factory=dict)
     """The tables the source has now, with their object ids (a missing one fails its unit)."""
+    types: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Their column types now (``Position.column_types``)."""
 
     def table_of(self, relation: Relation) -> str | None:
         """Which of ``tables`` a relation message is: by its object id as recorded at the
@@ -323,6 +326,7 @@ class LogCapture:
                 now,
                 resyncs,
                 dict(self.present),
+                self.types,
             )
         else:
             assert self.position is not None
@@ -333,6 +337,7 @@ class LogCapture:
                 self.position.copied_at,
                 self.position.resyncs,
                 self.position.relations or dict(self.present),
+                self.types,
             )
         with warehouse, warehouse.cursor() as cursor:
             write_position(cursor, self.dataset, position)
@@ -369,12 +374,13 @@ def open_capture(
             present = table_ids(cursor, schema, list(tables))
             if present:
                 ensure_publication(cursor, schema, list(present))
+            types = column_types(cursor, present)
         ops.commit()
         with closing(psycopg2.connect(warehouse_url)) as warehouse, warehouse.cursor() as cursor:
             position = read_position(cursor, dataset)
         capture = LogCapture(schema, dataset, tables, warehouse_database, ops, position)
-        capture.present = present
-        capture.reason = copy_reason(ops, position, present)
+        capture.present, capture.types = present, types
+        capture.reason = copy_reason(ops, position, present, types)
         if capture.reason:
             log.warning("ops: %s: a new slot and an initial copy of every table", capture.reason)
             with ops.cursor() as cursor:
@@ -396,10 +402,19 @@ def copy_reason(
     ops: psycopg2.extensions.connection,
     position: Position | None,
     present: dict[str, int] | None = None,
+    types: dict[str, dict[str, str]] | None = None,
 ) -> str:
     """Why this run must copy every table (empty when the recorded slot can be read on)."""
     if position is None:
         return "no initial copy recorded in the warehouse yet"
+    for table, columns in (types or {}).items():
+        for column, kind in columns.items():
+            was = position.column_types.get(table, {}).get(column, kind)
+            if was != kind:
+                return (
+                    f"the column {table}.{column} changed type ({was} to {kind}), which rewrites"
+                    " its values without a change in the log"
+                )
     for table, oid in (present or {}).items():
         if position.relations and table not in position.relations:  # read since a new release
             return f"the table {table} is read now but was not in the last copy"

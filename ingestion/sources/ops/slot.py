@@ -58,6 +58,9 @@ class Position:
     relations: dict[str, int] = field(default_factory=dict)
     """Table -> its object id at the copy: the log names a table by that id, so a renamed
     table keeps its changes, and a table dropped and created again (a new id) is copied again."""
+    column_types: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Table -> column -> type when last read: a type changed since (``alter column ... type
+    ... using``) rewrote the values without a row change in the log, so the table is copied."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,22 @@ def table_ids(cursor: psycopg2.extensions.cursor, schema: str, tables: list[str]
     return {name: int(oid) for name, oid in cursor.fetchall()}
 
 
+def column_types(
+    cursor: psycopg2.extensions.cursor, tables: dict[str, int]
+) -> dict[str, dict[str, str]]:
+    """Table -> column -> ``format_type`` of each table (by object id) as it is now."""
+    cursor.execute(
+        "select attrelid::bigint, attname, format_type(atttypid, atttypmod) from pg_attribute"
+        " where attrelid = any(%s::oid[]) and attnum > 0 and not attisdropped",
+        (list(tables.values()),),
+    )
+    by_id = {oid: table for table, oid in tables.items()}
+    types: dict[str, dict[str, str]] = {table: {} for table in tables}
+    for oid, column, kind in cursor.fetchall():
+        types[by_id[int(oid)]][column] = kind
+    return types
+
+
 def ensure_publication(cursor: psycopg2.extensions.cursor, schema: str, tables: list[str]) -> None:
     """The publication of ``tables`` (all four kinds of change), created or completed; call
     it with the tables that exist."""
@@ -128,6 +147,7 @@ def ensure_publication(cursor: psycopg2.extensions.cursor, schema: str, tables: 
     cursor.execute("select 1 from pg_publication where pubname = %s", (PUBLICATION,))
     exists = cursor.fetchone() is not None
     missing = [t for t in tables if t not in published]
+    publish_generated(cursor, exists)
     if exists and not missing:
         return
     names = sql.SQL(", ").join(sql.Identifier(schema, t) for t in (missing if exists else tables))
@@ -139,7 +159,31 @@ def ensure_publication(cursor: psycopg2.extensions.cursor, schema: str, tables: 
         cursor.execute(
             sql.SQL("create publication {} for table {}").format(sql.Identifier(PUBLICATION), names)
         )
+        publish_generated(cursor, exists=True)
     log.info("publication %s covers %s", PUBLICATION, ", ".join(f"{schema}.{t}" for t in tables))
+
+
+GENERATED_COLUMNS_FROM = 180000
+"""``server_version_num`` from which a publication can send stored generated columns."""
+
+
+def publish_generated(cursor: psycopg2.extensions.cursor, exists: bool) -> None:
+    """Have the publication send stored generated columns (PostgreSQL 18 on): ``pgoutput``
+    leaves them out by default, and every row the log writes would land with NULL there. On an
+    older server they stay out (docs/ingestion.md says so); the initial copy reads them."""
+    cursor.execute("select current_setting('server_version_num')::int")
+    row = cursor.fetchone()
+    if row is None or row[0] < GENERATED_COLUMNS_FROM:
+        return
+    if exists:
+        cursor.execute("select pubgencols from pg_publication where pubname = %s", (PUBLICATION,))
+        found = cursor.fetchone()
+        if found is not None and found[0] != "s":
+            cursor.execute(
+                sql.SQL("alter publication {} set (publish_generated_columns = stored)").format(
+                    sql.Identifier(PUBLICATION)
+                )
+            )
 
 
 def slot_health(cursor: psycopg2.extensions.cursor, name: str) -> SlotHealth | None:
@@ -214,14 +258,15 @@ def read_position(cursor: psycopg2.extensions.cursor, dataset: str) -> Position 
     cursor.execute(
         sql.SQL(
             "select slot_name, generation, applied_lsn, copied_at, resyncs,"
-            " coalesce(to_jsonb(t) -> 'relations', '{{}}') from {}.{} as t"
+            " coalesce(to_jsonb(t) -> 'relations', '{{}}'),"
+            " coalesce(to_jsonb(t) -> 'column_types', '{{}}') from {}.{} as t"
         ).format(sql.Identifier(dataset), sql.Identifier(CAPTURE_TABLE))
     )
     found = cursor.fetchone()
     if found is None:
         return None
-    slot, generation, applied_lsn, copied_at, resyncs, relations = found
-    return Position(slot, generation, applied_lsn, copied_at, resyncs, dict(relations))
+    slot, generation, applied_lsn, copied_at, resyncs, relations, types = found
+    return Position(slot, generation, applied_lsn, copied_at, resyncs, relations, types)
 
 
 def write_position(cursor: psycopg2.extensions.cursor, dataset: str, position: Position) -> None:
@@ -234,12 +279,17 @@ def write_position(cursor: psycopg2.extensions.cursor, dataset: str, position: P
             " resyncs integer not null, recorded_at timestamptz not null default now())"
         ).format(table)
     )
-    cursor.execute(sql.SQL("alter table {} add column if not exists relations jsonb").format(table))
+    cursor.execute(
+        sql.SQL(
+            "alter table {} add column if not exists relations jsonb,"
+            " add column if not exists column_types jsonb"
+        ).format(table)
+    )
     cursor.execute(sql.SQL("delete from {}").format(table))
     cursor.execute(
         sql.SQL(
-            "insert into {} (slot_name, generation, applied_lsn, copied_at, resyncs, relations)"
-            " values (%s, %s, %s, %s, %s, %s)"
+            "insert into {} (slot_name, generation, applied_lsn, copied_at, resyncs, relations,"
+            " column_types) values (%s, %s, %s, %s, %s, %s, %s)"
         ).format(table),
         (
             position.slot,
@@ -248,6 +298,7 @@ def write_position(cursor: psycopg2.extensions.cursor, dataset: str, position: P
             position.copied_at,
             position.resyncs,
             Json(position.relations),
+            Json(position.column_types),
         ),
     )
 

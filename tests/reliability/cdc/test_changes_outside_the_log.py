@@ -1,18 +1,17 @@
-"""Source values the log never carries: raw keeps stale ones, for good, without a warning.
+"""Source values the log never carries as row changes still reach raw.
 
 Two ways an operations database changes values with no row change in its log:
 
 - DDL that rewrites a table: ``alter table ... alter column ... type ... using <expression>``
-  writes every row anew, and Postgres does not decode a rewrite as row changes, so the slot
-  gives nothing (the cursor reader's range reconciliation would repair it; the log reader has
-  no such check yet);
-- a stored generated column (``generated always as (...) stored``): the initial copy and the
-  drift rules' backfill read it, but ``pgoutput`` leaves generated columns out of its messages
-  (unless the publication sets ``publish_generated_columns``, PostgreSQL 18), so every row the
-  log inserts or updates lands with NULL there.
+  writes every row anew, and Postgres does not decode a rewrite as row changes. The capture
+  records each table's column types and copies again when one changed (a type change is where
+  such a rewrite happens);
+- a stored generated column (``generated always as (...) stored``): ``pgoutput`` leaves
+  generated columns out unless the publication sets ``publish_generated_columns = stored``
+  (PostgreSQL 18), which the capture does; the initial copy and the drift rules' backfill
+  read them anyway.
 
-Both tests are expected to fail until the capture handles them; ``strict`` makes them fail
-loudly once it does, so the marks are then removed. Each damages its own table only.
+Each test damages its own table only.
 """
 
 from __future__ import annotations
@@ -41,9 +40,6 @@ def world(
         yield made
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a table rewrite is not in the log: the capture does not copy it again"
-)
 def test_values_rewritten_by_an_alter_column_reach_raw(world: IngestWorld) -> None:
     ops_transaction(
         world.settings,
@@ -53,9 +49,6 @@ def test_values_rewritten_by_an_alter_column_reach_raw(world: IngestWorld) -> No
     assert_raw_equals_source(world.settings, ["customers"])
 
 
-@pytest.mark.xfail(
-    strict=True, reason="pgoutput leaves stored generated columns out: the log's rows blank them"
-)
 def test_a_stored_generated_column_keeps_its_value_through_the_log(world: IngestWorld) -> None:
     ops_transaction(
         world.settings,
