@@ -21,7 +21,7 @@ from ingestion.loading.refused_rows import REFUSED_REASON_PREFIX, csv_payload, c
 from ingestion.loading.registry import SOURCES
 from ingestion.loading.runner import ensure_bookkeeping_tables
 from ingestion.loading.runtime import make_pipeline
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import OPS_CAPTURE_CDC, OPS_CAPTURE_CURSOR, ConnectionSettings
 from ingestion.simulators.world.build import build_world
 from ingestion.sources.ops.drift import widened_type
 from tests.integration.ingest_support import IngestWorld, private_world
@@ -111,8 +111,10 @@ def ops_execute(world: IngestWorld, *statements: str) -> None:
 def test_ops_rows_raw_refuses_are_set_aside_and_a_changed_type_lands_as_drift(
     world: IngestWorld,
 ) -> None:
+    """Read by cursor: its counts are per changed row. From the log, a changed column type
+    makes the run copy every table (the next test), so the counts differ."""
     build_world(world.settings, scale=0.05)
-    assert world.ingest("ops").ok
+    assert world.ingest("ops", ops_capture=OPS_CAPTURE_CURSOR).ok
     customers_before = world.table_digest("raw_ops.customers")
     # a constraint only raw has (a dropped NOT NULL is drift now: the NULLs land, see
     # schema_changes/test_drift.py), and a column whose type changed (int -> numeric)
@@ -132,7 +134,7 @@ def test_ops_rows_raw_refuses_are_set_aside_and_a_changed_type_lands_as_drift(
         "update ops.order_items set quantity = quantity + 0.5, updated_at = now()"
         " where order_item_id in (select order_item_id from ops.order_items order by 1 limit 3)",
     )
-    report = world.ingest("ops")
+    report = world.ingest("ops", ops_capture=OPS_CAPTURE_CURSOR)
 
     assert report.ok, report.units
     units = {u.table: u for u in report.units}
@@ -166,11 +168,56 @@ def test_ops_rows_raw_refuses_are_set_aside_and_a_changed_type_lands_as_drift(
         "update ops.orders set status = 'cancelled', updated_at = now()"
         " where order_id = (select min(order_id) from ops.orders)",
     )
-    report = world.ingest("ops")
+    report = world.ingest("ops", ops_capture=OPS_CAPTURE_CURSOR)
     assert report.ok, report.units
     assert {u.table: u.rows_loaded for u in report.units}["orders"] == 1
     assert len(refused_rows(world, "raw_ops")) == 2
     assert world.scalar("select count(*) from raw_ops.schema_drift") == 1
+
+
+def test_ops_rows_raw_refuses_from_the_log_are_set_aside_and_a_changed_type_recopies(
+    world: IngestWorld,
+) -> None:
+    """Read from the log: rows raw refuses are set aside as by cursor, and a column whose type
+    changed upstream makes the run copy every table, widened as drift, every row landing."""
+    build_world(world.settings, scale=0.05)
+    assert world.ingest("ops", ops_capture=OPS_CAPTURE_CDC).ok
+    with autocommit(world.settings, world.settings.database) as cursor:
+        for schema in ("raw_ops", "raw_ops_staging"):
+            cursor.execute(
+                f"alter table {schema}.customers add constraint email_has_at"
+                " check (email like '%@%')"
+            )
+    ops_execute(
+        world,
+        "update ops.customers set email = 'no-at-sign', updated_at = now()"
+        " where customer_id in (select customer_id from ops.customers order by 1 limit 2)",
+        "update ops.customers set first_name = 'Renamed', updated_at = now()"
+        " where customer_id = (select max(customer_id) from ops.customers)",
+    )
+    report = world.ingest("ops", ops_capture=OPS_CAPTURE_CDC)
+    assert report.ok, report.units
+    units = {u.table: u for u in report.units}
+    assert (units["customers"].rows_loaded, units["customers"].rows_rejected) == (1, 2)
+    assert all(u.balanced for u in report.units)
+    assert [resource for resource, _, _ in refused_rows(world, "raw_ops")] == ["customers"] * 2
+
+    ops_execute(
+        world,
+        "alter table ops.order_items alter column quantity type numeric(10, 2)",
+        "update ops.order_items set quantity = quantity + 0.5, updated_at = now()"
+        " where order_item_id in (select order_item_id from ops.order_items order by 1 limit 3)",
+    )
+    report = world.ingest("ops", ops_capture=OPS_CAPTURE_CDC)
+    assert report.ok, report.units
+    assert world.scalar("select resyncs from raw_ops._cdc_position") == 1
+    assert (
+        world.scalar("select count(*) from raw_ops.order_items where quantity <> round(quantity)")
+        == 3
+    )
+    assert world.scalar("select count(*) from raw_ops.order_items") == world.scalar(
+        "select count(*) from ops.order_items", ops=True
+    )
 
 
 @pytest.mark.parametrize(
