@@ -107,6 +107,24 @@ def ops_execute(world: IngestWorld, *statements: str) -> None:
             cursor.execute(statement)
 
 
+REFUSED_AND_GOOD_CHANGES = (
+    "update ops.customers set email = 'no-at-sign', updated_at = now()"
+    " where customer_id in (select customer_id from ops.customers order by 1 limit 2)",
+    "update ops.customers set first_name = 'Renamed', updated_at = now()"
+    " where customer_id = (select max(customer_id) from ops.customers)",
+)
+"""Two e-mails raw's constraint refuses, and a good change of the same table."""
+
+
+def add_a_constraint_only_raw_has(world: IngestWorld) -> None:
+    with autocommit(world.settings, world.settings.database) as cursor:
+        for schema in ("raw_ops", "raw_ops_staging"):  # the merge copies into staging first
+            cursor.execute(
+                f"alter table {schema}.customers add constraint email_has_at"
+                " check (email like '%@%')"
+            )
+
+
 @pytest.mark.slow
 def test_ops_rows_raw_refuses_are_set_aside_and_a_changed_type_lands_as_drift(
     world: IngestWorld,
@@ -118,18 +136,10 @@ def test_ops_rows_raw_refuses_are_set_aside_and_a_changed_type_lands_as_drift(
     customers_before = world.table_digest("raw_ops.customers")
     # a constraint only raw has (a dropped NOT NULL is drift now: the NULLs land, see
     # schema_changes/test_drift.py), and a column whose type changed (int -> numeric)
-    with autocommit(world.settings, world.settings.database) as cursor:
-        for schema in ("raw_ops", "raw_ops_staging"):  # the merge copies into staging first
-            cursor.execute(
-                f"alter table {schema}.customers add constraint email_has_at"
-                " check (email like '%@%')"
-            )
+    add_a_constraint_only_raw_has(world)
     ops_execute(
         world,
-        "update ops.customers set email = 'no-at-sign', updated_at = now()"
-        " where customer_id in (select customer_id from ops.customers order by 1 limit 2)",
-        "update ops.customers set first_name = 'Renamed', updated_at = now()"
-        " where customer_id = (select max(customer_id) from ops.customers)",
+        *REFUSED_AND_GOOD_CHANGES,
         "alter table ops.order_items alter column quantity type numeric(10, 2)",
         "update ops.order_items set quantity = quantity + 0.5, updated_at = now()"
         " where order_item_id in (select order_item_id from ops.order_items order by 1 limit 3)",
@@ -182,19 +192,8 @@ def test_ops_rows_raw_refuses_from_the_log_are_set_aside_and_a_changed_type_reco
     changed upstream makes the run copy every table, widened as drift, every row landing."""
     build_world(world.settings, scale=0.05)
     assert world.ingest("ops", ops_capture=OPS_CAPTURE_CDC).ok
-    with autocommit(world.settings, world.settings.database) as cursor:
-        for schema in ("raw_ops", "raw_ops_staging"):
-            cursor.execute(
-                f"alter table {schema}.customers add constraint email_has_at"
-                " check (email like '%@%')"
-            )
-    ops_execute(
-        world,
-        "update ops.customers set email = 'no-at-sign', updated_at = now()"
-        " where customer_id in (select customer_id from ops.customers order by 1 limit 2)",
-        "update ops.customers set first_name = 'Renamed', updated_at = now()"
-        " where customer_id = (select max(customer_id) from ops.customers)",
-    )
+    add_a_constraint_only_raw_has(world)
+    ops_execute(world, *REFUSED_AND_GOOD_CHANGES)
     report = world.ingest("ops", ops_capture=OPS_CAPTURE_CDC)
     assert report.ok, report.units
     units = {u.table: u for u in report.units}

@@ -11,12 +11,13 @@ run ends ok, the other changes land, and the run after finds nothing left to loa
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
+from ingestion.loading.runner import IngestReport
 from ingestion.settings import OPS_CAPTURE_CDC, ConnectionSettings
-from tests.integration.ingest_support import simulated_world
+from tests.integration.ingest_support import IngestWorld, simulated_world
 from tests.reliability.cdc.parity import assert_raw_equals_source, ops_transaction, rows_loaded
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
@@ -24,45 +25,52 @@ pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow
 SCALE = 0.05
 
 
-def test_an_infinite_timestamp_does_not_stop_the_capture(
-    server_settings: ConnectionSettings, tmp_path: Path
-) -> None:
-    with simulated_world(server_settings, tmp_path, SCALE) as world:
-        rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        ops_transaction(
-            world.settings,
-            "update ops.deliveries set delivered_at = 'infinity' where delivery_id ="
-            " (select min(delivery_id) from ops.deliveries where shipped_at is not null)",
-            "update ops.customers set city = 'Elsewhere' where customer_id ="
-            " (select min(customer_id) from ops.customers)",
-        )
-        loaded = rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        assert loaded["customers"] == 1
-        assert_raw_equals_source(world.settings, ["customers"])
-        again = rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        assert again == dict.fromkeys(again, 0)
+@pytest.fixture(scope="module")
+def world(
+    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[IngestWorld]:
+    """A small world copied once; each test leaves raw equal to the source."""
+    with simulated_world(server_settings, tmp_path_factory.mktemp("unloadable"), SCALE) as made:
+        rows_loaded(made.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
+        yield made
+
+
+def with_a_good_change(world: IngestWorld, bad: str) -> IngestReport:
+    """``bad`` and a good change of another table in one transaction, then an ingestion."""
+    ops_transaction(
+        world.settings,
+        bad,
+        "update ops.customers set city = city || '!' where customer_id ="
+        " (select min(customer_id) from ops.customers)",
+    )
+    report = world.ingest("ops", ops_capture=OPS_CAPTURE_CDC)
+    assert report.ok, report.units
+    assert rows_loaded(report)["customers"] == 1
+    assert_raw_equals_source(world.settings, ["customers"])
+    return report
+
+
+def test_an_infinite_timestamp_does_not_stop_the_capture(world: IngestWorld) -> None:
+    with_a_good_change(
+        world,
+        "update ops.deliveries set delivered_at = 'infinity' where delivery_id ="
+        " (select min(delivery_id) from ops.deliveries where shipped_at is not null)",
+    )
+    again = rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
+    assert again == dict.fromkeys(again, 0)
 
 
 def test_a_value_no_raw_type_holds_is_set_aside_and_the_capture_goes_on(
-    server_settings: ConnectionSettings, tmp_path: Path
+    world: IngestWorld,
 ) -> None:
-    with simulated_world(server_settings, tmp_path, SCALE) as world:
-        rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        ops_transaction(
-            world.settings,
-            "update ops.payments set amount = 'NaN' where payment_id ="
-            " (select min(payment_id) from ops.payments)",
-            "update ops.customers set city = 'Elsewhere' where customer_id ="
-            " (select min(customer_id) from ops.customers)",
-        )
-        report = world.ingest("ops", ops_capture=OPS_CAPTURE_CDC)
-        assert report.ok, report.units
-        payments = next(unit for unit in report.units if unit.table == "payments")
-        assert (payments.rows_rejected, payments.balanced) == (1, True)
-        assert_raw_equals_source(world.settings, ["customers"])
-        reasons = world.query(
-            "select reason from raw_ops.rejected_records where resource = 'payments'"
-        )
-        assert len(reasons) == 1 and "amount = 'NaN' does not fit numeric(12,2)" in reasons[0][0]
-        again = rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        assert again == dict.fromkeys(again, 0)
+    report = with_a_good_change(
+        world,
+        "update ops.payments set amount = 'NaN' where payment_id ="
+        " (select min(payment_id) from ops.payments)",
+    )
+    payments = next(unit for unit in report.units if unit.table == "payments")
+    assert (payments.rows_rejected, payments.balanced) == (1, True)
+    reasons = world.query("select reason from raw_ops.rejected_records where resource = 'payments'")
+    assert len(reasons) == 1 and "amount = 'NaN' does not fit numeric(12,2)" in reasons[0][0]
+    again = rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
+    assert again == dict.fromkeys(again, 0)
