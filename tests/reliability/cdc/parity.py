@@ -22,6 +22,9 @@ from ingestion.loading.runner import IngestReport
 from ingestion.settings import ConnectionSettings
 from ingestion.sources.ops.settings import DATASET_NAME, SOURCE_SCHEMA, TABLE_PRIMARY_KEYS
 
+WORLD_SCALE = 0.05
+"""The worlds here are small: every test is about the shape of the changes, not their number."""
+
 Row = tuple[str | None, ...]
 SHOWN = 5
 """Differing keys named per table in a failure message."""

@@ -9,7 +9,6 @@ to the source row by row, and the run after it must load nothing (nothing re-app
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from ingestion.settings import OPS_CAPTURE_CDC, ConnectionSettings
 from tests.integration.ingest_support import IngestWorld, simulated_world
 from tests.reliability.cdc.kills import change_the_source, ingest_killed_at
 from tests.reliability.cdc.parity import (
+    WORLD_SCALE,
     assert_raw_equals_source,
     differences,
     ops_transaction,
@@ -28,8 +28,6 @@ from tests.reliability.cdc.parity import (
 )
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
-
-SCALE = 0.05
 
 
 @dataclass(frozen=True)
@@ -48,16 +46,6 @@ KILLS = (
     Kill("recording", 1, raw_current_after_kill=True),
     Kill("advancing", 1, raw_current_after_kill=True),
 )
-
-
-@pytest.fixture(scope="module")
-def world(
-    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[IngestWorld]:
-    """A small world whose initial copy loaded; the tests take turns changing it."""
-    with simulated_world(server_settings, tmp_path_factory.mktemp("cdc-kills"), SCALE) as made:
-        rows_loaded(made.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        yield made
 
 
 def recorded_and_confirmed(world: IngestWorld) -> tuple[int, int]:
@@ -104,7 +92,7 @@ def test_killed_run_is_healed_by_the_next_one(world: IngestWorld, kill: Kill) ->
 def test_killed_initial_copy_is_redone_on_a_new_slot(
     server_settings: ConnectionSettings, tmp_path: Path
 ) -> None:
-    with simulated_world(server_settings, tmp_path, SCALE) as fresh:
+    with simulated_world(server_settings, tmp_path, WORLD_SCALE) as fresh:
         ingest_killed_at(fresh, "copying", 2)  # customers copied and loaded, orders not
         assert fresh.query("select count(*) from raw_ops.customers") != [(0,)]
         assert fresh.scalar("select to_regclass('raw_ops._cdc_position')") is None

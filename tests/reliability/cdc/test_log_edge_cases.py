@@ -11,14 +11,13 @@ source, so they do not depend on their order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import closing
 
 import pytest
 
 from ingestion.database.connection import connect
-from ingestion.settings import OPS_CAPTURE_CDC, ConnectionSettings
-from tests.integration.ingest_support import IngestWorld, simulated_world
+from ingestion.settings import OPS_CAPTURE_CDC
+from tests.integration.ingest_support import IngestWorld
 from tests.reliability.cdc.parity import (
     assert_raw_equals_source,
     differences,
@@ -29,7 +28,6 @@ from tests.reliability.cdc.parity import (
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
-SCALE = 0.05
 NOTES_CHARACTERS = 20_000
 NOTES = (
     "(select string_agg(md5(customer_id::text || '-' || g), '' order by g)"
@@ -37,16 +35,6 @@ NOTES = (
 )
 """20 kB of md5 digests: too large to stay in the row, too random to compress away, so the
 server keeps it out of line (TOAST) and an update of another column does not log it again."""
-
-
-@pytest.fixture(scope="module")
-def world(
-    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[IngestWorld]:
-    """A small world whose initial copy loaded."""
-    with simulated_world(server_settings, tmp_path_factory.mktemp("cdc-edges"), SCALE) as made:
-        rows_loaded(made.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        yield made
 
 
 def ingest(world: IngestWorld) -> dict[str, int]:

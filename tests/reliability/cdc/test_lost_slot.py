@@ -12,34 +12,22 @@ shared test server without writing gigabytes of log, so that decision is checked
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ingestion.database.connection import autocommit
 from ingestion.database.replication import drop_slots, slot_name, warehouse_slots
-from ingestion.settings import OPS_CAPTURE_CDC, ConnectionSettings
+from ingestion.settings import OPS_CAPTURE_CDC
 from ingestion.sources.ops.capture import copy_reason
 from ingestion.sources.ops.slot import Position
-from tests.integration.ingest_support import IngestWorld, simulated_world
+from tests.integration.ingest_support import IngestWorld
 from tests.reliability.cdc.kills import change_the_source, ingest_killed_at
 from tests.reliability.cdc.parity import assert_raw_equals_source, rows_loaded
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
 
-SCALE = 0.05
 POSITION = Position("shopflow_w_000003", 3, 1 << 32, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 0)
-
-
-@pytest.fixture(scope="module")
-def world(
-    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[IngestWorld]:
-    """A small world whose initial copy loaded; each test loses its slot once."""
-    with simulated_world(server_settings, tmp_path_factory.mktemp("cdc-slot"), SCALE) as made:
-        rows_loaded(made.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        yield made
 
 
 def drop_the_slot(world: IngestWorld) -> tuple[int, int]:

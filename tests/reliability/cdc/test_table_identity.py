@@ -10,27 +10,13 @@ ends with raw equal to the source and a run after with nothing to load.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from ingestion.settings import OPS_CAPTURE_CDC, ConnectionSettings
-from tests.integration.ingest_support import IngestWorld, simulated_world
+from ingestion.settings import OPS_CAPTURE_CDC
+from tests.integration.ingest_support import IngestWorld
 from tests.reliability.cdc.parity import assert_raw_equals_source, ops_transaction, rows_loaded
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
-
-SCALE = 0.05
-
-
-@pytest.fixture(scope="module")
-def world(
-    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[IngestWorld]:
-    """A small world whose initial copy loaded."""
-    with simulated_world(server_settings, tmp_path_factory.mktemp("cdc-ids"), SCALE) as made:
-        rows_loaded(made.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        yield made
 
 
 def nothing_left(world: IngestWorld) -> None:

@@ -11,28 +11,14 @@ run ends ok, the other changes land, and the run after finds nothing left to loa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from ingestion.loading.runner import IngestReport
-from ingestion.settings import OPS_CAPTURE_CDC, ConnectionSettings
-from tests.integration.ingest_support import IngestWorld, simulated_world
+from ingestion.settings import OPS_CAPTURE_CDC
+from tests.integration.ingest_support import IngestWorld
 from tests.reliability.cdc.parity import assert_raw_equals_source, ops_transaction, rows_loaded
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
-
-SCALE = 0.05
-
-
-@pytest.fixture(scope="module")
-def world(
-    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[IngestWorld]:
-    """A small world copied once; each test leaves raw equal to the source."""
-    with simulated_world(server_settings, tmp_path_factory.mktemp("unloadable"), SCALE) as made:
-        rows_loaded(made.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-        yield made
 
 
 def with_a_good_change(world: IngestWorld, bad: str) -> IngestReport:
