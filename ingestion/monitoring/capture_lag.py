@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingestion.database.connection import autocommit
+from ingestion.database.errors import DatabaseError
 from ingestion.settings import ConnectionSettings
 from ingestion.sources.ops.settings import DATASET_NAME
 from ingestion.sources.ops.slot import CAPTURE_TABLE, SlotLag, read_position, slot_lag
@@ -70,11 +71,20 @@ class CaptureStatus:
     """Initial copies made again since the first one (a slot lost, dropped or refreshed)."""
     lag: SlotLag | None = None
     """None in cursor mode, or when the slot is gone from the server."""
+    unreachable: str | None = None
+    """Why the operations database's server could not be asked (then nothing is known of
+    the slot)."""
 
     def problem(self) -> str | None:
         """Why the capture is red, one sentence with what to do; None when it is not."""
         if self.mode != CDC:
             return None
+        if self.unreachable is not None:
+            return (
+                f"the operations database cannot be reached to measure the replication slot "
+                f"{self.slot} ({self.unreachable}): start or reach it, then run `shopflow "
+                "status` again"
+            )
         resync = (
             "it resyncs by itself on the next `shopflow ingest ops` (a new slot and a copy of "
             "every table)"
@@ -132,6 +142,9 @@ def read_capture(settings: ConnectionSettings) -> CaptureStatus:
         position = read_position(cursor, DATASET_NAME)
     if position is None:
         return CaptureStatus(CURSOR)
-    with autocommit(settings, settings.ops_database) as cursor:
-        lag = slot_lag(cursor, position.slot)
+    try:
+        with autocommit(settings, settings.ops_database) as cursor:
+            lag = slot_lag(cursor, position.slot)
+    except DatabaseError as exc:  # the rest of the status still answers
+        return CaptureStatus(CDC, position.slot, position.resyncs, unreachable=str(exc))
     return CaptureStatus(CDC, position.slot, position.resyncs, lag)

@@ -246,6 +246,17 @@ def test_a_dropped_slot_is_red_until_the_next_ingest_resyncs(
     assert resynced.lag is not None and resynced.problem() is None
 
 
+def test_an_unreachable_operations_database_is_red_and_the_rest_still_answers(
+    world: IngestWorld,
+) -> None:
+    gone = world.settings.with_databases(world.settings.database, "shopflow_no_such_database")
+    capture = read_capture(gone)
+    assert (capture.mode, capture.slot, capture.lag) == (CDC, capture_of(world).slot, None)
+    problem = capture.problem()
+    assert problem is not None and "cannot be reached" in problem
+    assert "shopflow_no_such_database" in problem
+
+
 def lost_slot() -> SlotLag:
     health = SlotHealth("shopflow_w_000001", "lost", "wal_removed", 10)
     return SlotLag(health, 5, None, False, dt.datetime(2026, 12, 7, tzinfo=dt.UTC))
