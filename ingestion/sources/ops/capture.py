@@ -382,7 +382,9 @@ def open_capture(
         capture.present, capture.types = present, types
         capture.reason = copy_reason(ops, position, present, types)
         if capture.reason:
-            log.warning("ops: %s: a new slot and an initial copy of every table", capture.reason)
+            # the first copy is the normal start; a copy after that is a resync worth a warning
+            say = log.warning if position is not None else log.info
+            say("ops: %s: a new slot and an initial copy of every table", capture.reason)
             with ops.cursor() as cursor:
                 last = position.generation if position else 0
                 capture.new_slot = create_slot(ops_url, warehouse_database, cursor, last)
