@@ -166,7 +166,7 @@ def ops_log_source(
 def logged_rows(capture: LogCapture, table: str) -> Iterator[Any]:
     """The rows of ``table`` the log wrote since the last run (or the whole initial copy);
     a row with a value its raw column cannot take goes to ``rejected_records`` instead."""
-    if capture.copying:
+    if capture.reads_whole(table):
         batches: Iterator[TypedRows] = capture.copied_rows(table)
     else:
         with (
@@ -192,7 +192,7 @@ def logged_deletions(capture: LogCapture, table: str, key: str) -> Iterator[Any]
     """Tombstones for the keys of ``table`` the log deleted (or truncated) since the last
     run; on an initial copy, for the keys raw holds that the copy does not."""
     pipeline = dlt.current.pipeline()
-    if capture.copying:
+    if capture.reads_whole(table):
         gone = warehouse_keys(pipeline, table, key) - capture.copied_keys(table)
     else:
         gone = set(capture.deleted_keys(table, lambda: warehouse_keys(pipeline, table, key)))

@@ -122,9 +122,19 @@ class LogCapture:
             return relation.table
         return None
 
+    reread: dict[str, str] = field(default_factory=dict)
+    """Tables read whole again in this changes run, with why: a column whose type changed
+    since the last read (``alter ... type ... using`` rewrites values with no row change in the
+    log). Their changes from the log are ignored this run; the read happens after the log's
+    end, and the changes between the two are applied again next run, which converges."""
+
     @property
     def copying(self) -> bool:
         return self.new_slot is not None
+
+    def reads_whole(self, table: str) -> bool:
+        """Whether ``table`` is read whole this run (an initial copy, or a re-read)."""
+        return self.copying or table in self.reread
 
     # -- copy mode ---------------------------------------------------------------------------
     def source_columns(self, relation: int | str) -> list[SourceColumn]:
@@ -134,14 +144,13 @@ class LogCapture:
             return [SourceColumn(*row) for row in cursor.fetchall()]
 
     def copied_rows(self, table: str) -> Iterator[TypedRows]:
-        """The table as the snapshot holds it, in typed batches."""
-        assert self.new_slot is not None
+        """The table as the snapshot holds it (or, re-read, as it is now), in typed batches."""
         columns = self.source_columns(f'"{self.schema}"."{table}"')
         query = sql.SQL("select {} from {}").format(
             sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c.name)) for c in columns),
             sql.Identifier(self.schema, table),
         )
-        lsn = self.new_slot.consistent_lsn
+        lsn = self.new_slot.consistent_lsn if self.new_slot else self.end_lsn
         with self.ops.cursor(name=f"copy_{table}") as cursor:
             cursor.itersize = FETCH_ROWS
             cursor.execute(query)
@@ -154,7 +163,7 @@ class LogCapture:
                 )
 
     def copied_keys(self, table: str) -> set[Any]:
-        """Every key the snapshot holds for ``table``."""
+        """Every key the snapshot (or, re-read, the table now) holds for ``table``."""
         key = self.tables[table]
         with self.ops.cursor(name=f"keys_{table}") as cursor:
             cursor.itersize = FETCH_ROWS * 5
@@ -276,7 +285,7 @@ class LogCapture:
         """The rows whose last change wrote them, typed; TOASTed values the changes did not
         send are taken from raw (``raw_cursor``: the warehouse)."""
         folded = self.changes.get(table)
-        if folded is None or not folded.rows:
+        if folded is None or not folded.rows or table in self.reread:
             return None
         names = list(folded.columns)
         unchanged = {
@@ -380,7 +389,7 @@ def open_capture(
             position = read_position(cursor, dataset)
         capture = LogCapture(schema, dataset, tables, warehouse_database, ops, position)
         capture.present, capture.types = present, types
-        capture.reason = copy_reason(ops, position, present, types)
+        capture.reason = copy_reason(ops, position, present)
         if capture.reason:
             # the first copy is the normal start; a copy after that is a resync worth a warning
             say = log.warning if position is not None else log.info
@@ -396,27 +405,36 @@ def open_capture(
             finally:
                 capture.new_slot.close()  # once imported, the snapshot lives in this transaction
         else:
+            assert position is not None
+            capture.reread = retyped(position, types)
+            for table, why in capture.reread.items():
+                log.warning("ops.%s: %s: the table is read whole again", table, why)
             capture.read_changes()
         yield capture
+
+
+def retyped(position: Position, types: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The tables with a column whose type changed since the last read, and which."""
+    changed: dict[str, str] = {}
+    for table, columns in types.items():
+        for column, kind in columns.items():
+            was = position.column_types.get(table, {}).get(column, kind)
+            if was != kind and table not in changed:
+                changed[table] = (
+                    f"the column {column} changed type ({was} to {kind}), which rewrites its"
+                    " values without a change in the log"
+                )
+    return changed
 
 
 def copy_reason(
     ops: psycopg2.extensions.connection,
     position: Position | None,
     present: dict[str, int] | None = None,
-    types: dict[str, dict[str, str]] | None = None,
 ) -> str:
     """Why this run must copy every table (empty when the recorded slot can be read on)."""
     if position is None:
         return "no initial copy recorded in the warehouse yet"
-    for table, columns in (types or {}).items():
-        for column, kind in columns.items():
-            was = position.column_types.get(table, {}).get(column, kind)
-            if was != kind:
-                return (
-                    f"the column {table}.{column} changed type ({was} to {kind}), which rewrites"
-                    " its values without a change in the log"
-                )
     for table, oid in (present or {}).items():
         if position.relations and table not in position.relations:  # read since a new release
             return f"the table {table} is read now but was not in the last copy"

@@ -4,8 +4,8 @@ Two ways an operations database changes values with no row change in its log:
 
 - DDL that rewrites a table: ``alter table ... alter column ... type ... using <expression>``
   writes every row anew, and Postgres does not decode a rewrite as row changes. The capture
-  records each table's column types and copies again when one changed (a type change is where
-  such a rewrite happens);
+  records each table's column types and reads a table whole again when one of its columns
+  changed type (a type change is where such a rewrite happens);
 - a stored generated column (``generated always as (...) stored``): ``pgoutput`` leaves
   generated columns out unless the publication sets ``publish_generated_columns = stored``
   (PostgreSQL 18), which the capture does; the initial copy and the drift rules' backfill
