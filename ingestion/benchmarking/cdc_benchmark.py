@@ -26,8 +26,8 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,19 +42,16 @@ from ingestion.benchmarking.cdc_report import (
     LogRead,
     render_section,
 )
-from ingestion.benchmarking.cli_world import throwaway_world
+from ingestion.benchmarking.cli_world import extra_warehouse, throwaway_world
 from ingestion.benchmarking.doc_sections import write_section
 from ingestion.benchmarking.memory import sampling_memory
 from ingestion.database.connection import (
     autocommit,
     connect,
-    create_database,
-    drop_database,
     one_row,
 )
 from ingestion.database.server_settings import connection_settings
 from ingestion.loading.registry import SOURCES
-from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import (
     OPS_CAPTURE_CDC,
     OPS_CAPTURE_CURSOR,
@@ -270,19 +267,6 @@ def copy_baseline(settings: ConnectionSettings, keys: dict[str, list[str]]) -> C
     return CopyBaseline(rows, seconds)
 
 
-@contextmanager
-def second_warehouse(settings: ConnectionSettings) -> Iterator[ConnectionSettings]:
-    """Another warehouse on the same operations database (for the cursor reader), dropped
-    afterwards with dlt's local state for it, also on failure."""
-    other = settings.with_databases(f"{settings.database}_cursor", settings.ops_database)
-    create_database(other, other.database)
-    try:
-        yield other
-    finally:
-        drop_database(other, other.database)
-        shutil.rmtree(pipelines_dir(other), ignore_errors=True)
-
-
 def code_version() -> str:
     """The commit measured, and whether the code this benchmark runs had uncommitted changes."""
 
@@ -302,7 +286,7 @@ def measure(server: ConnectionSettings, scale: float, workdir: Path) -> CdcResul
     load_before = os.getloadavg()
     with (
         throwaway_world(server, workdir, prefix="shopflow_cdc_") as world,
-        second_warehouse(world.settings) as cursor_settings,
+        extra_warehouse(world.settings, f"{world.settings.database}_cursor") as cursor_settings,
     ):
         settings = world.settings
         landing = world.folder / "landing"

@@ -143,6 +143,19 @@ class CliWorld:
 
 
 @contextmanager
+def extra_warehouse(settings: ConnectionSettings, database: str) -> Iterator[ConnectionSettings]:
+    """Another warehouse database (``database``) beside ``settings``' operations DB, dropped
+    afterwards with dlt's local state for it, also on failure."""
+    other = settings.with_databases(database, settings.ops_database)
+    create_database(other, other.database)
+    try:
+        yield other
+    finally:
+        drop_database(other, other.database)
+        shutil.rmtree(pipelines_dir(other), ignore_errors=True)
+
+
+@contextmanager
 def throwaway_world(
     server: ConnectionSettings, workdir: Path, prefix: str = "shopflow_scale_"
 ) -> Iterator[CliWorld]:

@@ -30,20 +30,19 @@ import argparse
 import functools
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dlt
 import psycopg2.errors
 
+from ingestion.benchmarking.cli_world import extra_warehouse
 from ingestion.benchmarking.doc_sections import write_section
 from ingestion.benchmarking.ingest_baselines import (
     MEMORY_ROWS,
@@ -57,7 +56,7 @@ from ingestion.benchmarking.ingest_baselines import (
     write_event_files,
 )
 from ingestion.benchmarking.ingest_report import render_section
-from ingestion.database.connection import autocommit, create_database, drop_database, one_row
+from ingestion.database.connection import autocommit, one_row
 from ingestion.database.server_settings import connection_settings
 from ingestion.loading.registry import SOURCES, IngestContext
 from ingestion.loading.runner import run_source
@@ -68,17 +67,10 @@ from ingestion.sources.files.settings import DATASET_NAME as FILES_DATASET
 log = logging.getLogger(__name__)
 
 
-@contextmanager
-def scratch_database(server: ConnectionSettings) -> Iterator[ConnectionSettings]:
+def scratch_database(server: ConnectionSettings) -> AbstractContextManager[ConnectionSettings]:
     """A throwaway warehouse database (and its dlt state folder), dropped afterwards."""
-    suffix = uuid.uuid4().hex[:8]
-    settings = server.with_databases(f"shopflow_bench_{suffix}", f"shopflow_bench_{suffix}_ops")
-    create_database(settings, settings.database)
-    try:
-        yield settings
-    finally:
-        drop_database(settings, settings.database)
-        shutil.rmtree(pipelines_dir(settings), ignore_errors=True)
+    name = f"shopflow_bench_{uuid.uuid4().hex[:8]}"
+    return extra_warehouse(server.with_databases(server.database, f"{name}_ops"), name)
 
 
 def ingest_events(settings: ConnectionSettings, landing: Path) -> RateResult:
