@@ -84,18 +84,6 @@ MEASURED_CODE = (
 """What the figures depend on: uncommitted changes there are said beside the commit."""
 
 
-def flush_log(settings: ConnectionSettings) -> None:
-    """Have the server flush its log up to now: the local server commits asynchronously in fast
-    mode, and a log read stops at the flushed end, so a tick's last commit could wait for the
-    next run. A logical message committed synchronously flushes every commit before it (the
-    capture ignores such messages)."""
-    with closing(connect(settings, settings.ops_database)) as ops, ops, ops.cursor() as cursor:
-        cursor.execute(
-            "set local synchronous_commit = on;"
-            " select pg_logical_emit_message(true, 'shopflow-benchmark', 'flush')"
-        )
-
-
 def table_rows(settings: ConnectionSettings, database: str, schema: str) -> dict[str, int]:
     """Exact row count of every ops table in ``schema`` of ``database``."""
     with autocommit(settings, database) as cursor:
@@ -309,14 +297,12 @@ def measure(server: ConnectionSettings, scale: float, workdir: Path) -> CdcResul
             resync = timed_ingest("resync (slot lost)", settings, cdc, ["ops"])
 
         tick(settings, TICK_DAYS, landing=landing)
-        flush_log(settings)
         tick_log, _ = peek_log(settings)
         after_tick = f"after a {TICK_DAYS}-day tick"
         tick_measure = timed_ingest(after_tick, settings, cdc, every_source)
         cursor_tick = timed_ingest(after_tick, cursor_settings, cursor, ["ops"])
 
         tick(settings, WEEK_DAYS, write_files=False)
-        flush_log(settings)
         week_log, week_keys = peek_log(settings)
         week = timed_ingest(f"after a {WEEK_DAYS}-day tick", settings, cdc, ["ops"])
         week_copy = copy_baseline(settings, week_keys)

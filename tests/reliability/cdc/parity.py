@@ -5,9 +5,9 @@ reader's ``_cdc_*``, dlt's ``_dlt_*`` and the tombstone column exist in raw only
 out), keyed by its primary key. A key raw holds twice is reported as well as a key one side
 lacks or a row that differs: nothing lost, nothing doubled.
 
-The test server commits asynchronously (``synchronous_commit=off``, see docs/database.md), and
-logical decoding reads only the log already flushed: ``settle_log`` has it flushed after the
-source changed, so the next run is sure to see those changes.
+The test server commits asynchronously (``synchronous_commit=off``, see docs/database.md) and
+logical decoding reads only flushed log: the capture itself waits for the commits made before a
+run to be flushed, so the tests change the source and ingest with nothing in between.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ SHOWN = 5
 
 
 def ops_transaction(settings: ConnectionSettings, *statements: str) -> None:
-    """Run ``statements`` on the operations DB in one transaction, its log flushed after."""
+    """Run ``statements`` on the operations DB in one transaction (the next read waits for its
+    commit to reach the flushed log: ``LogCapture.flushed_end``)."""
     with (
         closing(connect(settings, settings.ops_database)) as connection,
         connection,
@@ -39,23 +40,6 @@ def ops_transaction(settings: ConnectionSettings, *statements: str) -> None:
     ):
         for statement in statements:
             cursor.execute(statement)
-    settle_log(settings)
-
-
-def settle_log(settings: ConnectionSettings) -> None:
-    """Make the server flush every log record written so far: a transaction that wrote to the
-    log (a logical decoding message, which the capture ignores), committed synchronously,
-    flushes the log up to its commit, and so every commit before. (A transaction that only
-    took an id writes no log before its commit and flushes nothing.)"""
-    with (
-        closing(connect(settings, settings.ops_database)) as connection,
-        connection,
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(
-            "set local synchronous_commit = on;"
-            " select pg_logical_emit_message(true, 'shopflow-tests', 'flush')"
-        )
 
 
 def source_columns(settings: ConnectionSettings, table: str) -> list[str]:

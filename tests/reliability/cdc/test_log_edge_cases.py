@@ -23,7 +23,6 @@ from tests.reliability.cdc.parity import (
     differences,
     ops_transaction,
     rows_loaded,
-    settle_log,
 )
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
@@ -143,12 +142,10 @@ def test_a_transaction_open_across_a_run_lands_once_on_the_next(world: IngestWor
                 " else 'web' end, updated_at = now() where order_id = any(%s)",
                 (orders,),
             )
-        settle_log(world.settings)
         before_commit = ingest(world)
         assert before_commit["orders"] == 0
         assert len(differences(world.settings, "orders")) == 0  # not committed: not visible
         open_transaction.commit()
-    settle_log(world.settings)
     assert len(differences(world.settings, "orders")) == len(orders)
     assert ingest(world)["orders"] == len(orders)
     assert_raw_equals_source(world.settings)
