@@ -1,16 +1,25 @@
 {#- Two CTEs, `renamed` and `numbered`, shared by the versions models
-    (int_<entity>_versions_windowed): the snapshot rows in `history_cte` with their cleaned
+    (int_<entity>_versions_windowed): the history rows in `history_cte` with their cleaned
     attributes (`attributes`, the rendered customer_attributes or product_attributes), their
-    validity in UTC and load time, then numbered per key in validity order. With
-    `flag_current_version`, `has_current_version` is 1 on every version of a key that still
-    has a current one (0: the key was erased from its source). -#}
-{% macro scd2_versions_numbered(history_cte, key_column, attributes, flag_current_version=false) -%}
+    validity (columns `valid_from_column` and `valid_to_column` of the history: a snapshot's
+    dbt_valid_*, or the versions built from a change log) in UTC and load time, then numbered
+    per key in validity order. With `flag_current_version`, `has_current_version` is 1 on
+    every version of a key that still has a current one (0: the key was erased from its
+    source). -#}
+{% macro scd2_versions_numbered(
+    history_cte,
+    key_column,
+    attributes,
+    flag_current_version=false,
+    valid_from_column="dbt_valid_from",
+    valid_to_column="dbt_valid_to"
+) -%}
 renamed as (
 
     select
         {{ attributes }},
-        {{ to_utc_timestamp(history_cte ~ ".dbt_valid_from") }} as valid_from,
-        {{ to_utc_timestamp(history_cte ~ ".dbt_valid_to") }} as valid_to,
+        {{ to_utc_timestamp(history_cte ~ "." ~ valid_from_column) }} as valid_from,
+        {{ to_utc_timestamp(history_cte ~ "." ~ valid_to_column) }} as valid_to,
         {{ dlt_loaded_at(history_cte ~ "._dlt_load_id") }} as loaded_at
     from {{ history_cte }}
 

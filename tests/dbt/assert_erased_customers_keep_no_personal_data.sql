@@ -1,7 +1,8 @@
 {#- A customer gone from the order system (erased) keeps no personal data anywhere dbt
-    builds from: every history row of theirs in the snapshot has name, e-mail, phone and
-    address null (the snapshot's `erase_personal_data` hook, doc block `erasure`), and
-    dim_customers shows none either. Returns the offending rows. -#}
+    builds from: every row of theirs in the change log (all of it, not only the versions
+    stg_ops__customer_versions keeps) has name, e-mail, phone and address null (its
+    `erase_personal_data` pre-hook, doc block `erasure`), and dim_customers shows none
+    either. Returns the offending rows. -#}
 with
 
 current_customers as (
@@ -20,7 +21,7 @@ customer_history as (
         email,
         phone,
         address
-    from {{ ref("snap_ops__customers") }}
+    from {{ source("ops", "customers_changes") }}
 
 ),
 
@@ -42,7 +43,7 @@ customer_dimension as (
 history_left_behind as (
 
     select
-        'snap_ops__customers' as relation_name,
+        'customers_changes' as relation_name,
         customer_history.customer_id
     from customer_history
     left join current_customers

@@ -1,24 +1,22 @@
-{#- Snapshot rows renamed and typed like staging, with the point-in-time join window
-    (doc block `point_in_time_join`). The history is the dbt snapshot: read in place on
-    Postgres, and on engines without snapshots as the lake export carries it (the staging
-    projection of it; docs/scale-out.md, "SCD2 on both engines"), so both build the same
-    versions after any number of runs. -#}
+{#- The customer versions (built from the change log by stg_ops__customer_versions, the
+    same SQL on both engines) renamed and typed like staging, with the point-in-time join
+    window (doc block `point_in_time_join`). -#}
 with
 
-customer_snapshot as (
+customer_versions as (
 
     select
         {{ customer_raw_columns() }},
-        dbt_valid_from,
-        dbt_valid_to,
+        valid_from,
+        valid_to,
         _dlt_load_id
-    from {{ scd2_history("snap_ops__customers", "stg_ops__customer_versions") }}
+    from {{ ref("stg_ops__customer_versions") }}
 
 ),
 
 {{ scd2_versions_numbered(
-    "customer_snapshot", "customer_id", customer_attributes("customer_snapshot"),
-    flag_current_version=true,
+    "customer_versions", "customer_id", customer_attributes("customer_versions"),
+    flag_current_version=true, valid_from_column="valid_from", valid_to_column="valid_to",
 ) }},
 
 final as (

@@ -1,5 +1,8 @@
-{#- The product snapshot's rows, built as int_customer_versions_windowed builds the
-    customer snapshot's (see its note on where the history comes from). -#}
+{#- The product snapshot's rows renamed and typed like staging, with the point-in-time join
+    window (doc block `point_in_time_join`). The history is the dbt snapshot: read in place on
+    Postgres, and on engines without snapshots as the lake export carries it (the staging
+    projection of it; docs/scale-out.md, "SCD2 on both engines"), so both build the same
+    versions after any number of runs. -#}
 with
 
 product_snapshot as (

@@ -36,7 +36,7 @@ countries as (
 versions as (
 
     {#- erased customers keep their history for point-in-time joins, without personal data
-        (the snapshot's erasure hook has already nulled it; masked here too, belt and braces);
+        (the change log's erasure hook has already nulled it; masked here too, belt and braces);
         e-mail and phone only ever leave as a hash and masked display forms -#}
     select
         customer_versions.customer_key,
