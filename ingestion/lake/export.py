@@ -1,9 +1,9 @@
 """`shopflow ingest --destination lake`: export the warehouse's raw layer to the Parquet lake.
 
 The lake is the raw layer as landed and validated in the warehouse, so Postgres and Spark
-build the same dbt project from identical inputs, plus the history Postgres recorded: the
-snapshot of customers goes with ``ops``, that of products with ``storefront`` (a snapshot
-not built yet is refused, with what to run). Every export rewrites the tables of the
+build the same dbt project from identical inputs (the customers' change log among them),
+plus the history Postgres recorded: the snapshot of products goes with ``storefront`` (a
+snapshot not built yet is refused, with what to run). Every export rewrites the tables of the
 sources it names, whole (the simplest design that stays correct: most raw tables are dlt
 ``merge`` tables whose rows change in place, so appending would duplicate a changed row).
 All tables are read in one repeatable-read transaction, so they agree with each other; they

@@ -9,10 +9,11 @@ dlt's child tables are not partitioned. ``_manifest.json`` at the root lists wha
 may trust. docs/scale-out.md ("The lake") describes the same layout; a test keeps the two in
 step.
 
-The lake also carries the customers' and products' SCD2 history: the two dbt snapshots as
-Postgres recorded them (every version, erased values already nulled), in
-``<lake>/snapshots/<snapshot>/``, exported with the source whose raw table they record.
-Spark's change-log models read them, so both engines build on one history.
+The customers' history is a raw table like the others, their change log
+``raw_ops.customers_changes`` (erased values already nulled on Postgres), from which both
+engines build the versions with the same SQL. The products' SCD2 history is the dbt snapshot
+as Postgres recorded it (every version), in ``<lake>/snapshots/<snapshot>/``, exported with
+``storefront``; Spark's versions model reads it, so both engines build on one history.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def _snapshot(source: str, name: str) -> LakeTable:
 
 LAKE_TABLES: tuple[LakeTable, ...] = (
     LakeTable("ops", "customers"),
+    LakeTable("ops", "customers_changes"),
     _fact("ops", "orders", "ordered_at", "ordered_date"),
     _fact("ops", "order_items", "created_at", "created_date"),
     _fact("ops", "payments", "paid_at", "paid_date"),
@@ -102,10 +104,9 @@ LAKE_TABLES: tuple[LakeTable, ...] = (
     LakeTable("files", "marketing_spend"),
     LakeTable("files", "rejected_records"),
     LakeTable("files", "quarantined_files"),
-    _snapshot("ops", "snap_ops__customers"),
     _snapshot("storefront", "snap_storefront__products"),
 )
-"""Every table a dbt source reads: the raw tables, and on Spark the two snapshots (a test
+"""Every table a dbt source reads: the raw tables, and on Spark the product snapshot (a test
 compares with the sources' YAML)."""
 
 

@@ -1,9 +1,9 @@
 """The stages of `shopflow run`, in order: simulate -> ingest -> dbt-build -> docs -> export
 -> report on Postgres; simulate -> ingest -> history -> lake -> dbt-build on Spark (history:
-the dbt snapshots, taken on Postgres where the loads land, which the lake carries to Spark;
-the marts on Spark are read by Spark users, not by the export and report stages, which read
-Postgres). And the
-selection of a part of them (``--from`` / ``--only``)."""
+on Postgres where the loads land, the product snapshot and the erasure of the customers'
+change log, which the lake carries to Spark; the marts on Spark are read by Spark users, not
+by the export and report stages, which read Postgres). And the selection of a part of them
+(``--from`` / ``--only``)."""
 
 from __future__ import annotations
 
@@ -48,8 +48,10 @@ STAGE_NAMES = (
     "report",
 )
 """Every stage of either target, in order (``history`` and ``lake`` on the spark target only)."""
-SNAPSHOTS = ("snap_ops__customers", "snap_storefront__products")
-"""The dbt snapshots recording customer and product history (dbt_project/snapshots/)."""
+HISTORY_NODES = ("snap_storefront__products", "stg_ops__customer_versions")
+"""What the spark target's history stage builds on Postgres, with their parents: the dbt
+snapshot recording product history (dbt_project/snapshots/), and the customer versions, whose
+pre-hook erases the erased customers from the change log before the lake exports it."""
 DBT_BUILD = "dbt-build"
 
 
@@ -144,18 +146,19 @@ def partial_build(
 
 def history_stage(settings: ConnectionSettings, config: Settings) -> Stage:
     def action() -> StageOutcome:
-        # on Postgres whatever SHOPFLOW_TARGET says: Spark without Delta has no snapshots
-        selected = [f"+{snapshot}" for snapshot in SNAPSHOTS]
+        # on Postgres whatever SHOPFLOW_TARGET says: Spark without Delta has no snapshots,
+        # and the erasure hook runs on Postgres only
+        selected = [f"+{node}" for node in HISTORY_NODES]
         # cautious: only the tests whose every parent is built here (a test that also reads
         # an unselected model would fail on a fresh warehouse)
         args = ["build", "--select", *selected, "--indirect-selection", "cautious"]
         run_dbt(args, settings, config, stream=False, target=DEFAULT_TARGET)
         results = read_run_results(target_dir())
         if results is None:
-            return StageOutcome("snapshots taken on Postgres")
+            return StageOutcome("history recorded and erased on Postgres")
         return StageOutcome(results.summary(), results.invocation_id)
 
-    return Stage("history", "dbt snapshots on Postgres: the SCD2 history for the lake", action)
+    return Stage("history", "on Postgres: the SCD2 history for the lake, erasures applied", action)
 
 
 def lake_stage(settings: ConnectionSettings, options: RunOptions) -> Stage:

@@ -1,9 +1,9 @@
 """`shopflow ingest --destination lake` on a real warehouse, read back with pyarrow: every raw
-table with the warehouse's rows, columns and money to the cent, the two snapshots with
-Postgres's versions (refused with what to run before they exist; an erasure reaches them at
-the next export), partitions that are the UTC dates of the timestamps, the manifest, re-runs
-without duplicates (also after rows changed in place), a failed export that leaves the lake
-as it was, and the run lock."""
+table with the warehouse's rows, columns and money to the cent, the product snapshot with
+Postgres's versions (refused with what to run before it exists), an erasure that reaches the
+customers' change log at the next export after a dbt build, partitions that are the UTC
+dates of the timestamps, the manifest, re-runs without duplicates (also after rows changed
+in place), a failed export that leaves the lake as it was, and the run lock."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from ingestion.settings import (
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.landing import FileFaults, write_landing_files
 from ingestion.simulators.world.tick import tick
+from ingestion.stage_runner.pipeline import HISTORY_NODES
 from ingestion.stage_runner.run_lock import run_lock
 from ingestion.transform.dbt_runner import run_dbt
 from tests.integration.ingest_support import SCALE, IngestWorld, private_world
@@ -49,6 +50,7 @@ MONEY_COLUMNS = {
 }
 PRIMARY_KEYS = {
     "raw_ops.customers": "customer_id",
+    "raw_ops.customers_changes": "_change_id",
     "raw_ops.orders": "order_id",
     "raw_ops.order_items": "order_item_id",
     "raw_ops.payments": "payment_id",
@@ -84,9 +86,20 @@ class LakeWorld:
     def count(self, table: LakeTable) -> int:
         return int(self.world.scalar(f"select count(*) from {table.qualified_name}"))
 
-    def snapshot(self) -> None:
-        """Record the history on Postgres, as `shopflow run`'s dbt build does."""
-        run_dbt(["snapshot"], self.world.settings, Settings.from_environment(), stream=False)
+    def record_history(self) -> None:
+        """Record and erase the history on Postgres, as the spark target's history stage does
+        (the product snapshot; the customer versions, whose pre-hook erases the change log)."""
+        run_dbt(
+            [
+                "build",
+                "--select",
+                *(f"+{node}" for node in HISTORY_NODES),
+                *("--resource-type", "snapshot", "--resource-type", "model"),
+            ],
+            self.world.settings,
+            Settings.from_environment(),
+            stream=False,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +107,7 @@ def lake(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LakeWorld]:
     """A warehouse loaded from a small world (with a bad events and a bad spend file, so the
-    rejected and quarantined tables have rows), its snapshots built, exported once to a lake
+    rejected and quarantined tables have rows), its history recorded, exported once to a lake
     in a temporary folder."""
     root = tmp_path_factory.mktemp("lake")
     with (
@@ -117,7 +130,7 @@ def lake(
         assert loaded.exit_code == 0, loaded.output
         refused = CliRunner().invoke(app, ["ingest", "--destination", "lake"])
         created = LakeWorld(world, root / "lake", refused)
-        created.snapshot()
+        created.record_history()
         created.export()
         yield created
 
@@ -176,7 +189,7 @@ def test_an_export_before_the_first_dbt_build_is_refused_with_what_to_run(
 ) -> None:
     assert lake.before_snapshots.exit_code == 1
     output = " ".join(lake.before_snapshots.output.split())
-    assert "snapshots.snap_ops__customers is not in the warehouse yet" in output
+    assert "snapshots.snap_storefront__products is not in the warehouse yet" in output
     assert "dbt snapshot" in output and "the lake is left as it was" not in output
 
 
@@ -331,7 +344,7 @@ def test_an_export_waits_for_the_run_lock_like_every_ingest(lake: LakeWorld) -> 
 
 
 def test_an_erasure_reaches_the_lake_at_the_next_export(lake: LakeWorld) -> None:
-    customers = SNAPSHOTS["snap_ops__customers"]
+    changes = next(t for t in LAKE_TABLES if t.qualified_name == "raw_ops.customers_changes")
     erased = [
         row[0]
         for row in lake.world.query(
@@ -342,11 +355,16 @@ def test_an_erasure_reaches_the_lake_at_the_next_export(lake: LakeWorld) -> None
     erase_in_source(ErasureWorld(lake.world.settings), erased)
     loaded = lake.cli("ingest", "ops")
     assert loaded.exit_code == 0, loaded.output
-    lake.snapshot()  # the erasure hook nulls their personal data in every version
+    lake.record_history()  # the erasure hook nulls their personal data in every change
     lake.export("ops")
-    read = lake.read(customers).to_pylist()
+    read = lake.read(changes).to_pylist()
     history = [row for row in read if row["customer_id"] in erased]
     assert {row["customer_id"] for row in history} == set(erased)
     assert all(row[column] is None for row in history for column in PERSONAL)
-    assert all(row["dbt_valid_to"] is not None for row in history)  # closed, none current
+    # their earlier states stay (without personal data), and each one's delete is recorded
+    assert all(
+        any(row["_cdc_op"] != "delete" for row in history if row["customer_id"] == key)
+        for key in erased
+    )
+    assert {row["customer_id"] for row in history if row["_cdc_op"] == "delete"} == set(erased)
     assert any(row["email"] is not None for row in read)  # the others keep theirs

@@ -1,6 +1,7 @@
-"""The lake's layout against what dbt reads: every source table (the two snapshots
-included, each exported with the source it records), partition columns that clash with no
-raw column, and docs/scale-out.md naming the same folders and partitions."""
+"""The lake's layout against what dbt reads: every source table (the customers' change log
+a raw table of ops, the product snapshot exported with the source it records), partition
+columns that clash with no raw column, and docs/scale-out.md naming the same folders and
+partitions."""
 
 from __future__ import annotations
 
@@ -59,7 +60,12 @@ def test_partition_columns_are_new_dates_of_existing_timestamps() -> None:
 
 
 def test_dimensions_and_child_tables_are_not_partitioned() -> None:
-    for name in ("raw_ops.customers", "raw_storefront.products", "raw_files.marketing_spend"):
+    for name in (
+        "raw_ops.customers",
+        "raw_ops.customers_changes",
+        "raw_storefront.products",
+        "raw_files.marketing_spend",
+    ):
         table = next(table for table in LAKE_TABLES if table.qualified_name == name)
         assert table.partition_columns == ()
     children = [table for table in LAKE_TABLES if "__" in table.name and not table.is_snapshot]
@@ -67,19 +73,16 @@ def test_dimensions_and_child_tables_are_not_partitioned() -> None:
     assert all(table.partition_columns == () for table in children)
 
 
-def test_the_snapshots_go_with_the_source_whose_history_they_record() -> None:
+def test_the_snapshot_goes_with_the_source_whose_history_it_records() -> None:
     snapshots = {table.qualified_name: table for table in LAKE_TABLES if table.is_snapshot}
-    assert snapshots.keys() == {
-        "snapshots.snap_ops__customers",
-        "snapshots.snap_storefront__products",
-    }
-    assert snapshots["snapshots.snap_ops__customers"].source == "ops"
+    assert snapshots.keys() == {"snapshots.snap_storefront__products"}
     assert snapshots["snapshots.snap_storefront__products"].source == "storefront"
     for table in snapshots.values():
         assert table.schema == SNAPSHOT_SCHEMA
         assert table.path == f"snapshots/{table.name}"
         assert table.partition_columns == () and table.root_table is None
     assert [t.name for t in lake_tables(["files"]) if t.is_snapshot] == []
+    assert [t.name for t in lake_tables(["ops"]) if t.is_snapshot] == []
     assert lake_schemas() == ["raw_ops", "raw_storefront", "raw_files", "snapshots"]
 
 
@@ -91,7 +94,7 @@ def test_the_snapshot_sources_match_the_snapshots_and_are_off_on_postgres() -> N
         for source in yaml.safe_load(Path(path).read_text())["sources"]
         if source["schema"] == SNAPSHOT_SCHEMA
     ]
-    assert {s["name"] for s in sources} == {"ops_history", "storefront_history"}
+    assert {s["name"] for s in sources} == {"storefront_history"}
     for source in sources:
         assert source["config"]["enabled"] == "{{ target.type != 'postgres' }}", source["name"]
         for table in source["tables"]:
@@ -104,7 +107,11 @@ def test_the_snapshot_sources_match_the_snapshots_and_are_off_on_postgres() -> N
 
 
 def test_tables_of_some_sources_only_and_an_unknown_source_refused() -> None:
-    assert {table.schema for table in lake_tables(["ops"])} == {"raw_ops", SNAPSHOT_SCHEMA}
+    assert {table.schema for table in lake_tables(["ops"])} == {"raw_ops"}
+    assert {table.schema for table in lake_tables(["storefront"])} == {
+        "raw_storefront",
+        SNAPSHOT_SCHEMA,
+    }
     assert len(lake_tables(["ops", "files"])) == len(
         [table for table in LAKE_TABLES if table.source != "storefront"]
     )

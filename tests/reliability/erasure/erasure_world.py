@@ -82,9 +82,11 @@ def order_revenue(world: ErasureWorld, customer_ids: list[int]) -> dict[int, flo
 
 
 def history_rows(world: ErasureWorld, erased: list[Person]) -> int:
+    """Their versions, as built from the change log."""
     ids = [person.customer_id for person in erased]
     rows = world.query(
-        "select count(*) from snapshots.snap_ops__customers where customer_id = any(%s)", ids
+        "select count(*) from staging.stg_ops__customer_versions where customer_id = any(%s)",
+        ids,
     )
     return int(rows[0][0])
 

@@ -31,20 +31,33 @@ def test_erasure_leaves_no_personal_data_in_any_table_or_history(world: ErasureW
     # the search finds what it looks for: customers still here show up where they live
     still_here = people(world, "phone is not null order by customer_id limit 2")
     found = pii_hits(world, still_here)
-    assert {"raw_ops.customers", "snapshots.snap_ops__customers", "marts.dim_customers"} <= set(
-        found
-    ), found
+    assert {
+        "raw_ops.customers",
+        "raw_ops.customers_changes",
+        "staging.stg_ops__customer_versions",
+        "marts.dim_customers",
+    } <= set(found), found
 
     assert pii_hits(world, world.erased) == {}
     # history keeps its shape: every version stays, closed, without a personal value
+    erased_ids = [person.customer_id for person in world.erased]
     rows = world.query(
-        "select count(*), count(*) filter (where dbt_valid_to is null), "
+        "select count(*), count(*) filter (where valid_to is null), "
         f"count(*) filter (where coalesce({', '.join(PERSONAL)}) is not null) "
-        "from snapshots.snap_ops__customers where customer_id = any(%s)",
-        [person.customer_id for person in world.erased],
+        "from staging.stg_ops__customer_versions where customer_id = any(%s)",
+        erased_ids,
     )
     assert rows[0][0] >= ERASED_HERE
     assert rows[0][1:] == (0, 0)
+    # every change of theirs in the log too (the versions keep only one state per updated_at)
+    logged = world.query(
+        "select count(*), count(*) filter (where _cdc_op = 'delete'), "
+        f"count(*) filter (where coalesce({', '.join(PERSONAL)}) is not null) "
+        "from raw_ops.customers_changes where customer_id = any(%s)",
+        erased_ids,
+    )
+    assert logged[0][0] > logged[0][1] >= ERASED_HERE  # their states and their deletes
+    assert logged[0][2] == 0
     in_dimension = world.query(
         "select bool_and(is_erased), count(*) from marts.dim_customers where customer_id = any(%s)",
         [person.customer_id for person in world.erased],
@@ -111,25 +124,26 @@ def test_a_simulated_week_with_erasures_scrubs_them_and_adds_no_version(
 
 
 def test_a_mass_disappearance_is_refused_and_rolled_back(world: ErasureWorld) -> None:
-    """A half-loaded customers table must not erase history: the snapshot fails instead."""
+    """A half-loaded customers table must not erase history: the versions model fails
+    instead, before its pre-hook touched the change log."""
     world.query("create table raw_ops.customers_kept as select * from raw_ops.customers")
     world.query("delete from raw_ops.customers where customer_id % 4 = 0")
-    with_personal = "select count(*) from snapshots.snap_ops__customers where email is not null"
+    with_personal = "select count(*) from raw_ops.customers_changes where email is not null"
     before = world.query(with_personal)[0][0]
     try:
         with pytest.raises(DbtError, match="erasure_max_share"):
             run_dbt(
-                ["snapshot", "-s", "snap_ops__customers"],
+                ["run", "-s", "stg_ops__customer_versions"],
                 world.settings,
                 Settings.from_environment(),
                 stream=False,
             )
         assert world.query(with_personal)[0][0] == before
-        # the snapshot's own invalidation of the vanished keys was rolled back with it
+        # the vanished customers keep their personal data and their current versions
         still_current = world.query(
-            "select count(*) from snapshots.snap_ops__customers as s "
-            "where s.dbt_valid_to is null and not exists "
-            "(select 1 from raw_ops.customers as c where c.customer_id = s.customer_id)"
+            "select count(*) from staging.stg_ops__customer_versions as v "
+            "where v.valid_to is null and v.email is not null and not exists "
+            "(select 1 from raw_ops.customers as c where c.customer_id = v.customer_id)"
         )
         assert still_current[0][0] > 0
     finally:
