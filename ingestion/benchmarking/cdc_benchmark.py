@@ -62,10 +62,10 @@ from ingestion.settings import (
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.landing import write_landing_files
 from ingestion.simulators.world.tick import tick
-from ingestion.sources.ops.capture import copy_reason, open_capture
+from ingestion.sources.ops.capture import open_capture
 from ingestion.sources.ops.settings import DATASET_NAME as OPS_DATASET
 from ingestion.sources.ops.settings import SOURCE_SCHEMA, TABLE_PRIMARY_KEYS
-from ingestion.sources.ops.slot import read_position
+from ingestion.sources.ops.slot import copy_reason, read_position
 from ingestion.sources.ops.text_values import COLUMNS_QUERY
 from ingestion.stage_runner.ingest_stage import run_ingestion
 

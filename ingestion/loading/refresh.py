@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -59,8 +59,14 @@ def _drop_schema(cursor: psycopg2.extensions.cursor, name: str) -> None:
     cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(name)))
 
 
-def swap_in_refresh(source: str, dataset_name: str, settings: ConnectionSettings) -> None:
-    """Put a complete shadow dataset in place of ``dataset_name``, in one transaction."""
+def swap_in_refresh(
+    source: str,
+    dataset_name: str,
+    settings: ConnectionSettings,
+    kept_tables: Mapping[str, str] | None = None,
+) -> None:
+    """Put a complete shadow dataset in place of ``dataset_name``, in one transaction; the
+    rows of ``kept_tables`` (table -> identifying column) the reload lacks are carried over."""
     shadow = shadow_dataset(dataset_name)
     replaced = f"{dataset_name}{REPLACED_SUFFIX}"
     # first the local state: if the swap then fails, dlt restores it from the old schema
@@ -80,6 +86,8 @@ def swap_in_refresh(source: str, dataset_name: str, settings: ConnectionSettings
                     sql.Identifier(shadow), sql.Identifier(dataset_name)
                 )
             )
+            for table, key in (kept_tables or {}).items():
+                _carry_over(cursor, replaced, dataset_name, table, key)
             _drop_schema(cursor, replaced)
             # dlt's merge staging datasets hold nothing worth keeping between runs
             _drop_schema(cursor, f"{dataset_name}_staging")
@@ -116,6 +124,63 @@ def _quiet_dataset_name_warning() -> Iterator[None]:
             each.removeFilter(quiet)
 
 
+def _columns(cursor: psycopg2.extensions.cursor, schema: str, table: str) -> list[str]:
+    cursor.execute(
+        "select column_name from information_schema.columns"
+        " where table_schema = %s and table_name = %s order by ordinal_position",
+        (schema, table),
+    )
+    return [name for (name,) in cursor.fetchall()]
+
+
+def _carry_over(
+    cursor: psycopg2.extensions.cursor, old: str, new: str, table: str, key: str
+) -> None:
+    """Rows of ``old.table`` that ``new.table`` lacks (by ``key``), copied into it: the
+    columns both have (a column only the old one has is added to the new one first)."""
+    old_columns = _columns(cursor, old, table)
+    if not old_columns:
+        return
+    if not _columns(cursor, new, table):
+        cursor.execute(
+            sql.SQL("alter table {} set schema {}").format(
+                sql.Identifier(old, table), sql.Identifier(new)
+            )
+        )
+        return
+    new_columns = set(_columns(cursor, new, table))
+    for column in (c for c in old_columns if c not in new_columns):
+        cursor.execute(
+            sql.SQL("alter table {} add column {} {}").format(
+                sql.Identifier(new, table),
+                sql.Identifier(column),
+                sql.SQL(_column_type(cursor, old, table, column)),
+            )
+        )
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in old_columns)
+    cursor.execute(
+        sql.SQL(
+            "insert into {new} ({columns}) select {columns} from {old} as kept"
+            " where not exists (select 1 from {new} as fresh where fresh.{key} = kept.{key})"
+        ).format(
+            new=sql.Identifier(new, table),
+            old=sql.Identifier(old, table),
+            columns=columns,
+            key=sql.Identifier(key),
+        )
+    )
+    log.info("full refresh: %d row(s) of %s.%s carried over", cursor.rowcount, new, table)
+
+
+def _column_type(cursor: psycopg2.extensions.cursor, schema: str, table: str, column: str) -> str:
+    cursor.execute(
+        "select format_type(atttypid, atttypmod) from pg_attribute"
+        " where attrelid = %s::regclass and attname = %s",
+        (f'"{schema}"."{table}"', column),
+    )
+    return str(cursor.fetchone()[0])  # type: ignore[index]
+
+
 def refresh_source(
     spec: SourceSpec,
     context: IngestContext,
@@ -134,7 +199,7 @@ def refresh_source(
         discard_refresh(spec.name, spec.dataset, settings)
         raise
     if run.status == "ok":
-        swap_in_refresh(spec.name, spec.dataset, settings)
+        swap_in_refresh(spec.name, spec.dataset, settings, spec.kept_tables)
         return run
     discard_refresh(spec.name, spec.dataset, settings)
     kept = f"full refresh abandoned, {spec.dataset} kept as it was"

@@ -28,8 +28,9 @@ from ingestion.settings import (
 )
 from ingestion.sources.files import files_source
 from ingestion.sources.files.settings import DATASET_NAME as FILES_DATASET
-from ingestion.sources.ops import ops_log_source, ops_source
+from ingestion.sources.ops import ops_log_source, ops_source, unit_names
 from ingestion.sources.ops.capture import open_capture
+from ingestion.sources.ops.change_log import CHANGE_ID_COLUMN, HISTORY_TABLES
 from ingestion.sources.ops.settings import DATASET_NAME as OPS_DATASET
 from ingestion.sources.ops.settings import SOURCE_SCHEMA, TABLE_PRIMARY_KEYS
 from ingestion.sources.ops.slot import missing_capability
@@ -109,6 +110,9 @@ class SourceSpec:
     reader: OpenReader | None = None
     """For a source whose units share one read (the operations log); None: each unit
     builds the source afresh with ``build``."""
+    kept_tables: dict[str, str] = field(default_factory=dict)
+    """Append-only history tables (and the column that identifies a row) whose rows a full
+    refresh carries over: a reload cannot recreate what they recorded."""
 
     def open_reader(
         self, context: IngestContext, pipeline: dlt.Pipeline
@@ -204,9 +208,10 @@ SOURCES: dict[str, SourceSpec] = {
         name="ops",
         dataset=OPS_DATASET,
         loader_file_format="csv",
-        units=tuple(LoadUnit(table, (table, f"{table}_deletions")) for table in TABLE_PRIMARY_KEYS),
+        units=tuple(LoadUnit(table, unit_names(table)) for table in TABLE_PRIMARY_KEYS),
         build=_build_ops,
         reader=_ops_reader,
+        kept_tables=dict.fromkeys(HISTORY_TABLES.values(), CHANGE_ID_COLUMN),
     ),
     "files": SourceSpec(
         name="files",

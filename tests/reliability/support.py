@@ -26,9 +26,12 @@ from ingestion.settings import REPO_ROOT, ConnectionSettings, Settings
 from ingestion.transform.dbt_profile import dbt_environment
 
 RAW_SCHEMAS = ("raw_storefront", "raw_ops", "raw_files")
-PER_RUN_COLUMNS = frozenset({"load_id", "rejected_at", "quarantined_at", "dbt_built_at"})
+PER_RUN_COLUMNS = frozenset(
+    {"load_id", "rejected_at", "quarantined_at", "dbt_built_at", "_changed_at", "_change_id"}
+)
 """Bookkeeping columns that name the run or its time rather than the data (`dbt_built_at`:
-when dbt last wrote an incremental model's row)."""
+when dbt last wrote an incremental model's row; `_changed_at`, `_change_id`: when a change
+log row was committed or read, and its id, which holds a log position)."""
 API_KEY = f"reliability-{secrets.token_urlsafe(16)}"
 """The storefront API key of every world here: known, so a test can look for it in logs."""
 SEED = 20261202

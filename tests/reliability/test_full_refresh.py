@@ -165,3 +165,24 @@ def test_an_interrupted_refresh_leaves_nothing_in_the_way_of_the_next(world: Ing
     assert run.status == "ok", run.units
     assert schemas(world, "raw\\_ops%") == ["raw_ops"]
     assert world.scalar("select count(*) from raw_ops.customers") == before["raw_ops.customers"][0]
+
+
+def test_a_full_refresh_keeps_every_change_the_change_log_recorded(world: IngestWorld) -> None:
+    for city in ("Lyon", "Nantes"):  # two moves, each seen by a run
+        execute(
+            world,
+            f"update ops.customers set city = '{city}', updated_at = now() where customer_id = 2",
+            ops=True,
+        )
+        assert world.ingest("ops").ok
+    history = "select city from raw_ops.customers_changes where customer_id = 2 order by 1"
+    before = world.query(history)
+    assert ("Lyon",) in before and ("Nantes",) in before
+
+    run = refresh_source(OPS, world.context(), run_source)
+
+    assert run.status == "ok", run.units
+    after = world.query(history)
+    assert set(before) <= set(after)  # the reload copied only the last state; the rest came over
+    ids = "select count(*), count(distinct _change_id) from raw_ops.customers_changes"
+    assert len(set(world.query(ids)[0])) == 1  # nothing carried over twice

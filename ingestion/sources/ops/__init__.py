@@ -19,6 +19,10 @@ from dlt.sources.sql_database import sql_table
 
 from ingestion.sources.cursor_trust import METRIC_REPAIRED, due
 from ingestion.sources.ops.capture import LogCapture
+from ingestion.sources.ops.change_log_resources import (
+    change_log_resource_names,
+    with_change_log,
+)
 from ingestion.sources.ops.cursor import ClampedCursor
 from ingestion.sources.ops.dlt_schema import follow_raw_tables_in_pipeline
 from ingestion.sources.ops.drift import align_raw_columns
@@ -68,7 +72,8 @@ def ops_source(
     on an ``updated_at`` cursor clamped to the source's clock, see ``cursor``; the first run
     loads everything) and a ``<table>_deletions`` resource writing tombstones into the same
     table for keys that disappeared from the source (see ``helpers``) and, every
-    ``reconcile_every_runs`` runs, the rows the cursor missed (see ``reconcile``).
+    ``reconcile_every_runs`` runs, the rows the cursor missed (see ``reconcile``). A table
+    with history also logs the states and deletions seen to its change log (``change_log``).
 
     Args:
         credentials: SQLAlchemy URL of the operations database.
@@ -93,8 +98,7 @@ def ops_source(
         key = TABLE_PRIMARY_KEYS[table]
         if table not in present:
             # only this table's unit fails, with the reason; raw keeps its rows meanwhile
-            resources.append(missing_table(schema, table).with_name(table))
-            resources.append(missing_table(schema, table).with_name(f"{table}_deletions"))
+            resources.extend(missing_table(schema, table).with_name(n) for n in unit_names(table))
             continue
         clamped = ClampedCursor(
             table, key, engine, clock_query, dt.timedelta(seconds=cursor_overlap_seconds)
@@ -112,14 +116,14 @@ def ops_source(
         )
         rows.add_yield_map(clamped.admit)
         rows.add_step(RecordsInCounter())
-        resources.append(rows)
-        resources.append(
+        gone = (
             deletions(
                 engine, schema, table, key, clamped, reconcile_every_runs, reconcile_bucket_size
             )
             .with_name(f"{table}_deletions")
             .apply_hints(table_name=table, primary_key=key)
         )
+        resources.extend(with_change_log(table, key, rows, gone))
     return resources
 
 
@@ -131,7 +135,8 @@ def ops_log_source(
 ) -> list[DltResource]:
     """The order system's tables from its log (see ``capture``): per table a ``<table>``
     resource merging the rows written (all of them on an initial copy) and a
-    ``<table>_deletions`` resource with tombstones for the keys deleted.
+    ``<table>_deletions`` resource with tombstones for the keys deleted; a table with history
+    also appends every change to its change log (``change_log``).
 
     Args:
         capture: This run's read of the log (or its initial copy), shared by the load units.
@@ -147,19 +152,20 @@ def ops_log_source(
     for table, key in capture.tables.items():
         if table not in capture.present:
             # only this table's unit fails, with the reason; the log is not confirmed past it
-            resources.append(missing_table(capture.schema, table).with_name(table))
-            resources.append(missing_table(capture.schema, table).with_name(f"{table}_deletions"))
+            resources.extend(
+                missing_table(capture.schema, table).with_name(n) for n in unit_names(table)
+            )
             continue
         rows = dlt.resource(
             logged_rows(capture, table), name=table, write_disposition="merge", primary_key=key
         )
         rows.add_step(RecordsInCounter())
-        resources.append(rows)
-        resources.append(
+        gone = (
             logged_deletions(capture, table, key)
             .with_name(f"{table}_deletions")
             .apply_hints(table_name=table, primary_key=key)
         )
+        resources.extend(with_change_log(table, key, rows, gone, capture))
     return resources
 
 
@@ -203,6 +209,12 @@ def logged_deletions(capture: LogCapture, table: str, key: str) -> Iterator[Any]
     if deleted:
         log.info("ops.%s: %d key(s) deleted in the source", table, deleted)
         dlt.current.resource_metrics()["deleted"] = deleted
+
+
+def unit_names(table: str) -> tuple[str, ...]:
+    """The resources that fill one raw table (its load unit): the rows, the deletions and,
+    for a table with history, its change log's (see ``change_log_resources``)."""
+    return (table, f"{table}_deletions", *change_log_resource_names(table))
 
 
 class SourceTableMissingError(RuntimeError):

@@ -36,8 +36,11 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
+from ingestion.sources.ops.change_log import HISTORY_TABLES, logged_history
 from ingestion.sources.ops.folded_changes import (
     SNAPSHOT_OP,
+    Commit,
+    LoggedChange,
     TableChanges,
     TypedRows,
     fill_unchanged,
@@ -61,12 +64,13 @@ from ingestion.sources.ops.slot import (
     Position,
     advance,
     column_types,
+    copy_reason,
     create_slot,
     drop_other_generations,
     ensure_publication,
     missing_capability,
     read_position,
-    slot_health,
+    retyped,
     table_ids,
     write_position,
 )
@@ -110,6 +114,9 @@ class LogCapture:
     """The tables the source has now, with their object ids (a missing one fails its unit)."""
     types: dict[str, dict[str, str]] = field(default_factory=dict)
     """Their column types now (``Position.column_types``)."""
+    observed_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    """The source's clock before this run's copy began (a change logged later commits after
+    it): the time of the states a copy or a re-read sees, in the change log."""
 
     def table_of(self, relation: Relation) -> str | None:
         """Which of ``tables`` a relation message is: by its object id as recorded at the
@@ -215,6 +222,7 @@ class LogCapture:
         self.end_lsn = self.flushed_end()
         relations: dict[int, tuple[str, list[str], int]] = {}
         skip = False
+        commit: Commit | None = None
         with self.ops.cursor(name="log_changes") as cursor:
             cursor.itersize = FETCH_ROWS
             cursor.execute(
@@ -228,17 +236,18 @@ class LogCapture:
                 if isinstance(message, Begin):
                     # applied and recorded already (the slot advance after it did not happen)
                     skip = message.final_lsn < self.position.applied_lsn
+                    commit = Commit(message.final_lsn, message.commit_time)
                 elif isinstance(message, Relation):
                     # sent once per read, maybe inside a skipped transaction: kept for later ones
                     relations[message.oid] = self.describe(message)
                 elif skip or message is None:
                     continue
                 elif isinstance(message, Change):
-                    self.fold(relations, lsn, message)
+                    self.fold(relations, lsn, message, commit)
                 elif isinstance(message, Truncate):
                     for oid in message.relation_oids:
                         if oid in relations and relations[oid][0] in self.changes:
-                            self.changes[relations[oid][0]].truncate()
+                            self.changes[relations[oid][0]].truncate(commit)
 
     def describe(self, relation: Relation) -> tuple[str, list[str], int]:
         """A relation message: (table, column names, key position); records the types."""
@@ -246,7 +255,8 @@ class LogCapture:
         name = self.table_of(relation)
         if name is None:
             return (relation.table, names, -1)
-        table = self.changes.setdefault(name, TableChanges(self.tables[name]))
+        kept: list[LoggedChange] | None = [] if name in HISTORY_TABLES else None
+        table = self.changes.setdefault(name, TableChanges(self.tables[name], history=kept))
         described = {c.name: c for c in self.source_columns(relation.oid)}
         for column in relation.columns:
             with self.ops.cursor() as cursor:
@@ -263,7 +273,11 @@ class LogCapture:
         return (name, names, names.index(table.key))
 
     def fold(
-        self, relations: dict[int, tuple[str, list[str], int]], lsn: int, change: Change
+        self,
+        relations: dict[int, tuple[str, list[str], int]],
+        lsn: int,
+        change: Change,
+        commit: Commit | None,
     ) -> None:
         table_name, names, key_at = relations[change.relation_oid]
         table = self.changes.get(table_name)
@@ -272,14 +286,14 @@ class LogCapture:
         table.changes += 1
         if change.kind == DELETE:
             assert change.old is not None
-            table.delete(str(change.old[key_at]), lsn)
+            table.delete(str(change.old[key_at]), lsn, commit)
             return
         assert change.new is not None
         key = str(change.new[key_at])
         was = None if change.old is None else str(change.old[key_at])
-        table.write(key, lsn, change.kind, dict(zip(names, change.new, strict=True)), was)
+        table.write(key, lsn, change.kind, dict(zip(names, change.new, strict=True)), was, commit)
         if was is not None and was != key:
-            table.delete(was, lsn)  # the key itself changed
+            table.delete(was, lsn, commit)  # the key itself changed
 
     def upserts(self, table: str, raw_cursor: Any) -> TypedRows | None:
         """The rows whose last change wrote them, typed; TOASTed values the changes did not
@@ -302,6 +316,16 @@ class LogCapture:
             [folded.rows[k][0] for k in keys],
             [folded.rows[k][1] for k in keys],
         )
+
+    def history(
+        self, table: str, raw_cursor: Any, raw_keys: Callable[[], set[Any]]
+    ) -> TypedRows | None:
+        """Every change of ``table`` read from the log, for its change log (see
+        ``change_log``); None when nothing changed or the table is read whole this run."""
+        folded = self.changes.get(table)
+        if folded is None or table in self.reread:
+            return None
+        return logged_history(folded, raw_cursor, self.dataset, table, raw_keys)
 
     def deleted_keys(self, table: str, raw_keys: Callable[[], set[Any]]) -> list[Any]:
         """The keys the log deleted (or truncated) and nothing wrote again, typed like raw's
@@ -390,6 +414,10 @@ def open_capture(
         capture = LogCapture(schema, dataset, tables, warehouse_database, ops, position)
         capture.present, capture.types = present, types
         capture.reason = copy_reason(ops, position, present)
+        with ops.cursor() as cursor:
+            cursor.execute("select clock_timestamp()")
+            capture.observed_at = cursor.fetchone()[0]  # type: ignore[index]
+        ops.commit()
         if capture.reason:
             # the first copy is the normal start; a copy after that is a resync worth a warning
             say = log.warning if position is not None else log.info
@@ -411,40 +439,3 @@ def open_capture(
                 log.warning("ops.%s: %s: the table is read whole again", table, why)
             capture.read_changes()
         yield capture
-
-
-def retyped(position: Position, types: dict[str, dict[str, str]]) -> dict[str, str]:
-    """The tables with a column whose type changed since the last read, and which."""
-    changed: dict[str, str] = {}
-    for table, columns in types.items():
-        for column, kind in columns.items():
-            was = position.column_types.get(table, {}).get(column, kind)
-            if was != kind and table not in changed:
-                changed[table] = (
-                    f"the column {column} changed type ({was} to {kind}), which rewrites its"
-                    " values without a change in the log"
-                )
-    return changed
-
-
-def copy_reason(
-    ops: psycopg2.extensions.connection,
-    position: Position | None,
-    present: dict[str, int] | None = None,
-) -> str:
-    """Why this run must copy every table (empty when the recorded slot can be read on)."""
-    if position is None:
-        return "no initial copy recorded in the warehouse yet"
-    for table, oid in (present or {}).items():
-        if position.relations and table not in position.relations:  # read since a new release
-            return f"the table {table} is read now but was not in the last copy"
-        if position.relations.get(table, oid) != oid:
-            return f"the table {table} was dropped and created again since the last copy"
-    with ops.cursor() as cursor:
-        health = slot_health(cursor, position.slot)
-    if health is None:
-        return f"the slot {position.slot} is gone (dropped on the server)"
-    if not health.usable:
-        why = health.invalidation_reason or f"wal_status {health.wal_status}"
-        return f"the slot {position.slot} was invalidated by the server ({why})"
-    return ""

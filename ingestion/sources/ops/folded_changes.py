@@ -8,6 +8,7 @@ cannot take sets its row aside as a rejected record (``TypedRows.refused``).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +21,39 @@ from ingestion.sources.ops.text_values import SourceColumn, typed_table
 LSN_COLUMN = "_cdc_lsn"
 OP_COLUMN = "_cdc_op"
 SNAPSHOT_OP = "snapshot"
+DELETE_OP = "delete"
+TRUNCATE = "truncate"
 
 Values = dict[str, object]
+
+
+@dataclass(frozen=True)
+class Commit:
+    """The transaction a change belongs to: its commit position and time."""
+
+    lsn: int
+    time: dt.datetime
+
+
+@dataclass(frozen=True)
+class LoggedChange:
+    """One change from the log, in order: ``seq`` numbers it within its transaction."""
+
+    commit: Commit
+    seq: int
+    kind: str
+    key: str
+    values: Values
+    """Every column's value (an empty dict for a delete or a truncate)."""
+
+
+def log_change(
+    history: list[LoggedChange], commit: Commit, kind: str, key: str, values: Values
+) -> None:
+    """Append a change; a change's number restarts at 0 with each transaction."""
+    last = history[-1] if history else None
+    seq = last.seq + 1 if last is not None and last.commit.lsn == commit.lsn else 0
+    history.append(LoggedChange(commit, seq, kind, key, values))
 
 
 @dataclass
@@ -41,8 +73,18 @@ class TableChanges:
     """Key -> the older key raw holds the row under (its key changed in this run)."""
     changes: int = 0
     """Changes of the table read from the log in this run (before folding)."""
+    history: list[LoggedChange] | None = None
+    """Every change in log order, for a table whose change log is kept (None: not kept)."""
 
-    def write(self, key: str, lsn: int, kind: str, values: Values, was: str | None = None) -> None:
+    def write(
+        self,
+        key: str,
+        lsn: int,
+        kind: str,
+        values: Values,
+        was: str | None = None,
+        commit: Commit | None = None,
+    ) -> None:
         """An insert or update of ``key`` (``was``: its key before, when the update changed it);
         values the log did not send (TOASTed, unchanged) come from the row's earlier change in
         this run, if any, else from raw's copy under the key raw holds it by (later)."""
@@ -58,17 +100,25 @@ class TableChanges:
         self.deleted.pop(key, None)
         if origin != key:
             self.raw_keys[key] = origin
+        self.remember(commit, kind, key, values)
 
-    def delete(self, key: str, lsn: int) -> None:
+    def delete(self, key: str, lsn: int, commit: Commit | None = None) -> None:
         self.rows.pop(key, None)
         self.raw_keys.pop(key, None)
         self.deleted[key] = lsn
+        self.remember(commit, DELETE_OP, key, {})
 
-    def truncate(self) -> None:
+    def truncate(self, commit: Commit | None = None) -> None:
         self.rows.clear()
         self.deleted.clear()
         self.raw_keys.clear()
         self.truncated = True
+        self.remember(commit, TRUNCATE, "", {})
+
+    def remember(self, commit: Commit | None, kind: str, key: str, values: Values) -> None:
+        """Log the change when this table's changes are kept."""
+        if self.history is not None and commit is not None:
+            log_change(self.history, commit, kind, key, values)
 
 
 def text_or_none(value: object) -> str | None:

@@ -373,3 +373,40 @@ def slot_lag(cursor: psycopg2.extensions.cursor, name: str) -> SlotLag | None:
     current, now = cursor.fetchone()  # type: ignore[misc]
     lag = None if health.confirmed_lsn is None else int(current) - health.confirmed_lsn
     return SlotLag(health, lag, oldest, peeked, now)
+
+
+def retyped(position: Position, types: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The tables with a column whose type changed since the last read, and which."""
+    changed: dict[str, str] = {}
+    for table, columns in types.items():
+        for column, kind in columns.items():
+            was = position.column_types.get(table, {}).get(column, kind)
+            if was != kind and table not in changed:
+                changed[table] = (
+                    f"the column {column} changed type ({was} to {kind}), which rewrites its"
+                    " values without a change in the log"
+                )
+    return changed
+
+
+def copy_reason(
+    ops: psycopg2.extensions.connection,
+    position: Position | None,
+    present: dict[str, int] | None = None,
+) -> str:
+    """Why this run must copy every table (empty when the recorded slot can be read on)."""
+    if position is None:
+        return "no initial copy recorded in the warehouse yet"
+    for table, oid in (present or {}).items():
+        if position.relations and table not in position.relations:  # read since a new release
+            return f"the table {table} is read now but was not in the last copy"
+        if position.relations.get(table, oid) != oid:
+            return f"the table {table} was dropped and created again since the last copy"
+    with ops.cursor() as cursor:
+        health = slot_health(cursor, position.slot)
+    if health is None:
+        return f"the slot {position.slot} is gone (dropped on the server)"
+    if not health.usable:
+        why = health.invalidation_reason or f"wal_status {health.wal_status}"
+        return f"the slot {position.slot} was invalidated by the server ({why})"
+    return ""

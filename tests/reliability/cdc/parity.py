@@ -19,8 +19,9 @@ from psycopg2 import sql
 
 from ingestion.database.connection import autocommit, connect
 from ingestion.loading.runner import IngestReport
-from ingestion.settings import ConnectionSettings
+from ingestion.settings import OPS_CAPTURE_CDC, ConnectionSettings
 from ingestion.sources.ops.settings import DATASET_NAME, SOURCE_SCHEMA, TABLE_PRIMARY_KEYS
+from tests.integration.ingest_support import IngestWorld
 
 WORLD_SCALE = 0.05
 """The worlds here are small: every test is about the shape of the changes, not their number."""
@@ -111,3 +112,52 @@ def rows_loaded(report: IngestReport) -> dict[str, int]:
     """Rows each table's unit loaded (tombstones included), after checking every unit ran."""
     assert report.ok, [(u.table, u.status, u.error) for u in report.units]
     return {unit.table: unit.rows_loaded for unit in report.units}
+
+
+LAST_LOGGED = """
+select customer_id::text, _cdc_op, {columns}
+from (
+    select
+        changes.*,
+        row_number() over (
+            partition by customer_id
+            order by _changed_at desc, coalesce(_cdc_lsn, 0) desc, _change_seq desc
+        ) as newest
+    from raw_ops.customers_changes as changes
+) as ordered
+where newest = 1
+"""
+
+
+def change_log_differences(settings: ConnectionSettings) -> list[str]:
+    """What keeps the customers' change log from ending where the source is: per key, the
+    last change logged must be the source's row, or a delete for a key the source lost."""
+    columns = [c for c in source_columns(settings, "customers") if c != "customer_id"]
+    source = {
+        row[0]: row[1:]
+        for row in rows_as_text(
+            settings, settings.ops_database, SOURCE_SCHEMA, "customers", ["customer_id", *columns]
+        )
+    }
+    with autocommit(settings, settings.database) as cursor:
+        cursor.execute(LAST_LOGGED.format(columns=", ".join(f"{c}::text" for c in columns)))
+        last = {row[0]: (row[1], row[2:]) for row in cursor.fetchall()}
+    found = [f"customer_id={key} never logged" for key in source if key not in last]
+    for key, (op, values) in last.items():
+        if key not in source and op != "delete":
+            found.append(f"customer_id={key} gone from the source, last logged as {op}")
+        elif key in source and (op == "delete" or values != source[key]):
+            found.append(f"customer_id={key}: last logged {op} {values!r:.120}")
+    return found
+
+
+def ingest(world: IngestWorld) -> dict[str, int]:
+    """One ops run from the log; the rows each table loaded."""
+    return rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
+
+
+def first_key(world: IngestWorld, table: str, key: str, offset: int = 0) -> int:
+    found = world.scalar(
+        f"select {key} from ops.{table} order by {key} offset {offset} limit 1", ops=True
+    )
+    return int(found)  # type: ignore[call-overload]

@@ -22,6 +22,7 @@ from tests.reliability.cdc.kills import change_the_source, ingest_killed_at
 from tests.reliability.cdc.parity import (
     WORLD_SCALE,
     assert_raw_equals_source,
+    change_log_differences,
     differences,
     ops_transaction,
     rows_loaded,
@@ -86,6 +87,7 @@ def test_killed_run_is_healed_by_the_next_one(world: IngestWorld, kill: Kill) ->
     else:
         assert healed["orders"] >= 1
     assert_raw_equals_source(world.settings)
+    assert change_log_differences(world.settings) == []  # the change log ends at the source
     assert rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC)) == dict.fromkeys(healed, 0)
 
 
@@ -99,6 +101,7 @@ def test_killed_initial_copy_is_redone_on_a_new_slot(
         change_the_source(fresh)
         rows_loaded(fresh.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
         assert_raw_equals_source(fresh.settings)
+        assert change_log_differences(fresh.settings) == []
         with autocommit(fresh.settings, fresh.settings.ops_database) as cursor:
             slots = warehouse_slots(cursor, fresh.settings.database)
         generation = fresh.scalar("select generation from raw_ops._cdc_position")

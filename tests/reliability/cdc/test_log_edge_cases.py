@@ -16,13 +16,13 @@ from contextlib import closing
 import pytest
 
 from ingestion.database.connection import connect
-from ingestion.settings import OPS_CAPTURE_CDC
 from tests.integration.ingest_support import IngestWorld
 from tests.reliability.cdc.parity import (
     assert_raw_equals_source,
     differences,
+    first_key,
+    ingest,
     ops_transaction,
-    rows_loaded,
 )
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.slow]
@@ -34,18 +34,6 @@ NOTES = (
 )
 """20 kB of md5 digests: too large to stay in the row, too random to compress away, so the
 server keeps it out of line (TOAST) and an update of another column does not log it again."""
-
-
-def ingest(world: IngestWorld) -> dict[str, int]:
-    """One ops run from the log; the rows each table loaded."""
-    return rows_loaded(world.ingest("ops", ops_capture=OPS_CAPTURE_CDC))
-
-
-def first_key(world: IngestWorld, table: str, key: str, offset: int = 0) -> int:
-    found = world.scalar(
-        f"select {key} from ops.{table} order by {key} offset {offset} limit 1", ops=True
-    )
-    return int(found)  # type: ignore[call-overload]
 
 
 def test_a_row_changed_fifty_times_in_one_transaction(world: IngestWorld) -> None:

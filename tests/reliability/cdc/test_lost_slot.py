@@ -19,8 +19,7 @@ import pytest
 from ingestion.database.connection import autocommit
 from ingestion.database.replication import drop_slots, slot_name, warehouse_slots
 from ingestion.settings import OPS_CAPTURE_CDC
-from ingestion.sources.ops.capture import copy_reason
-from ingestion.sources.ops.slot import Position
+from ingestion.sources.ops.slot import Position, copy_reason
 from tests.integration.ingest_support import IngestWorld
 from tests.reliability.cdc.kills import change_the_source, ingest_killed_at
 from tests.reliability.cdc.parity import assert_raw_equals_source, rows_loaded
