@@ -45,7 +45,7 @@ from ingestion.settings import (
 from ingestion.transform.slim_ci import production_state_dir
 from tests.alerting import Receiver, json_receiver
 from tests.environment import SHOPFLOW_ENV
-from tests.worlds import PIPELINE_SCALE, TICK_DAYS, BuiltWarehouse
+from tests.worlds import PIPELINE_SCALE, TICK_DAYS, BuiltWarehouse, move_first_customer_twice
 
 # Settings a developer's shell may carry that would steer tests away from their own world:
 # an external storefront API, a real alert webhook, dlt destination overrides, CI schemas.
@@ -163,7 +163,9 @@ def built_warehouse(warehouse: ConnectionSettings, pipeline_env: dict[str, str])
 
 @pytest.fixture(scope="session")
 def ticked_warehouse(built_warehouse: BuiltWarehouse) -> tuple[BuiltWarehouse, Result]:
-    """The warehouse after the sources moved on a week and the pipeline ran again."""
+    """The warehouse after the sources moved on a week and the pipeline ran again; its first
+    customer moved twice in between (``move_first_customer_twice``)."""
+    move_first_customer_twice(built_warehouse.settings)
     result = CliRunner().invoke(app, ["run", "--tick", TICK_DAYS])
     assert result.exit_code == 0, result.output
     return built_warehouse, result

@@ -32,3 +32,22 @@ class BuiltWarehouse:
 
     def scalar(self, statement: str) -> object:
         return self.query(statement)[0][0]
+
+
+MOVES = ("Lyon-between-runs", "Nantes-between-runs")
+"""Where the session's first customer moves, twice, between the first run and the ticked one."""
+
+
+def move_first_customer_twice(settings: ConnectionSettings) -> int:
+    """Two moves of the first customer in the operations database, each its own transaction
+    stamped after every change so far (business time); returns the customer."""
+    with autocommit(settings, settings.ops_database) as cursor:
+        cursor.execute("select min(customer_id) from ops.customers")
+        customer = int(cursor.fetchone()[0])  # type: ignore[index]
+        for minutes, city in enumerate(MOVES, start=1):
+            cursor.execute(
+                "update ops.customers set city = %s, updated_at = (select max(updated_at)"
+                " from ops.customers) + make_interval(mins => %s) where customer_id = %s",
+                (city, minutes, customer),
+            )
+    return customer
