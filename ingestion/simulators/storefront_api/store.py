@@ -23,14 +23,23 @@ PRODUCTS_FILTER = """
       and (%(sku)s::text is null or sku = %(sku)s::text)
 """
 
+# The offset is walked in the ``(updated_at, product_id)`` index alone (an index-only scan)
+# and only the page's rows are read from the table: a page deep in the catalogue no longer
+# reads every product before it.
 PRODUCTS_SQL = f"""
-    select product_id, sku, title, brand, category, price, currency, stock, is_deleted,
-           created_at, updated_at
-    from storefront.products
-    {PRODUCTS_FILTER}
-    order by updated_at, product_id
-    offset %(offset)s
-    limit %(limit)s
+    select product.product_id, product.sku, product.title, product.brand, product.category,
+           product.price, product.currency, product.stock, product.is_deleted,
+           product.created_at, product.updated_at
+    from (
+        select product_id, updated_at
+        from storefront.products
+        {PRODUCTS_FILTER}
+        order by updated_at, product_id
+        offset %(offset)s
+        limit %(limit)s
+    ) as page
+    inner join storefront.products as product on product.product_id = page.product_id
+    order by page.updated_at, page.product_id
 """
 
 PRODUCTS_COUNT_SQL = f"""

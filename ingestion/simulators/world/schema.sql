@@ -45,7 +45,9 @@ create table if not exists storefront.products (
     created_at timestamptz not null,
     updated_at timestamptz not null
 );
-create index if not exists products_updated_at_idx on storefront.products (updated_at);
+-- the API's listing order: its pages are walked in this index alone
+create index if not exists products_updated_at_id_idx
+    on storefront.products (updated_at, product_id);
 
 create table if not exists storefront.product_tags (
     product_id bigint not null references storefront.products (product_id),
@@ -71,6 +73,9 @@ create table if not exists storefront.product_reviews (
     reviewer_email text not null,
     reviewed_at timestamptz not null
 );
+-- a page's reviews are fetched by the ids of its products
+create index if not exists product_reviews_product_id_idx
+    on storefront.product_reviews (product_id);
 
 create table if not exists storefront.marketplace_sales (
     partner_order_id text primary key,
