@@ -23,6 +23,7 @@ from ingestion.sources.storefront.pages import (
     checked_pages,
     cursor_more_promised,
     offset_more_promised,
+    parse_bodies_once,
 )
 from ingestion.sources.storefront.retries import RetryBook
 from ingestion.sources.storefront.settings import (
@@ -68,6 +69,7 @@ def api_client(
         backoff_factor=backoff_factor,
         max_retry_delay_seconds=max_retry_delay_seconds,
     )
+    parse_bodies_once(session)
     return RESTClient(
         base_url=base_url.rstrip("/"),
         auth=BearerTokenAuth(token=api_key),

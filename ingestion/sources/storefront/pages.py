@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.client import PageData
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
-from requests import Response
+from requests import PreparedRequest, Response, Session
 
 from ingestion.sources.storefront.api_clock import ApiClock
 
@@ -36,6 +36,35 @@ PAGE_PARAMS = frozenset({"skip", "limit", "cursor"})
 
 class PageIntegrityError(RuntimeError):
     """A 200 answer that cannot be the whole truth: the table's run must fail, not end early."""
+
+
+def parse_bodies_once(session: Session) -> None:
+    """Make every response of ``session`` parse its JSON body once, however often it is asked.
+
+    Each page of a listing is read by dlt's paginator, by dlt's data selector and by
+    :func:`checked_pages`, each calling ``response.json()``: without this, a page is
+    decoded three times, which for the catalogue listed whole was most of the client's work.
+    (A ``response`` hook cannot do it: dlt's own per-request hooks replace the session's.)
+    A call with arguments parses afresh; a body that fails to parse fails every call.
+    """
+    send = session.send
+
+    def send_parsed_once(request: PreparedRequest, **kwargs: Any) -> Response:
+        response = send(request, **kwargs)
+        parse = response.json
+        parsed: list[Any] = []
+
+        def json_once(**json_kwargs: Any) -> Any:
+            if json_kwargs:
+                return parse(**json_kwargs)
+            if not parsed:
+                parsed.append(parse())
+            return parsed[0]
+
+        response.json = json_once  # type: ignore[method-assign]
+        return response
+
+    session.send = send_parsed_once  # type: ignore[method-assign]
 
 
 def listing_target(response: Response) -> str:

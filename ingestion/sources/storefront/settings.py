@@ -9,8 +9,9 @@ DATASET_NAME = "raw_storefront"
 PRODUCTS_PATH = "/v1/products"
 SALES_PATH = "/v1/sales"
 
-PRODUCTS_PAGE_SIZE = 200
-"""Products per request (the API allows 1-500)."""
+PRODUCTS_PAGE_SIZE = 500
+"""Products per request, the most the API allows (1-500): the whole catalogue is listed on
+every reconciling run, and each request pays the API's rate limit and a fixed cost."""
 SALES_PAGE_SIZE = 200
 SALES_WINDOW_DAYS = 31
 """Sales are requested one date window at a time, each window paginated by cursor."""
