@@ -5,7 +5,9 @@ virtualenv, `make airflow`, metadata in SQLite under a temporary AIRFLOW_HOME) r
 of the DAG; in the other, `shopflow run` runs the pipeline in one command. Every mart must have
 the same row count and order-independent checksum in both (``spark.mart_checksums``), less
 the columns that record when a row was loaded or built. Slow (two whole pipelines): `make
-test-orchestration`, which .ci/run calls.
+test-orchestration`, which .ci/run calls. The two pipelines run at the same time (separate
+databases, folders and API ports): each is mostly one busy process, so on two cores the module
+takes about the longer one's time instead of both.
 
 One DAG run is one run of the pipeline: every stage its tasks record in ``audit.pipeline_runs``
 carries the one run id made from Airflow's run id, and the DAG's failure alert carries it too.
@@ -21,7 +23,7 @@ from typing import NamedTuple
 
 import pytest
 
-from ingestion.benchmarking.cli_world import CliWorld, throwaway_world
+from ingestion.benchmarking.cli_world import SHOPFLOW, CliWorld, throwaway_world
 from ingestion.settings import ENV_ALERT_URL, ConnectionSettings
 from ingestion.spark.mart_checksums import differences, mart_checksums
 from tests.alerting import Receiver
@@ -34,6 +36,8 @@ AIRFLOW = REPO / ".venv-airflow" / "bin" / "airflow"
 DAGS_FOLDER = REPO / "orchestration" / "airflow" / "dags"
 SEED, SCALE = "7", "0.3"
 LOGICAL_DATE = "2026-12-01"
+CLI_RUN_TIMEOUT = 1800.0
+"""Seconds `shopflow run` may take in the CLI world (the DAG's own task timeout is 30 min)."""
 PROCESSING_TIME_COLUMNS = ("dbt_built_at", "loaded_at")
 """When a row was loaded or built: different in two worlds built minutes apart, by design."""
 SETUP_RUN_ID = "world-setup"
@@ -62,6 +66,15 @@ class AirflowRun(NamedTuple):
     result: subprocess.CompletedProcess[str]
 
 
+class CliPipeline(NamedTuple):
+    """`shopflow run` started in the CLI world and left running; its output goes to ``log``
+    (a pipe nobody reads until the end would fill and stall it)."""
+
+    world: CliWorld
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
 def airflow(
     world: CliWorld, home: Path, *args: str, program: Path = AIRFLOW, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
@@ -82,11 +95,37 @@ def airflow(
 
 
 @pytest.fixture(scope="module")
-def airflow_world(
+def cli_pipeline(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CliPipeline]:
+    """The same world, its pipeline started by `shopflow run` in one command, not awaited: it
+    runs while Airflow runs the other (``airflow_world`` asks for it first)."""
+    with throwaway_world(server_settings, tmp_path_factory.mktemp("cli"), "shopflow_cli_") as world:
+        log = world.folder / "shopflow-run.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [SHOPFLOW, "run", "--seed", SEED, "--scale", SCALE],
+                env=world.environment(),
+                cwd=REPO,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            yield CliPipeline(world, process, log)
+        finally:  # its databases are dropped next: never under a running pipeline
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def airflow_world(
+    server_settings: ConnectionSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+    cli_pipeline: CliPipeline,
 ) -> Iterator[AirflowRun]:
     """A world whose pipeline Airflow ran: the world, Airflow's home and `airflow dags test`'s
-    result."""
+    result (``cli_pipeline`` runs meanwhile)."""
     if not os.access(AIRFLOW, os.X_OK):
         pytest.fail(f"{AIRFLOW} is missing: `make airflow` creates Airflow's virtualenv")
     folder = tmp_path_factory.mktemp("airflow")
@@ -104,13 +143,12 @@ def airflow_world(
 
 
 @pytest.fixture(scope="module")
-def cli_world(
-    server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[CliWorld]:
-    """The same world, its pipeline run by `shopflow run` in one command."""
-    with throwaway_world(server_settings, tmp_path_factory.mktemp("cli"), "shopflow_cli_") as world:
-        world.run("run", "--seed", SEED, "--scale", SCALE)
-        yield world
+def cli_world(cli_pipeline: CliPipeline) -> CliWorld:
+    """The CLI world once its `shopflow run` has ended, and ended well."""
+    world, process, log = cli_pipeline
+    returncode = process.wait(timeout=CLI_RUN_TIMEOUT)
+    assert returncode == 0, log.read_text(errors="replace")[-6000:]
+    return world
 
 
 def test_every_task_of_the_dag_succeeds(airflow_world: AirflowRun) -> None:
