@@ -63,11 +63,13 @@ format: install
 pytest: install db-start-fast
 	$(BIN)/pytest -m "not reliability and not volume and not spark and not orchestration"
 
-## test-reliability: the fault-injection suite (docs/reliability.md); .ci/run runs it after make test
+## test-reliability: the fault-injection suite (docs/reliability.md); .ci/run runs it after make test,
+## with test-volume, test-orchestration and deploy-check beside it
 test-reliability: install db-start-fast
 	$(BIN)/pytest -m reliability
 
-## test-volume: incremental builds equal a full refresh on a scale-10 world; .ci/run runs it last
+## test-volume: incremental builds equal a full refresh on a scale-10 world; .ci/run runs it beside
+## test-reliability, then test-orchestration
 test-volume: install db-start-fast
 	$(BIN)/pytest -m volume
 
@@ -125,7 +127,8 @@ test-dag: airflow
 		-p no:cacheprovider --noconftest
 
 ## test-orchestration: `airflow dags test shopflow_daily` runs the real pipeline; its marts equal `shopflow run`'s
-test-orchestration: airflow install db-start-fast
+# (Airflow's virtualenv only: the test migrates a metadata DB of its own, not .shopflow/airflow's)
+test-orchestration: $(AIRFLOW_VENV)/.installed install db-start-fast
 	$(BIN)/pytest -m orchestration tests/orchestration
 
 # --- Deployment checks (docs/deployment.md): offline, checkov in its own .venv-deploy
