@@ -29,7 +29,7 @@ from ingestion.settings import (
 from ingestion.sources.files import files_source
 from ingestion.sources.files.settings import DATASET_NAME as FILES_DATASET
 from ingestion.sources.ops import ops_log_source, ops_source
-from ingestion.sources.ops.capture import open_capture
+from ingestion.sources.ops.capture import LogCapture, open_capture
 from ingestion.sources.ops.settings import DATASET_NAME as OPS_DATASET
 from ingestion.sources.ops.settings import SOURCE_SCHEMA, TABLE_PRIMARY_KEYS
 from ingestion.sources.ops.slot import missing_capability
@@ -89,6 +89,12 @@ class SourceReader:
     position: see ``ingestion.sources.ops.capture``)."""
     note: str | None = None
     """One sentence for the run's audit row (a resync, and why)."""
+    together: bool = False
+    """Whether the units may load in one ``pipeline.run`` (see ``runner``): only for a read
+    that can be repeated, as a failed run is then redone unit by unit from the same read."""
+    idle: Callable[[LoadUnit], bool] = lambda unit: False
+    """Whether a unit has nothing to load from this read (a run of units together leaves it
+    out); when unsure, False."""
 
 
 OpenReader = Callable[[IngestContext, "dlt.Pipeline"], AbstractContextManager[SourceReader]]
@@ -175,7 +181,16 @@ def _ops_log_reader(context: IngestContext, pipeline: dlt.Pipeline) -> Iterator[
         note = None
         if capture.copying and capture.position is not None:
             note = f"resync: {capture.reason}; every table copied again from a new slot"
-        yield SourceReader(build, loaded, note)
+        yield SourceReader(build, loaded, note, together=True, idle=partial(_idle, capture))
+
+
+def _idle(capture: LogCapture, unit: LoadUnit) -> bool:
+    """Whether the log has nothing for a unit's table this run: read (not whole), and no change
+    of it left after folding. A table the capture does not read, or lacks, is never idle."""
+    if unit.table not in capture.present or capture.reads_whole(unit.table):
+        return False
+    folded = capture.changes.get(unit.table)
+    return folded is None or folded.empty
 
 
 def _ops_reader(

@@ -42,6 +42,11 @@ class TableChanges:
     changes: int = 0
     """Changes of the table read from the log in this run (before folding)."""
 
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is left to apply (no row written, no key deleted, no truncate)."""
+        return not (self.rows or self.deleted or self.truncated)
+
     def write(self, key: str, lsn: int, kind: str, values: Values, was: str | None = None) -> None:
         """An insert or update of ``key`` (``was``: its key before, when the update changed it);
         values the log did not send (TOASTed, unchanged) come from the row's earlier change in
