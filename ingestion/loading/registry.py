@@ -181,7 +181,10 @@ def _ops_log_reader(context: IngestContext, pipeline: dlt.Pipeline) -> Iterator[
         note = None
         if capture.copying and capture.position is not None:
             note = f"resync: {capture.reason}; every table copied again from a new slot"
-        yield SourceReader(build, loaded, note, together=True, idle=partial(_idle, capture))
+        # changes load together; a copy reads every table whole, one at a time (its progress
+        # and its memory are one table's)
+        together = not capture.copying
+        yield SourceReader(build, loaded, note, together=together, idle=partial(_idle, capture))
 
 
 def _idle(capture: LogCapture, unit: LoadUnit) -> bool:
