@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import closing
+from functools import partial
 from typing import Any
 
 import dlt
@@ -23,7 +24,13 @@ from ingestion.sources.ops.cursor import ClampedCursor
 from ingestion.sources.ops.dlt_schema import follow_raw_tables_in_pipeline
 from ingestion.sources.ops.drift import align_raw_columns
 from ingestion.sources.ops.folded_changes import TypedRows
-from ingestion.sources.ops.helpers import psycopg2_url, source_keys, tombstones, warehouse_keys
+from ingestion.sources.ops.helpers import (
+    psycopg2_url,
+    source_keys,
+    tombstones,
+    warehouse_cursor,
+    warehouse_keys,
+)
 from ingestion.sources.ops.reconcile import source_rows, stale_keys
 from ingestion.sources.ops.settings import (
     CHUNK_SIZE,
@@ -169,11 +176,7 @@ def logged_rows(capture: LogCapture, table: str) -> Iterator[Any]:
     if capture.reads_whole(table):
         batches: Iterator[TypedRows] = capture.copied_rows(table)
     else:
-        with (
-            dlt.current.pipeline().sql_client() as client,
-            client.native_connection.cursor() as raw,
-        ):
-            upserts = capture.upserts(table, raw)
+        upserts = capture.upserts(table, partial(warehouse_cursor, dlt.current.pipeline()))
         batches = iter([upserts] if upserts is not None else [])
     for typed in batches:
         if typed.refused:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,6 +53,17 @@ def warehouse_keys(pipeline: SupportsPipeline, table: str, key: str) -> set[Any]
         except DatabaseUndefinedRelation:
             return set()
     return {row[0] for row in rows or []}
+
+
+@contextmanager
+def warehouse_cursor(pipeline: SupportsPipeline) -> Iterator[Any]:
+    """A cursor on the warehouse through the pipeline's client (which resolves dlt's
+    configuration and connects: open it only when needed)."""
+    with (
+        pipeline.sql_client() as client,  # type: ignore[attr-defined]
+        client.native_connection.cursor() as cursor,
+    ):
+        yield cursor
 
 
 def column_kinds(client: Any, table: str) -> dict[str, tuple[bool, bool]]:
