@@ -9,7 +9,6 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import closing
-from functools import partial
 from typing import Any
 
 import dlt
@@ -25,6 +24,7 @@ from ingestion.sources.ops.dlt_schema import follow_raw_tables_in_pipeline
 from ingestion.sources.ops.drift import align_raw_columns
 from ingestion.sources.ops.folded_changes import TypedRows
 from ingestion.sources.ops.helpers import (
+    active_pipeline,
     psycopg2_url,
     source_keys,
     tombstones,
@@ -176,7 +176,7 @@ def logged_rows(capture: LogCapture, table: str) -> Iterator[Any]:
     if capture.reads_whole(table):
         batches: Iterator[TypedRows] = capture.copied_rows(table)
     else:
-        upserts = capture.upserts(table, partial(warehouse_cursor, dlt.current.pipeline()))
+        upserts = capture.upserts(table, warehouse_cursor)
         batches = iter([upserts] if upserts is not None else [])
     for typed in batches:
         if typed.refused:
@@ -194,7 +194,7 @@ def logged_rows(capture: LogCapture, table: str) -> Iterator[Any]:
 def logged_deletions(capture: LogCapture, table: str, key: str) -> Iterator[Any]:
     """Tombstones for the keys of ``table`` the log deleted (or truncated) since the last
     run; on an initial copy, for the keys raw holds that the copy does not."""
-    pipeline = dlt.current.pipeline()
+    pipeline = active_pipeline()
     if capture.reads_whole(table):
         gone = warehouse_keys(pipeline, table, key) - capture.copied_keys(table)
     else:
