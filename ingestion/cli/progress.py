@@ -21,11 +21,16 @@ class ProgressObserver:
         self.results: list[UnitResult] = []
 
     def unit_started(self, source: str, unit: LoadUnit) -> None:
-        """Add a running line for the unit."""
-        if self._progress is not None:
-            self._tasks[(source, unit.table)] = self._progress.add_task(
-                f"{source} · {unit.table}: loading", total=None
-            )
+        """Add a running line for the unit (the same line again when it is run once more,
+        one by one after its tables failed to load together)."""
+        if self._progress is None:
+            return
+        description = f"{source} · {unit.table}: loading"
+        task = self._tasks.get((source, unit.table))
+        if task is not None:
+            self._progress.update(task, description=description)
+        else:
+            self._tasks[(source, unit.table)] = self._progress.add_task(description, total=None)
 
     def unit_finished(self, result: UnitResult) -> None:
         """Turn the unit's line into its outcome."""

@@ -29,7 +29,7 @@ from ingestion.settings import (
 from ingestion.sources.files import files_source
 from ingestion.sources.files.settings import DATASET_NAME as FILES_DATASET
 from ingestion.sources.ops import ops_log_source, ops_source, unit_names
-from ingestion.sources.ops.capture import open_capture
+from ingestion.sources.ops.capture import LogCapture, open_capture
 from ingestion.sources.ops.change_log import CHANGE_ID_COLUMN, HISTORY_TABLES
 from ingestion.sources.ops.settings import DATASET_NAME as OPS_DATASET
 from ingestion.sources.ops.settings import SOURCE_SCHEMA, TABLE_PRIMARY_KEYS
@@ -90,6 +90,12 @@ class SourceReader:
     position: see ``ingestion.sources.ops.capture``)."""
     note: str | None = None
     """One sentence for the run's audit row (a resync, and why)."""
+    together: bool = False
+    """Whether the units may load in one ``pipeline.run`` (see ``runner``): only for a read
+    that can be repeated, as a failed run is then redone unit by unit from the same read."""
+    idle: Callable[[LoadUnit], bool] = lambda unit: False
+    """Whether a unit has nothing to load from this read (a run of units together leaves it
+    out); when unsure, False."""
 
 
 OpenReader = Callable[[IngestContext, "dlt.Pipeline"], AbstractContextManager[SourceReader]]
@@ -179,7 +185,24 @@ def _ops_log_reader(context: IngestContext, pipeline: dlt.Pipeline) -> Iterator[
         note = None
         if capture.copying and capture.position is not None:
             note = f"resync: {capture.reason}; every table copied again from a new slot"
-        yield SourceReader(build, loaded, note)
+        # changes load together; a copy reads every table whole, one at a time (its progress
+        # and its memory are one table's)
+        together = not capture.copying
+        yield SourceReader(build, loaded, note, together=together, idle=partial(_idle, capture))
+
+
+def _idle(capture: LogCapture, unit: LoadUnit) -> bool:
+    """Whether the log has nothing for a unit's table this run: read (not whole), and no change
+    of it left after folding. A table the capture does not read, or lacks, is never idle, nor
+    one with a change log (which starts from raw's rows the first time it runs)."""
+    if (
+        unit.table not in capture.present
+        or unit.table in HISTORY_TABLES
+        or capture.reads_whole(unit.table)
+    ):
+        return False
+    folded = capture.changes.get(unit.table)
+    return folded is None or folded.empty
 
 
 def _ops_reader(

@@ -5,6 +5,13 @@ A source runs as a sequence of load units (see ``registry``); a failing unit is 
 the others still run, also when it leaves a load package dlt cannot load: that package waits
 aside and is given up after a bounded number of runs (see ``pending_packages``). Each source
 run leaves one ``audit.pipeline_runs`` row.
+
+A reader whose read can be repeated (the operations log, confirmed only after the load) lets
+its units load *together*: one ``pipeline.run`` for every table with something to load, so
+dlt's fixed cost per run (package, schema, state, connections) is paid once, not per table.
+If that run fails, its package is dropped and the units run one by one as above, reading the
+same again: a table that cannot load then fails alone, with its own package set aside, and
+the counts, the audit row and the confirmation are those of the unit-by-unit run.
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ from ingestion.loading.audit import PipelineRun, record_run
 from ingestion.loading.pending_packages import (
     GivenUp,
     Settled,
+    delete_package,
     handle_failure,
+    pending_load_ids,
     restore_parked,
     settle_pending,
 )
@@ -123,8 +132,14 @@ def run_source(
     try:
         with spec.open_reader(context, pipeline) as reader:
             run.reader_note = reader.note
-            for unit in spec.units:
-                run.units.append(run_unit(spec, context, pipeline, reader, unit, settled, observer))
+            together = run_together(spec, context, pipeline, reader, settled, observer)
+            if together is not None:
+                run.units += together
+            else:
+                for unit in spec.units:
+                    run.units.append(
+                        run_unit(spec, context, pipeline, reader, unit, settled, observer)
+                    )
             if reader.loaded is not None:
                 confirm(reader.loaded, spec.name, all(u.status == "ok" for u in run.units))
     except Exception as exc:  # the shared read failed: every unit not run fails with it
@@ -152,6 +167,84 @@ def confirm(loaded: Callable[[bool], None], source: str, all_loaded: bool) -> No
         )
 
 
+def run_together(
+    spec: SourceSpec,
+    context: IngestContext,
+    pipeline: dlt.Pipeline,
+    reader: SourceReader,
+    settled: Settled,
+    observer: IngestObserver | None,
+) -> list[UnitResult] | None:
+    """Every unit in one ``pipeline.run`` (see module), counted per unit from its trace; None
+    when the reader does not allow it or the run failed (the units are then run one by one).
+
+    Units with nothing to load (``reader.idle``) are left out of the run, and a unit blocked
+    by a pending package fails without running, as ``run_unit`` does.
+    """
+    if not reader.together:
+        return None
+    results = [UnitResult(spec.name, unit.table) for unit in spec.units]
+    for unit in spec.units:
+        if observer is not None:
+            observer.unit_started(spec.name, unit)
+    due = [u for u in spec.units if u.table not in settled.blocked and not reader.idle(u)]
+    started = time.perf_counter()
+    before = set(pending_load_ids(pipeline))
+    try:
+        # built even when no table has anything to load: building aligns raw's columns with
+        # the source's (``drift``), which no change in the log announces
+        source = reader.build()
+        if due:
+            source = source.with_resources(*(r for unit in due for r in unit.resources))
+            # dlt annotates this parameter without Optional although its default is None
+            info = pipeline.run(source, loader_file_format=spec.loader_file_format)  # type: ignore[arg-type]
+            for result, unit in zip(results, spec.units, strict=True):
+                if unit in due:
+                    result.load_ids = tuple(info.loads_ids)
+                    count_unit(result, context, spec, pipeline, unit)
+    except Exception as exc:  # the units run again one by one, each failing on its own
+        log.warning(
+            "%s: loading the tables together failed (%s); loading them one by one",
+            spec.name,
+            root_cause(exc),
+        )
+        log.debug("%s: the run of every table failed", spec.name, exc_info=True)
+        for load_id in set(pending_load_ids(pipeline)) - before:
+            delete_package(pipeline, load_id)  # the reader reads the same again
+        return None
+    for result, unit in zip(results, spec.units, strict=True):
+        if unit.table in settled.blocked:
+            result.status, result.error = "failed", str(pending_error(unit, settled))
+        elif unit in due:  # the shared run's time, shared out evenly
+            result.seconds = (time.perf_counter() - started) / len(due)
+        if observer is not None:
+            observer.unit_finished(result)
+    return results
+
+
+def pending_error(unit: LoadUnit, settled: Settled) -> PendingLoadError:
+    """Why a unit blocked by a pending package does not run."""
+    return PendingLoadError(
+        f"an earlier load of {unit.table} is still pending and failed again "
+        f"({settled.blocked[unit.table]}); it is retried next run"
+    )
+
+
+def count_unit(
+    result: UnitResult,
+    context: IngestContext,
+    spec: SourceSpec,
+    pipeline: dlt.Pipeline,
+    unit: LoadUnit,
+) -> None:
+    """Fill a unit's counts from the pipeline's last trace (its ``load_ids`` already set)."""
+    fill_from_trace(result, pipeline, unit.resources)
+    # rows handed over that the warehouse refused count as rejected, not loaded
+    refused = refused_row_count(context.settings, spec.dataset, unit.table, result.load_ids)
+    result.rows_loaded -= refused
+    result.rows_rejected += refused
+
+
 def run_unit(
     spec: SourceSpec,
     context: IngestContext,
@@ -169,19 +262,12 @@ def run_unit(
     started = time.perf_counter()
     try:
         if unit.table in settled.blocked:
-            raise PendingLoadError(
-                f"an earlier load of {unit.table} is still pending and failed again "
-                f"({settled.blocked[unit.table]}); it is retried next run"
-            )
+            raise pending_error(unit, settled)
         source = reader.build().with_resources(*unit.resources)
         # dlt annotates this parameter without Optional although its default is None
         info = pipeline.run(source, loader_file_format=spec.loader_file_format)  # type: ignore[arg-type]
         result.load_ids = tuple(info.loads_ids)
-        fill_from_trace(result, pipeline, unit.resources)
-        # rows handed over that the warehouse refused count as rejected, not loaded
-        refused = refused_row_count(settings, spec.dataset, unit.table, result.load_ids)
-        result.rows_loaded -= refused
-        result.rows_rejected += refused
+        count_unit(result, context, spec, pipeline, unit)
     except Exception as exc:  # reported per unit; the other units still run
         log.debug("%s.%s failed", spec.name, unit.table, exc_info=True)
         result.status = "failed"

@@ -77,8 +77,24 @@ def test_insert_update_delete_truncate() -> None:
 
 @pytest.mark.parametrize(
     "message",
-    [b"", b"Z", b"I" + struct.pack(">I", 7) + b"X", b"U" + struct.pack(">I", 7) + b"K"],
-    ids=["empty", "unknown-kind", "insert-without-new-row", "cut-short"],
+    [
+        b"",
+        b"Z",
+        b"I" + struct.pack(">I", 7) + b"X",
+        b"U" + struct.pack(">I", 7) + b"K",
+        b"I" + struct.pack(">I", 7) + b"N" + tuple_data("1", "Lyon")[:-2],
+        b"I" + struct.pack(">I", 7) + b"N" + tuple_data("1", "Lyon")[:-6],
+        b"I" + struct.pack(">I", 7) + b"N" + struct.pack(">h", 1) + b"x",
+    ],
+    ids=[
+        "empty",
+        "unknown-kind",
+        "insert-without-new-row",
+        "cut-short",
+        "value-cut-short",
+        "value-size-cut-short",
+        "unknown-value-kind",
+    ],
 )
 def test_malformed_messages_are_refused_with_a_reason(message: bytes) -> None:
     with pytest.raises(DecodeError):

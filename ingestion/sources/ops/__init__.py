@@ -27,7 +27,14 @@ from ingestion.sources.ops.cursor import ClampedCursor
 from ingestion.sources.ops.dlt_schema import follow_raw_tables_in_pipeline
 from ingestion.sources.ops.drift import align_raw_columns
 from ingestion.sources.ops.folded_changes import TypedRows
-from ingestion.sources.ops.helpers import psycopg2_url, source_keys, tombstones, warehouse_keys
+from ingestion.sources.ops.helpers import (
+    active_pipeline,
+    psycopg2_url,
+    source_keys,
+    tombstones,
+    warehouse_cursor,
+    warehouse_keys,
+)
 from ingestion.sources.ops.reconcile import source_rows, stale_keys
 from ingestion.sources.ops.settings import (
     CHUNK_SIZE,
@@ -175,11 +182,7 @@ def logged_rows(capture: LogCapture, table: str) -> Iterator[Any]:
     if capture.reads_whole(table):
         batches: Iterator[TypedRows] = capture.copied_rows(table)
     else:
-        with (
-            dlt.current.pipeline().sql_client() as client,
-            client.native_connection.cursor() as raw,
-        ):
-            upserts = capture.upserts(table, raw)
+        upserts = capture.upserts(table, warehouse_cursor)
         batches = iter([upserts] if upserts is not None else [])
     for typed in batches:
         if typed.refused:
@@ -197,7 +200,7 @@ def logged_rows(capture: LogCapture, table: str) -> Iterator[Any]:
 def logged_deletions(capture: LogCapture, table: str, key: str) -> Iterator[Any]:
     """Tombstones for the keys of ``table`` the log deleted (or truncated) since the last
     run; on an initial copy, for the keys raw holds that the copy does not."""
-    pipeline = dlt.current.pipeline()
+    pipeline = active_pipeline()
     if capture.reads_whole(table):
         gone = warehouse_keys(pipeline, table, key) - capture.copied_keys(table)
     else:

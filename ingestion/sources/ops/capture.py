@@ -297,7 +297,7 @@ class LogCapture:
 
     def upserts(self, table: str, raw_cursor: Any) -> TypedRows | None:
         """The rows whose last change wrote them, typed; TOASTed values the changes did not
-        send are taken from raw (``raw_cursor``: the warehouse)."""
+        send are taken from raw (``raw_cursor``: a ``RawCursor`` on the warehouse)."""
         folded = self.changes.get(table)
         if folded is None or not folded.rows or table in self.reread:
             return None

@@ -29,7 +29,7 @@ from ingestion.sources.ops.change_log import (
     observed,
     seen_rows,
 )
-from ingestion.sources.ops.helpers import warehouse_keys
+from ingestion.sources.ops.helpers import active_pipeline, warehouse_keys
 from ingestion.sources.validation import rejected_record
 
 log = logging.getLogger(__name__)
@@ -114,8 +114,8 @@ def logged_changes(
     table: str, log_table: str, key: str, read_at: dt.datetime, capture: LogCapture | None
 ) -> Iterator[Any]:
     """Raw's rows when the change log is new, then the run's changes from the log."""
-    pipeline = dlt.current.pipeline()
-    with pipeline.sql_client() as client:
+    pipeline = active_pipeline()
+    with pipeline.sql_client() as client:  # type: ignore[attr-defined]
         yield from seed_from_raw(client, table, log_table, key, read_at)
         if capture is None:
             return

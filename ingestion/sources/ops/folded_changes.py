@@ -9,6 +9,8 @@ cannot take sets its row aside as a rejected record (``TypedRows.refused``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +77,11 @@ class TableChanges:
     """Changes of the table read from the log in this run (before folding)."""
     history: list[LoggedChange] | None = None
     """Every change in log order, for a table whose change log is kept (None: not kept)."""
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is left to apply (no row written, no key deleted, no truncate)."""
+        return not (self.rows or self.deleted or self.truncated)
 
     def write(
         self,
@@ -159,22 +166,28 @@ def with_log_columns(batch: pa.Table, lsns: list[int], ops: list[str]) -> pa.Tab
     return batch.append_column(OP_COLUMN, pa.array(ops, type=pa.string()))
 
 
+RawCursor = Callable[[], AbstractContextManager[Any]]
+"""Opens a cursor on the warehouse: called only when a value must be read from raw, as most
+runs need none and a connection costs more than the rest of a small table's apply."""
+
+
 def fill_unchanged(
-    raw: Any, dataset: str, table: str, folded: TableChanges, unchanged: dict[str, list[str]]
+    raw: RawCursor, dataset: str, table: str, folded: TableChanges, unchanged: dict[str, list[str]]
 ) -> None:
     """Give rows the TOASTed values their changes did not send, from raw's copy."""
     origins = {key: folded.raw_keys.get(key, key) for key in unchanged}
     columns = sorted({n for names in unchanged.values() for n in names})
-    raw.execute(
-        sql.SQL("select {}::text, {} from {} where {}::text = any(%s)").format(
-            sql.Identifier(folded.key),
-            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
-            sql.Identifier(dataset, table),
-            sql.Identifier(folded.key),
-        ),
-        (list(origins.values()),),
-    )
-    held = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in raw.fetchall()}
+    with raw() as cursor:
+        cursor.execute(
+            sql.SQL("select {}::text, {} from {} where {}::text = any(%s)").format(
+                sql.Identifier(folded.key),
+                sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
+                sql.Identifier(dataset, table),
+                sql.Identifier(folded.key),
+            ),
+            (list(origins.values()),),
+        )
+        held = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in cursor.fetchall()}
     for key, names in unchanged.items():
         values = folded.rows[key][2]
         for name in names:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from dlt.common.pipeline import SupportsPipeline
+from dlt.common.configuration.container import Container
+from dlt.common.pipeline import PipelineContext, SupportsPipeline
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from ingestion.sources.ops.settings import DELETED_FLAG_COLUMN, KEY_BATCH_SIZE
@@ -52,6 +54,23 @@ def warehouse_keys(pipeline: SupportsPipeline, table: str, key: str) -> set[Any]
         except DatabaseUndefinedRelation:
             return set()
     return {row[0] for row in rows or []}
+
+
+def active_pipeline() -> SupportsPipeline:
+    """The pipeline running the resource, from dlt's context: ``dlt.current.pipeline()``
+    resolves dlt's pipeline configuration on every call, a cost a run pays per table."""
+    return Container()[PipelineContext].pipeline()
+
+
+@contextmanager
+def warehouse_cursor() -> Iterator[Any]:
+    """A cursor on the warehouse through the running pipeline's client (which resolves dlt's
+    configuration and connects: open it only when needed)."""
+    with (
+        active_pipeline().sql_client() as client,  # type: ignore[attr-defined]
+        client.native_connection.cursor() as cursor,
+    ):
+        yield cursor
 
 
 def column_kinds(client: Any, table: str) -> dict[str, tuple[bool, bool]]:

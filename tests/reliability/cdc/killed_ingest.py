@@ -18,6 +18,7 @@ the point was never reached (the test chose a call that does not happen).
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sys
@@ -63,15 +64,16 @@ def die() -> None:
 def kill_on_call(point: KillPoint, call: int) -> None:
     """Replace ``point`` by a wrapper that kills this process on its ``call``-th call."""
     original: Callable[..., Any] = getattr(point.owner, point.name)
-    calls = 0
+    calls = itertools.count(1)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == call and not point.after_the_call:
+        # this call's own number, taken atomically: dlt runs a package's load jobs in threads,
+        # so by the time this one returns, others may have been counted
+        number = next(calls)
+        if number == call and not point.after_the_call:
             die()
         result = original(*args, **kwargs)
-        if calls == call and point.after_the_call:
+        if number == call and point.after_the_call:
             die()
         return result
 
