@@ -56,13 +56,18 @@ def smtp_dripping(conn: socket.socket) -> None:
 
 
 @contextmanager
-def dripping_webhook(interval: float = 0.5, most_bytes: int = 240) -> Iterator[str]:
+def dripping_webhook(
+    interval: float = 0.5, most_bytes: int = 240, arrivals: list[float] | None = None
+) -> Iterator[str]:
     """A receiver on 127.0.0.1 that reads the request, then answers one byte every
     ``interval`` seconds and never finishes its headers. Stops itself after ``most_bytes``
-    bytes, or when the ``with`` block ends (its connections are closed then)."""
+    bytes, or when the ``with`` block ends (its connections are closed then). ``arrivals``
+    gets the ``time.monotonic()`` of each request read."""
 
     def drip(conn: socket.socket) -> None:
         conn.recv(65536)
+        if arrivals is not None:
+            arrivals.append(time.monotonic())
         payload = b"HTTP/1.1 200 OK\r\nX-Drip: " + b"a" * most_bytes
         for position in range(min(most_bytes, len(payload))):
             time.sleep(interval)

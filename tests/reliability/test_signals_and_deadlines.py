@@ -355,12 +355,15 @@ def test_shopflow_run_exits_on_time_when_the_alert_receiver_drips(
     reference: Reference,
 ) -> None:
     """The real command: a run that fails at once (no such stage built: report on a raw-only
-    warehouse) alerts a dripping receiver and leaves within the 15 s deadline plus a little,
-    with the failed stage's exit code."""
+    warehouse) alerts a dripping receiver and leaves within the 15 s deadline plus a little
+    of the alert's start, with the failed stage's exit code. The deadline is timed from the
+    alert's arrival: the command's start-up (its imports) is not the alert's to bound, and on
+    a busy machine it alone can take seconds."""
     from ingestion.monitoring.alerts import DEADLINE_SECONDS
 
     world = reference.world
-    with dripping_webhook(most_bytes=4000) as url:
+    arrivals: list[float] = []
+    with dripping_webhook(most_bytes=4000, arrivals=arrivals) as url:
         started_at = time.monotonic()
         done = subprocess.run(
             shopflow_command("run", "--only", "export"),
@@ -370,8 +373,11 @@ def test_shopflow_run_exits_on_time_when_the_alert_receiver_drips(
             timeout=120,
             check=False,
         )
-        took = time.monotonic() - started_at
+        ended_at = time.monotonic()
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     assert "failed at stage export" in " ".join(output.split())
-    assert took < DEADLINE_SECONDS + EXIT_MARGIN + 10, f"{took:.1f} s"  # plus the stage itself
+    assert arrivals, "the alert never reached the receiver"
+    after_alert = ended_at - arrivals[0]
+    assert after_alert < DEADLINE_SECONDS + EXIT_MARGIN, f"{after_alert:.1f} s after the alert"
+    assert ended_at - started_at < DEADLINE_SECONDS + EXIT_MARGIN + 60  # start-up, the stage
