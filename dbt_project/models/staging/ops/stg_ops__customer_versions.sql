@@ -91,7 +91,13 @@ final as (
             when last_changes._cdc_op = 'delete'
                 then greatest(last_changes._changed_at, validity.valid_from)
         end as valid_to,
-        validity._dlt_load_id
+        {#- a version a delete closed changed when the delete loaded: incremental facts
+            re-key from versions loaded since their last build (versions_changed_since) #}
+        case
+            when validity.next_valid_from is null and last_changes._cdc_op = 'delete'
+                then last_changes._dlt_load_id
+            else validity._dlt_load_id
+        end as _dlt_load_id
     from validity
     inner join last_changes
         on validity.customer_id = last_changes.customer_id
