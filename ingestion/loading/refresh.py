@@ -124,13 +124,14 @@ def _quiet_dataset_name_warning() -> Iterator[None]:
             each.removeFilter(quiet)
 
 
-def _columns(cursor: psycopg2.extensions.cursor, schema: str, table: str) -> list[str]:
+def _column_types(cursor: psycopg2.extensions.cursor, schema: str, table: str) -> dict[str, str]:
+    """A table's columns and their types, in order (empty when the table does not exist)."""
     cursor.execute(
-        "select column_name from information_schema.columns"
-        " where table_schema = %s and table_name = %s order by ordinal_position",
-        (schema, table),
+        "select attname, format_type(atttypid, atttypmod) from pg_attribute"
+        " where attrelid = to_regclass(%s) and attnum > 0 and not attisdropped order by attnum",
+        (f'"{schema}"."{table}"',),
     )
-    return [name for (name,) in cursor.fetchall()]
+    return {str(name): str(kind) for name, kind in cursor.fetchall()}
 
 
 def _carry_over(
@@ -138,25 +139,24 @@ def _carry_over(
 ) -> None:
     """Rows of ``old.table`` that ``new.table`` lacks (by ``key``), copied into it: the
     columns both have (a column only the old one has is added to the new one first)."""
-    old_columns = _columns(cursor, old, table)
+    old_columns = _column_types(cursor, old, table)
     if not old_columns:
         return
-    if not _columns(cursor, new, table):
+    new_columns = _column_types(cursor, new, table)
+    if not new_columns:
         cursor.execute(
             sql.SQL("alter table {} set schema {}").format(
                 sql.Identifier(old, table), sql.Identifier(new)
             )
         )
         return
-    new_columns = set(_columns(cursor, new, table))
-    for column in (c for c in old_columns if c not in new_columns):
-        cursor.execute(
-            sql.SQL("alter table {} add column {} {}").format(
-                sql.Identifier(new, table),
-                sql.Identifier(column),
-                sql.SQL(_column_type(cursor, old, table, column)),
+    for column, kind in old_columns.items():
+        if column not in new_columns:
+            cursor.execute(
+                sql.SQL("alter table {} add column {} {}").format(
+                    sql.Identifier(new, table), sql.Identifier(column), sql.SQL(kind)
+                )
             )
-        )
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in old_columns)
     cursor.execute(
         sql.SQL(
@@ -170,15 +170,6 @@ def _carry_over(
         )
     )
     log.info("full refresh: %d row(s) of %s.%s carried over", cursor.rowcount, new, table)
-
-
-def _column_type(cursor: psycopg2.extensions.cursor, schema: str, table: str, column: str) -> str:
-    cursor.execute(
-        "select format_type(atttypid, atttypmod) from pg_attribute"
-        " where attrelid = %s::regclass and attname = %s",
-        (f'"{schema}"."{table}"', column),
-    )
-    return str(cursor.fetchone()[0])  # type: ignore[index]
 
 
 def refresh_source(

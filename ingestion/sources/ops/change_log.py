@@ -36,7 +36,7 @@ from ingestion.sources.ops.folded_changes import (
     typed_rows,
 )
 from ingestion.sources.ops.pgoutput import UNCHANGED
-from ingestion.sources.ops.settings import DELETED_FLAG_COLUMN
+from ingestion.sources.ops.settings import CURSOR_COLUMN, DELETED_FLAG_COLUMN
 from ingestion.sources.ops.text_values import SourceColumn
 
 HISTORY_TABLES: dict[str, str] = {"customers": "customers_changes"}
@@ -46,7 +46,6 @@ CHANGE_ID_COLUMN = "_change_id"
 CHANGE_SEQ_COLUMN = "_change_seq"
 CHANGED_AT_COLUMN = "_changed_at"
 SEEN_OP = "seen"
-CURSOR_COLUMN = "updated_at"
 
 CHANGE_LOG_HINTS: dict[str, Any] = {
     "write_disposition": {"disposition": "merge", "strategy": "insert-only"},
