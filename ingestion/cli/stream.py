@@ -8,8 +8,10 @@ import typer
 
 from ingestion.cli.console import console, fail
 from ingestion.cli.project_settings import project_settings
+from ingestion.cli.ready import ready_settings
 from ingestion.streaming import broker
 from ingestion.streaming.broker import BrokerError, BrokerPaths
+from ingestion.streaming.consumer import ConsumeOptions, run
 from ingestion.streaming.topology import (
     DURABLE,
     STREAM,
@@ -74,5 +76,36 @@ def status() -> None:
     console.print(
         f"stream {STREAM}: {backlog.messages:,} messages kept; consumer {DURABLE}: "
         f"{backlog.pending:,} not yet delivered, {backlog.unacknowledged:,} awaiting ack",
+        highlight=False,
+    )
+
+
+@app.command()
+def consume(
+    until_idle: bool = typer.Option(
+        False, "--until-idle", help="Stop once no message is left (default: run until stopped)."
+    ),
+    batch_size: int = typer.Option(1_000, "--batch-size", min=1, help="Messages per batch."),
+    ack_wait: float | None = typer.Option(
+        None, "--ack-wait", min=1.0, help="Seconds before an unacknowledged message comes back."
+    ),
+) -> None:
+    """Land the clickstream in the raw events table and the realtime windows, batch by batch
+    (one transaction each, acknowledged after the commit); several processes share the work."""
+    config = project_settings()
+    settings = ready_settings()
+    if not broker.status(BrokerPaths.under(config.state_dir)).running:
+        fail("The local NATS server is not running: start it with `shopflow stream start`.")
+    options = ConsumeOptions(
+        allowed_lateness_seconds=config.stream_lateness_seconds,
+        batch_size=batch_size,
+        until_idle=until_idle,
+        ack_wait_seconds=ack_wait,
+    )
+    done = run(broker.url(config.nats_port), settings, options)
+    console.print(
+        f"Consumed {done.messages:,} messages in {done.batches:,} batches ({done.seconds:.1f} s): "
+        f"{done.inserted:,} events landed, {done.already_loaded:,} already loaded, "
+        f"{done.late:,} late, {done.rejected:,} refused.",
         highlight=False,
     )

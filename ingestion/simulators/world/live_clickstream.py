@@ -100,11 +100,15 @@ def _sessions(
             ],
             ignore_index=True,
         )
-        # a session's views may start before the window: keep the live events only
-        part = part.loc[(part["timestamp"] >= start) & (part["timestamp"] < end)]
         parts.append(part)
         made += len(part)
-    return pd.concat(parts, ignore_index=True)
+    events = pd.concat(parts, ignore_index=True)
+    # sessions start before the window (views precede purchases by up to 40 minutes): time is
+    # squeezed into the window, keeping every session's order and the funnel's shape
+    times = events["timestamp"].to_numpy(dtype=np.int64)
+    low, high = int(times.min()), int(times.max())
+    squeezed = start + (times - low) * (end - start - 1) // max(1, high - low)
+    return events.assign(timestamp=squeezed.astype(np.int64))
 
 
 def live_messages(

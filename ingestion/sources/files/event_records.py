@@ -38,20 +38,35 @@ def validated_events(
     lines: list[tuple[int, str]],
     rejects: list[tuple[int, tuple[str, Any]]],
     source_file: str,
+    unit: str = "line",
 ) -> EventChunk:
     """The events of some lines (or messages) as a validated table, and every reject in
     line order: ``lines`` are (line number, stored text) beside each object, ``rejects`` the
-    lines already refused (number, (reason, payload)); reasons start with ``source_file``."""
+    lines already refused (number, (reason, payload)); reasons start with ``source_file``
+    and the ``unit`` numbered (``line`` of a file, ``message`` of the stream)."""
+    table, numbered = numbered_validated_events(objects, lines, rejects, source_file, unit)
+    return table, [reject for _, reject in numbered]
+
+
+def numbered_validated_events(
+    objects: list[dict[str, Any]],
+    lines: list[tuple[int, str]],
+    rejects: list[tuple[int, tuple[str, Any]]],
+    source_file: str,
+    unit: str,
+) -> tuple[pa.Table, list[tuple[int, tuple[str, Any]]]]:
+    """``validated_events`` with each reject's number beside it (the stream consumer keys a
+    refused message's row and dead letter by it)."""
     numbers: list[int] = []
 
     def origin(row: int, problem: str) -> tuple[str, Any]:
         number, text = lines[row]
         numbers.append(number)
-        return f"{source_file} line {number}: {problem}", text
+        return f"{source_file} {unit} {number}: {problem}", text
 
     table, more = normalise_events(events_table(objects), source_file, origin)
     in_order = sorted([*rejects, *zip(numbers, more, strict=True)], key=lambda pair: pair[0])
-    return table, [reject for _, reject in in_order]
+    return table, in_order
 
 
 def event_of_line(line: bytes) -> dict[str, Any]:
