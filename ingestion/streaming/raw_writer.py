@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ingestion.sources.files.read_ahead import dlt_ids, utc_timestamp_text
-from ingestion.sources.files.settings import DATASET_NAME, EVENT_COLUMN_TYPES
+from ingestion.sources.files.settings import ARRIVED_BY_STREAM, DATASET_NAME, EVENT_COLUMN_TYPES
 from ingestion.sources.validation import (
     MAX_REASON_CHARS,
     REJECTED_RECORDS_TABLE,
@@ -35,7 +35,6 @@ Cursor = psycopg2.extensions.cursor
 
 EVENTS = f"{DATASET_NAME}.events"
 REJECTED = f"{DATASET_NAME}.{REJECTED_RECORDS_TABLE}"
-ARRIVED_BY_STREAM = "stream"
 BATCH_LOCK = 0x5F10_57EA
 """The advisory lock every consumer's batch transaction takes first: batches (and their
 window updates) are serialised, so load ids follow commit order and windows never deadlock."""
