@@ -14,6 +14,7 @@ from ingestion.simulators.world import WorldNotBuiltError
 from ingestion.simulators.world.live_clickstream import StreamFaults, live_messages
 from ingestion.streaming import broker
 from ingestion.streaming.publisher import publish
+from ingestion.streaming.topology import BrokerUnreachableError
 
 DEFAULT_SPAN_RATE = 2_000.0
 """Without ``--rate`` the events are timed as if sent at this rate, ending now."""
@@ -49,10 +50,10 @@ def stream(
         messages = live_messages(settings, events, window, faults, seed)
     except WorldNotBuiltError as exc:
         fail(str(exc))
-    state = broker.status(broker.BrokerPaths.under(config.state_dir))
-    if not state.running:
-        fail("The local NATS server is not running: start it with `shopflow stream start`.")
-    done = asyncio.run(publish(broker.url(config.nats_port), messages, rate))
+    try:
+        done = asyncio.run(publish(broker.url(config.nats_port), messages, rate))
+    except BrokerUnreachableError as exc:
+        fail(str(exc))
     console.print(
         f"Published {done.stored:,} messages ({events:,} events) in {done.seconds:.1f} s"
         + (

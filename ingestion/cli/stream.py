@@ -15,6 +15,7 @@ from ingestion.streaming.consumer import ConsumeOptions, run
 from ingestion.streaming.topology import (
     DURABLE,
     STREAM,
+    BrokerUnreachableError,
     connect,
     consumer_backlog,
     ensure_streams,
@@ -94,15 +95,16 @@ def consume(
     (one transaction each, acknowledged after the commit); several processes share the work."""
     config = project_settings()
     settings = ready_settings()
-    if not broker.status(BrokerPaths.under(config.state_dir)).running:
-        fail("The local NATS server is not running: start it with `shopflow stream start`.")
     options = ConsumeOptions(
         allowed_lateness_seconds=config.stream_lateness_seconds,
         batch_size=batch_size,
         until_idle=until_idle,
         ack_wait_seconds=ack_wait,
     )
-    done = run(broker.url(config.nats_port), settings, options)
+    try:
+        done = run(broker.url(config.nats_port), settings, options)
+    except BrokerUnreachableError as exc:
+        fail(str(exc))
     console.print(
         f"Consumed {done.messages:,} messages in {done.batches:,} batches ({done.seconds:.1f} s): "
         f"{done.inserted:,} events landed, {done.already_loaded:,} already loaded, "

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 
 import nats.errors
 import pyarrow as pa
+from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from ingestion.database.connection import connect as connect_database
@@ -45,6 +47,7 @@ from ingestion.streaming.topology import (
 
 log = logging.getLogger(__name__)
 
+RETRY_SECONDS = 0.5
 SOURCE = f"stream:{STREAM}"
 """What ``source_file`` says of a streamed event, and how a refusal's reason starts."""
 
@@ -120,13 +123,31 @@ def _header_text(text: str) -> str:
     return flat.encode("ascii", "backslashreplace").decode("ascii")
 
 
-async def _idle(js: object, subscription: object) -> bool:
+async def _idle(subscription: JetStreamContext.PullSubscription) -> bool:
     """Whether no message is left for any consumer process (none pending, none unacked)."""
     try:
-        info = await subscription.consumer_info()  # type: ignore[attr-defined]
+        info = await subscription.consumer_info()
     except NotFoundError:
         return True
+    except nats.errors.Error:  # cannot tell (the broker restarts): not idle
+        return False
     return not info.num_pending and not info.num_ack_pending
+
+
+async def _settle(
+    client: Client, js: JetStreamContext, messages: list[Msg], refused: list[Refused]
+) -> None:
+    """After the commit: the refused messages to the dead-letter subject (deduplicated by
+    their key), then every message of the batch acknowledged."""
+    for refusal in refused:
+        await js.publish(
+            DEAD_LETTER_SUBJECT,
+            str(refusal.payload).encode("utf-8", "backslashreplace"),
+            headers={"Nats-Msg-Id": refusal.key, "Shopflow-Reason": _header_text(refusal.reason)},
+        )
+    for message in messages:
+        await message.ack()
+    await client.flush()
 
 
 async def consume(
@@ -154,8 +175,12 @@ async def consume(
                     options.batch_size, timeout=options.idle_seconds
                 )
             except nats.errors.TimeoutError:
-                if options.until_idle and await _idle(js, subscription):
+                if options.until_idle and await _idle(subscription):
                     break
+                continue
+            except nats.errors.Error as exc:  # the broker restarts: the client reconnects
+                log.warning("fetch failed (%s); trying again", exc)
+                await asyncio.sleep(RETRY_SECONDS)
                 continue
             table, refused = validate(messages)
             with database, database.cursor() as cur:
@@ -164,18 +189,11 @@ async def consume(
                 )
             summary.add(len(messages), result)
             summary.load_ids.append(result.load_id)
-            for refusal in refused:
-                await js.publish(
-                    DEAD_LETTER_SUBJECT,
-                    str(refusal.payload).encode("utf-8", "backslashreplace"),
-                    headers={
-                        "Nats-Msg-Id": refusal.key,
-                        "Shopflow-Reason": _header_text(refusal.reason),
-                    },
-                )
-            for message in messages:
-                await message.ack()
-            await client.flush()
+            try:
+                await _settle(client, js, messages, refused)
+            except nats.errors.Error as exc:
+                # committed but not acknowledged: delivered again, and found already loaded
+                log.warning("batch %s committed, acks lost (%s)", result.load_id, exc)
             log.info(
                 "batch %s: %d messages, %d inserted, %d late, %d refused",
                 result.load_id,

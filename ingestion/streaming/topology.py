@@ -9,7 +9,9 @@ keeps what the consumer refused, on its own subject so the consumer never reads 
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client
@@ -41,14 +43,32 @@ died mid-batch): a batch must commit well within it."""
 MAX_ACK_PENDING = 20_000
 
 
+class BrokerUnreachableError(ConnectionError):
+    """No NATS server answers at the URL; the message says what to do."""
+
+
+async def _log_error(exc: Exception) -> None:
+    log.warning("nats: %s", exc)
+
+
 async def connect(server_url: str, *, name: str) -> Client:
-    """A client that keeps reconnecting while the broker restarts."""
+    """A client that keeps reconnecting while the broker restarts; BrokerUnreachableError at
+    once when nothing listens there to begin with (the client would otherwise retry forever)."""
+    address = urlsplit(server_url)
+    try:
+        socket.create_connection((address.hostname, address.port or 4222), timeout=2).close()
+    except OSError as exc:
+        raise BrokerUnreachableError(
+            f"No NATS server answers at {server_url} ({exc.strerror or exc}): start it with "
+            "`shopflow stream start` (or set SHOPFLOW_NATS_PORT to its port)."
+        ) from exc
     return await nats.connect(
         servers=[server_url],
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.2,
         connect_timeout=5,
+        error_cb=_log_error,
     )
 
 
