@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import typer
 
 from ingestion.cli.console import console, fail
 from ingestion.cli.project_settings import project_settings
 from ingestion.cli.ready import ready_settings
+from ingestion.database.errors import DatabaseError
 from ingestion.streaming import broker
 from ingestion.streaming.broker import BrokerError, BrokerPaths
 from ingestion.streaming.consumer import ConsumeOptions, run
+from ingestion.streaming.health import read_health
 from ingestion.streaming.topology import (
     DURABLE,
     STREAM,
     BrokerUnreachableError,
     connect,
-    consumer_backlog,
     ensure_streams,
 )
 
@@ -63,22 +65,45 @@ def stop() -> None:
 
 @app.command()
 def status() -> None:
-    """Say whether the broker runs, and how far the consumer is behind (exit 3 when stopped)."""
-    settings = project_settings()
-    state = broker.status(BrokerPaths.under(settings.state_dir))
-    if not state.running:
+    """Show the broker, the consumer's backlog (pending, lag), the last closed window and the
+    landing rate; exit 3 when the broker is stopped, 1 when the stream is red."""
+    config = project_settings()
+    state = broker.status(BrokerPaths.under(config.state_dir))
+    if state.running:
+        console.print(
+            f"local NATS server: running (pid {state.pid}) on {broker.HOST}:{state.port}, "
+            f"store in {state.store}"
+        )
+    else:
         console.print(f"local NATS server: stopped (store in {state.store})")
+    try:
+        health = read_health(broker.url(config.nats_port), ready_settings())
+    except DatabaseError as exc:
+        fail(str(exc))
+    if health.backlog is not None:
+        backlog = health.backlog
+        console.print(
+            f"stream {STREAM}: {backlog.messages:,} messages kept; consumer {DURABLE}: "
+            f"{backlog.pending:,} pending, {backlog.unacknowledged:,} awaiting ack "
+            f"(lag {health.lag:,})",
+            highlight=False,
+        )
+    if health.has_windows:
+        console.print(
+            f"windows: latest event {_when(health.latest_event_at)}, watermark "
+            f"{_when(health.watermark_at)}, last closed window "
+            f"{_when(health.last_closed_window_at)}; landed {health.rate:,.1f} events/s "
+            "over the last minute",
+            highlight=False,
+        )
+    if (problem := health.problem()) is not None:
+        fail(problem)
+    if not state.running:
         raise SystemExit(3)
-    console.print(
-        f"local NATS server: running (pid {state.pid}) on {broker.HOST}:{state.port}, "
-        f"store in {state.store}"
-    )
-    backlog = asyncio.run(consumer_backlog(broker.url(settings.nats_port)))
-    console.print(
-        f"stream {STREAM}: {backlog.messages:,} messages kept; consumer {DURABLE}: "
-        f"{backlog.pending:,} not yet delivered, {backlog.unacknowledged:,} awaiting ack",
-        highlight=False,
-    )
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 @app.command()
