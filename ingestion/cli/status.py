@@ -1,8 +1,10 @@
 """`shopflow status`: the last runs, source freshness, the last production build's tests and
-the quality metrics; exits 1 when something is red, so cron or an orchestrator can gate on
+the quality metrics, the clickstream; exits 1 when something is red, so cron or an orchestrator can gate on
 it (`--json` for machines)."""
 
 from __future__ import annotations
+
+import json
 
 import typer
 from rich.text import Text
@@ -132,7 +134,7 @@ def _stream_table(stream: StreamHealth) -> DataTable:
         "-" if stream.lag is None else f"{stream.lag:,}",
         "-" if closed is None else f"{closed:%Y-%m-%d %H:%M}",
         f"{stream.rate:,.1f}",
-        _styled("error" if stream.problem() else "pass"),
+        _styled("error" if stream.problem() else "warn" if stream.warning() else "pass"),
     )
     return table
 
@@ -203,7 +205,9 @@ def status(
     stream = read_health(broker.url(project_settings().nats_port), current_settings)
     problems = current.problems() + [p for p in (stream.problem(),) if p is not None]
     if as_json:
-        print(current.as_json())
+        document = json.loads(current.as_json())
+        document.update(healthy=not problems, problems=problems, stream=stream.as_dict())
+        print(json.dumps(document, indent=2, default=str))
     else:
         console.print(_runs_table(current))
         console.print(_freshness_table(current))
@@ -211,6 +215,8 @@ def status(
             console.print(_capture_table(current.capture))
         if stream.has_windows or stream.broker_reachable:
             console.print(_stream_table(stream))
+            if (warning := stream.warning()) is not None:
+                console.print(f"[yellow]warning:[/] {warning}", highlight=False)
         console.print(_tests_table(current))
         console.print(_quality_table(current))
         if problems:

@@ -98,6 +98,8 @@ def status() -> None:
         )
     if (problem := health.problem()) is not None:
         fail(problem)
+    if (warning := health.warning()) is not None:
+        console.print(f"warning: {warning}", highlight=False)
     if not state.running:
         raise SystemExit(3)
 

@@ -1,7 +1,8 @@
 """How the stream is doing: the consumer's backlog, the windows' progress, the landing rate.
 
 Read by `shopflow stream status` and `shopflow status` (red when the backlog passes
-``LAG_LIMIT_MESSAGES``, or when the warehouse has streamed windows but the broker is down).
+``LAG_LIMIT_MESSAGES``; a warning when the warehouse has streamed windows but the broker is
+down).
 """
 
 from __future__ import annotations
@@ -52,14 +53,9 @@ class StreamHealth:
         return self.landed_last_minute / RATE_SECONDS
 
     def problem(self) -> str | None:
-        """Why the stream is red, one sentence with what to do; None when it is not."""
-        if not self.broker_reachable:
-            if not self.has_windows:
-                return None  # the stream is not in use here
-            return (
-                "the clickstream broker cannot be reached while the warehouse has realtime "
-                "windows: start it with `shopflow stream start`"
-            )
+        """Why the stream is red, one sentence with what to do; None when it is not. A broker
+        that cannot be reached is not red by itself (``warning``): the batch path still
+        delivers every event, and a broker stopped on purpose must not fail the nightly run."""
         lag = self.lag or 0
         if lag > LAG_LIMIT_MESSAGES:
             return (
@@ -67,6 +63,15 @@ class StreamHealth:
                 f"{LAG_LIMIT_MESSAGES:,}): run more `shopflow stream consume` processes"
             )
         return None
+
+    def warning(self) -> str | None:
+        """What is worth a look but not red: the broker down while the warehouse has windows."""
+        if self.broker_reachable or not self.has_windows:
+            return None
+        return (
+            "the clickstream broker cannot be reached while the warehouse has realtime windows: "
+            "start it with `shopflow stream start`"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The health for machines (``shopflow status --json``)."""

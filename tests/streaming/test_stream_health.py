@@ -1,5 +1,5 @@
-"""When the stream is red in `shopflow status`: a backlog past the limit, or a broker that is
-down while the warehouse has streamed windows; a stream never used is not a problem."""
+"""When the stream is red in `shopflow status`: a backlog past the limit. A broker that is
+down while the warehouse has streamed windows is a warning; a stream never used is nothing."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ def test_a_consumer_past_the_lag_limit_is_red_and_says_what_to_do() -> None:
     assert "shopflow stream consume" in problem
 
 
-def test_a_broker_down_is_red_only_where_the_stream_is_used() -> None:
-    assert health(0, reachable=False, has_windows=False).problem() is None
-    problem = health(0, reachable=False, has_windows=True).problem()
-    assert problem is not None
-    assert "shopflow stream start" in problem
+def test_a_broker_down_is_a_warning_only_where_the_stream_is_used() -> None:
+    assert health(0, reachable=False, has_windows=False).warning() is None
+    down = health(0, reachable=False, has_windows=True)
+    assert down.problem() is None
+    warning = down.warning()
+    assert warning is not None
+    assert "shopflow stream start" in warning
