@@ -1,6 +1,6 @@
-"""`shopflow status`: the last runs, source freshness, the last production build's tests and
-the quality metrics, the clickstream; exits 1 when something is red, so cron or an orchestrator can gate on
-it (`--json` for machines)."""
+"""`shopflow status`: the last runs, source freshness, the last production build's tests,
+the quality metrics and the clickstream; exits 1 when something is red, so cron or an
+orchestrator can gate on it (`--json` for machines)."""
 
 from __future__ import annotations
 
