@@ -57,6 +57,7 @@ ENV_LAKE_URL = "SHOPFLOW_LAKE_URL"
 ENV_OPS_CAPTURE = "SHOPFLOW_OPS_CAPTURE"
 ENV_STOREFRONT_BASE_URL = "SOURCES__STOREFRONT__BASE_URL"
 ENV_STOREFRONT_API_KEY = "SOURCES__STOREFRONT__API_KEY"
+ENV_NATS_HOST = "SHOPFLOW_NATS_HOST"
 ENV_NATS_PORT = "SHOPFLOW_NATS_PORT"
 ENV_STREAM_LATENESS = "SHOPFLOW_STREAM_LATENESS_SECONDS"
 
@@ -127,7 +128,8 @@ VARIABLES: tuple[Variable, ...] = (
         "dlt",
     ),
     Variable(ENV_STOREFRONT_API_KEY, "that API's bearer token (secret)", "unset", "dlt"),
-    Variable(ENV_NATS_PORT, "port of the local NATS server (`shopflow stream start`)", "54422"),
+    Variable(ENV_NATS_HOST, "external NATS host (a cluster); unset = the local server", "unset"),
+    Variable(ENV_NATS_PORT, "NATS port; locally the one `shopflow stream start` uses", "54422"),
     Variable(ENV_STREAM_LATENESS, "seconds a realtime window waits for late events", "120"),
 )
 ENV_NAMES: tuple[str, ...] = tuple(variable.name for variable in VARIABLES)
@@ -407,7 +409,7 @@ class Settings:
     """``cdc``, ``cursor`` or ``auto`` (see ``ops_capture``)."""
     pg_options: str
     log_level: int
-    nats_port: int
+    nats_url: str
     stream_lateness_seconds: int
 
     @property
@@ -442,6 +444,7 @@ class Settings:
             ops_capture=ops_capture(),
             pg_options=read_variable(ENV_PGOPTIONS),
             log_level=log_level(),
-            nats_port=whole_number(ENV_NATS_PORT, 54422),
+            nats_url=f"nats://{read_variable(ENV_NATS_HOST) or DEFAULT_LOCAL_HOST}:"
+            f"{whole_number(ENV_NATS_PORT, 54422)}",
             stream_lateness_seconds=whole_number(ENV_STREAM_LATENESS, 120),
         )

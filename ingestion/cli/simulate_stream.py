@@ -12,7 +12,6 @@ from ingestion.cli.project_settings import project_settings
 from ingestion.cli.ready import ready_settings
 from ingestion.simulators.world import WorldNotBuiltError
 from ingestion.simulators.world.live_clickstream import StreamFaults, live_messages
-from ingestion.streaming import broker
 from ingestion.streaming.publisher import publish
 from ingestion.streaming.topology import BrokerUnreachableError
 
@@ -51,7 +50,7 @@ def stream(
     except WorldNotBuiltError as exc:
         fail(str(exc))
     try:
-        done = asyncio.run(publish(broker.url(config.nats_port), messages, rate))
+        done = asyncio.run(publish(config.nats_url, messages, rate))
     except BrokerUnreachableError as exc:
         fail(str(exc))
     console.print(

@@ -26,7 +26,6 @@ from ingestion.monitoring.status import (
     WarehouseStatus,
     read_status,
 )
-from ingestion.streaming import broker
 from ingestion.streaming.health import StreamHealth, read_health
 
 STATUS_STYLES = {
@@ -202,7 +201,7 @@ def status(
         current = read_status(current_settings, last_runs=runs, run_id=run_id)
     except (WarehouseNotBuiltError, DatabaseError) as exc:
         fail(str(exc))
-    stream = read_health(broker.url(project_settings().nats_port), current_settings)
+    stream = read_health(project_settings().nats_url, current_settings)
     problems = current.problems() + [p for p in (stream.problem(),) if p is not None]
     if as_json:
         document = json.loads(current.as_json())

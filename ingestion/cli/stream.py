@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from urllib.parse import urlsplit
 
 import typer
 
@@ -31,23 +32,28 @@ app = typer.Typer(
 async def _declare_streams(server_url: str) -> None:
     client = await connect(server_url, name="shopflow-stream-start")
     try:
-        await ensure_streams(client.jetstream())
+        await ensure_streams(client)
     finally:
         await client.close()
 
 
 @app.command()
 def start() -> None:
-    """Start the local NATS server with JetStream and declare the streams (a no-op if it runs)."""
+    """Start the local NATS server with JetStream and declare the streams (a no-op if it runs;
+    with an external server, SHOPFLOW_NATS_HOST, only the streams are declared)."""
     settings = project_settings()
-    paths = BrokerPaths.under(settings.state_dir)
+    address = urlsplit(settings.nats_url)
     try:
-        started = broker.start(paths, settings.nats_port)
-        asyncio.run(_declare_streams(broker.url(settings.nats_port)))
-    except BrokerError as exc:
+        started = address.hostname == broker.HOST and broker.start(
+            BrokerPaths.under(settings.state_dir), address.port or 0
+        )
+        asyncio.run(_declare_streams(settings.nats_url))
+    except (BrokerError, BrokerUnreachableError) as exc:
         fail(str(exc))
-    where = f"{broker.HOST}:{settings.nats_port}"
-    if started:
+    where = f"{address.hostname}:{address.port}"
+    if address.hostname != broker.HOST:
+        console.print(f"Using the external NATS server at {where}; stream {STREAM} ready.")
+    elif started:
         console.print(f"Started the local NATS server on {where}, stream {STREAM} ready.")
     else:
         console.print(f"The local NATS server already runs on {where}; stream {STREAM} ready.")
@@ -77,7 +83,7 @@ def status() -> None:
     else:
         console.print(f"local NATS server: stopped (store in {state.store})")
     try:
-        health = read_health(broker.url(config.nats_port), ready_settings())
+        health = read_health(config.nats_url, ready_settings())
     except DatabaseError as exc:
         fail(str(exc))
     if health.backlog is not None:
@@ -129,7 +135,7 @@ def consume(
         ack_wait_seconds=ack_wait,
     )
     try:
-        done = run(broker.url(config.nats_port), settings, options)
+        done = run(config.nats_url, settings, options)
     except BrokerUnreachableError as exc:
         fail(str(exc))
     console.print(

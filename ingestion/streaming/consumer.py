@@ -160,7 +160,7 @@ async def consume(
     database = connect_database(settings)
     try:
         js = client.jetstream()
-        await ensure_streams(js)
+        await ensure_streams(client)
         config = consumer_config()
         if options.ack_wait_seconds is not None:
             config.ack_wait = options.ack_wait_seconds

@@ -49,7 +49,7 @@ async def publish(
     stored = duplicates = 0
     try:
         js = client.jetstream()
-        await ensure_streams(js)
+        await ensure_streams(client)
         window: list[asyncio.Future[PubAck]] = []
         for index, message in enumerate(messages):
             if rate:

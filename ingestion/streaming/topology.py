@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client
-from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
@@ -41,6 +40,9 @@ ACK_WAIT_SECONDS = 30.0
 """A message fetched but not acknowledged within this is delivered again (a consumer that
 died mid-batch): a batch must commit well within it."""
 MAX_ACK_PENDING = 20_000
+CLUSTER_REPLICAS = 3
+"""Replicas of a stream created on a cluster (R3): a message is stored on three servers
+before its publication is acknowledged, so one server can be lost."""
 
 
 class BrokerUnreachableError(ConnectionError):
@@ -72,8 +74,16 @@ async def connect(server_url: str, *, name: str) -> Client:
     )
 
 
-async def ensure_streams(js: JetStreamContext) -> None:
-    """Create (or bring to this configuration) the clickstream and dead-letter streams."""
+def replicas_for(client: Client) -> int:
+    """Copies of each message a new stream keeps: ``CLUSTER_REPLICAS`` on a cluster (the
+    server we reached told us of at least two others), else 1 (a single server)."""
+    return CLUSTER_REPLICAS if len(client.discovered_servers) >= CLUSTER_REPLICAS - 1 else 1
+
+
+async def ensure_streams(client: Client) -> None:
+    """Create the clickstream and dead-letter streams, or bring existing ones to this
+    configuration (keeping their replica count: an operator may have scaled it)."""
+    js = client.jetstream()
     for config in (
         StreamConfig(
             name=STREAM,
@@ -92,11 +102,14 @@ async def ensure_streams(js: JetStreamContext) -> None:
         ),
     ):
         try:
-            await js.stream_info(config.name or "")
-            await js.update_stream(config)
+            existing = await js.stream_info(config.name or "")
         except NotFoundError:
-            log.info("creating stream %s", config.name)
+            config.num_replicas = replicas_for(client)
+            log.info("creating stream %s (R%d)", config.name, config.num_replicas)
             await js.add_stream(config)
+            continue
+        config.num_replicas = existing.config.num_replicas
+        await js.update_stream(config)
 
 
 def consumer_config() -> ConsumerConfig:
@@ -129,7 +142,7 @@ async def consumer_backlog(server_url: str) -> Backlog:
     client = await connect(server_url, name="shopflow-stream-status")
     try:
         js = client.jetstream()
-        await ensure_streams(js)
+        await ensure_streams(client)
         stream = await js.stream_info(STREAM)
         try:
             info = await js.consumer_info(STREAM, DURABLE)
