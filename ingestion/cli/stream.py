@@ -72,10 +72,12 @@ def stop() -> None:
 @app.command()
 def status() -> None:
     """Show the broker, the consumer's backlog (pending, lag), the last closed window and the
-    landing rate; exit 3 when the broker is stopped, 1 when the stream is red."""
+    landing rate; exit 3 when the broker is stopped or unreachable, 1 when the stream is red."""
     config = project_settings()
-    state = broker.status(BrokerPaths.under(config.state_dir))
-    if state.running:
+    address = urlsplit(config.nats_url)
+    if address.hostname != broker.HOST:
+        console.print(f"external NATS server at {address.hostname}:{address.port}")
+    elif (state := broker.status(BrokerPaths.under(config.state_dir))).running:
         console.print(
             f"local NATS server: running (pid {state.pid}) on {broker.HOST}:{state.port}, "
             f"store in {state.store}"
@@ -106,7 +108,7 @@ def status() -> None:
         fail(problem)
     if (warning := health.warning()) is not None:
         console.print(f"warning: {warning}", highlight=False)
-    if not state.running:
+    if not health.broker_reachable:
         raise SystemExit(3)
 
 
