@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import nats.errors
 import pyarrow as pa
@@ -77,7 +77,6 @@ class ConsumeSummary:
     late: int = 0
     rejected: int = 0
     seconds: float = 0.0
-    load_ids: list[str] = field(default_factory=list)
 
     def add(self, messages: int, result: BatchResult) -> None:
         self.batches += 1
@@ -188,7 +187,6 @@ async def consume(
                     cur, table, refused, options.allowed_lateness_seconds
                 )
             summary.add(len(messages), result)
-            summary.load_ids.append(result.load_id)
             try:
                 await _settle(client, js, messages, refused)
             except nats.errors.Error as exc:
