@@ -9,7 +9,7 @@ import json
 import typer
 from rich.text import Text
 
-from ingestion.cli.console import DataTable, console, fail, styled
+from ingestion.cli.console import DataTable, console, err_console, fail, styled
 from ingestion.cli.project_settings import project_settings
 from ingestion.cli.run_id import parse_run_id
 from ingestion.database.errors import DatabaseError, WarehouseNotBuiltError
@@ -26,6 +26,7 @@ from ingestion.monitoring.status import (
     WarehouseStatus,
     read_status,
 )
+from ingestion.settings import ConnectionSettings
 from ingestion.streaming.health import StreamHealth, read_health
 
 STATUS_STYLES = {
@@ -123,6 +124,16 @@ def _capture_table(capture: CaptureStatus) -> DataTable:
     return table
 
 
+def _stream_health(nats_url: str, settings: ConnectionSettings) -> StreamHealth | None:
+    """The clickstream's health; None (and a warning) when the warehouse stopped answering
+    since the status was read: the rest of the status is still worth showing."""
+    try:
+        return read_health(nats_url, settings)
+    except DatabaseError as exc:
+        err_console.print(f"warning: the clickstream's health is unknown: {exc}", markup=False)
+        return None
+
+
 def _stream_table(stream: StreamHealth) -> DataTable:
     table = DataTable(title="Clickstream (NATS JetStream consumer and realtime windows)")
     for column in ("broker", "lag (messages)", "last closed window (UTC)", "events/s", "status"):
@@ -201,18 +212,18 @@ def status(
         current = read_status(current_settings, last_runs=runs, run_id=run_id)
     except (WarehouseNotBuiltError, DatabaseError) as exc:
         fail(str(exc))
-    stream = read_health(project_settings().nats_url, current_settings)
-    problems = current.problems() + [p for p in (stream.problem(),) if p is not None]
+    stream = _stream_health(project_settings().nats_url, current_settings)
+    problems = current.problems() + [p for p in (stream and stream.problem(),) if p]
     if as_json:
         document = json.loads(current.as_json())
-        document.update(healthy=not problems, problems=problems, stream=stream.as_dict())
+        document.update(healthy=not problems, problems=problems, stream=stream and stream.as_dict())
         print(json.dumps(document, indent=2, default=str))
     else:
         console.print(_runs_table(current))
         console.print(_freshness_table(current))
         if current.capture is not None:
             console.print(_capture_table(current.capture))
-        if stream.has_windows or stream.broker_reachable:
+        if stream is not None and (stream.has_windows or stream.broker_reachable):
             console.print(_stream_table(stream))
             if (warning := stream.warning()) is not None:
                 console.print(f"[yellow]warning:[/] {warning}", highlight=False)
