@@ -163,9 +163,10 @@ async def consume(
         config = consumer_config()
         if options.ack_wait_seconds is not None:
             config.ack_wait = options.ack_wait_seconds
-        subscription = await js.pull_subscribe(
-            SUBJECTS[0], durable=DURABLE, stream=STREAM, config=config
-        )
+        # create the durable consumer, or bring an existing one to this configuration
+        # (binding by pull_subscribe alone would keep an earlier ack wait)
+        await js.add_consumer(STREAM, config)
+        subscription = await js.pull_subscribe(SUBJECTS[0], durable=DURABLE, stream=STREAM)
         with database, database.cursor() as cur:
             raw_writer.prepare(cur)
         while True:
@@ -173,7 +174,7 @@ async def consume(
                 messages = await subscription.fetch(
                     options.batch_size, timeout=options.idle_seconds
                 )
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats' own, and the plain one fetch also raises
                 if options.until_idle and await _idle(subscription):
                     break
                 continue
