@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from ingestion.settings import (
+    ENV_BUSINESS_DATE,
     ENV_DATABASE,
     ENV_HOME,
     ENV_HOST,
@@ -57,6 +58,11 @@ def write_profile(settings: ConnectionSettings, target: Path = REPO_ROOT / "prof
     return target
 
 
+DBT_RUN_ID_VARIABLE = "SHOPFLOW_DBT_RUN_ID"
+"""Marks a production build's results (macros/audit/store_run_results.sql); empty otherwise.
+Set by the project for dbt alone, so not one of the settings a user gives."""
+
+
 def dbt_environment(settings: ConnectionSettings, config: Settings) -> dict[str, str]:
     """The environment variables the profile and the macros read, and dbt's session settings,
     for a dbt subprocess. The state folder and the lake go as absolute paths, so that the
@@ -72,4 +78,9 @@ def dbt_environment(settings: ConnectionSettings, config: Settings) -> dict[str,
         ENV_PASSWORD: settings.password,
         ENV_DATABASE: settings.database,
         ENV_OPS_DATABASE: settings.ops_database,
+        # the business day a run stands for (int_business_clock); empty for the latest activity
+        ENV_BUSINESS_DATE: config.business_date.isoformat() if config.business_date else "",
+        # only the production build sets it (``production_build``): any other command the
+        # project runs is ad hoc, whatever the caller's environment holds
+        DBT_RUN_ID_VARIABLE: "",
     }
