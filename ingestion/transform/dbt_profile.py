@@ -78,9 +78,14 @@ def dbt_environment(settings: ConnectionSettings, config: Settings) -> dict[str,
         ENV_PASSWORD: settings.password,
         ENV_DATABASE: settings.database,
         ENV_OPS_DATABASE: settings.ops_database,
-        # the business day a run stands for (int_business_clock); empty for the latest activity
-        ENV_BUSINESS_DATE: config.business_date.isoformat() if config.business_date else "",
-        # only the production build sets it (``production_build``): any other command the
-        # project runs is ad hoc, whatever the caller's environment holds
-        DBT_RUN_ID_VARIABLE: "",
+        # the business day a run stands for (int_business_clock); unset: the latest activity
+        **({ENV_BUSINESS_DATE: config.business_date.isoformat()} if config.business_date else {}),
     }
+
+
+DECIDED_VARIABLES = (ENV_BUSINESS_DATE, DBT_RUN_ID_VARIABLE)
+"""Variables the project sets, or leaves unset, for every dbt command whatever the caller's
+environment holds: the business day comes from the settings, and only the production build
+marks its results (``production_build``). Unset rather than empty, as in a plain shell: dbt
+records whether a model's ``env_var`` fell back to its default, and would parse the model
+again for an analyst's plain `dbt show` if ours had set it empty."""

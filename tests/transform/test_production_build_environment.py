@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from ingestion.settings import ENV_BUSINESS_DATE, ConnectionSettings, Settings
+from ingestion.settings import ENV_BUSINESS_DATE, REPO_ROOT, ConnectionSettings, Settings
 from ingestion.transform import production_build as build_module
-from ingestion.transform.dbt_profile import DBT_RUN_ID_VARIABLE, dbt_environment
-from ingestion.transform.dbt_runner import run_dbt
+from ingestion.transform.dbt_profile import (
+    DBT_RUN_ID_VARIABLE,
+    DECIDED_VARIABLES,
+    dbt_environment,
+)
+from ingestion.transform.dbt_runner import dbt_executable, run_dbt
 from ingestion.transform.run_results import NodeResult, RunResults
 
 Calls = list[tuple[list[str], dict[str, str]]]
@@ -63,26 +69,54 @@ def test_a_retry_marks_its_results_with_the_resumed_builds_run_id(
     assert args[0] == "retry" and environment == {DBT_RUN_ID_VARIABLE: "run-1"}
 
 
-def test_the_business_day_reaches_every_dbt_command_in_its_environment(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv(DBT_RUN_ID_VARIABLE, "left-over-from-a-caller")
+def test_the_business_day_reaches_every_dbt_command_in_its_environment() -> None:
     config = Settings.from_environment()
-    assert dbt_environment(SETTINGS, config)[ENV_BUSINESS_DATE] == ""
-    assert dbt_environment(SETTINGS, config)[DBT_RUN_ID_VARIABLE] == ""  # ad hoc unless production
+    assert ENV_BUSINESS_DATE not in dbt_environment(SETTINGS, config)  # as in a plain shell
     past = dataclasses.replace(config, business_date=date(2025, 12, 1))
     assert dbt_environment(SETTINGS, past)[ENV_BUSINESS_DATE] == "2025-12-01"
 
 
 @pytest.mark.integration
-def test_a_new_run_id_leaves_dbts_partial_parse_valid(
+def test_a_plain_dbt_command_after_ours_parses_nothing(
     warehouse: ConnectionSettings, tmp_path: Path
 ) -> None:
-    """What used to fail: a run id that changes every run made dbt parse everything again."""
+    """What used to fail: a run id that changes every run (and our explicit `--target dev`)
+    made dbt parse everything again, in our next build and in an analyst's `dbt show`."""
     config = Settings.from_environment()
-    for run_id in ("run-1", "run-2"):
+
+    def ours(run_id: str) -> None:
         environment = {"DBT_TARGET_PATH": str(tmp_path), DBT_RUN_ID_VARIABLE: run_id}
         run_dbt(["parse"], warehouse, config, stream=False, extra_env=environment)
-    performance = json.loads((tmp_path / "perf_info.json").read_text())
+
+    ours("run-1")
+    ours("run-2")  # the next run's build: a new run id
+    assert parsed_files(tmp_path) == 0
+    # an analyst's plain command at the repository root, in a shell set for the same warehouse
+    # (its .env): no vars, no target, no run id, no business day
+    connection = {
+        name: value
+        for name, value in dbt_environment(warehouse, config).items()
+        if name.startswith("SHOPFLOW_PG_")
+    }
+    plain = {
+        **{name: value for name, value in os.environ.items() if name not in DECIDED_VARIABLES},
+        **connection,
+        "DBT_TARGET_PATH": str(tmp_path),
+        "DBT_PROFILES_DIR": str(REPO_ROOT),
+    }
+    subprocess.run(
+        [dbt_executable(), "--no-use-colors", "parse"],
+        cwd=REPO_ROOT,
+        env=plain,
+        check=True,
+        capture_output=True,
+    )
+    assert parsed_files(tmp_path) == 0
+
+
+def parsed_files(target: Path) -> int:
+    """How many files dbt's last parse in ``target`` parsed (0: everything came from its
+    partial-parse state)."""
+    performance = json.loads((target / "perf_info.json").read_text())
     assert performance["is_partial_parse_enabled"] is True
-    assert performance["parsed_path_count"] == 0, performance
+    return int(performance["parsed_path_count"])
