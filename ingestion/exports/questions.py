@@ -40,8 +40,9 @@ class Question:
     """SQL condition on ``%(as_of)s``; None when the question has no as-of date."""
     saved_query: str | None = None
     """The semantic layer's saved query the figures come from (_marts__saved_queries.yml):
-    ``{metrics}`` in the SQL is its compiled SQL, the SQL around it only names and orders
-    the columns. None for the questions that read a mart (row-level lists, rankings)."""
+    ``{metrics}`` in the SQL is its compiled SQL, the SQL around it only names, types (the
+    marts' numeric(28, 6), which Parquet needs) and orders the columns. None for the
+    questions that read a mart (row-level lists, rankings)."""
 
     @property
     def supports_as_of(self) -> bool:
@@ -190,10 +191,10 @@ MONTHLY_REVENUE = Question(
 select
     cast(answer.metric_time__month as date) as month_start_date,
     answer.orders as recognised_orders,
-    answer.revenue as net_revenue_usd,
-    round(cast(answer.average_order_value as numeric), 6) as average_order_value_usd,
-    answer.revenue_previous_month as previous_month_revenue_usd,
-    round(cast(answer.revenue_growth_mom as numeric), 6) as month_over_month_growth_rate
+    cast(answer.revenue as numeric(28, 6)) as net_revenue_usd,
+    cast(answer.average_order_value as numeric(28, 6)) as average_order_value_usd,
+    cast(answer.revenue_previous_month as numeric(28, 6)) as previous_month_revenue_usd,
+    cast(answer.revenue_growth_mom as numeric(28, 6)) as month_over_month_growth_rate
 from ({metrics}) as answer
 where answer.revenue is not null and {as_of}
 order by month_start_date
@@ -214,8 +215,8 @@ select
     answer.customer_version__country_name as country_name,
     answer.customer_version__region as region,
     answer.orders as recognised_orders,
-    answer.revenue as net_revenue_usd,
-    round(cast(answer.average_order_value as numeric), 6) as average_order_value_usd
+    cast(answer.revenue as numeric(28, 6)) as net_revenue_usd,
+    cast(answer.average_order_value as numeric(28, 6)) as average_order_value_usd
 from ({metrics}) as answer
 order by average_order_value_usd desc, country_code
 """,
