@@ -212,6 +212,30 @@ def test_last_complete_quarter_is_dim_dates(world: BuiltWarehouse, layer: Semant
         assert cents(months[row["month_start_date"]]["revenue"]) == cents(row["net_revenue_usd"])
 
 
+def test_new_customers_by_country_take_the_version_valid_at_the_first_order(
+    world: BuiltWarehouse, layer: SemanticLayer
+) -> None:
+    """The SCD2 join by validity (semantic model customer_history): every new customer counts
+    once, in the country they had when they first ordered."""
+    with autocommit(world.settings, world.settings.database) as cursor:
+        answer = layer.metrics(cursor, ["new_customers"], group_by=["customer__country_code"])
+    metrics = {row["customer__country_code"]: row["new_customers"] for row in answer.records()}
+    marts = {
+        row["country_code"]: row["customers"]
+        for row in mart(
+            world,
+            "select versions.country_code, count(*) as customers"
+            " from marts.mart_top_customers as customers"
+            " left join marts.dim_customers as versions"
+            " on customers.customer_id = versions.customer_id"
+            " and customers.first_order_at >= versions.valid_from"
+            " and (customers.first_order_at < versions.valid_to or versions.valid_to is null)"
+            " group by versions.country_code",
+        )
+    }
+    assert metrics == marts and len(marts) > 3
+
+
 @pytest.fixture(scope="module")
 def mf_project(
     built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory
