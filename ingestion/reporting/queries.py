@@ -26,13 +26,8 @@ PIPELINE_RUNS = ("audit", "pipeline_runs")
 """Written by the orchestration (ingestion/loading/audit.py) in a fixed schema."""
 DBT_RESULTS_TABLE = "dbt_results"
 """Written by the on-run-end hook (macros/audit/) in the ``dbt_results_schema`` var's schema."""
-REQUIRED_MARTS = (
-    "mart_daily_sales",
-    "mart_funnel_daily",
-    "mart_best_sellers_by_category",
-    "mart_open_orders_by_delivery_date",
-    "fct_orders",
-)
+REQUIRED_MARTS = ("fct_sales", "fct_orders", "fct_events", "dim_products", "dim_date")
+"""The marts the report's metrics read (their semantic models): all must exist first."""
 
 
 def schema_name(layer: str, prefix: str = "") -> str:

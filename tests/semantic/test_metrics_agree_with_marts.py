@@ -212,6 +212,31 @@ def test_last_complete_quarter_is_dim_dates(world: BuiltWarehouse, layer: Semant
         assert cents(months[row["month_start_date"]]["revenue"]) == cents(row["net_revenue_usd"])
 
 
+def test_month_and_year_to_date_revenue_end_on_the_marts_totals(
+    world: BuiltWarehouse, layer: SemanticLayer
+) -> None:
+    with autocommit(world.settings, world.settings.database) as cursor:
+        answer = layer.metrics(
+            cursor,
+            ["cumulative_revenue_mtd", "cumulative_revenue_ytd"],
+            group_by=["metric_time__day"],
+        ).records()
+    days = {day(row["metric_time__day"]): row for row in answer}
+    months = mart(
+        world,
+        "select (month_start_date + interval '1 month' - interval '1 day')::date as last_day,"
+        " net_revenue_usd, sum(net_revenue_usd) over (partition by"
+        " date_trunc('year', month_start_date) order by month_start_date) as year_to_date"
+        " from marts.mart_monthly_revenue",
+    )
+    closed = [row for row in months if row["last_day"] in days]
+    assert len(closed) >= len(months) - 1 >= 11
+    for row in closed:
+        got = days[row["last_day"]]
+        assert cents(got["cumulative_revenue_mtd"]) == cents(row["net_revenue_usd"]), row
+        assert cents(got["cumulative_revenue_ytd"]) == cents(row["year_to_date"]), row
+
+
 def test_new_customers_by_country_take_the_version_valid_at_the_first_order(
     world: BuiltWarehouse, layer: SemanticLayer
 ) -> None:
