@@ -26,6 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "stage_runner",  # `shopflow run`: the stages in order, under one lock
         "reporting lake spark",  # consumers of the built warehouse
         "exports",  # answer files (the lake writes the same formats)
+        "semantic",  # the metrics (MetricFlow) compiled to SQL on the warehouse
         "transform loading streaming",  # dbt; dlt pipelines, audit rows; the stream consumer
         "sources simulators",  # dlt sources; the simulated outside world
         "database",  # connections, the local server, roles

@@ -10,7 +10,8 @@ operations database, everything in this process (the ingestion as `shopflow inge
 2. ops alone with the cursor reader into the second warehouse; every source ingested from
    empty, ops from the log (the initial copy), and the ops tables copied again if that
    ingest's log outgrew what the server keeps for its slot;
-3. a one-day tick; the log peeked (changes counted); both ingests again;
+3. a one-day tick; the log peeked (changes counted); both ingests again; a second one-day
+   tick, the log peeked, every source again from the log (the steady state);
 4. a seven-day tick; the log peeked; ops from the log; a plain COPY of the rows the changes
    wrote, from the source into a scratch table of the warehouse.
 """
@@ -302,6 +303,12 @@ def measure(server: ConnectionSettings, scale: float, workdir: Path) -> CdcResul
         tick_measure = timed_ingest(after_tick, settings, cdc, every_source)
         cursor_tick = timed_ingest(after_tick, cursor_settings, cursor, ["ops"])
 
+        tick(settings, TICK_DAYS, landing=landing)
+        next_tick_log, _ = peek_log(settings)
+        next_tick = timed_ingest(
+            f"after a second {TICK_DAYS}-day tick", settings, cdc, every_source
+        )
+
         tick(settings, WEEK_DAYS, write_files=False)
         week_log, week_keys = peek_log(settings)
         week = timed_ingest(f"after a {WEEK_DAYS}-day tick", settings, cdc, ["ops"])
@@ -317,6 +324,8 @@ def measure(server: ConnectionSettings, scale: float, workdir: Path) -> CdcResul
         cursor_full=cursor_full,
         cursor_tick=cursor_tick,
         tick_log=tick_log,
+        next_tick=next_tick,
+        next_tick_log=next_tick_log,
         week=week,
         week_log=week_log,
         week_copy=week_copy,

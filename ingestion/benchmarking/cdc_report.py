@@ -86,10 +86,15 @@ class CdcResult:
     slot_wal_cap: str
     """The server's ``max_slot_wal_keep_size``."""
     tick: IngestMeasure
-    """Every source after a one-day tick, ops from the log."""
+    """Every source after a one-day tick, ops from the log: the first read after the initial
+    copy, which also walks the log the initial load wrote on the shared server."""
     cursor_full: IngestMeasure
     cursor_tick: IngestMeasure
     tick_log: LogRead
+    next_tick: IngestMeasure
+    """Every source after a second one-day tick: the steady state of nightly runs, whose read
+    walks only what the server wrote since the previous read."""
+    next_tick_log: LogRead
     week: IngestMeasure
     """Ops only, after a seven-day tick, from the log."""
     week_log: LogRead
@@ -126,21 +131,26 @@ def scale_note(result: CdcResult) -> str:
 
 
 def ops_tick_target(result: CdcResult) -> str:
-    ops, cursor = result.tick.ops_seconds, result.cursor_tick.ops_seconds
+    steady, first = result.next_tick.ops_seconds, result.tick.ops_seconds
+    cursor = result.cursor_tick.ops_seconds
     return (
         f"ops part of the ingest after a {TICK_DAYS}-day tick at scale {TARGET_SCALE:g}"
         f" <= {OPS_TICK_TARGET_SECONDS:g} s{scale_note(result)}:"
-        f" {met(ops <= OPS_TICK_TARGET_SECONDS)}, {ops:.1f} s from the log against"
-        f" {cursor:.1f} s for the cursor reader on the same change ({ops / cursor:.0%} of it)."
+        f" {met(steady <= OPS_TICK_TARGET_SECONDS)}, {steady:.1f} s from the log after a second"
+        f" {TICK_DAYS}-day tick (the steady state), against {cursor:.1f} s for the cursor reader"
+        f" on a {TICK_DAYS}-day change ({steady / cursor:.0%} of it); {first:.1f} s after the"
+        f" first tick, whose read also walks the {result.full.wal_mb:,.0f} MB of log the initial"
+        " load wrote on this shared server."
     )
 
 
 def whole_tick_target(result: CdcResult) -> str:
-    tick, full = result.tick.seconds, result.full.seconds
+    steady, first, full = result.next_tick.seconds, result.tick.seconds, result.full.seconds
     return (
         f"whole ingest after a {TICK_DAYS}-day tick <= {WHOLE_TICK_TARGET_SHARE:.0%} of the"
-        f" full one{scale_note(result)}: {met(tick <= WHOLE_TICK_TARGET_SHARE * full)},"
-        f" {tick:.1f} s against {full:.1f} s from empty ({tick / full:.1%})."
+        f" full one{scale_note(result)}: {met(steady <= WHOLE_TICK_TARGET_SHARE * full)},"
+        f" {steady:.1f} s after the second tick against {full:.1f} s from empty"
+        f" ({steady / full:.1%}); {first:.1f} s after the first ({first / full:.1%})."
     )
 
 
@@ -163,6 +173,7 @@ def ingest_table(result: CdcResult) -> list[str]:
         *resync,
         result.tick,
         result.cursor_tick,
+        result.next_tick,
         result.week,
     ):
         lines.append(
@@ -180,12 +191,13 @@ def log_table(result: CdcResult) -> list[str]:
         " | ops ingest s | changes/s | rows applied/s |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for days, log, measure in (
-        (TICK_DAYS, result.tick_log, result.tick),
-        (WEEK_DAYS, result.week_log, result.week),
+    for label, log, measure in (
+        (f"{TICK_DAYS} day(s), the first", result.tick_log, result.tick),
+        (f"{TICK_DAYS} day(s), the second", result.next_tick_log, result.next_tick),
+        (f"{WEEK_DAYS} day(s)", result.week_log, result.week),
     ):
         lines.append(
-            f"| {days} day(s) | {log.changes:,} | {log.rows_written:,} | {log.keys_deleted:,} |"
+            f"| {label} | {log.changes:,} | {log.rows_written:,} | {log.keys_deleted:,} |"
             f" {log.seconds:.1f} | {measure.ops_seconds:.1f} |"
             f" {rate(log.changes, measure.ops_seconds)} |"
             f" {rate(measure.ops_rows_applied, measure.ops_seconds)} |"
@@ -248,7 +260,10 @@ def intro(result: CdcResult, when: str) -> list[str]:
         " copy) into a second warehouse on the same operations database (if the slot was lost"
         " meanwhile, the ops tables are copied again from a new one); then a"
         f" {TICK_DAYS}-day tick"
-        " (`ingestion.simulators.world.tick`) and both again; then a"
+        " (`ingestion.simulators.world.tick`) and both again; then a second"
+        f" {TICK_DAYS}-day tick and every source again (the steady state of nightly runs: the"
+        " first read after the initial copy also walks the log the initial load wrote on the"
+        " shared server, gigabytes at scale 100, which later reads do not); then a"
         f" {WEEK_DAYS}-day tick, the ops tables alone from the log, and a plain COPY of the rows"
         " those changes produced. Before each log read the changes are counted by peeking at"
         " the slot with the capture's own reader (`open_capture`, which reads and folds without"

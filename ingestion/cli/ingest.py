@@ -26,6 +26,7 @@ from ingestion.loading.runner import IngestReport
 from ingestion.root_cause import root_cause
 from ingestion.settings import ConnectionSettings, Settings
 from ingestion.stage_runner.ingest_stage import run_ingestion
+from ingestion.stage_runner.pipeline import history_stage
 from ingestion.stage_runner.run_record import INGEST, StageRecorder
 from ingestion.stage_runner.stages import Stage, StageResult
 
@@ -148,7 +149,10 @@ def ingest(
 def _export_to_lake(
     names: list[str], label: str, full_refresh: bool, wait: float, run_id: str, config: Settings
 ) -> None:
-    """Export the sources' raw tables to the lake under the warehouse's run lock."""
+    """Export the sources' raw tables to the lake under the warehouse's run lock, after the
+    history stage on Postgres (the product snapshot, and the erasure hook of the customers'
+    change log): an export between a load and the next dbt build would otherwise carry that
+    load's erased customers' personal data, and a product history behind the raw tables."""
     if full_refresh:
         fail(
             "--full-refresh reloads the warehouse; a lake export always rewrites its tables "
@@ -157,6 +161,18 @@ def _export_to_lake(
     settings = ready_settings()
     url = config.lake_url
     with exclusive_run(settings, f"ingest --destination lake {label}", wait):
+        history = history_stage(settings, config)
+        try:
+            with console.status(f"{history.name}: {history.description}"):
+                recorded = history.action()
+        except Exception as exc:  # dbt said why in its log; the lake is not touched
+            log.debug("the history stage before the lake export failed", exc_info=True)
+            fail(
+                f"Recording the history and applying erasures on Postgres failed "
+                f"({root_cause(exc).rstrip('.')}), so nothing was exported and the lake is left "
+                "as it was: fix the cause (`shopflow status`, dbt's log) and run the command again."
+            )
+        log.info("history before the lake export: %s", recorded)
         try:
             with console.status(f"exporting {', '.join(names)} to {url}"):
                 export = export_lake(settings, url, names, run_id=run_id)

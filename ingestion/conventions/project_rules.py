@@ -41,6 +41,7 @@ RULES: dict[str, str] = {
     "column-description": "every model documents its columns",
     "source-freshness": "every source table declares freshness",
     "staging-load-audited": "every staging model of loaded rows is counted by the load audit",
+    "semantic-description": "every metric, semantic model and saved query has a description",
 }
 
 LAYER_PREFIXES: dict[str, tuple[str, ...]] = {
@@ -313,6 +314,33 @@ def _unaudited_staging(nodes: Mapping[str, Node], project: str | None) -> list[V
     ]
 
 
+SEMANTIC_RESOURCES = {
+    "metrics": "metric",
+    "semantic_models": "semantic model",
+    "saved_queries": "saved query",
+}
+"""The semantic layer's resources in manifest.json: managers read their descriptions in the
+dbt docs and in `mf list metrics`, so each says in plain words what it counts."""
+
+
+def _semantic_violations(manifest: Manifest, project: str | None) -> list[Violation]:
+    """Metrics, semantic models and saved queries of the project without a description."""
+    return [
+        Violation(
+            "semantic-description",
+            f"{kind} {resource['name']}",
+            resource.get("original_file_path", ""),
+            "has no description",
+            f"add a `description:` to it in {resource.get('original_file_path', 'its YAML')}: "
+            "what it counts, in words a manager understands.",
+        )
+        for key, kind in SEMANTIC_RESOURCES.items()
+        for resource in (manifest.get(key) or {}).values()
+        if resource.get("package_name") == project
+        and not (resource.get("description") or "").strip()
+    ]
+
+
 def check_manifest(manifest: Manifest) -> list[Violation]:
     """Every rule violation of the root project's models and sources, ordered by resource."""
     project = manifest.get("metadata", {}).get("project_name")
@@ -351,6 +379,7 @@ def check_manifest(manifest: Manifest) -> list[Violation]:
                 )
             )
     violations += _unaudited_staging(nodes, project)
+    violations += _semantic_violations(manifest, project)
     for source in sources.values():
         if source.get("package_name") != project:
             continue

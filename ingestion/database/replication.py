@@ -9,9 +9,14 @@ warehouse is gone must go with it: ``drop_database`` drops the slots of both end
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import time
 
+import psycopg2
 import psycopg2.extensions
+
+log = logging.getLogger(__name__)
 
 SLOT_PREFIX = "shopflow_"
 MAX_NAME_LENGTH = 63
@@ -19,6 +24,10 @@ MAX_NAME_LENGTH = 63
 GENERATION_DIGITS = 6
 
 LOGICAL = "logical"
+FLUSH_WAIT_SECONDS = 2.0
+FLUSH_POLL_SECONDS = 0.02
+"""How long a read waits for commits made before it to be flushed, where it cannot make the
+server flush them (see ``flushed_log_end``)."""
 
 
 def slot_prefix(warehouse_database: str) -> str:
@@ -93,3 +102,40 @@ def wal_level(cursor: psycopg2.extensions.cursor) -> str:
     cursor.execute("show wal_level")
     row = cursor.fetchone()
     return str(row[0]) if row else ""
+
+
+def flushed_log_end(connection: psycopg2.extensions.connection) -> int:
+    """The flushed end of the server's log, once every commit made before this call is in it.
+
+    Decoding reads only flushed log, so a read must end there, and an asynchronous commit made
+    just before it (``synchronous_commit = off``), written but not yet flushed, would be left
+    out and then skipped by position next run. A synchronous commit of a transaction with an
+    id flushes the log up to its own commit record, which is after those commits: one is made
+    when the flushed end is behind (the server's WAL writer would take up to
+    ``wal_writer_delay``, 200 ms by default, longer when it hibernates). Where that commit is
+    refused (a standby), the call waits for the WAL writer, briefly. Leaves ``connection``
+    inside a transaction when nothing had to be flushed, as any query would.
+    """
+    with connection.cursor() as cursor:
+        # the insert position: an asynchronous commit may not even be written out yet
+        cursor.execute(
+            "select pg_current_wal_insert_lsn() - '0/0'::pg_lsn,"
+            " pg_current_wal_flush_lsn() - '0/0'::pg_lsn"
+        )
+        written, flushed = (int(value) for value in cursor.fetchone())  # type: ignore[union-attr]
+        if flushed >= written:
+            return flushed
+        try:
+            cursor.execute("set local synchronous_commit = on")
+            cursor.execute("select pg_current_xact_id()")
+            connection.commit()
+        except psycopg2.Error as exc:
+            connection.rollback()
+            log.debug("flushing the log by a commit failed (%s): waiting for it", exc)
+        deadline = time.monotonic() + FLUSH_WAIT_SECONDS
+        while True:
+            cursor.execute("select pg_current_wal_flush_lsn() - '0/0'::pg_lsn")
+            flushed = int(cursor.fetchone()[0])  # type: ignore[index]
+            if flushed >= written or time.monotonic() > deadline:
+                return flushed
+            time.sleep(FLUSH_POLL_SECONDS)

@@ -24,6 +24,7 @@ from ingestion.exports.cells import neutralised_cells
 from ingestion.exports.formats import ExportFormat, write_csv, write_parquet
 from ingestion.exports.questions import QUESTIONS, Question, question
 from ingestion.exports.writer import export_path
+from ingestion.semantic import SemanticLayer, SemanticLayerNotBuiltError
 from ingestion.settings import ENV_EXPORT_DIR, ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -77,13 +78,25 @@ def check_as_of(chosen: Question, as_of: date | None) -> None:
         )
 
 
+def metrics_sql(chosen: Question) -> str:
+    """The compiled SQL of the question's saved query, ``%`` escaped for the as-of binding;
+    empty for a question that reads a mart."""
+    if chosen.saved_query is None:
+        return ""
+    compiled = SemanticLayer.from_target().compile_saved_query(chosen.saved_query)
+    return compiled.replace("%", "%%")
+
+
 def render_query(
     cursor: psycopg2.extensions.cursor, chosen: Question, schema: str, as_of: date | None
 ) -> str:
-    """The question's SQL on ``schema``, with the as-of condition (or none) bound in."""
+    """The question's SQL on ``schema``, with the as-of condition (or none) bound in and the
+    saved query's SQL (semantic layer) in place of ``{metrics}``."""
     condition = chosen.as_of_predicate if as_of is not None else None
     composed = sql.SQL(chosen.sql.strip()).format(
-        marts=sql.Identifier(schema), as_of=sql.SQL(condition or "true")
+        marts=sql.Identifier(schema),
+        as_of=sql.SQL(condition or "true"),
+        metrics=sql.SQL(metrics_sql(chosen)),
     )
     return cursor.mogrify(composed, {"as_of": as_of}).decode()
 
@@ -139,7 +152,10 @@ def _export(
         if missing:
             reason = f"{schema}.{missing[0]} is missing"
             raise MartsNotBuiltError(not_built_message(settings, reason))
-        query = render_query(cursor, chosen, schema, as_of)
+        try:
+            query = render_query(cursor, chosen, schema, as_of)
+        except SemanticLayerNotBuiltError as error:
+            raise MartsNotBuiltError(str(error)) from None
         log.debug("export %s: %s", chosen.name, query)
         path = export_path(out_dir, chosen.name, fmt.value, moment)
         if fmt is ExportFormat.CSV:

@@ -1,4 +1,10 @@
-"""The named questions `shopflow export` answers, each a query on the marts layer.
+"""The named questions `shopflow export` answers, each a query on the marts layer or on one of
+the semantic layer's saved queries (its metrics, defined once in dbt_project/models/marts/
+_marts__metrics.yml, so the files say what `mf query` and the report say).
+
+Row-level lists and rankings (open orders, customers with open orders, pending items, top
+customers, best sellers) read their mart: a metric is an aggregate and cannot list rows, so
+the mart is their one definition.
 
 A question's SQL names its columns, reads only mart relations (``{marts}`` is replaced by the
 quoted marts schema) and ends in an ORDER BY that makes the row order stable. ``{as_of}`` in
@@ -32,6 +38,11 @@ class Question:
     """What ``--as-of DATE`` means for this question, or why it is refused."""
     as_of_predicate: str | None = None
     """SQL condition on ``%(as_of)s``; None when the question has no as-of date."""
+    saved_query: str | None = None
+    """The semantic layer's saved query the figures come from (_marts__saved_queries.yml):
+    ``{metrics}`` in the SQL is its compiled SQL, the SQL around it only names, types (the
+    marts' numeric(28, 6), which Parquet needs) and orders the columns. None for the
+    questions that read a mart (row-level lists, rankings)."""
 
     @property
     def supports_as_of(self) -> bool:
@@ -174,40 +185,42 @@ MONTHLY_REVENUE = Question(
     name="monthly_revenue",
     description="Recognised orders, revenue, average order value and growth per calendar "
     "month, oldest month first.",
-    relations=("mart_monthly_revenue",),
+    relations=("fct_sales", "dim_date"),
+    saved_query="monthly_revenue",
     sql="""
 select
-    month_start_date,
-    recognised_orders,
-    net_revenue_usd,
-    average_order_value_usd,
-    previous_month_revenue_usd,
-    month_over_month_growth_rate
-from {marts}.mart_monthly_revenue
-where {as_of}
+    cast(answer.metric_time__month as date) as month_start_date,
+    answer.orders as recognised_orders,
+    cast(answer.revenue as numeric(28, 6)) as net_revenue_usd,
+    cast(answer.average_order_value as numeric(28, 6)) as average_order_value_usd,
+    cast(answer.revenue_previous_month as numeric(28, 6)) as previous_month_revenue_usd,
+    cast(answer.revenue_growth_mom as numeric(28, 6)) as month_over_month_growth_rate
+from ({metrics}) as answer
+where answer.revenue is not null and {as_of}
 order by month_start_date
 """,
-    as_of_predicate="month_start_date <= %(as_of)s",
+    as_of_predicate="cast(answer.metric_time__month as date) <= %(as_of)s",
     as_of_note="months up to and including the month of the date",
 )
 
 AOV_BY_COUNTRY = Question(
     name="aov_by_country",
-    description="Recognised orders, revenue and average order value per customer country, "
-    "highest average first.",
-    relations=("mart_aov_by_country",),
+    description="Recognised orders, revenue and average order value per customer country "
+    "(at the time of the order), highest average first.",
+    relations=("fct_sales", "dim_customers"),
+    saved_query="aov_by_country",
     sql="""
 select
-    country_code,
-    country_name,
-    region,
-    recognised_orders,
-    net_revenue_usd,
-    average_order_value_usd
-from {marts}.mart_aov_by_country
+    answer.customer_version__country_code as country_code,
+    answer.customer_version__country_name as country_name,
+    answer.customer_version__region as region,
+    answer.orders as recognised_orders,
+    cast(answer.revenue as numeric(28, 6)) as net_revenue_usd,
+    cast(answer.average_order_value as numeric(28, 6)) as average_order_value_usd
+from ({metrics}) as answer
 order by average_order_value_usd desc, country_code
 """,
-    as_of_note="the mart totals all recognised orders per country and keeps no dates",
+    as_of_note="the saved query totals all recognised orders per country and keeps no dates",
 )
 
 BEST_SELLERS = Question(

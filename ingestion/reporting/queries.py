@@ -1,5 +1,6 @@
-"""What the report shows, read from the warehouse: marts for the business charts, the audit
-tables for data quality.
+"""What the report shows, read from the warehouse: the semantic layer's saved queries for the
+business charts (revenue by channel, the funnel, top categories and open orders: the metrics
+defined once in dbt_project/models/marts/_marts__metrics.yml), the audit tables for data quality.
 
 Schemas follow ``macros/generate_schema_name.sql``: each dbt layer has its own schema
 (``marts``, ``audit``), or ``<prefix>_<layer>`` when ``SHOPFLOW_SCHEMA_PREFIX`` is set (slim
@@ -11,26 +12,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import psycopg2.extensions
 from psycopg2 import sql
 
 from ingestion.database.connection import autocommit, database_exists
 from ingestion.database.errors import WarehouseNotBuiltError
+from ingestion.semantic import MetricTable, SemanticLayer, SemanticLayerNotBuiltError
 from ingestion.settings import ConnectionSettings
 
 PIPELINE_RUNS = ("audit", "pipeline_runs")
 """Written by the orchestration (ingestion/loading/audit.py) in a fixed schema."""
 DBT_RESULTS_TABLE = "dbt_results"
 """Written by the on-run-end hook (macros/audit/) in the ``dbt_results_schema`` var's schema."""
-REQUIRED_MARTS = (
-    "mart_daily_sales",
-    "mart_funnel_daily",
-    "mart_best_sellers_by_category",
-    "mart_open_orders_by_delivery_date",
-    "fct_orders",
-)
+REQUIRED_MARTS = ("fct_sales", "fct_orders", "fct_events", "dim_products", "dim_date")
+"""The marts the report's metrics read (their semantic models): all must exist first."""
 
 
 def schema_name(layer: str, prefix: str = "") -> str:
@@ -104,42 +101,6 @@ class ReportData:
     builds: list[BuildTests]
 
 
-MONTHLY_REVENUE = """
-    select
-        date_trunc('month', sold_date)::date as month_start_date,
-        channel,
-        round(sum(net_revenue_usd), 2) as net_revenue_usd
-    from {marts}.mart_daily_sales
-    group by 1, 2
-    order by 1, 2
-"""
-
-FUNNEL = """
-    select
-        event_date,
-        sum(viewers)::bigint,
-        sum(clickers)::bigint,
-        sum(cart_adders)::bigint,
-        sum(purchasers)::bigint
-    from {marts}.mart_funnel_daily
-    group by event_date
-    order by event_date
-"""
-
-CATEGORIES = """
-    select category, sum(units_sold)::bigint, round(sum(net_revenue_usd), 2) as revenue
-    from {marts}.mart_best_sellers_by_category
-    group by category
-    order by revenue desc, category
-    limit %(top)s
-"""
-
-OPEN_ORDERS = """
-    select delivery_date, pending_orders, paid_orders, open_orders, round(open_amount_usd, 2)
-    from {marts}.mart_open_orders_by_delivery_date
-    order by delivery_date
-"""
-
 LATEST_BUSINESS_DATE = "select max(ordered_date) from {marts}.fct_orders"
 
 INGEST_RUNS = """
@@ -193,13 +154,75 @@ def _fetch(
     return list(cursor.fetchall())
 
 
+CENT = Decimal("0.01")
+FUNNEL_STEPS = ("viewers", "clickers", "cart_adders", "purchasers")
+
+
+def _cents(value: object) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _day(value: datetime | date) -> date:
+    """MetricFlow's metric_time is a timestamp at the start of its period."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _monthly_revenue(answer: MetricTable) -> list[MonthlyChannelRevenue]:
+    return [
+        MonthlyChannelRevenue(
+            _day(row["metric_time__month"]), row["channel"], _cents(row["revenue"])
+        )
+        for row in answer.records()
+        if row["revenue"] is not None
+    ]
+
+
+def _funnel(answer: MetricTable) -> list[FunnelDay]:
+    """The saved query's platforms added up per day, as the chart shows a day."""
+    days: dict[date, list[int]] = {}
+    for row in answer.records():
+        steps = days.setdefault(_day(row["metric_time__day"]), [0] * len(FUNNEL_STEPS))
+        for index, step in enumerate(FUNNEL_STEPS):
+            steps[index] += int(row[step] or 0)
+    return [FunnelDay(day, *steps) for day, steps in sorted(days.items())]
+
+
+def _categories(answer: MetricTable, top: int) -> list[CategorySales]:
+    return [
+        CategorySales(row["product_version__category"], int(row["units"]), _cents(row["revenue"]))
+        for row in answer.records()[:top]
+    ]
+
+
+def _open_orders(answer: MetricTable) -> list[OpenOrdersDay]:
+    """Open orders per promised delivery day, split by status (pending or paid)."""
+    days: dict[date, dict[str, Decimal]] = {}
+    for row in answer.records():
+        figures = days.setdefault(_day(row["metric_time__day"]), {})
+        status = str(row["sales_order__order_status"])
+        figures[status] = figures.get(status, Decimal(0)) + Decimal(row["open_orders"] or 0)
+        figures["value"] = figures.get("value", Decimal(0)) + Decimal(row["open_order_value"] or 0)
+    return [
+        OpenOrdersDay(
+            day,
+            int(figures.get("pending", 0)),
+            int(figures.get("paid", 0)),
+            int(figures.get("pending", 0) + figures.get("paid", 0)),
+            _cents(figures["value"]),
+        )
+        for day, figures in sorted(days.items())
+    ]
+
+
 def read_report_data(
     settings: ConnectionSettings,
     schema_prefix: str = "",
     last_runs: int = 10,
     top_categories: int = 10,
+    layer: SemanticLayer | None = None,
 ) -> ReportData:
-    """Everything the report draws, or ``WarehouseNotBuiltError`` saying what to run first."""
+    """Everything the report draws, or ``WarehouseNotBuiltError`` saying what to run first.
+    ``layer`` defaults to the semantic layer dbt's last parse or build wrote."""
     marts = schema_name("marts", schema_prefix)
     results = (schema_name("audit", schema_prefix), DBT_RESULTS_TABLE)
     needed = [(marts, mart) for mart in REQUIRED_MARTS] + [PIPELINE_RUNS, results]
@@ -216,19 +239,27 @@ def read_report_data(
                 f"The warehouse {settings.database!r} has not been built yet "
                 f"(no {missing[0]}{more}). Run `shopflow run` (or `make demo`) first."
             )
+        try:
+            metrics = layer or SemanticLayer.from_target()
+        except SemanticLayerNotBuiltError as error:
+            raise WarehouseNotBuiltError(str(error)) from None
         schema = {"marts": (marts,)}
         latest = _fetch(cursor, LATEST_BUSINESS_DATE, **schema)[0][0]
         return ReportData(
             latest_business_date=latest,
-            monthly_revenue=[
-                MonthlyChannelRevenue(*row) for row in _fetch(cursor, MONTHLY_REVENUE, **schema)
-            ],
-            funnel=[FunnelDay(*row) for row in _fetch(cursor, FUNNEL, **schema)],
-            categories=[
-                CategorySales(*row)
-                for row in _fetch(cursor, CATEGORIES, {"top": top_categories}, **schema)
-            ],
-            open_orders=[OpenOrdersDay(*row) for row in _fetch(cursor, OPEN_ORDERS, **schema)],
+            monthly_revenue=_monthly_revenue(
+                metrics.saved_query(cursor, "monthly_revenue_by_channel")
+            ),
+            funnel=_funnel(metrics.saved_query(cursor, "daily_funnel")),
+            categories=_categories(metrics.saved_query(cursor, "top_categories"), top_categories),
+            open_orders=_open_orders(
+                metrics.metrics(
+                    cursor,
+                    ["open_orders", "open_order_value"],
+                    group_by=["metric_time__day", "sales_order__order_status"],
+                    where=["{{ Dimension('sales_order__is_open') }}"],
+                )
+            ),
             ingest_runs=[
                 IngestRun(*row)
                 for row in _fetch(cursor, INGEST_RUNS, {"last": last_runs}, runs=PIPELINE_RUNS)

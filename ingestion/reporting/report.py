@@ -25,9 +25,8 @@ def render_report(
 ) -> str:
     """The report's HTML for the warehouse ``settings`` points at."""
     data = read_report_data(settings, schema_prefix)
-    marts = schema_name("marts", schema_prefix)
     results_table = f"{schema_name('audit', schema_prefix)}.{DBT_RESULTS_TABLE} (command build)"
-    sections = build_sections(data, marts, results_table)
+    sections = build_sections(data, results_table)
     stale = latest_stale(settings)
     return render_page(
         sections,

@@ -34,7 +34,7 @@ def _utc_label(moment: datetime, identifier: str) -> str:
     return f"{moment:%Y-%m-%d %H:%M}{KEY_LINE_SEPARATOR}{identifier[:8]}"
 
 
-def revenue_by_channel(data: ReportData, marts: str) -> Section:
+def revenue_by_channel(data: ReportData) -> Section:
     months = sorted({row.month_start_date for row in data.monthly_revenue})
     channels = sorted({row.channel for row in data.monthly_revenue})
     revenue = {(r.month_start_date, r.channel): r.net_revenue_usd for r in data.monthly_revenue}
@@ -49,12 +49,11 @@ def revenue_by_channel(data: ReportData, marts: str) -> Section:
     title = "Monthly revenue by channel"
     summary = "Recognised net revenue in USD per calendar month, stacked by sales channel."
     chart = bars("revenue-by-channel", title, summary, dataset, "No recognised sales yet.")
-    return Section(
-        "revenue-by-channel", title, summary, f"{marts}.mart_daily_sales", (chart,), dataset
-    )
+    source = "metric revenue (saved query monthly_revenue_by_channel)"
+    return Section("revenue-by-channel", title, summary, source, (chart,), dataset)
 
 
-def daily_funnel(data: ReportData, marts: str) -> Section:
+def daily_funnel(data: ReportData) -> Section:
     steps = ("viewers", "clickers", "cart_adders", "purchasers")
     names = ("Viewers", "Clickers", "Cart adders", "Purchasers")
     dataset = Dataset(
@@ -71,10 +70,11 @@ def daily_funnel(data: ReportData, marts: str) -> Section:
         "together (a user active on both platforms counts on each)."
     )
     chart = line_chart("daily-funnel", title, summary, dataset, "No clickstream events yet.")
-    return Section("daily-funnel", title, summary, f"{marts}.mart_funnel_daily", (chart,), dataset)
+    source = "metrics viewers, clickers, cart_adders, purchasers (saved query daily_funnel)"
+    return Section("daily-funnel", title, summary, source, (chart,), dataset)
 
 
-def top_categories(data: ReportData, marts: str) -> Section:
+def top_categories(data: ReportData) -> Section:
     dataset = Dataset(
         "Category",
         tuple(row.category for row in data.categories),
@@ -89,11 +89,11 @@ def top_categories(data: ReportData, marts: str) -> Section:
         "it sold), best first."
     )
     chart = ranked_bar_chart("top-categories", title, summary, dataset, "No recognised sales yet.")
-    source = f"{marts}.mart_best_sellers_by_category"
+    source = "metrics revenue, units (saved query top_categories)"
     return Section("top-categories", title, summary, source, (chart,), dataset)
 
 
-def open_orders(data: ReportData, marts: str) -> Section:
+def open_orders(data: ReportData) -> Section:
     rows = data.open_orders
     dataset = Dataset(
         "Promised delivery date",
@@ -111,7 +111,7 @@ def open_orders(data: ReportData, marts: str) -> Section:
         "(waiting to ship)."
     )
     chart = bars("open-orders", title, summary, dataset.only("Pending", "Paid"), "No open orders.")
-    source = f"{marts}.mart_open_orders_by_delivery_date"
+    source = "metrics open_orders, open_order_value by order status"
     return Section("open-orders", title, summary, source, (chart,), dataset)
 
 
@@ -194,13 +194,13 @@ def _last(count: int, noun: str) -> str:
     return f"the last {noun}" if count == 1 else f"the last {count} {noun}s"
 
 
-def build_sections(data: ReportData, marts: str, results_table: str) -> list[Section]:
+def build_sections(data: ReportData, results_table: str) -> list[Section]:
     """Every section of the report, in page order (``SECTION_IDS``)."""
     return [
-        revenue_by_channel(data, marts),
-        daily_funnel(data, marts),
-        top_categories(data, marts),
-        open_orders(data, marts),
+        revenue_by_channel(data),
+        daily_funnel(data),
+        top_categories(data),
+        open_orders(data),
         ingest_quality(data),
         test_failures(data.builds, results_table),
     ]

@@ -8,7 +8,6 @@ Postgres build's manifest or run results in the same folder; it keeps no product
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from ingestion.settings import (
     Settings,
 )
 from ingestion.transform.dbt_runner import DbtError, fresh_run_results, run_dbt, target_dir
-from ingestion.transform.production_build import WHOLE_HISTORY_TESTS, business_date_vars
+from ingestion.transform.production_build import WHOLE_HISTORY_TESTS
 from ingestion.transform.run_results import RunResults
 
 
@@ -30,14 +29,13 @@ def spark_target_dir(project_dir: Path = REPO_ROOT) -> Path:
 
 
 def spark_build_args(config: Settings, full_refresh: bool = False) -> list[str]:
-    """The arguments of the Spark build: whole-history tests excluded and the business day's
-    var passed, as in the production build on Postgres, so both answer for the same day."""
-    day_vars = business_date_vars(config.business_date)
+    """The arguments of the Spark build: whole-history tests excluded, as in the production
+    build on Postgres (the business day reaches both in dbt's environment, so both answer for
+    the same day)."""
     return [
         "build",
         "--exclude",
         WHOLE_HISTORY_TESTS,
-        *(["--vars", json.dumps(day_vars)] if day_vars else []),
         *(["--full-refresh"] if full_refresh else []),
     ]
 

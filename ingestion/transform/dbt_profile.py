@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from ingestion.settings import (
+    ENV_BUSINESS_DATE,
     ENV_DATABASE,
     ENV_HOME,
     ENV_HOST,
@@ -57,6 +58,11 @@ def write_profile(settings: ConnectionSettings, target: Path = REPO_ROOT / "prof
     return target
 
 
+DBT_RUN_ID_VARIABLE = "SHOPFLOW_DBT_RUN_ID"
+"""Marks a production build's results (macros/audit/store_run_results.sql); empty otherwise.
+Set by the project for dbt alone, so not one of the settings a user gives."""
+
+
 def dbt_environment(settings: ConnectionSettings, config: Settings) -> dict[str, str]:
     """The environment variables the profile and the macros read, and dbt's session settings,
     for a dbt subprocess. The state folder and the lake go as absolute paths, so that the
@@ -72,4 +78,14 @@ def dbt_environment(settings: ConnectionSettings, config: Settings) -> dict[str,
         ENV_PASSWORD: settings.password,
         ENV_DATABASE: settings.database,
         ENV_OPS_DATABASE: settings.ops_database,
+        # the business day a run stands for (int_business_clock); unset: the latest activity
+        **({ENV_BUSINESS_DATE: config.business_date.isoformat()} if config.business_date else {}),
     }
+
+
+DECIDED_VARIABLES = (ENV_BUSINESS_DATE, DBT_RUN_ID_VARIABLE)
+"""Variables the project sets, or leaves unset, for every dbt command whatever the caller's
+environment holds: the business day comes from the settings, and only the production build
+marks its results (``production_build``). Unset rather than empty, as in a plain shell: dbt
+records whether a model's ``env_var`` fell back to its default, and would parse the model
+again for an analyst's plain `dbt show` if ours had set it empty."""

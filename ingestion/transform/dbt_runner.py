@@ -11,8 +11,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ingestion.interrupts import child_process_options, stop_process_group
-from ingestion.settings import REPO_ROOT, ConnectionSettings, Settings, dbt_target_path
-from ingestion.transform.dbt_profile import dbt_environment, write_profile
+from ingestion.settings import (
+    DEFAULT_TARGET,
+    REPO_ROOT,
+    ConnectionSettings,
+    Settings,
+    dbt_target_path,
+)
+from ingestion.transform.dbt_profile import DECIDED_VARIABLES, dbt_environment, write_profile
 from ingestion.transform.run_results import RunResults, error_lines, plain, read_run_results
 
 log = logging.getLogger(__name__)
@@ -49,8 +55,11 @@ def dbt_executable() -> str:
 
 
 def target_args(target: str) -> list[str]:
-    """dbt's `--target` for a profile output: `dev` (Postgres) or `spark`."""
-    return ["--target", target]
+    """dbt's `--target` for a profile output: `spark`, or nothing for the profile's default
+    (`dev`, Postgres). dbt counts its `--target` argument in the check that decides whether
+    it may parse only what changed: passing the default explicitly would make every plain
+    `dbt show` after a command of ours parse the whole project again."""
+    return [] if target == DEFAULT_TARGET else ["--target", target]
 
 
 def run_dbt(
@@ -71,7 +80,7 @@ def run_dbt(
     kills dbt should this process be killed outright."""
     write_profile(settings, project_dir / "profiles.yml")
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name not in DECIDED_VARIABLES},
         **dbt_environment(settings, config),
         "DBT_PROFILES_DIR": str(project_dir),
         **(extra_env or {}),

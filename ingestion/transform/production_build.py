@@ -6,21 +6,26 @@ Under ``.shopflow/dbt-state/<database>/`` (git-ignored) the production build kee
 - ``last-build/run_results.json``: the results of the last production build or retry, which
   `shopflow retry` hands to ``dbt retry --state`` so that only the failed and skipped nodes
   run again, whatever ad-hoc dbt command ran in between;
+- ``last-build/run_id``: the run id of that build, which a retry marks its results with too;
 - ``sources.json``: dbt's source freshness, measured just after each build.
 Ad-hoc dbt commands write to ``target/`` only, so they never replace any of these.
+
+The run id reaches dbt in an environment variable (``SHOPFLOW_DBT_RUN_ID``, read by the
+on-run-end hook at run time), not as a var: dbt parses the whole project again whenever its
+vars differ from the last parse's, so a var whose value changes every run would make every
+build, and every plain `dbt show` after one, parse from scratch.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 
 from ingestion.settings import REPO_ROOT, ConnectionSettings, Settings
+from ingestion.transform.dbt_profile import DBT_RUN_ID_VARIABLE
 from ingestion.transform.dbt_runner import DbtError, fresh_run_results, run_dbt, target_dir
 from ingestion.transform.run_results import RunResults, read_run_results
 from ingestion.transform.slim_ci import production_state_dir, publish_production_state
@@ -31,18 +36,9 @@ WHOLE_HISTORY_TESTS = "tag:whole_history"
 """Tests that recompute a large table's whole history (tests/dbt): left out of a run's build,
 run by plain `dbt build`, tests/pipeline and `dbt test --select tag:whole_history`."""
 
-PRODUCTION_RUN_VAR = "shopflow_run_id"
-"""The dbt var that marks a production build's results (macros/audit/store_run_results.sql)."""
-BUSINESS_DATE_VAR = "business_date"
-"""The dbt var with the run's business day (``SHOPFLOW_BUSINESS_DATE``): int_business_clock."""
 LAST_BUILD = "last-build"
+RUN_ID_FILE = "run_id"
 FRESHNESS_FILE = "sources.json"
-
-
-def business_date_vars(day: date | None) -> dict[str, str]:
-    """The dbt var that moves the business clock (int_business_clock) to ``day``; none for
-    no day (the latest activity in the data). Every engine's build passes it."""
-    return {BUSINESS_DATE_VAR: day.isoformat()} if day else {}
 
 
 class NothingToRetryError(RuntimeError):
@@ -92,13 +88,21 @@ def _keep_results(
 
 
 def _production_invocation(
-    args: list[str], settings: ConnectionSettings, config: Settings, project_dir: Path
+    args: list[str],
+    settings: ConnectionSettings,
+    config: Settings,
+    project_dir: Path,
+    run_id: str | None,
 ) -> RunResults:
     started = time.time()
+    marked = {DBT_RUN_ID_VARIABLE: run_id} if run_id else {}
     try:
-        run_dbt(args, settings, config, project_dir=project_dir)
+        run_dbt(args, settings, config, project_dir=project_dir, extra_env=marked)
     finally:
         kept = _keep_results(settings, project_dir, started)
+        if kept is not None and run_id:
+            last_build_dir(settings).mkdir(parents=True, exist_ok=True)
+            (last_build_dir(settings) / RUN_ID_FILE).write_text(run_id)
     if kept is None:
         raise DbtError(f"dbt {args[0]} wrote no run results in {target_dir(project_dir)}")
     publish_production_state(settings, project_dir)
@@ -118,16 +122,12 @@ def production_build(
     success the manifest becomes the production state; either way the results are kept for
     `shopflow status` and `shopflow retry`. Raises DbtError (with the invocation id) on
     failure."""
-    # the run id marks this invocation's rows in audit.dbt_results as production's (a
-    # `dbt retry` keeps the vars of the build it resumes)
-    # the business day the run stands for moves the business clock (int_business_clock)
-    production_vars = json.dumps(
-        {PRODUCTION_RUN_VAR: run_id, **business_date_vars(config.business_date)}
-    )
-    args = ["build", "--exclude", WHOLE_HISTORY_TESTS, *exclude, "--vars", production_vars]
+    # no --vars (see the module): the run id marks this invocation's rows in audit.dbt_results
+    # as production's through the environment, as the business day reaches int_business_clock
+    args = ["build", "--exclude", WHOLE_HISTORY_TESTS, *exclude]
     args += ["--full-refresh"] if full_refresh else []
     try:
-        return _production_invocation(args, settings, config, project_dir)
+        return _production_invocation(args, settings, config, project_dir, run_id)
     finally:
         # after the build (passed or not), so that the audit tables it writes count too
         measure_freshness(settings, config, project_dir)
@@ -151,6 +151,8 @@ def retry_production_build(
             f"The last production build (dbt invocation {kept.invocation_id}) left no failed "
             "or skipped node: there is nothing to retry."
         )
+    resumed = last_build_dir(settings) / RUN_ID_FILE
+    run_id = resumed.read_text().strip() if resumed.exists() else None
     return _production_invocation(
-        ["retry", "--state", str(last_build_dir(settings))], settings, config, project_dir
+        ["retry", "--state", str(last_build_dir(settings))], settings, config, project_dir, run_id
     )

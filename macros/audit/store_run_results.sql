@@ -1,13 +1,14 @@
 {#- on-run-end hook: inserts one row per node result of this invocation (models, tests, seeds,
     snapshots, hooks) into <dbt_results_schema>.dbt_results, creating it if missing. The var
-    `shopflow_run_id` (set by `shopflow run` on its production build, and kept by `dbt retry`)
-    marks the rows of a production build. Inserts in batches of 500 rows. Renders no SQL
+    environment variable `SHOPFLOW_DBT_RUN_ID` (set by `shopflow run` on its production build
+    and by `shopflow retry` on its resumption, read at run time: a var whose value changes every
+    run would make dbt parse the whole project again) marks the rows of a production build. Inserts in batches of 500 rows. Renders no SQL
     itself: the hook statement is empty. -#}
 {% macro store_run_results(results) %}
     {%- if execute and results -%}
         {%- set results_relation = create_dbt_results_table() -%}
         {%- set started_at = run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") -%}
-        {%- set production_run_id = var("shopflow_run_id", none) -%}
+        {%- set production_run_id = env_var("SHOPFLOW_DBT_RUN_ID", "") -%}
         {%- set production_value = "'" ~ dbt.escape_single_quotes(production_run_id) ~ "'"
             if production_run_id else "null" -%}
         {%- set rows = [] -%}

@@ -29,6 +29,8 @@ def ingest(label: str, reader: str, whole: float, ops: float, merged: int = 100)
 
 
 def cdc_result(scale: float = 100.0, tick_ops: float = 2.5, tick_whole: float = 9.0) -> CdcResult:
+    """Measures whose second (steady) tick took ``tick_ops`` / ``tick_whole``, the first 2 s
+    more."""
     return CdcResult(
         scale=scale,
         source_rows={"customers": 100_000, "orders": 500_000},
@@ -36,10 +38,12 @@ def cdc_result(scale: float = 100.0, tick_ops: float = 2.5, tick_whole: float = 
         slot_lost="",
         resync=None,
         slot_wal_cap="2GB",
-        tick=ingest("after a 1-day tick", "cdc", tick_whole, tick_ops),
+        tick=ingest("after a 1-day tick", "cdc", tick_whole + 2.0, tick_ops + 2.0),
         cursor_full=ingest("from empty", "cursor", 90.0, 90.0, merged=2_000_000),
         cursor_tick=ingest("after a 1-day tick", "cursor", 10.0, 10.0),
         tick_log=LogRead(changes=150, rows_written=100, keys_deleted=4, seconds=0.5),
+        next_tick=ingest("after a second 1-day tick", "cdc", tick_whole, tick_ops),
+        next_tick_log=LogRead(changes=140, rows_written=90, keys_deleted=4, seconds=0.25),
         week=ingest("after a 7-day tick", "cdc", 8.0, 8.0, merged=39_996),
         week_log=LogRead(changes=60_000, rows_written=39_996, keys_deleted=4, seconds=3.0),
         week_copy=CopyBaseline(rows=39_996, seconds=0.5),
@@ -51,18 +55,19 @@ def cdc_result(scale: float = 100.0, tick_ops: float = 2.5, tick_whole: float = 
 
 
 def test_ops_tick_target_is_met_up_to_three_seconds_and_compared_with_the_cursor() -> None:
-    assert "<= 3 s: met, 2.5 s from the log against 10.0 s for the cursor reader" in (
-        ops_tick_target(cdc_result(tick_ops=2.5))
-    )
+    text = ops_tick_target(cdc_result(tick_ops=2.5))
+    assert "<= 3 s: met, 2.5 s from the log after a second 1-day tick (the steady state)" in text
+    assert "against 10.0 s for the cursor reader on a 1-day change (25% of it)" in text
+    assert "4.5 s after the first tick, whose read also walks the 300 MB of log" in text
     assert ": met, 3.0 s" in ops_tick_target(cdc_result(tick_ops=3.0))
     assert ": **NOT met**, 3.1 s" in ops_tick_target(cdc_result(tick_ops=3.1))
 
 
 def test_whole_tick_target_is_five_percent_of_the_full_ingest() -> None:
-    assert ": met, 10.0 s against 200.0 s from empty (5.0%)" in (
-        whole_tick_target(cdc_result(tick_whole=10.0))
-    )
-    assert ": **NOT met**, 10.5 s against 200.0 s" in whole_tick_target(cdc_result(tick_whole=10.5))
+    text = whole_tick_target(cdc_result(tick_whole=10.0))
+    assert ": met, 10.0 s after the second tick against 200.0 s from empty (5.0%)" in text
+    assert "12.0 s after the first (6.0%)" in text
+    assert ": **NOT met**, 10.5 s after" in whole_tick_target(cdc_result(tick_whole=10.5))
 
 
 def test_targets_measured_off_scale_say_so() -> None:
@@ -109,6 +114,10 @@ def test_section_holds_the_load_the_tables_and_replaces_itself(tmp_path: Path) -
         in section
     )
     assert "| 7 day(s) | 60,000 | 39,996 | 4 | 3.0 | 8.0 | 7,500 | 5,000 |" in section
+    assert "| 1 day(s), the second | 140 | 90 | 4 | 0.2 | 2.5 | 56 | 42 |" in section
+    assert (
+        "| after a second 1-day tick | cdc | storefront 1.0, ops 2.5, files 2.0 | 9.0 |" in section
+    )
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\n## Scale\n\nkept\n")
     write_section(section, doc)

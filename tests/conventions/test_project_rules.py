@@ -101,7 +101,26 @@ def clean_manifest() -> dict[str, Any]:
         "metadata": {"project_name": PROJECT},
         "nodes": {node["unique_id"]: node for node in [*models, *tests]},
         "sources": {s["unique_id"]: s for s in (orders_source, audit_source)},
+        **{key: {f"{key}.{PROJECT}.{name}": semantic(name)} for key, name in SEMANTIC.items()},
     }
+
+
+SEMANTIC = {"metrics": "revenue", "semantic_models": "orders", "saved_queries": "monthly_revenue"}
+"""One described semantic resource of each kind, by its manifest.json key."""
+
+
+def semantic(name: str) -> dict[str, Any]:
+    """A metric, semantic model or saved query as manifest.json holds it (the parts read)."""
+    return {
+        "name": name,
+        "package_name": PROJECT,
+        "original_file_path": "dbt_project/models/marts/_marts__metrics.yml",
+        "description": f"What {name} counts.",
+    }
+
+
+def undescribe(key: str) -> Mutation:
+    return lambda m: next(iter(m[key].values())).update(description=" ")
 
 
 def node(manifest: dict[str, Any], name: str) -> dict[str, Any]:
@@ -195,6 +214,24 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         ),
         "staging-load-audited",
         "model stg_ops__refunds",
+    ),
+    (
+        "metric without a description",
+        undescribe("metrics"),
+        "semantic-description",
+        "metric revenue",
+    ),
+    (
+        "semantic model without a description",
+        undescribe("semantic_models"),
+        "semantic-description",
+        "semantic model orders",
+    ),
+    (
+        "saved query without a description",
+        undescribe("saved_queries"),
+        "semantic-description",
+        "saved query monthly_revenue",
     ),
     (
         "source without freshness",

@@ -1,9 +1,9 @@
 {#- The business clock (int_business_clock, dim_date.is_business_today) says which day is
     "today" for the business: exactly one day of dim_date once the facts hold any activity,
     and no order, sale or event in the facts lies after it, unless the build is for an earlier
-    business day (the var `business_date`): then business today is that day. Returns one row
-    per violation. -#}
-{%- set business_date = var("business_date", none) %}
+    business day (SHOPFLOW_BUSINESS_DATE, or the var `business_date`): then business today is
+    that day. Returns one row per violation. -#}
+{%- set business_date = var("business_date", env_var("SHOPFLOW_BUSINESS_DATE", "")) or none %}
 with
 
 business_today as (

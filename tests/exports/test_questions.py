@@ -1,4 +1,5 @@
-"""The registry of named questions: marts only, explicit columns, stable order, as-of rules."""
+"""The registry of named questions: marts or the semantic layer's saved queries only, explicit
+columns, stable order, as-of rules."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from datetime import date
 
 import pytest
+import yaml
 
 from ingestion.exports import (
     QUESTIONS,
@@ -14,6 +16,14 @@ from ingestion.exports import (
     question,
 )
 from ingestion.exports.exporter import check_as_of
+from ingestion.settings import REPO_ROOT
+
+SAVED_QUERIES = {
+    query["name"]
+    for query in yaml.safe_load(
+        (REPO_ROOT / "dbt_project/models/marts/_marts__saved_queries.yml").read_text()
+    )["saved_queries"]
+}
 
 EXPECTED = {
     "open_orders",
@@ -43,8 +53,20 @@ def test_a_question_reads_only_its_marts_with_explicit_columns_in_a_stable_order
     assert "*" not in text
     assert re.search(r" order by [^)]+$", text), "the last clause is the ORDER BY"
     read = set(re.findall(r"(?:from|join) \{marts\}\.(\w+)", text))
+    if item.saved_query is not None:
+        assert item.saved_query in SAVED_QUERIES
+        assert read == set() and "from ({metrics}) as answer" in text
+        assert not re.search(r"(?:from|join) (?!\(\{metrics\}\))", text), "only the query"
+        return
     assert read == set(item.relations)
     assert not re.search(r"(?:from|join) (?!\{marts\})", text), "every relation is a mart"
+
+
+def test_the_aggregates_come_from_the_semantic_layer() -> None:
+    """Figures a metric answers are defined once: the questions of totals read saved queries;
+    the row-level lists and rankings read their marts."""
+    from_metrics = {name for name, item in QUESTIONS.items() if item.saved_query}
+    assert from_metrics == {"monthly_revenue", "aov_by_country"}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

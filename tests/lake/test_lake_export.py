@@ -1,9 +1,10 @@
 """`shopflow ingest --destination lake` on a real warehouse, read back with pyarrow: every raw
 table with the warehouse's rows, columns and money to the cent, the product snapshot with
-Postgres's versions (refused with what to run before it exists), an erasure that reaches the
-customers' change log at the next export after a dbt build, partitions that are the UTC
-dates of the timestamps, the manifest, re-runs without duplicates (also after rows changed
-in place), a failed export that leaves the lake as it was, and the run lock."""
+Postgres's versions (recorded by the export itself on a warehouse never built), an erasure
+that reaches the customers' change log at the next export without a dbt build between,
+partitions that are the UTC dates of the timestamps, the manifest, re-runs without duplicates
+(also after rows changed in place), a failed export that leaves the lake as it was, and the
+run lock."""
 
 from __future__ import annotations
 
@@ -28,14 +29,11 @@ from ingestion.settings import (
     ENV_LAKE_URL,
     ENV_LANDING_DIR,
     ConnectionSettings,
-    Settings,
 )
 from ingestion.simulators.world.build import build_world
 from ingestion.simulators.world.landing import FileFaults, write_landing_files
 from ingestion.simulators.world.tick import tick
-from ingestion.stage_runner.pipeline import HISTORY_NODES
 from ingestion.stage_runner.run_lock import run_lock
-from ingestion.transform.dbt_runner import run_dbt
 from tests.integration.ingest_support import SCALE, IngestWorld, private_world
 from tests.reliability.erasure.erasure_world import PERSONAL, ErasureWorld, erase_in_source
 
@@ -66,8 +64,8 @@ SNAPSHOTS = {table.name: table for table in LAKE_TABLES if table.is_snapshot}
 class LakeWorld:
     world: IngestWorld
     lake_dir: Path
-    before_snapshots: Result
-    """The export tried before the first dbt build on Postgres."""
+    before_any_build: Result
+    """The first export, on a warehouse dbt has never built."""
 
     def cli(self, *args: str) -> Result:
         return CliRunner().invoke(app, list(args))
@@ -86,29 +84,14 @@ class LakeWorld:
     def count(self, table: LakeTable) -> int:
         return int(self.world.scalar(f"select count(*) from {table.qualified_name}"))
 
-    def record_history(self) -> None:
-        """Record and erase the history on Postgres, as the spark target's history stage does
-        (the product snapshot; the customer versions, whose pre-hook erases the change log)."""
-        run_dbt(
-            [
-                "build",
-                "--select",
-                *(f"+{node}" for node in HISTORY_NODES),
-                *("--resource-type", "snapshot", "--resource-type", "model"),
-            ],
-            self.world.settings,
-            Settings.from_environment(),
-            stream=False,
-        )
-
 
 @pytest.fixture(scope="module")
 def lake(
     server_settings: ConnectionSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LakeWorld]:
     """A warehouse loaded from a small world (with a bad events and a bad spend file, so the
-    rejected and quarantined tables have rows), its history recorded, exported once to a lake
-    in a temporary folder."""
+    rejected and quarantined tables have rows), never built by dbt, exported once to a lake
+    in a temporary folder (the export records the history first)."""
     root = tmp_path_factory.mktemp("lake")
     with (
         private_world(server_settings, root, prefix="shopflow_lake_") as world,
@@ -128,11 +111,8 @@ def lake(
         write_landing_files(world.settings, faults=faults, landing=world.landing)
         loaded = CliRunner().invoke(app, ["ingest"])
         assert loaded.exit_code == 0, loaded.output
-        refused = CliRunner().invoke(app, ["ingest", "--destination", "lake"])
-        created = LakeWorld(world, root / "lake", refused)
-        created.record_history()
-        created.export()
-        yield created
+        first = CliRunner().invoke(app, ["ingest", "--destination", "lake"])
+        yield LakeWorld(world, root / "lake", first)
 
 
 def test_every_raw_table_is_in_the_lake_with_the_warehouse_rows_and_columns(
@@ -184,13 +164,11 @@ def test_numeric_columns_keep_precision_and_money_sums_equal_to_the_cent(lake: L
         assert in_lake > 0, qualified_name
 
 
-def test_an_export_before_the_first_dbt_build_is_refused_with_what_to_run(
-    lake: LakeWorld,
-) -> None:
-    assert lake.before_snapshots.exit_code == 1
-    output = " ".join(lake.before_snapshots.output.split())
-    assert "snapshots.snap_storefront__products is not in the warehouse yet" in output
-    assert "dbt snapshot" in output and "the lake is left as it was" not in output
+def test_an_export_before_any_dbt_build_records_the_history_first(lake: LakeWorld) -> None:
+    assert lake.before_any_build.exit_code == 0, lake.before_any_build.output
+    for table in SNAPSHOTS.values():
+        assert lake.count(table) > 0
+        assert lake.read(table).num_rows == lake.count(table)
 
 
 def test_the_snapshots_hold_every_version_postgres_recorded(lake: LakeWorld) -> None:
@@ -343,7 +321,9 @@ def test_an_export_waits_for_the_run_lock_like_every_ingest(lake: LakeWorld) -> 
     assert result.exit_code == BUSY_EXIT_CODE, result.output
 
 
-def test_an_erasure_reaches_the_lake_at_the_next_export(lake: LakeWorld) -> None:
+def test_an_erasure_reaches_the_lake_at_the_next_export_without_a_dbt_build(
+    lake: LakeWorld,
+) -> None:
     changes = next(t for t in LAKE_TABLES if t.qualified_name == "raw_ops.customers_changes")
     erased = [
         row[0]
@@ -355,8 +335,7 @@ def test_an_erasure_reaches_the_lake_at_the_next_export(lake: LakeWorld) -> None
     erase_in_source(ErasureWorld(lake.world.settings), erased)
     loaded = lake.cli("ingest", "ops")
     assert loaded.exit_code == 0, loaded.output
-    lake.record_history()  # the erasure hook nulls their personal data in every change
-    lake.export("ops")
+    lake.export("ops")  # its history stage runs the hook that nulls their personal data
     read = lake.read(changes).to_pylist()
     history = [row for row in read if row["customer_id"] in erased]
     assert {row["customer_id"] for row in history} == set(erased)

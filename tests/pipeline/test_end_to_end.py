@@ -33,6 +33,7 @@ MARTS = (
     "mart_customers_with_open_orders",
     "mart_funnel_daily",
     "mart_marketing_roas",
+    "fct_marketing_spend",
 )
 
 

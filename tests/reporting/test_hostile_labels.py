@@ -51,7 +51,7 @@ def hostile_page(label: str) -> str:
         ingest_runs=[IngestRun(label, label, run_at, "ok", 100, 2)],
         builds=[BuildTests(label, run_at.replace(tzinfo=None), 300, 1)],
     )
-    sections = build_sections(data, label, label)
+    sections = build_sections(data, label)
     return render_page(sections, run_at, data.latest_business_date, label)
 
 

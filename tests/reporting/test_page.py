@@ -44,7 +44,7 @@ def sample_data() -> ReportData:
 
 
 def page(data: ReportData) -> str:
-    sections = build_sections(data, "marts", "audit.dbt_results")
+    sections = build_sections(data, "audit.dbt_results")
     return render_page(sections, GENERATED_AT, data.latest_business_date, "shopflow")
 
 

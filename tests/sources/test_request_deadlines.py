@@ -1,20 +1,33 @@
-"""The storefront client's total deadline per request and its retry budget, against a local
-server that drips or goes silent (no database)."""
+"""The storefront client's total deadline per request, its retry budget and its short budget
+for refused connections, against a local server that drips or goes silent, or a port nobody
+listens on (no database)."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
 
-from ingestion.sources.storefront.deadlines import RequestDeadlineError, shown_url
+from ingestion.sources.storefront.deadlines import (
+    ConnectionRefusedByApiError,
+    RequestDeadlineError,
+    shown_url,
+)
 from ingestion.sources.storefront.helpers import api_client
 from tests.drip_server import Drip, drip_server
+from tests.ports import free_port
 
 KEY = "unit-secret-key-123"
 
 
-def client_for(base_url: str, attempts: int = 2, budget: float = 30.0, deadline: float = 0.5):
+def client_for(
+    base_url: str,
+    attempts: int = 2,
+    budget: float = 30.0,
+    deadline: float = 0.5,
+    refused_budget: float = 15.0,
+):
     return api_client(
         base_url,
         KEY,
@@ -24,6 +37,7 @@ def client_for(base_url: str, attempts: int = 2, budget: float = 30.0, deadline:
         max_retry_delay_seconds=0.05,
         deadline_seconds=deadline,
         retry_budget_seconds=budget,
+        refused_budget_seconds=refused_budget,
     )
 
 
@@ -76,3 +90,24 @@ def test_the_shown_url_keeps_no_user_or_password() -> None:
     assert shown_url("http://user:pw@127.0.0.1:8600/v1/sales?x=1") == (
         "http://127.0.0.1:8600/v1/sales?x=1"
     )
+
+
+def test_a_refused_connection_gives_up_after_its_own_short_budget(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nothing listens on the port: not the five minutes of the retry budget, and one line
+    per retry in the log meanwhile."""
+    url = f"http://127.0.0.1:{free_port()}"
+    caplog.set_level(logging.WARNING, logger="ingestion.sources.storefront.deadlines")
+    client = client_for(url, attempts=50, budget=300.0, refused_budget=1.0)
+    started = time.monotonic()
+    with pytest.raises(ConnectionRefusedByApiError) as raised:
+        client.get("/v1/products")
+    took = time.monotonic() - started
+    message = str(raised.value)
+    assert f"refused every connection to {url}/v1/products" in message
+    assert "is it running at that address?" in message and KEY not in message
+    assert "SOURCES__STOREFRONT__REQUEST_REFUSED_BUDGET_SECONDS" in message
+    retries = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert len(retries) >= 2 and "connection refused" in retries[0]
+    assert took < 20.0  # 50 attempts within the 300 s budget would take minutes

@@ -1,5 +1,5 @@
 """A Spark build for a past business day moves the same windows as the Postgres build for that
-day: the business date reaches dbt on both engines as the `business_date` var (issue 22).
+day: the business date reaches dbt on both engines in its environment (issue 22).
 
 On the session's warehouse (``built_warehouse``): the raw layer goes to a lake of this test's
 own and ``spark_build`` builds the whole project from it with settings whose business date
@@ -13,7 +13,6 @@ test-spark`.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,7 +25,6 @@ from ingestion.spark.build import spark_build
 from ingestion.spark.marts import spark_mart_checksums
 from ingestion.spark.parity import EngineChecksum, differences, postgres_checksums
 from ingestion.transform.dbt_runner import run_dbt
-from ingestion.transform.production_build import business_date_vars
 from ingestion.transform.run_results import RunResults
 from tests.worlds import BuiltWarehouse
 
@@ -50,11 +48,10 @@ class PastDay:
 
 def build_the_clock_on_postgres(warehouse: BuiltWarehouse, config: Settings) -> None:
     """The business clock and dim_date on Postgres for the settings' business date (none: the
-    latest activity), with the vars the production build passes."""
+    latest activity), which ``run_dbt`` hands dbt as the production build's."""
     selected = ["int_business_clock", "dim_date", CLOCK_TEST]
-    day_vars = json.dumps(business_date_vars(config.business_date))
     run_dbt(
-        ["build", "-s", *selected, "--vars", day_vars],
+        ["build", "-s", *selected],
         warehouse.settings,
         config,
         stream=False,

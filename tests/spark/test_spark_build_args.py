@@ -1,11 +1,11 @@
-"""The Spark build's command line carries the business date as dbt's var, as the production
-build's on Postgres does (transform/production_build.py), so both engines answer for the same
-business day. Fast: dbt is not run (the build itself: test_business_day_on_spark.py)."""
+"""The Spark build's command line, as the production build's on Postgres
+(transform/production_build.py): whole-history tests left out, no vars (the business day
+reaches both engines in dbt's environment, so both answer for the same business day). Fast: dbt
+is not run (the build itself: test_business_day_on_spark.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +13,7 @@ import pytest
 
 from ingestion.settings import SPARK_TARGET, ConnectionSettings, Settings
 from ingestion.spark import build as spark_build_module
-from ingestion.transform.production_build import BUSINESS_DATE_VAR, WHOLE_HISTORY_TESTS
+from ingestion.transform.production_build import WHOLE_HISTORY_TESTS
 from ingestion.transform.run_results import RunResults
 
 CONNECTION = ConnectionSettings.__new__(ConnectionSettings)
@@ -41,13 +41,14 @@ def handed_to_dbt(monkeypatch: pytest.MonkeyPatch, config: Settings) -> tuple[li
     return args, target or ""
 
 
-def test_the_business_date_reaches_the_spark_build_as_its_var(
+def test_the_spark_build_passes_no_vars_whatever_the_business_date(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The business date reaches dbt in its environment (``dbt_environment``), as on Postgres."""
     args, target = handed_to_dbt(monkeypatch, settings_for(PAST_DAY))
     assert target == SPARK_TARGET
     assert args[:3] == ["build", "--exclude", WHOLE_HISTORY_TESTS]
-    assert json.loads(args[args.index("--vars") + 1]) == {BUSINESS_DATE_VAR: "2026-03-01"}
+    assert "--vars" not in args
 
 
 def test_without_a_business_date_the_spark_build_passes_no_vars(

@@ -147,10 +147,10 @@ def test_dbt_is_handed_the_state_folder_and_the_lake_as_absolute_paths(
 
 
 def test_the_target_comes_from_shopflow_target(clean_env: pytest.MonkeyPatch) -> None:
-    assert target_args(Settings.from_environment().target) == ["--target", "dev"]
+    assert target_args(Settings.from_environment().target) == []  # the profile's default
     clean_env.setenv(ENV_TARGET, "spark")
     assert target_args(Settings.from_environment().target) == ["--target", "spark"]
-    assert target_args("dev") == ["--target", "dev"]
+    assert target_args("dev") == []
     clean_env.setenv(ENV_TARGET, "sparks")
     with pytest.raises(SettingsError, match="SHOPFLOW_TARGET='sparks' is not a target"):
         Settings.from_environment()

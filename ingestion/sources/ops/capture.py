@@ -36,6 +36,7 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
+from ingestion.database.replication import flushed_log_end
 from ingestion.sources.ops.change_log import HISTORY_TABLES, logged_history
 from ingestion.sources.ops.folded_changes import (
     SNAPSHOT_OP,
@@ -87,9 +88,6 @@ log = logging.getLogger(__name__)
 SLOT_BUSY_ATTEMPTS = 20
 SLOT_BUSY_WAIT_SECONDS = 0.5
 """How long a read waits for a slot another session (a status check) is reading."""
-FLUSH_WAIT_SECONDS = 2.0
-FLUSH_POLL_SECONDS = 0.02
-"""How long a read waits for commits made before it to be flushed (see ``flushed_end``)."""
 FETCH_ROWS = 20_000
 """Log messages (or copied rows) fetched per round trip."""
 
@@ -200,26 +198,9 @@ class LogCapture:
                 log.info("ops: the slot is being read by another session; trying again")
                 time.sleep(SLOT_BUSY_WAIT_SECONDS)
 
-    def flushed_end(self) -> int:
-        """Where this read ends: the flushed end of the log, not the written one (decoding
-        reads only flushed log, so an asynchronous commit not yet flushed would be skipped by
-        position next run). Commits made before the read are waited for, briefly: the server's
-        WAL writer flushes them within ``wal_writer_delay`` (200 ms by default)."""
-        with self.ops.cursor() as cursor:
-            # the insert position: an asynchronous commit may not even be written out yet
-            cursor.execute("select pg_current_wal_insert_lsn() - '0/0'::pg_lsn")
-            written = int(cursor.fetchone()[0])  # type: ignore[index]
-            deadline = time.monotonic() + FLUSH_WAIT_SECONDS
-            while True:
-                cursor.execute("select pg_current_wal_flush_lsn() - '0/0'::pg_lsn")
-                flushed = int(cursor.fetchone()[0])  # type: ignore[index]
-                if flushed >= written or time.monotonic() > deadline:
-                    return flushed
-                time.sleep(FLUSH_POLL_SECONDS)
-
     def _read_changes_once(self) -> None:
         assert self.position is not None
-        self.end_lsn = self.flushed_end()
+        self.end_lsn = flushed_log_end(self.ops)
         relations: dict[int, tuple[str, list[str], int]] = {}
         skip = False
         commit: Commit | None = None

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyarrow as pa
-from psycopg2 import sql
 
 from ingestion.sources.ops.folded_changes import (
     DELETE_OP,
@@ -32,6 +31,7 @@ from ingestion.sources.ops.folded_changes import (
     LoggedChange,
     TableChanges,
     TypedRows,
+    held_text_values,
     text_or_none,
     typed_rows,
 )
@@ -120,22 +120,18 @@ def fill_from_raw(
 ) -> None:
     """Give changes the unsent values no earlier change of the run had, from raw's copy."""
     wanting = {
-        entry.key for entry in entries if any(value is UNCHANGED for value in entry.values.values())
+        entry.key: [name for name, value in entry.values.items() if value is UNCHANGED]
+        for entry in entries
     }
+    wanting = {entry_key: names for entry_key, names in wanting.items() if names}
     if not wanting:
         return
-    raw_cursor.execute(
-        sql.SQL(
-            "select {}::text, row_to_json(t)::jsonb from {} as t where {}::text = any(%s)"
-        ).format(sql.Identifier(key), sql.Identifier(dataset, table), sql.Identifier(key)),
-        (sorted(wanting),),
-    )
-    held = {str(row[0]): row[1] for row in raw_cursor.fetchall()}
+    columns = sorted({name for names in wanting.values() for name in names})
+    held = held_text_values(raw_cursor, dataset, table, key, sorted(wanting), columns)
     for entry in entries:
         for name, value in entry.values.items():
             if value is UNCHANGED:
-                raw_value = held.get(entry.key, {}).get(name)
-                entry.values[name] = None if raw_value is None else str(raw_value)
+                entry.values[name] = held.get(entry.key, {}).get(name)
 
 
 def nullable(batch: pa.Table) -> pa.Table:

@@ -171,6 +171,22 @@ RawCursor = Callable[[], AbstractContextManager[Any]]
 runs need none and a connection costs more than the rest of a small table's apply."""
 
 
+def held_text_values(
+    cursor: Any, dataset: str, table: str, key: str, keys: list[str], columns: list[str]
+) -> dict[str, dict[str, str | None]]:
+    """Raw's copy of ``columns`` for the rows of ``keys``, as text by key (the log's form)."""
+    cursor.execute(
+        sql.SQL("select {}::text, {} from {} where {}::text = any(%s)").format(
+            sql.Identifier(key),
+            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
+            sql.Identifier(dataset, table),
+            sql.Identifier(key),
+        ),
+        (keys,),
+    )
+    return {row[0]: dict(zip(columns, row[1:], strict=True)) for row in cursor.fetchall()}
+
+
 def fill_unchanged(
     raw: RawCursor, dataset: str, table: str, folded: TableChanges, unchanged: dict[str, list[str]]
 ) -> None:
@@ -178,16 +194,7 @@ def fill_unchanged(
     origins = {key: folded.raw_keys.get(key, key) for key in unchanged}
     columns = sorted({n for names in unchanged.values() for n in names})
     with raw() as cursor:
-        cursor.execute(
-            sql.SQL("select {}::text, {} from {} where {}::text = any(%s)").format(
-                sql.Identifier(folded.key),
-                sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
-                sql.Identifier(dataset, table),
-                sql.Identifier(folded.key),
-            ),
-            (list(origins.values()),),
-        )
-        held = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in cursor.fetchall()}
+        held = held_text_values(cursor, dataset, table, folded.key, list(origins.values()), columns)
     for key, names in unchanged.items():
         values = folded.rows[key][2]
         for name in names:

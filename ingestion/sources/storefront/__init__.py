@@ -61,6 +61,7 @@ from ingestion.sources.storefront.settings import (
     REQUEST_DEADLINE_SECONDS,
     REQUEST_MAX_ATTEMPTS,
     REQUEST_MAX_RETRY_DELAY_SECONDS,
+    REQUEST_REFUSED_BUDGET_SECONDS,
     REQUEST_RETRY_BUDGET_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
     SALES_CONTENT_CHECK_EVERY_RUNS,
@@ -88,6 +89,7 @@ def storefront_source(
     request_max_retry_delay_seconds: float = REQUEST_MAX_RETRY_DELAY_SECONDS,
     request_deadline_seconds: float = REQUEST_DEADLINE_SECONDS,
     request_retry_budget_seconds: float = REQUEST_RETRY_BUDGET_SECONDS,
+    request_refused_budget_seconds: float = REQUEST_REFUSED_BUDGET_SECONDS,
     products_page_size: int = PRODUCTS_PAGE_SIZE,
     sales_page_size: int = SALES_PAGE_SIZE,
     sales_first_date: str = SALES_FIRST_DATE.isoformat(),
@@ -110,6 +112,8 @@ def storefront_source(
         request_deadline_seconds: Total time one attempt may take, however slowly the API
             drips its answer; then it is abandoned (its connection cut) and retried.
         request_retry_budget_seconds: Total time one request may spend retrying.
+        request_refused_budget_seconds: Total time one request keeps retrying while every
+            connection is refused (nothing listens at ``base_url``).
         products_page_size: ``limit`` of the products offset pagination.
         sales_page_size: ``limit`` of the sales cursor pagination.
         sales_first_date: The first sold date of the first (full) sales load.
@@ -133,6 +137,7 @@ def storefront_source(
         max_retry_delay_seconds=request_max_retry_delay_seconds,
         deadline_seconds=request_deadline_seconds,
         retry_budget_seconds=request_retry_budget_seconds,
+        refused_budget_seconds=request_refused_budget_seconds,
     )
     return [
         products(

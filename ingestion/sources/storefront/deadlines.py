@@ -7,6 +7,9 @@ socket down (which wakes the blocked read at once), and the attempt fails with
 :class:`RequestDeadlineError`, a ``requests`` timeout, so the retry policy counts it as a
 transient failure. The retries stop at the attempt limit or when the budget is spent,
 whichever comes first; the table's run then fails with nothing loaded and its cursor kept.
+A refused connection (nothing listens at the address) is retried for a short budget of its
+own: an API restarting comes back within seconds, a stopped one never does. Each retry is
+logged, so a piped log shows what the wait is for.
 
 The socket is found by the pool's connections: each notes its socket, as it starts waiting
 for the answer, to the attempt running in the current thread (keep-alive reuse included).
@@ -14,6 +17,7 @@ for the answer, to the attempt running in the current thread (keep-alive reuse i
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -41,17 +45,25 @@ from tenacity import (
     stop_after_delay,
     stop_any,
 )
+from tenacity.stop import stop_base
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 DEADLINE_SETTING = "SOURCES__STOREFRONT__REQUEST_DEADLINE_SECONDS"
 BUDGET_SETTING = "SOURCES__STOREFRONT__REQUEST_RETRY_BUDGET_SECONDS"
+REFUSED_SETTING = "SOURCES__STOREFRONT__REQUEST_REFUSED_BUDGET_SECONDS"
+
+log = logging.getLogger(__name__)
 
 _current = threading.local()
 
 
 class RequestDeadlineError(Timeout):
     """One attempt of a request outlived its total deadline and was abandoned."""
+
+
+class ConnectionRefusedByApiError(RequestException):
+    """Every attempt of a request was refused for longer than the refused budget."""
 
 
 class Attempt:
@@ -167,8 +179,66 @@ def with_deadline(
     return send_within_deadline
 
 
+def refused(exc: BaseException | None) -> bool:
+    """Whether a request failed because nothing accepted its connection: requests wraps the
+    socket's ``ConnectionRefusedError`` in urllib3's errors (as cause, context or reason)."""
+    pending, seen = [exc], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        reason = getattr(current, "reason", None)
+        nested = [arg for arg in current.args if isinstance(arg, BaseException)]
+        pending += [current.__cause__, current.__context__, *nested]
+        pending += [reason] if isinstance(reason, BaseException) else []
+    return False
+
+
+def _failure(state: RetryCallState) -> BaseException | None:
+    outcome = state.outcome
+    return outcome.exception() if outcome is not None and outcome.failed else None
+
+
+class refused_for(stop_base):  # noqa: N801 (named like tenacity's stop conditions)
+    """Stop when the last attempt was refused and ``budget_seconds`` have passed."""
+
+    def __init__(self, budget_seconds: float) -> None:
+        self.budget_seconds = budget_seconds
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        elapsed = retry_state.seconds_since_start or 0
+        return refused(_failure(retry_state)) and elapsed >= self.budget_seconds
+
+
+def failed_url(failure: BaseException | None) -> str:
+    """The URL of the request that failed (empty when the failure does not carry it)."""
+    request = getattr(failure, "request", None)
+    return str(getattr(request, "url", "") or "")
+
+
+def _log_retry(state: RetryCallState) -> None:
+    """One line per retry: a piped log shows what the run is waiting for."""
+    exc = _failure(state)
+    url = shown_url(failed_url(exc)) if failed_url(exc) else "a request"
+    why = "connection refused" if refused(exc) else (type(exc).__name__ if exc else "an answer")
+    if exc is None and state.outcome is not None:
+        why = f"HTTP {state.outcome.result().status_code}"
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.warning(
+        "storefront: %s failed (%s, attempt %d); retrying in %.1f s",
+        url,
+        why,
+        state.attempt_number,
+        wait,
+    )
+
+
 def _give_up(state: RetryCallState) -> Any:
-    """After the last attempt: a deadline failure says how many attempts and how long."""
+    """After the last attempt: a deadline failure says how many attempts and how long, a
+    refused connection says what to check."""
     outcome = state.outcome
     exc = outcome.exception() if outcome is not None else None
     if isinstance(exc, RequestDeadlineError):
@@ -177,6 +247,14 @@ def _give_up(state: RetryCallState) -> Any:
             f" {state.seconds_since_start or 0:.0f} s (budget {BUDGET_SETTING});"
             " nothing loaded, cursor kept: the next run asks again"
         ) from exc.__cause__  # not from exc: the root cause names the innermost of ours
+    if refused(exc):
+        url = shown_url(failed_url(exc))
+        raise ConnectionRefusedByApiError(
+            f"the storefront API refused every connection to {url} for"
+            f" {state.seconds_since_start or 0:.0f} s ({state.attempt_number} attempts,"
+            f" budget {REFUSED_SETTING}): is it running at that address? Nothing loaded,"
+            " cursor kept: the next run asks again"
+        ) from None
     return outcome.result() if outcome is not None else None
 
 
@@ -187,11 +265,13 @@ def deadline_session(
     budget_seconds: float,
     backoff_factor: float,
     max_retry_delay_seconds: float,
+    refused_budget_seconds: float,
 ) -> Session:
     """A session whose every request has a total deadline and retries within a budget.
 
     Retries cover 429 and every 5xx answer, connection errors, read timeouts and missed
-    deadlines, with exponential backoff (a ``Retry-After`` header sets the wait instead).
+    deadlines, with exponential backoff (a ``Retry-After`` header sets the wait instead); a
+    refused connection only for ``refused_budget_seconds``.
     """
     session = Session(timeout=read_timeout_seconds, raise_for_status=False)
     adapter = WatchedAdapter()
@@ -203,7 +283,12 @@ def deadline_session(
             retry_if_status(DEFAULT_RETRY_STATUS),
             retry_if_exception_type(DEFAULT_RETRY_EXCEPTIONS),
         ),
-        stop=stop_any(stop_after_attempt(max_attempts), stop_after_delay(budget_seconds)),
+        stop=stop_any(
+            stop_after_attempt(max_attempts),
+            stop_after_delay(budget_seconds),
+            refused_for(refused_budget_seconds),
+        ),
+        before_sleep=_log_retry,
         reraise=True,
         retry_error_callback=_give_up,
     )

@@ -29,6 +29,7 @@ from ingestion.sources.storefront.retries import RetryBook
 from ingestion.sources.storefront.settings import (
     PRODUCTS_PATH,
     REQUEST_DEADLINE_SECONDS,
+    REQUEST_REFUSED_BUDGET_SECONDS,
     REQUEST_RETRY_BUDGET_SECONDS,
     SALES_PATH,
 )
@@ -54,12 +55,14 @@ def api_client(
     max_retry_delay_seconds: float,
     deadline_seconds: float = REQUEST_DEADLINE_SECONDS,
     retry_budget_seconds: float = REQUEST_RETRY_BUDGET_SECONDS,
+    refused_budget_seconds: float = REQUEST_REFUSED_BUDGET_SECONDS,
 ) -> RESTClient:
     """A dlt RESTClient with bearer auth, a read timeout, a total deadline and retries.
 
     Retries cover 429 and every 5xx answer plus connection errors, timeouts and missed
     deadlines, with exponential backoff (a ``Retry-After`` header, when sent, sets the wait
-    instead), until ``max_attempts`` or ``retry_budget_seconds`` runs out (``deadlines``).
+    instead), until ``max_attempts`` or ``retry_budget_seconds`` runs out, or for a refused
+    connection ``refused_budget_seconds`` (``deadlines``).
     """
     session = deadline_session(
         read_timeout_seconds=timeout_seconds,
@@ -68,6 +71,7 @@ def api_client(
         budget_seconds=retry_budget_seconds,
         backoff_factor=backoff_factor,
         max_retry_delay_seconds=max_retry_delay_seconds,
+        refused_budget_seconds=refused_budget_seconds,
     )
     parse_bodies_once(session)
     return RESTClient(

@@ -31,6 +31,9 @@ REQUEST_DEADLINE_SECONDS = 60.0
 """The longest one attempt of a request may take, headers and body, however the API drips."""
 REQUEST_RETRY_BUDGET_SECONDS = 300.0
 """The longest a request may keep retrying: no new attempt starts after it."""
+REQUEST_REFUSED_BUDGET_SECONDS = 15.0
+"""The longest a request keeps retrying while every connection is refused (nothing listens at
+the API's address): a stopped or misconfigured API is not a hiccup worth five minutes."""
 REQUEST_MAX_ATTEMPTS = 12
 """Attempts per request: a 20% error rate fails a request 12 times in a row once in 4e8."""
 REQUEST_BACKOFF_FACTOR = 0.25

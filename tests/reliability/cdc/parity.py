@@ -33,7 +33,7 @@ SHOWN = 5
 
 def ops_transaction(settings: ConnectionSettings, *statements: str) -> None:
     """Run ``statements`` on the operations DB in one transaction (the next read waits for its
-    commit to reach the flushed log: ``LogCapture.flushed_end``)."""
+    commit to reach the flushed log: ``flushed_log_end``)."""
     with (
         closing(connect(settings, settings.ops_database)) as connection,
         connection,

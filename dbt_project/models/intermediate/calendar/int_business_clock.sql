@@ -1,10 +1,10 @@
 {#- The business clock: the simulated source systems run on their own calendar (2025 to early
     2026), so `current_date` says nothing about the data. "Today" for the business is the day
     of the latest valid activity in any source system (doc block `business_clock`). Zero rows
-    while the warehouse holds no activity. A run for a given business day (the var
-    `business_date`, from SHOPFLOW_BUSINESS_DATE) moves it back to that day, never past the
-    latest activity. -#}
-{%- set business_date = var("business_date", none) %}
+    while the warehouse holds no activity. A run for a given business day
+    (SHOPFLOW_BUSINESS_DATE in dbt's environment, or the var `business_date`, which wins)
+    moves it back to that day, never past the latest activity. -#}
+{%- set business_date = var("business_date", env_var("SHOPFLOW_BUSINESS_DATE", "")) or none %}
 with
 
 orders as (
