@@ -57,6 +57,9 @@ ENV_LAKE_URL = "SHOPFLOW_LAKE_URL"
 ENV_OPS_CAPTURE = "SHOPFLOW_OPS_CAPTURE"
 ENV_STOREFRONT_BASE_URL = "SOURCES__STOREFRONT__BASE_URL"
 ENV_STOREFRONT_API_KEY = "SOURCES__STOREFRONT__API_KEY"
+ENV_NATS_HOST = "SHOPFLOW_NATS_HOST"
+ENV_NATS_PORT = "SHOPFLOW_NATS_PORT"
+ENV_STREAM_LATENESS = "SHOPFLOW_STREAM_LATENESS_SECONDS"
 
 DEFAULT_LOCAL_HOST = "127.0.0.1"
 DEFAULT_LOCAL_PORT = 54329
@@ -125,6 +128,9 @@ VARIABLES: tuple[Variable, ...] = (
         "dlt",
     ),
     Variable(ENV_STOREFRONT_API_KEY, "that API's bearer token (secret)", "unset", "dlt"),
+    Variable(ENV_NATS_HOST, "external NATS host (a cluster); unset = the local server", "unset"),
+    Variable(ENV_NATS_PORT, "NATS port; locally the one `shopflow stream start` uses", "54422"),
+    Variable(ENV_STREAM_LATENESS, "seconds a realtime window waits for late events", "120"),
 )
 ENV_NAMES: tuple[str, ...] = tuple(variable.name for variable in VARIABLES)
 
@@ -215,11 +221,12 @@ def export_neutralises_formulas() -> bool:
     )
 
 
-def package_attempts() -> int:
-    """Failed runs a pending dlt load package gets before its rows are set aside (default 3)."""
-    if (raw := read_variable(ENV_PACKAGE_ATTEMPTS) or "3").isdigit() and int(raw) >= 1:
+def whole_number(name: str, default: int) -> int:
+    """A variable holding a whole number >= 1 (``default`` when unset), else SettingsError:
+    failed runs before a load package is set aside, the NATS port, a window's lateness."""
+    if (raw := read_variable(name) or str(default)).isdigit() and int(raw) >= 1:
         return int(raw)
-    raise SettingsError(f"{ENV_PACKAGE_ATTEMPTS}={raw!r}: set a whole number >= 1, or unset it (3)")
+    raise SettingsError(f"{name}={raw!r}: set a whole number >= 1, or unset it ({default})")
 
 
 OPS_CAPTURE_CDC, OPS_CAPTURE_CURSOR, OPS_CAPTURE_AUTO = "cdc", "cursor", "auto"
@@ -294,11 +301,6 @@ def lake_url() -> str:
     return str(_folder(ENV_LAKE_URL, state_dir() / "lake"))
 
 
-def spark_dir() -> Path:
-    """Spark's local state (``<SHOPFLOW_HOME>/spark``): the warehouse folder and the metastore."""
-    return state_dir() / "spark"
-
-
 def business_date() -> date | None:
     """``SHOPFLOW_BUSINESS_DATE``: the business day a run stands for (the Airflow DAG sets it),
     None when unset. dbt never moves the business clock past the latest activity in the data
@@ -371,7 +373,7 @@ def check_environment() -> None:
     business_date()
     dbt_target()
     export_neutralises_formulas()
-    package_attempts()
+    whole_number(ENV_PACKAGE_ATTEMPTS, 3)
     ops_capture()
     level = read_variable(ENV_LOG_LEVEL)
     if level and not isinstance(logging.getLevelName(level.upper()), int):
@@ -407,6 +409,8 @@ class Settings:
     """``cdc``, ``cursor`` or ``auto`` (see ``ops_capture``)."""
     pg_options: str
     log_level: int
+    nats_url: str
+    stream_lateness_seconds: int
 
     @property
     def quarantine_dir(self) -> Path:
@@ -432,7 +436,7 @@ class Settings:
             target=dbt_target(),
             business_date=business_date(),
             export_neutralises_formulas=export_neutralises_formulas(),
-            package_attempts=package_attempts(),
+            package_attempts=whole_number(ENV_PACKAGE_ATTEMPTS, 3),
             alert_url=alert_url(),
             alert_webhook=alert_webhook(),
             schema_prefix=schema_prefix(),
@@ -440,4 +444,7 @@ class Settings:
             ops_capture=ops_capture(),
             pg_options=read_variable(ENV_PGOPTIONS),
             log_level=log_level(),
+            nats_url=f"nats://{read_variable(ENV_NATS_HOST) or DEFAULT_LOCAL_HOST}:"
+            f"{whole_number(ENV_NATS_PORT, 54422)}",
+            stream_lateness_seconds=whole_number(ENV_STREAM_LATENESS, 120),
         )

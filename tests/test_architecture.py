@@ -27,7 +27,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "reporting lake spark",  # consumers of the built warehouse
         "exports",  # answer files (the lake writes the same formats)
         "semantic",  # the metrics (MetricFlow) compiled to SQL on the warehouse
-        "transform loading",  # dbt; dlt pipelines and the audit rows they write
+        "transform loading streaming",  # dbt; dlt pipelines, audit rows; the stream consumer
         "sources simulators",  # dlt sources; the simulated outside world
         "database",  # connections, the local server, roles
         "settings atomic_write root_cause interrupts",  # foundation: no ingestion imports

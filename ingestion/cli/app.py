@@ -75,6 +75,7 @@ COMMANDS = (
     LazyCommand("docs", "ingestion.cli.docs", "docs"),
     LazyCommand("db", "ingestion.cli.db", "app"),
     LazyCommand("simulate", "ingestion.cli.simulate", "app"),
+    LazyCommand("stream", "ingestion.cli.stream", "app"),
 )
 
 

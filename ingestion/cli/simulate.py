@@ -5,6 +5,7 @@
 - ``files``: (re)write the latest window's landing files, optionally with faults
 - ``all``: ``ops`` then ``files``, the demo's starting point
 - ``api``: serve the storefront API over the catalogue (see ``simulate_api.py``)
+- ``stream``: publish live clickstream events to the broker (see ``simulate_stream.py``)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ingestion.cli.console import DataTable, console, fail
 from ingestion.cli.project_settings import project_settings
 from ingestion.cli.ready import ready_settings
 from ingestion.cli.simulate_api import api
+from ingestion.cli.simulate_stream import stream
 from ingestion.settings import ConnectionSettings
 from ingestion.simulators.world import (
     FileFaults,
@@ -43,6 +45,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.command(name="api")(api)
+app.command(name="stream")(stream)
 
 SEED = typer.Option(42, "--seed", help="Seed: the same seed and scale give the same world.")
 MIN_SCALE = 0.001

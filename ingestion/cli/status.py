@@ -1,13 +1,16 @@
-"""`shopflow status`: the last runs, source freshness, the last production build's tests and
-the quality metrics; exits 1 when something is red, so cron or an orchestrator can gate on
-it (`--json` for machines)."""
+"""`shopflow status`: the last runs, source freshness, the last production build's tests,
+the quality metrics and the clickstream; exits 1 when something is red, so cron or an
+orchestrator can gate on it (`--json` for machines)."""
 
 from __future__ import annotations
+
+import json
 
 import typer
 from rich.text import Text
 
-from ingestion.cli.console import DataTable, console, fail, styled
+from ingestion.cli.console import DataTable, console, err_console, fail, styled
+from ingestion.cli.project_settings import project_settings
 from ingestion.cli.run_id import parse_run_id
 from ingestion.database.errors import DatabaseError, WarehouseNotBuiltError
 from ingestion.database.server_settings import connection_settings
@@ -23,6 +26,8 @@ from ingestion.monitoring.status import (
     WarehouseStatus,
     read_status,
 )
+from ingestion.settings import ConnectionSettings
+from ingestion.streaming.health import StreamHealth, read_health
 
 STATUS_STYLES = {
     "pass": "green",
@@ -119,6 +124,31 @@ def _capture_table(capture: CaptureStatus) -> DataTable:
     return table
 
 
+def _stream_health(nats_url: str, settings: ConnectionSettings) -> StreamHealth | None:
+    """The clickstream's health; None (and a warning) when the warehouse stopped answering
+    since the status was read: the rest of the status is still worth showing."""
+    try:
+        return read_health(nats_url, settings)
+    except DatabaseError as exc:
+        err_console.print(f"warning: the clickstream's health is unknown: {exc}", markup=False)
+        return None
+
+
+def _stream_table(stream: StreamHealth) -> DataTable:
+    table = DataTable(title="Clickstream (NATS JetStream consumer and realtime windows)")
+    for column in ("broker", "lag (messages)", "last closed window (UTC)", "events/s", "status"):
+        table.add_column(column)
+    closed = stream.last_closed_window_at
+    table.add_row(
+        "reachable" if stream.broker_reachable else "unreachable",
+        "-" if stream.lag is None else f"{stream.lag:,}",
+        "-" if closed is None else f"{closed:%Y-%m-%d %H:%M}",
+        f"{stream.rate:,.1f}",
+        _styled("error" if stream.problem() else "warn" if stream.warning() else "pass"),
+    )
+    return table
+
+
 def _tests_table(status: WarehouseStatus) -> DataTable:
     counts = status.test_counts()
     summary = ", ".join(f"{name}={count}" for name, count in sorted(counts.items())) or "none"
@@ -174,20 +204,29 @@ def status(
     ),
 ) -> None:
     """Show the last runs, source freshness, the last production build's tests and the
-    quality metrics, and the operations database's replication slot. Exits 1 when a run
-    failed, a test fails, a source is stale or the slot is gone or too far behind."""
+    quality metrics, the operations database's replication slot and the clickstream. Exits 1
+    when a run failed, a test fails, a source is stale, the slot is gone or too far behind, or
+    the stream's consumer is too far behind."""
     try:
-        current = read_status(connection_settings(), last_runs=runs, run_id=run_id)
+        current_settings = connection_settings()
+        current = read_status(current_settings, last_runs=runs, run_id=run_id)
     except (WarehouseNotBuiltError, DatabaseError) as exc:
         fail(str(exc))
-    problems = current.problems()
+    stream = _stream_health(project_settings().nats_url, current_settings)
+    problems = current.problems() + [p for p in (stream and stream.problem(),) if p]
     if as_json:
-        print(current.as_json())
+        document = json.loads(current.as_json())
+        document.update(healthy=not problems, problems=problems, stream=stream and stream.as_dict())
+        print(json.dumps(document, indent=2, default=str))
     else:
         console.print(_runs_table(current))
         console.print(_freshness_table(current))
         if current.capture is not None:
             console.print(_capture_table(current.capture))
+        if stream is not None and (stream.has_windows or stream.broker_reachable):
+            console.print(_stream_table(stream))
+            if (warning := stream.warning()) is not None:
+                console.print(f"[yellow]warning:[/] {warning}", highlight=False)
         console.print(_tests_table(current))
         console.print(_quality_table(current))
         if problems:

@@ -61,11 +61,15 @@ def kustomization_problems(folder: Path) -> list[str]:
 
 
 def pod_specs(folder: Path) -> dict[str, dict[str, Any]]:
-    """The pod specs of the CronJob and of the Airflow worker pod template."""
+    """The pod specs of the CronJob, of the Airflow worker pod template and of the clickstream
+    consumer's Deployment."""
     cronjob = documents(folder / "cronjob.yaml")[0]
     return {
         "cronjob.yaml": cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"],
         "pod_template.yaml": documents(folder / "pod_template.yaml")[0]["spec"],
+        "stream-consumer.yaml": documents(folder / "stream-consumer.yaml")[0]["spec"]["template"][
+            "spec"
+        ],
     }
 
 
@@ -124,7 +128,7 @@ def test_kustomization_resources_exist_and_are_namespaced() -> None:
     assert kustomization_problems(KUBERNETES) == []
 
 
-@pytest.mark.parametrize("name", ["cronjob.yaml", "pod_template.yaml"])
+@pytest.mark.parametrize("name", ["cronjob.yaml", "pod_template.yaml", "stream-consumer.yaml"])
 def test_pods_are_hardened_and_bounded(name: str) -> None:
     assert pod_problems(name, pod_specs(KUBERNETES)[name]) == []
 
@@ -140,6 +144,27 @@ def test_the_cronjob_runs_hourly_one_at_a_time_and_bounded() -> None:
     assert (spec["schedule"], spec["concurrencyPolicy"]) == ("0 * * * *", "Forbid")
     assert container["args"] == ["run", "--wait", "0"]
     assert job["activeDeadlineSeconds"] > 0 and job["backoffLimit"] >= 0
+
+
+def test_the_broker_is_a_three_node_jetstream_cluster_the_consumers_reach() -> None:
+    by_kind = {doc["kind"]: doc for doc in documents(KUBERNETES / "nats.yaml")}
+    services = {
+        doc["metadata"]["name"]: doc
+        for doc in documents(KUBERNETES / "nats.yaml")
+        if doc["kind"] == "Service"
+    }
+    servers = by_kind["StatefulSet"]["spec"]
+    config = by_kind["ConfigMap"]["data"]["nats.conf"]
+    assert servers["replicas"] == 3
+    assert "jetstream" in config and config.count("nats://nats-") == servers["replicas"]
+    assert by_kind["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
+    settings = documents(KUBERNETES / "configmap.yaml")[0]["data"]
+    client_port = services["nats"]["spec"]["ports"][0]["port"]
+    assert settings["SHOPFLOW_NATS_HOST"].startswith(f"nats.{NAMESPACE}.")
+    assert settings["SHOPFLOW_NATS_PORT"] == str(client_port)
+    consumer = documents(KUBERNETES / "stream-consumer.yaml")[0]["spec"]
+    assert consumer["template"]["spec"]["containers"][0]["args"] == ["stream", "consume"]
+    assert consumer["replicas"] >= 2
 
 
 def test_airflow_runs_the_kubernetes_executor_with_bounded_components() -> None:

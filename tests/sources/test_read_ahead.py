@@ -55,7 +55,7 @@ def test_files_read_ahead_yield_what_they_yield_when_streamed(tmp_path: Path) ->
                 seen.append(None)
                 continue
             assert _rows(got) == _rows(list(loadable_event_chunks(path, name)))
-            assert got[0][0].column_names[-1] == "_dlt_id"
+            assert got[0][0].column_names[-2:] == ["_dlt_id", "_arrived_by"]
             seen.append(_rows(got))
     assert seen == [[(["a", "b"], 0)], [(["c"], 1)], None, [(["d"], 0)]]
 

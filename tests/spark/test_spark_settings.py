@@ -20,7 +20,7 @@ from ingestion.settings import (
     Settings,
     SettingsError,
     lake_url,
-    spark_dir,
+    state_dir,
 )
 from ingestion.spark.session import metastore_dir, spark_conf, warehouse_dir
 from ingestion.transform.dbt_profile import EXAMPLE_PROFILE, dbt_environment
@@ -113,7 +113,7 @@ def test_the_profile_keeps_its_state_in_the_state_folder_by_default(
 ) -> None:
     parameters = spark_output({})["server_side_parameters"]
     # dbt runs in the project folder, where the relative default is read
-    assert REPO_ROOT / parameters["spark.sql.warehouse.dir"] == warehouse_dir(spark_dir())
+    assert REPO_ROOT / parameters["spark.sql.warehouse.dir"] == warehouse_dir(state_dir() / "spark")
 
 
 @pytest.mark.parametrize(

@@ -107,13 +107,16 @@ class _DropWindow(NamedTuple):
 
 
 @dataclass(frozen=True)
-class _Sources:
+class LandingSources:
+    """What the clickstream is generated from: a window's web/app order lines, the customers
+    registered by its end, the catalogue (also read by the live stream: ``live_clickstream``)."""
+
     lines: pd.DataFrame
     customers: pd.DataFrame
     products: pd.DataFrame
 
 
-def _read_sources(cur: Cursor, start: int, end: int) -> _Sources:
+def read_sources(cur: Cursor, start: int, end: int) -> LandingSources:
     lines = read_frame(
         cur,
         "select o.order_id, o.customer_id, o.channel, "
@@ -138,7 +141,7 @@ def _read_sources(cur: Cursor, start: int, end: int) -> _Sources:
         "from storefront.products order by product_id",
         dtypes={"product_id": "int64", "is_deleted": bool, "title": object, "sku": object},
     )
-    return _Sources(lines=lines, customers=customers, products=products)
+    return LandingSources(lines=lines, customers=customers, products=products)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -149,7 +152,8 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
-def _browsing(seed: int, products: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def browsing(seed: int, products: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The listed SKUs and how likely each is viewed (the world's fixed popularity)."""
     listed = products.loc[~products["is_deleted"]]
     weights = popularity(seed, listed["product_id"].to_numpy())
     return listed["sku"].to_numpy(dtype=object), weights / weights.sum()
@@ -167,7 +171,7 @@ def write_landing_files(
     with ops_transaction(settings) as cur:
         clock = require_clock(cur)
         tick, start, end = latest_window(cur)
-        sources = _read_sources(cur, start, end)
+        sources = read_sources(cur, start, end)
     return _write_drop(root, clock, tick, start, end, sources, faults)
 
 
@@ -177,13 +181,13 @@ def _write_drop(
     tick: int,
     start: int,
     end: int,
-    sources: _Sources,
+    sources: LandingSources,
     faults: FileFaults,
 ) -> LandingDrop:
     """Generate the window's events and spend, put the faults in, and write the files."""
     rng = generator(clock.seed, tick, Stream.CLICKSTREAM)
     titles = json_titles(dict(zip(sources.products["sku"], sources.products["title"], strict=True)))
-    browse_skus, browse_p = _browsing(clock.seed, sources.products)
+    browse_skus, browse_p = browsing(clock.seed, sources.products)
     orders = sources.lines["order_id"].nunique()
     abandoned = int(rng.poisson(ABANDONED_SESSIONS_PER_ORDER * max(orders, 1)))
     events = pd.concat(

@@ -15,7 +15,6 @@ and after parsing each line.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,15 +28,12 @@ from ingestion.sources.files.bounds import (
     LINE_TOO_LONG,
     BoundExceededError,
     bounded_lines,
-    check_line_depth,
     check_parquet,
-    check_value,
 )
+from ingestion.sources.files.event_records import EventChunk, event_of_line, validated_events
 from ingestion.sources.files.event_rows import (
     NotUtf8Error,
-    Rejects,
     RowsToRejectError,
-    json_objects_array,
     normalise_events,
     payload_row,
 )
@@ -45,19 +41,12 @@ from ingestion.sources.files.quarantine import UnreadableFileError
 from ingestion.sources.files.settings import (
     EVENT_BATCH_ROWS,
     EVENT_READ_SCHEMA,
-    EXTRA_PROPERTIES,
     JSON_BLOCK_SIZE,
 )
-from ingestion.sources.files.storable import bigint_problem, storable_text, text_problem
-from ingestion.sources.validation import RejectedRecordError, parse_int
+from ingestion.sources.files.storable import storable_text
+from ingestion.sources.validation import RejectedRecordError
 
 log = logging.getLogger(__name__)
-
-_NESTED = ("user_identifiers", "product_information")
-"""The objects of an event whose values land as text columns (``user_identifiers__id``)."""
-
-EventChunk = tuple[pa.Table, Rejects]
-"""Validated events (flattened, typed) and the rejected records of one chunk of a file."""
 
 
 def event_chunks(path: Path, source_file: str) -> Iterator[EventChunk]:
@@ -158,111 +147,15 @@ def _jsonl_slow_chunks(path: Path, source_file: str, skip_records: int) -> Itera
             try:
                 if not whole:
                     raise RejectedRecordError(f"the line is {LINE_TOO_LONG}")
-                objects.append(_event_of_line(line))
+                objects.append(event_of_line(line))
                 lines.append((number, storable_text(line.decode("utf-8"))))
             except RejectedRecordError as exc:
                 text = storable_text(line.decode("utf-8", "backslashreplace"))
                 rejects.append((number, (f"{source_file} line {number}: {exc}", text)))
             if len(objects) >= EVENT_BATCH_ROWS:
                 loaded += len(objects)
-                yield _slow_chunk(objects, lines, rejects, source_file)
+                yield validated_events(objects, lines, rejects, source_file)
                 objects, lines, rejects = [], [], []
     if not objects and not loaded and skip_records == 0 and records:
         raise UnreadableFileError(f"none of its {records} lines is a readable event")
-    yield _slow_chunk(objects, lines, rejects, source_file)
-
-
-def _slow_chunk(
-    objects: list[dict[str, Any]],
-    lines: list[tuple[int, str]],
-    rejects: list[tuple[int, tuple[str, Any]]],
-    source_file: str,
-) -> EventChunk:
-    """The events of some lines as a validated table, and every reject in line order."""
-    numbers: list[int] = []
-
-    def origin(row: int, problem: str) -> tuple[str, Any]:
-        number, text = lines[row]
-        numbers.append(number)
-        return f"{source_file} line {number}: {problem}", text
-
-    table, more = normalise_events(_events_table(objects), source_file, origin)
-    in_order = sorted([*rejects, *zip(numbers, more, strict=True)], key=lambda pair: pair[0])
-    return table, [reject for _, reject in in_order]
-
-
-def _event_of_line(line: bytes) -> dict[str, Any]:
-    """One JSON line as a conformed event, or RejectedRecordError saying why it cannot load."""
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RejectedRecordError(
-            f"not UTF-8 text (byte 0x{line[exc.start]:02x} at column {exc.start + 1})"
-        ) from exc
-    try:
-        check_line_depth(line)
-        value = json.loads(text)
-        check_value(value)
-    except BoundExceededError as exc:
-        raise RejectedRecordError(str(exc)) from exc
-    except json.JSONDecodeError as exc:
-        raise RejectedRecordError(f"not valid JSON ({exc.msg})") from exc
-    except RecursionError as exc:
-        raise RejectedRecordError("not valid JSON (nested too deeply)") from exc
-    if not isinstance(value, dict):
-        raise RejectedRecordError("not a JSON object")
-    return _conform_event(value)
-
-
-def _conform_event(value: dict[str, Any]) -> dict[str, Any]:
-    """Coerce the documented fields of one parsed event to their read types, or reject it
-    (also when Postgres would refuse one of its values)."""
-    known = {field.name: field for field in EVENT_READ_SCHEMA}
-    event = {key: item for key, item in value.items() if key in known}
-    extras = {key: item for key, item in value.items() if key not in known}
-    for nested in _NESTED:
-        part = event.get(nested)
-        if part is not None and not isinstance(part, dict):
-            raise RejectedRecordError(f"{nested}: not an object")
-        if isinstance(part, dict):
-            documented = {field.name for field in known[nested].type}
-            event[nested] = {
-                k: (None if v is None else str(v)) for k, v in part.items() if k in documented
-            }
-            if unknown := {k: v for k, v in part.items() if k not in documented}:
-                extras[nested] = unknown
-    event[EXTRA_PROPERTIES] = extras or None
-    for text_field in ("event_id", "timestamp", "event_name"):
-        if event.get(text_field) is not None and not isinstance(event[text_field], str):
-            event[text_field] = str(event[text_field])
-    if event.get("order_id") is not None:
-        event["order_id"] = parse_int(event["order_id"], "order_id")
-        if (problem := bigint_problem(event["order_id"])) is not None:
-            raise RejectedRecordError(f"order_id: {problem}")
-    for field, text in _texts(event):
-        if (problem := text_problem(text)) is not None:
-            raise RejectedRecordError(f"{field}: {problem}")
-    return event
-
-
-def _texts(event: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
-    """Every text value of the documented shape, which lands as it is (``extra_properties``
-    is JSON text with every character outside ASCII escaped, so it always stores)."""
-    for key, value in event.items():
-        field = f"{prefix}{key}"
-        if isinstance(value, str):
-            yield field, value
-        elif isinstance(value, dict) and not prefix and key in _NESTED:
-            yield from _texts(value, prefix=f"{key}.")
-
-
-def _events_table(objects: list[dict[str, Any]]) -> pa.Table:
-    """An Arrow table of conformed events: documented fields typed, every other key in
-    ``extra_properties`` (a JSON object as text)."""
-    known = [field.name for field in EVENT_READ_SCHEMA]
-    table = pa.Table.from_pylist(
-        [{name: obj.get(name) for name in known} for obj in objects], schema=EVENT_READ_SCHEMA
-    )
-    return table.append_column(
-        EXTRA_PROPERTIES, json_objects_array([obj.get(EXTRA_PROPERTIES) for obj in objects])
-    )
+    yield validated_events(objects, lines, rejects, source_file)

@@ -16,7 +16,13 @@ from ingestion.sources.files.event_ids import SeenEventIds
 from ingestion.sources.files.helpers import EventChunk, event_chunks
 from ingestion.sources.files.quarantine import LoadItem
 from ingestion.sources.files.reading_marker import ReadingMarker
-from ingestion.sources.files.settings import DLT_ID_BYTES, EVENT_SUFFIXES, READ_AHEAD_BYTES
+from ingestion.sources.files.settings import (
+    ARRIVED_BY,
+    ARRIVED_BY_FILE,
+    DLT_ID_BYTES,
+    EVENT_SUFFIXES,
+    READ_AHEAD_BYTES,
+)
 from ingestion.sources.files.tracking import LandingFile
 from ingestion.sources.load_files import CsvLoadFiles
 from ingestion.sources.validation import METRIC_REJECTED, count_metric, rejected_record
@@ -56,7 +62,8 @@ def events_of(
 
 def loadable_event_chunks(path: Path, source_file: str) -> Iterator[EventChunk]:
     """``event_chunks`` ready for the csv load file: ``timestamp`` as UTC text
-    (``utc_timestamp_text``) and a ``_dlt_id`` for every row, made in bulk."""
+    (``utc_timestamp_text``), a ``_dlt_id`` for every row, made in bulk, and ``_arrived_by``
+    = ``file`` (the stream consumer writes ``stream`` into the same table)."""
     for table, rejects in event_chunks(path, source_file):
         if table.num_rows:
             table = table.set_column(
@@ -65,6 +72,9 @@ def loadable_event_chunks(path: Path, source_file: str) -> Iterator[EventChunk]:
                 utc_timestamp_text(table["timestamp"]),
             )
             table = table.append_column("_dlt_id", dlt_ids(table.num_rows))
+            table = table.append_column(
+                ARRIVED_BY, pa.repeat(pa.scalar(ARRIVED_BY_FILE), table.num_rows)
+            )
         yield table, rejects
 
 

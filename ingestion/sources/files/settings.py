@@ -21,6 +21,10 @@ EVENT_BATCH_ROWS = 100_000
 """Rows per Arrow table handed to dlt (JSON blocks are gathered, Parquet read in batches)."""
 EVENT_ID_HASH_KEYS = ("shopflow-events1", "shopflow-events2")
 """Two 16-byte SipHash keys: together a 128-bit fingerprint of each ``event_id``."""
+ARRIVED_BY = "_arrived_by"
+ARRIVED_BY_FILE = "file"
+ARRIVED_BY_STREAM = "stream"
+"""How an event reached ``raw_files.events``: in a landing file, or through the stream."""
 DLT_ID_BYTES = 12
 """Random bytes per ``_dlt_id`` of an event row (a multiple of 3: see ``helpers.dlt_ids``)."""
 

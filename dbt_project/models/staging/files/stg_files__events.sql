@@ -21,6 +21,7 @@ source as (
         product_information__sku,
         order_id,
         source_file,
+        _arrived_by,
         _dlt_load_id
     from {{ source("files", "events") }}
     where {{ touched_keys_filter(source("files", "events"), "event_id") }}
@@ -39,6 +40,8 @@ renamed as (
         trim(source.product_information__name) as product_name,
         upper(trim(source.product_information__sku)) as sku,
         source.source_file,
+        {#- rows loaded before the stream existed carry no mark: they came in files -#}
+        coalesce(source._arrived_by, 'file') as arrived_by,
         {{ to_utc_timestamp("source.timestamp") }} as event_at,
         {{ dlt_loaded_at("source._dlt_load_id") }} as loaded_at,
         source._dlt_load_id as load_id
@@ -84,6 +87,7 @@ final as (
         product_name,
         sku,
         source_file,
+        arrived_by,
         invalid_reason,
         {{ validity_flag("invalid_reason") }} as is_valid,
         cast(event_at as date) as event_date,
