@@ -198,6 +198,15 @@ def online(entities: Path, service: str) -> dict[str, Any]:
     return {"features": values}
 
 
+def baseline() -> dict[str, Any]:
+    """Train and evaluate the baseline model (features/baseline_model.py)."""
+    from baseline_model import evaluate  # scikit-learn is slow to import: only for this command
+
+    feature_store = store()
+    with connect(feature_store) as connection:
+        return evaluate(feature_store, connection)
+
+
 def serve(host: str, port: int) -> dict[str, Any]:
     """Feast's HTTP feature server (POST /get-online-features) until interrupted."""
     store().serve(host=host, port=port, type_="http", no_access_log=True)
@@ -209,6 +218,7 @@ def parser() -> argparse.ArgumentParser:
     commands = parse.add_subparsers(dest="command", required=True)
     commands.add_parser("apply")
     commands.add_parser("materialize")
+    commands.add_parser("baseline")
     for name in ("training-set", "online"):
         command = commands.add_parser(name)
         command.add_argument("--entities", type=Path, required=True)
@@ -242,6 +252,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         return training_set(args.entities, args.out, args.service)
     if args.command == "online":
         return online(args.entities, args.service)
+    if args.command == "baseline":
+        return baseline()
     return serve(args.host, args.port)
 
 

@@ -98,6 +98,16 @@ def training_set(
 
 
 @app.command()
+def baseline() -> None:
+    """Train the baseline model "orders again within 90 days" on training sets at monthly
+    cut-offs and print its ROC AUC on a later period (docs/features.md, "Baseline model")."""
+    with console.status("training the baseline model"):
+        result = _task(["baseline"])
+    for name, value in result.items():
+        console.print(f"{name}: {value}")
+
+
+@app.command()
 def serve(
     port: int = typer.Option(DEFAULT_PORT, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
 ) -> None:

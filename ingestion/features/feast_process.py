@@ -63,28 +63,35 @@ def feast_environment(config: Settings, settings: ConnectionSettings) -> dict[st
     }
 
 
+def start_feast_task(
+    args: list[str], config: Settings, settings: ConnectionSettings, capture: bool = True
+) -> subprocess.Popen[str]:
+    """Start `feast_tasks.py <args>` in the Feast virtualenv (a child that never outlives us:
+    stop it with ``stop_process_group``); ``capture`` pipes its output, else it is ours."""
+    registry_path(config, settings).parent.mkdir(parents=True, exist_ok=True)
+    command = [str(feast_python()), str(TASKS_SCRIPT), *args]
+    log.info("running %s", " ".join(command))
+    output = subprocess.PIPE if capture else None
+    return subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env={**os.environ, **feast_environment(config, settings)},
+        stdout=output,
+        stderr=output,
+        text=True,
+        **child_process_options(),
+    )
+
+
 def run_feast_task(
     args: list[str], config: Settings, settings: ConnectionSettings, stream: bool = False
 ) -> dict[str, Any]:
     """Run `feast_tasks.py <args>` in the Feast virtualenv and return its JSON answer.
 
     ``stream`` passes the child's output through (`serve`, which runs until interrupted);
-    otherwise its output goes to the debug log and, on failure, its last lines into the
-    error. The child never outlives us (its process group is stopped on any way out)."""
-    registry_path(config, settings).parent.mkdir(parents=True, exist_ok=True)
-    command = [str(feast_python()), str(TASKS_SCRIPT), *args]
-    env = {**os.environ, **feast_environment(config, settings)}
-    log.info("running %s", " ".join(command))
-    output = None if stream else subprocess.PIPE
-    process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=output,
-        stderr=output,
-        text=True,
-        **child_process_options(),
-    )
+    otherwise its output goes to the debug log and, on failure, its last line of errors into
+    the error. The child's process group is stopped on any way out."""
+    process = start_feast_task(args, config, settings, capture=not stream)
     try:
         stdout, stderr = process.communicate()
     except BaseException:
