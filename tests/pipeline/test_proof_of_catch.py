@@ -109,9 +109,9 @@ MISTAKES = {
     ),
     "feature country from a version that starts later that day (leakage)": Mistake(
         model="feat_customer_daily",
-        path=f"{FEATURES}/feat_customer_daily.sql",
-        correct="and measured.as_of_at > customer_versions.valid_from",
-        mistaken="and measured.as_of_at + interval '1 day' > customer_versions.valid_from",
+        path="macros/features/is_version_in_force_before.sql",
+        correct="{{ as_of_at }} > {{ version_relation }}.valid_from",
+        mistaken="{{ as_of_at }} + interval '1 day' > {{ version_relation }}.valid_from",
         caught_by=frozenset(
             {
                 "test_customer_features_use_only_what_happened_before_as_of_at",

@@ -211,11 +211,7 @@ country_at_time as (
     inner join customer_versions
         on
             measured.customer_id = customer_versions.customer_id
-            and measured.as_of_at > customer_versions.valid_from
-            and (
-                measured.as_of_at <= customer_versions.valid_to
-                or customer_versions.valid_to is null
-            )
+            and {{ is_version_in_force_before("measured.as_of_at", "customer_versions") }}
 
 ),
 

@@ -181,11 +181,7 @@ price_at_time as (
     inner join product_versions
         on
             measured.product_id = product_versions.product_id
-            and measured.as_of_at > product_versions.valid_from
-            and (
-                measured.as_of_at <= product_versions.valid_to
-                or product_versions.valid_to is null
-            )
+            and {{ is_version_in_force_before("measured.as_of_at", "product_versions") }}
 
 ),
 
