@@ -61,7 +61,7 @@ format: install
 	$(BIN)/sqlfluff fix --config .sqlfluff-spark $(SPARK_ONLY_MODELS)
 
 pytest: install db-start-fast
-	$(BIN)/pytest -m "not reliability and not volume and not spark and not orchestration"
+	$(BIN)/pytest -m "not reliability and not volume and not spark and not orchestration and not features"
 
 ## test-reliability: the fault-injection suite (docs/reliability.md); .ci/run runs it after make test,
 ## with test-volume, test-orchestration and deploy-check beside it
@@ -130,6 +130,26 @@ test-dag: airflow
 # (Airflow's virtualenv only: the test migrates a metadata DB of its own, not .shopflow/airflow's)
 test-orchestration: $(AIRFLOW_VENV)/.installed install db-start-fast
 	$(BIN)/pytest -m orchestration tests/orchestration
+
+# --- Feast (docs/features.md): its own virtualenv (feast 0.67 wants pandas 2, the project pandas 3);
+# `shopflow features ...` runs features/feast_tasks.py in it
+FEAST_VENV := .venv-feast
+
+.PHONY: feast test-features
+
+## feast: Feast in .venv-feast (pinned in features/requirements.txt), rebuilt only when the pins change
+feast: $(FEAST_VENV)/.installed
+
+$(FEAST_VENV)/.installed: features/requirements.txt
+	test -x $(FEAST_VENV)/bin/python || $(PYTHON) -m venv $(FEAST_VENV)
+	$(FEAST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FEAST_VENV)/bin/python -m pip install --quiet -r features/requirements.txt
+	touch $@
+
+## test-features: training sets equal an independent as-of computation from the raw tables, the online
+## store equals the latest offline values, an erased customer leaves it (a small world of its own)
+test-features: feast install db-start-fast
+	$(BIN)/pytest -m features tests/features
 
 # --- Deployment checks (docs/deployment.md): offline, checkov in its own .venv-deploy
 .PHONY: deploy-check

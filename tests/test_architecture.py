@@ -24,7 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "cli benchmarking",  # entry points: the commands, the benchmarks
         "monitoring conventions",  # after a run: alerts, status; the project's own rules
         "stage_runner",  # `shopflow run`: the stages in order, under one lock
-        "reporting lake spark",  # consumers of the built warehouse
+        "reporting lake spark features",  # consumers of the built warehouse
         "exports",  # answer files (the lake writes the same formats)
         "semantic",  # the metrics (MetricFlow) compiled to SQL on the warehouse
         "transform loading streaming",  # dbt; dlt pipelines, audit rows; the stream consumer

@@ -73,6 +73,7 @@ COMMANDS = (
     LazyCommand("report", "ingestion.cli.report", "report"),
     LazyCommand("export", "ingestion.cli.export", "export"),
     LazyCommand("docs", "ingestion.cli.docs", "docs"),
+    LazyCommand("features", "ingestion.cli.features", "app"),
     LazyCommand("db", "ingestion.cli.db", "app"),
     LazyCommand("simulate", "ingestion.cli.simulate", "app"),
     LazyCommand("stream", "ingestion.cli.stream", "app"),

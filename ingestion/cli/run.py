@@ -25,6 +25,7 @@ from ingestion.settings import (
 )
 from ingestion.stage_runner.pipeline import (
     DBT_BUILD,
+    MATERIALIZE,
     STAGE_NAMES,
     RunOptions,
     StageSelectionError,
@@ -148,6 +149,12 @@ def run(
         help="Engine dbt builds on: dev (Postgres) or spark (adds the lake stage; "
         "docs/scale-out.md). Default: SHOPFLOW_TARGET, else dev.",
     ),
+    materialize: bool = typer.Option(
+        False,
+        "--materialize",
+        help="After dbt-build, load the feature store's online store (Feast; needs `make "
+        "feast`; docs/features.md).",
+    ),
     wait: float = WAIT,
     given_run_id: str | None = RUN_ID,
 ) -> None:
@@ -168,6 +175,7 @@ def run(
         ingest_progress=ingest_progress,
         retry_dbt=resume,
         target=target or config.target,
+        materialize_features=materialize,
         config=config,
     )
     try:
@@ -197,6 +205,8 @@ def retry(wait: float = WAIT, given_run_id: str | None = RUN_ID) -> None:
         # `dbt retry` resumes the production (Postgres) build; a Spark build runs again whole
         retry_dbt=failed.stage == DBT_BUILD and engine == DEFAULT_TARGET,
         target=engine,
+        # a run that failed loading the online store had asked for it
+        materialize_features=failed.stage == MATERIALIZE,
         config=config,
     )
     try:

@@ -3,8 +3,8 @@
 This does dbt-project-evaluator's job without installing it (hub packages cannot be installed
 here): every model is described and has a primary-key test, is named after its layer and sits
 in the right place in the DAG (only staging reads sources, staging reads nothing else, nothing
-upstream reads a mart), marts enforce a contract, sources declare freshness and columns are
-documented. Each violation names the resource, the rule and how to fix it.
+upstream reads a mart), marts and feature tables enforce a contract, sources declare freshness
+and columns are documented. Each violation names the resource, the rule and how to fix it.
 
 Audit models (`models/audit/`, prefix `audit_`) watch the pipeline itself: they may read the
 `audit` source (dbt's run results, the pipeline's run log) and any mart, because they sit at the
@@ -37,7 +37,7 @@ RULES: dict[str, str] = {
     "source-outside-staging": "only staging models call source()",
     "staging-refs-model": "staging models ref no other model",
     "mart-referenced-upstream": "nothing upstream of the marts refs a mart",
-    "mart-contract": "every mart enforces a contract",
+    "mart-contract": "every mart and feature table enforces a contract",
     "column-description": "every model documents its columns",
     "source-freshness": "every source table declares freshness",
     "staging-load-audited": "every staging model of loaded rows is counted by the load audit",
@@ -49,10 +49,12 @@ LAYER_PREFIXES: dict[str, tuple[str, ...]] = {
     "intermediate": ("int_",),
     "marts": ("dim_", "fct_", "mart_"),
     "audit": ("audit_",),
+    "features": ("feat_",),
 }
 STAGING = "staging"
 MARTS = "marts"
 AUDIT = "audit"
+FEATURES = "features"
 AUDIT_SOURCE = "audit"
 SKIP_META_KEY = "skip_project_rules"
 PRIMARY_KEY_COMBINATION_TESTS = ("unique_combination_of_columns",)
@@ -82,7 +84,8 @@ def load_manifest(path: Path) -> dict[str, Any]:
 
 
 def layer_of(node: Node) -> str | None:
-    """The top folder under the model path (staging, intermediate, marts, audit), or None."""
+    """The top folder under the model path (staging, intermediate, marts, audit, features),
+    or None."""
     fqn = node.get("fqn") or []
     return str(fqn[1]) if len(fqn) > 2 else None
 
@@ -155,7 +158,7 @@ def _model_violations(
             "model-layer",
             f"lives outside the layer folders ({', '.join(LAYER_PREFIXES)})",
             "move it into models/staging/<source>/, models/intermediate/<domain>/, "
-            "models/marts/<domain>/ or models/audit/.",
+            "models/marts/<domain>/, models/audit/ or models/features/.",
         )
     elif not name.startswith(LAYER_PREFIXES[layer]):
         prefixes = " or ".join(f"`{prefix}`" for prefix in LAYER_PREFIXES[layer])
@@ -201,18 +204,18 @@ def _model_violations(
         if marts:
             add(
                 "mart-referenced-upstream",
-                f"is upstream of the marts but refs a mart ({', '.join(marts)})",
+                f"is not a mart or audit model but refs a mart ({', '.join(marts)})",
                 "dependencies flow staging -> intermediate -> marts: move the shared logic "
                 "into an intermediate model that both read.",
             )
-    if layer == MARTS:
+    if layer in (MARTS, FEATURES):
         contract = (node.get("config") or {}).get("contract") or node.get("contract") or {}
         if not contract.get("enforced"):
             add(
                 "mart-contract",
                 "does not enforce a contract",
-                "keep it under dbt_project/models/marts/, whose folder config in "
-                "dbt_project.yml enforces every mart's contract (on Postgres), drop any "
+                f"keep it under dbt_project/models/{layer}/, whose folder config in "
+                "dbt_project.yml enforces the contract, drop any "
                 f"`contract=` from its config() and give every column in {yml} its "
                 "`data_type`.",
             )

@@ -1,5 +1,6 @@
-"""The stages of `shopflow run`, in order: simulate -> ingest -> dbt-build -> docs -> export
--> report on Postgres; simulate -> ingest -> history -> lake -> dbt-build on Spark (history:
+"""The stages of `shopflow run`, in order: simulate -> ingest -> dbt-build [-> materialize] ->
+docs -> export -> report on Postgres (materialize: the feature store's online store, on
+request); simulate -> ingest -> history -> lake -> dbt-build on Spark (history:
 on Postgres where the loads land, the product snapshot and the erasure of the customers'
 change log, which the lake carries to Spark; the marts on Spark are read by Spark users, not
 by the export and report stages, which read Postgres). And the selection of a part of them
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ingestion.exports import export_all
+from ingestion.features.feast_process import run_feast_task
 from ingestion.lake import export_lake
 from ingestion.lake.layout import SOURCE_SCHEMAS
 from ingestion.reporting import summary_line, write_report
@@ -43,16 +45,19 @@ STAGE_NAMES = (
     "history",
     "lake",
     "dbt-build",
+    "materialize",
     "docs",
     "export",
     "report",
 )
-"""Every stage of either target, in order (``history`` and ``lake`` on the spark target only)."""
+"""Every stage of either target, in order (``history`` and ``lake`` on the spark target only,
+``materialize`` with ``--materialize`` only)."""
 HISTORY_NODES = ("snap_storefront__products", "stg_ops__customer_versions")
 """What the spark target's history stage builds on Postgres, with their parents: the dbt
 snapshot recording product history (dbt_project/snapshots/), and the customer versions, whose
 pre-hook erases the erased customers from the change log before the lake exports it."""
 DBT_BUILD = "dbt-build"
+MATERIALIZE = "materialize"
 
 
 class StageSelectionError(ValueError):
@@ -72,6 +77,8 @@ class RunOptions:
     """The dbt-build stage resumes the last production build (``dbt retry``)."""
     target: str = DEFAULT_TARGET
     """The profile output dbt builds on: ``dev`` (Postgres) or ``spark``."""
+    materialize_features: bool = False
+    """Load the feature store's online store after the build (needs `make feast`)."""
     config: Settings = field(kw_only=True)
     """The settings the command resolved once; the stages read them from here."""
 
@@ -179,6 +186,21 @@ def spark_build_stage(settings: ConnectionSettings, options: RunOptions) -> Stag
     return Stage(DBT_BUILD, "dbt build on Spark, from the lake", action)
 
 
+def materialize_stage(settings: ConnectionSettings, config: Settings) -> Stage:
+    """The feature store after the build: registered (idempotent: a fresh clone needs it) and
+    its online store loaded with the newest feature rows, erased customers removed."""
+
+    def action() -> str:
+        run_feast_task(["apply"], config, settings)
+        loaded = run_feast_task(["materialize"], config, settings)
+        return "; ".join(
+            f"{view} until {result['loaded_until']}, {result['removed_entities']} removed"
+            for view, result in loaded.items()
+        )
+
+    return Stage(MATERIALIZE, "feature store: the online store from the feature tables", action)
+
+
 def dbt_docs_stage(
     settings: ConnectionSettings,
     config: Settings,
@@ -247,6 +269,7 @@ def pipeline_stages(settings: ConnectionSettings, options: RunOptions) -> list[S
     return [
         *loaded,
         dbt_build_stage(settings, options, failed_tables),
+        *([materialize_stage(settings, options.config)] if options.materialize_features else []),
         dbt_docs_stage(settings, options.config, failed_tables),
         export_stage(settings, options.config),
         report_stage(settings, options.config),

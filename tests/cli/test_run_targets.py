@@ -18,14 +18,25 @@ from ingestion.stage_runner.stages import Stage
 SETTINGS = ConnectionSettings.__new__(ConnectionSettings)
 
 
-def stage_names(target: str) -> list[str]:
-    options = RunOptions("r", target=target, config=Settings.from_environment())
+def stage_names(target: str, materialize_features: bool = False) -> list[str]:
+    options = RunOptions(
+        "r",
+        target=target,
+        materialize_features=materialize_features,
+        config=Settings.from_environment(),
+    )
     return [stage.name for stage in pipeline_stages(SETTINGS, options)]
 
 
 def test_postgres_runs_the_marts_outputs_and_spark_adds_the_lake() -> None:
     assert stage_names("dev") == ["simulate", "ingest", "dbt-build", "docs", "export", "report"]
     assert stage_names("spark") == ["simulate", "ingest", "history", "lake", "dbt-build"]
+
+
+def test_materialize_asked_for_loads_the_feature_store_right_after_the_build() -> None:
+    assert stage_names("dev", materialize_features=True) == [
+        *("simulate", "ingest", "dbt-build", "materialize", "docs", "export", "report")
+    ]
 
 
 def test_an_unknown_target_is_refused_before_anything_runs() -> None:

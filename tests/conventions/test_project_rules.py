@@ -15,7 +15,12 @@ from ingestion.cli.app import app
 from ingestion.conventions.project_rules import RULES, check_manifest, has_primary_key_test
 
 PROJECT = "shopflow"
-FOLDERS = {"staging": "staging/ops", "intermediate": "intermediate/sales", "marts": "marts/sales"}
+FOLDERS = {
+    "staging": "staging/ops",
+    "intermediate": "intermediate/sales",
+    "marts": "marts/sales",
+    "features": "features",
+}
 
 
 def model(
@@ -82,7 +87,8 @@ def source(name: str, table: str, freshness: bool = True) -> dict[str, Any]:
 
 
 def clean_manifest() -> dict[str, Any]:
-    """A small project that keeps every rule: source -> stg -> int -> fct/dim -> audit."""
+    """A small project that keeps every rule: source -> stg -> int -> fct/dim -> audit, and
+    int -> a feature table."""
     orders_source = source("ops", "orders")
     audit_source = source("audit", "dbt_results")
     stg = model("stg_ops__orders", "staging", [orders_source["unique_id"]])
@@ -91,11 +97,12 @@ def clean_manifest() -> dict[str, Any]:
     dim = model("dim_customers", "marts", [fct["unique_id"]], contract=True)
     audit = model("audit_dbt_results", "audit", [audit_source["unique_id"], fct["unique_id"]])
     load_audit = model("audit_load_quality", "audit", [stg["unique_id"]])
+    feature = model("feat_orders_daily", "features", [intermediate["unique_id"]], contract=True)
     stg["columns"].update(
         is_valid={"name": "is_valid", "description": "Valid?"},
         loaded_at={"name": "loaded_at", "description": "Loaded."},
     )
-    models = [stg, intermediate, fct, dim, audit, load_audit]
+    models = [stg, intermediate, fct, dim, audit, load_audit, feature]
     tests = [test for m in models for test in key_tests(m["name"], f"{m['name']}_id")]
     return {
         "metadata": {"project_name": PROJECT},
@@ -188,6 +195,26 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         lambda m: node(m, "dim_customers")["config"]["contract"].update(enforced=False),
         "mart-contract",
         "model dim_customers",
+    ),
+    (
+        "feature table without an enforced contract",
+        lambda m: node(m, "feat_orders_daily")["config"]["contract"].update(enforced=False),
+        "mart-contract",
+        "model feat_orders_daily",
+    ),
+    (
+        "feature table refs a mart",
+        lambda m: node(m, "feat_orders_daily")["depends_on"]["nodes"].append(
+            f"model.{PROJECT}.fct_orders"
+        ),
+        "mart-referenced-upstream",
+        "model feat_orders_daily",
+    ),
+    (
+        "feature table with a mart's prefix",
+        lambda m: add_model(m, model("mart_customer_features", "features", contract=True)),
+        "model-naming",
+        "model mart_customer_features",
     ),
     (
         "undocumented column",

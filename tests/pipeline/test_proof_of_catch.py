@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PREFIX = "catch"
 MODELS = "dbt_project/models/intermediate"
+FEATURES = "dbt_project/models/features"
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,31 @@ MISTAKES = {
             " = {{ dbt.cast(\"'9999-12-31 00:00:00'\", dbt.type_timestamp()) }}"
         ),
         caught_by=frozenset({"test_sales_lines_point_in_time_join"}),
+    ),
+    "feature row reads its own as-of day (leakage)": Mistake(
+        model="feat_customer_daily",
+        path=f"{FEATURES}/feat_customer_daily.sql",
+        # stamped at the start of the day it summarises: it holds that day's orders and events
+        correct="customer_days.activity_date + 1 as as_of_date,",
+        mistaken="customer_days.activity_date as as_of_date,",
+        caught_by=frozenset(
+            {
+                "test_customer_features_use_only_what_happened_before_as_of_at",
+                "assert_features_use_nothing_after_their_as_of_time",
+            }
+        ),
+    ),
+    "feature country from a version that starts later that day (leakage)": Mistake(
+        model="feat_customer_daily",
+        path="macros/features/is_version_in_force_before.sql",
+        correct="{{ as_of_at }} > {{ version_relation }}.valid_from",
+        mistaken="{{ as_of_at }} + interval '1 day' > {{ version_relation }}.valid_from",
+        caught_by=frozenset(
+            {
+                "test_customer_features_use_only_what_happened_before_as_of_at",
+                "assert_features_use_nothing_after_their_as_of_time",
+            }
+        ),
     ),
 }
 
