@@ -10,7 +10,7 @@ Money is rounded to the cent here, once, so the chart and its table show the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -21,7 +21,11 @@ from ingestion.database.connection import autocommit, database_exists
 from ingestion.database.errors import WarehouseNotBuiltError
 from ingestion.semantic import MetricTable, SemanticLayer, SemanticLayerNotBuiltError
 from ingestion.settings import ConnectionSettings
+from ingestion.streaming.windows import SCHEMA as REALTIME_SCHEMA
 
+STREAM_FUNNEL = (REALTIME_SCHEMA, "funnel_per_minute")
+"""Kept by the stream consumer (ingestion/streaming/windows.py), in the same transaction as
+the raw rows it counts."""
 PIPELINE_RUNS = ("audit", "pipeline_runs")
 """Written by the orchestration (ingestion/loading/audit.py) in a fixed schema."""
 DBT_RESULTS_TABLE = "dbt_results"
@@ -91,6 +95,17 @@ class BuildTests:
 
 
 @dataclass(frozen=True)
+class StreamMinute:
+    """One minute of streamed clickstream events (``realtime.funnel_per_minute``), both
+    platforms together."""
+
+    window_start_at: datetime
+    views: int
+    add_to_carts: int
+    purchases: int
+
+
+@dataclass(frozen=True)
 class ReportData:
     latest_business_date: date | None
     monthly_revenue: list[MonthlyChannelRevenue]
@@ -99,9 +114,22 @@ class ReportData:
     open_orders: list[OpenOrdersDay]
     ingest_runs: list[IngestRun]
     builds: list[BuildTests]
+    last_hour: list[StreamMinute] = field(default_factory=list)
+    """Empty when the stream has never landed an event (no ``realtime`` schema)."""
 
 
 LATEST_BUSINESS_DATE = "select max(ordered_date) from {marts}.fct_orders"
+
+LAST_HOUR = """
+    select funnel.window_start_at, sum(funnel.views), sum(funnel.add_to_carts),
+        sum(funnel.purchases)
+    from {funnel} as funnel
+    where funnel.window_start_at > (select max(window_start_at) from {funnel}) - interval '1 hour'
+    group by funnel.window_start_at
+    order by funnel.window_start_at
+"""
+"""The last hour of event time the stream has landed (not of the wall clock: a consumer that
+stopped leaves its last hour on the page, dated)."""
 
 INGEST_RUNS = """
     select run_id, source, started_at, status, coalesce(rows_loaded, 0),
@@ -268,4 +296,13 @@ def read_report_data(
                 BuildTests(*row)
                 for row in _fetch(cursor, BUILDS, {"last": last_runs}, results=results)
             ],
+            last_hour=last_hour_minutes(cursor),
         )
+
+
+def last_hour_minutes(cursor: psycopg2.extensions.cursor) -> list[StreamMinute]:
+    """The stream's last hour, per minute; none when the stream never ran here."""
+    if _missing_relations(cursor, [STREAM_FUNNEL]):
+        return []
+    rows = _fetch(cursor, LAST_HOUR, funnel=STREAM_FUNNEL)
+    return [StreamMinute(at, int(views), int(carts), int(buys)) for at, views, carts, buys in rows]

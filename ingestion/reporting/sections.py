@@ -20,6 +20,7 @@ SMALL_CHART_HEIGHT = 220
 SECTION_IDS = (
     "revenue-by-channel",
     "daily-funnel",
+    "last-hour",
     "top-categories",
     "open-orders",
     "ingest-quality",
@@ -27,11 +28,13 @@ SECTION_IDS = (
 )
 
 
+def _in_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment
+
+
 def _utc_label(moment: datetime, identifier: str) -> str:
     """``2026-12-02 12:58 · bc5b2ed1``: a run's start (UTC) and short id."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return f"{moment:%Y-%m-%d %H:%M}{KEY_LINE_SEPARATOR}{identifier[:8]}"
+    return f"{_in_utc(moment):%Y-%m-%d %H:%M}{KEY_LINE_SEPARATOR}{identifier[:8]}"
 
 
 def revenue_by_channel(data: ReportData) -> Section:
@@ -72,6 +75,29 @@ def daily_funnel(data: ReportData) -> Section:
     chart = line_chart("daily-funnel", title, summary, dataset, "No clickstream events yet.")
     source = "metrics viewers, clickers, cart_adders, purchasers (saved query daily_funnel)"
     return Section("daily-funnel", title, summary, source, (chart,), dataset)
+
+
+def last_hour(data: ReportData) -> Section:
+    minutes = data.last_hour
+    dataset = Dataset(
+        "Minute (UTC)",
+        tuple(f"{_in_utc(minute.window_start_at):%Y-%m-%d %H:%M}" for minute in minutes),
+        (
+            Series("Views", tuple(minute.views for minute in minutes)),
+            Series("Add to carts", tuple(minute.add_to_carts for minute in minutes)),
+            Series("Purchases", tuple(minute.purchases for minute in minutes)),
+        ),
+    )
+    title = "Clickstream, the last hour"
+    summary = (
+        "Streamed events per minute of event time over the last hour the stream landed, web "
+        "and app added together; a minute stays open for late events until the watermark "
+        "passes it, so the last minutes may still grow."
+    )
+    empty = "No streamed events yet (`shopflow stream consume` lands them within seconds)."
+    chart = line_chart("last-hour", title, summary, dataset, empty)
+    source = "realtime.funnel_per_minute (the stream consumer)"
+    return Section("last-hour", title, summary, source, (chart,), dataset)
 
 
 def top_categories(data: ReportData) -> Section:
@@ -199,6 +225,7 @@ def build_sections(data: ReportData, results_table: str) -> list[Section]:
     return [
         revenue_by_channel(data),
         daily_funnel(data),
+        last_hour(data),
         top_categories(data),
         open_orders(data),
         ingest_quality(data),

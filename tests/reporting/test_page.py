@@ -18,6 +18,7 @@ from ingestion.reporting.queries import (
     MonthlyChannelRevenue,
     OpenOrdersDay,
     ReportData,
+    StreamMinute,
 )
 from ingestion.reporting.report import summary_line
 from ingestion.reporting.sections import SECTION_IDS, build_sections
@@ -40,6 +41,10 @@ def sample_data() -> ReportData:
         open_orders=[OpenOrdersDay(date(2026, 1, 3), 1, 2, 3, Decimal("45.60"))],
         ingest_runs=[IngestRun("run1abcdefgh", "ops", run_at, "ok", 100, 2)],
         builds=[BuildTests("inv1abcdefgh", run_at.replace(tzinfo=None), 300, 1)],
+        last_hour=[
+            StreamMinute(run_at, 30, 4, 1),
+            StreamMinute(run_at.replace(minute=1), 25, 3, 0),
+        ],
     )
 
 
@@ -112,5 +117,5 @@ def test_the_page_is_written_atomically(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["index.html"]
     assert oct(path.stat().st_mode & 0o777) == "0o644"
     assert re.fullmatch(
-        r".*index\.html: 6 charts, \d+ KiB, latest business date 2025-12-31", summary_line(path)
+        r".*index\.html: 7 charts, \d+ KiB, latest business date 2025-12-31", summary_line(path)
     )
