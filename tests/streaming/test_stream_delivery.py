@@ -54,6 +54,26 @@ def test_late_events_are_counted_apart_and_closed_windows_never_change(
     stream_world.assert_landed_once(event_ids(on_time) | event_ids(late))
 
 
+def test_a_consumer_down_for_ten_minutes_catches_up_in_its_windows(
+    stream_world: StreamWorld,
+) -> None:
+    """Ten minutes of events published while no consumer runs: the broker keeps them, and the
+    consumer that comes back lands them all on time (the watermark follows the events it has
+    read, not the clock), every minute of the outage in its own window."""
+    before = stream_world.messages(300, ago=660, seconds=60)
+    stream_world.publish(before)
+    stream_world.consume()
+    outage = stream_world.messages(3_000, ago=30, seconds=600)  # while the consumer was down
+    stream_world.publish(outage)
+    summary = stream_world.consume()
+    assert summary.late == 0
+    stream_world.assert_landed_once(event_ids(before) | event_ids(outage))
+    minutes = stream_world.scalar(
+        "select count(distinct window_start_at) from realtime.event_counts_per_minute"
+    )
+    assert minutes >= 11  # the minute before and the ten of the outage
+
+
 def test_kill_9_of_a_consumer_then_a_rerun_lands_every_event_once(
     stream_world: StreamWorld,
 ) -> None:
