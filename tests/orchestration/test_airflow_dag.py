@@ -84,11 +84,12 @@ def test_each_task_calls_its_shopflow_command(dag: DAG) -> None:
     assert all("shopflow_bin" in command for command in commands.values())
 
 
-def rendered_commands(dag: DAG, airflow_run_id: str) -> dict[str, str]:
-    """Each task's command as Airflow renders it for a DAG run with this run id."""
+def rendered_commands(dag: DAG, airflow_run_id: str, materialize: bool = True) -> dict[str, str]:
+    """Each task's command as Airflow renders it for a DAG run with this run id (the optional
+    tasks asked for, unless ``materialize`` is false)."""
     context = {
         "run_id": airflow_run_id,
-        "params": {"tick_days": 0, "business_date": None},
+        "params": {"tick_days": 0, "business_date": None, "materialize_features": materialize},
         "ti": SimpleNamespace(try_number=1),
         "var": {"value": SimpleNamespace(get=lambda _name, default: default)},
     }
@@ -188,9 +189,23 @@ def test_the_failure_callback_never_raises(
 def test_one_run_at_a_time_no_catchup_and_the_business_date_param(dag: DAG) -> None:
     assert dag.max_active_runs == 1
     assert dag.catchup is False
-    assert set(dag.params) == {"business_date", "tick_days"}
+    assert set(dag.params) == {"business_date", "tick_days", "materialize_features"}
+    assert dag.params["materialize_features"] is False
     assert dag.params["business_date"] is None
     assert dag.params["tick_days"] == 0
     for task in dag.tasks:
         assert task.env["SHOPFLOW_BUSINESS_DATE"] == "{{ params.business_date or ds }}"
         assert task.append_env
+
+
+def test_materialize_runs_only_when_asked_and_the_docs_follow_either_way(dag: DAG) -> None:
+    asked = rendered_commands(dag, AIRFLOW_RUN_ID)["materialize"]
+    assert asked.endswith(
+        f"run --only materialize --materialize --wait 300 --run-id {SHOPFLOW_RUN_ID}"
+    )
+    off = rendered_commands(dag, AIRFLOW_RUN_ID, materialize=False)["materialize"]
+    assert off.endswith("exit 99") and "--materialize" not in off
+    assert dag.get_task("materialize").skip_on_exit_code == [99]
+    assert dag.get_task("docs").trigger_rule == "none_failed"
+    others = [t for t in dag.tasks if t.task_id != "materialize"]
+    assert all(not t.skip_on_exit_code for t in others)  # a refusal (75) is retried, never skipped

@@ -128,16 +128,30 @@ TASK_ENV = {
 }
 
 
-def shopflow_task(task_id: str, arguments: str, timeout: timedelta) -> BashOperator:
+SKIPPED = 99
+"""Airflow's exit code for "skipped" (BashOperator's ``skip_on_exit_code``)."""
+
+
+def shopflow_task(
+    task_id: str, arguments: str, timeout: timedelta, only_if: str | None = None
+) -> BashOperator:
     """A task running `shopflow <arguments> --run-id <the DAG run's>` in the repository; a
-    non-zero exit fails it."""
+    non-zero exit fails it. With ``only_if`` (a boolean DAG param) the task is skipped, not
+    run, when the DAG run's param is false."""
+    command = f'"{SHOPFLOW}" {arguments} {RUN_ID_OPTION}'
+    if only_if is not None:
+        command = (
+            f"{{% if params.{only_if} %}}{command}{{% else %}}"
+            f"echo 'skipped: the DAG param {only_if} is off'; exit {SKIPPED}{{% endif %}}"
+        )
     return BashOperator(
         task_id=task_id,
-        bash_command=f'"{SHOPFLOW}" {arguments} {RUN_ID_OPTION}',
+        bash_command=command,
         env=TASK_ENV,
         append_env=True,
         cwd=str(REPO),
-        skip_on_exit_code=None,  # every non-zero exit (75 included) is a failure to retry
+        # every other non-zero exit (75 included) is a failure to retry
+        skip_on_exit_code=SKIPPED if only_if is not None else None,
         execution_timeout=timeout,
     )
 
@@ -169,6 +183,13 @@ with DAG(
             description="Advance the simulated world this many days before ingesting "
             "(shopflow run --only simulate --tick N). 0 re-runs on the world as it is.",
         ),
+        "materialize_features": Param(
+            False,
+            type="boolean",
+            description="After the dbt build, load the feature store's online store "
+            "(shopflow run --only materialize --materialize; the worker needs the project's "
+            ".venv-feast, `make feast`; docs/features.md). Off: the task is skipped.",
+        ),
     },
     tags=["shopflow"],
 ) as dag:
@@ -194,10 +215,17 @@ with DAG(
     dbt_build = shopflow_task(
         "dbt_build", f"run --only dbt-build {resume}{wait}", timedelta(hours=1)
     )
+    materialize = shopflow_task(
+        "materialize",
+        f"run --only materialize --materialize {wait}",
+        timedelta(minutes=30),
+        only_if="materialize_features",
+    )
     docs = shopflow_task("docs", f"run --only docs {wait}", timedelta(minutes=15))
+    docs.trigger_rule = "none_failed"  # after a materialize that ran or was skipped
     export = shopflow_task("export", f"run --only export {wait}", timedelta(minutes=15))
     report = shopflow_task("report", f"run --only report {wait}", timedelta(minutes=15))
     status = shopflow_task("status", "status", timedelta(minutes=5))
 
     simulate >> ingests[0] >> ingests[1] >> ingests[2] >> dbt_build
-    dbt_build >> docs >> export >> report >> status
+    dbt_build >> materialize >> docs >> export >> report >> status
