@@ -50,32 +50,11 @@ from ingestion.loading.runtime import make_pipeline
 from ingestion.loading.source_run import IngestObserver, SourceRun
 from ingestion.root_cause import root_cause
 from ingestion.settings import ConnectionSettings
-from ingestion.sources.validation import QUARANTINED_FILES_TABLE, REJECTED_RECORDS_TABLE
+from ingestion.sources.validation import BOOKKEEPING_DDL, REJECTED_RECORDS_TABLE
 
 log = logging.getLogger(__name__)
 
 STAGE = "ingest"
-
-BOOKKEEPING_DDL: dict[str, str] = {
-    REJECTED_RECORDS_TABLE: """
-        resource varchar not null,
-        reason varchar not null,
-        raw_payload varchar,
-        load_id varchar not null,
-        rejected_at timestamp with time zone not null,
-        _dlt_load_id varchar not null,
-        _dlt_id varchar not null unique
-    """,
-    QUARANTINED_FILES_TABLE: """
-        file_name varchar not null,
-        reason varchar not null,
-        load_id varchar not null,
-        quarantined_at timestamp with time zone not null,
-        _dlt_load_id varchar not null,
-        _dlt_id varchar not null unique
-    """,
-}
-"""The bookkeeping tables, in the types dlt gives them, so they exist before the first reject."""
 
 
 class PendingLoadError(RuntimeError):

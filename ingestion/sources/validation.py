@@ -56,6 +56,29 @@ QUARANTINED_FILES_COLUMNS: dict[str, dict[str, Any]] = {
 }
 
 
+BOOKKEEPING_DDL: dict[str, str] = {
+    REJECTED_RECORDS_TABLE: """
+        resource varchar not null,
+        reason varchar not null,
+        raw_payload varchar,
+        load_id varchar not null,
+        rejected_at timestamp with time zone not null,
+        _dlt_load_id varchar not null,
+        _dlt_id varchar not null unique
+    """,
+    QUARANTINED_FILES_TABLE: """
+        file_name varchar not null,
+        reason varchar not null,
+        load_id varchar not null,
+        quarantined_at timestamp with time zone not null,
+        _dlt_load_id varchar not null,
+        _dlt_id varchar not null unique
+    """,
+}
+"""The bookkeeping tables' columns, in the types dlt gives them, so they exist before the first
+reject (the loading runner makes them per source; the stream consumer makes its own)."""
+
+
 class RejectedRecordError(ValueError):
     """A record cannot be loaded as it is; the message is the reason stored with it."""
 

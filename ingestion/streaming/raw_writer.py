@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 from ingestion.sources.files.read_ahead import dlt_ids, utc_timestamp_text
 from ingestion.sources.files.settings import ARRIVED_BY_STREAM, DATASET_NAME, EVENT_COLUMN_TYPES
 from ingestion.sources.validation import (
+    BOOKKEEPING_DDL,
     MAX_REASON_CHARS,
     REJECTED_RECORDS_TABLE,
     bounded_text,
@@ -58,15 +59,7 @@ create table if not exists {EVENTS} (
 );
 alter table {EVENTS} add column if not exists _arrived_by varchar;
 create index if not exists events__event_id__idx on {EVENTS} (event_id);
-create table if not exists {REJECTED} (
-    resource varchar not null,
-    reason varchar not null,
-    raw_payload varchar,
-    load_id varchar not null,
-    rejected_at timestamp with time zone not null,
-    _dlt_load_id varchar not null,
-    _dlt_id varchar not null unique
-);
+create table if not exists {REJECTED} ({BOOKKEEPING_DDL[REJECTED_RECORDS_TABLE]});
 """
 """The raw tables as dlt makes them (so a later files load finds them as its own) plus the
 ``_arrived_by`` column and the ``event_id`` index the staging model also creates."""
