@@ -22,9 +22,13 @@ from ingestion.monitoring.capture_lag import (
     human_bytes,
 )
 from ingestion.monitoring.status import (
+    GREEN,
     QUALITY_VIEW,
+    RED,
+    YELLOW,
     WarehouseStatus,
     read_status,
+    verdict,
 )
 from ingestion.settings import ConnectionSettings
 from ingestion.streaming.health import StreamHealth, read_health
@@ -42,6 +46,7 @@ STATUS_STYLES = {
     "runtime error": "red",
 }
 RED_EXIT_CODE = 1
+VERDICT_STYLES = {GREEN: "bold green", YELLOW: "bold yellow", RED: "bold red"}
 
 
 def _styled(status: str) -> Text:
@@ -203,22 +208,36 @@ def status(
         "most recent one; red when it has no stage recorded.",
     ),
 ) -> None:
-    """Show the last runs, source freshness, the last production build's tests and the
-    quality metrics, the operations database's replication slot and the clickstream. Exits 1
-    when a run failed, a test fails, a source is stale, the slot is gone or too far behind, or
-    the stream's consumer is too far behind."""
+    """The verdict first (green, yellow, red: its cause and the next command), then the last
+    runs, source freshness, the last production build's tests and the quality metrics, the
+    operations database's replication slot and the clickstream. Exits 1 when a run failed, a
+    test fails, a source is stale, the slot is gone or too far behind, or the stream's consumer
+    is too far behind; yellow (rows rejected, files quarantined) exits 0."""
     try:
         current_settings = connection_settings()
         current = read_status(current_settings, last_runs=runs, run_id=run_id)
     except (WarehouseNotBuiltError, DatabaseError) as exc:
+        if as_json:  # machines read stdout: the failure is JSON there too
+            failure = {"healthy": False, "verdict": RED, "problems": [str(exc)], "error": str(exc)}
+            print(json.dumps(failure, indent=2))
         fail(str(exc))
     stream = _stream_health(project_settings().nats_url, current_settings)
-    problems = current.problems() + [p for p in (stream and stream.problem(),) if p]
+    stream_problem = stream.problem() if stream is not None else None
+    problems = current.problems() + ([stream_problem] if stream_problem else [])
+    next_step = current.next_step() or ("`shopflow stream status`" if stream_problem else "")
+    level, headline = verdict(problems, current.attention(), next_step)
     if as_json:
         document = json.loads(current.as_json())
-        document.update(healthy=not problems, problems=problems, stream=stream and stream.as_dict())
+        document.update(
+            healthy=not problems,
+            verdict=level,
+            problems=problems,
+            next=next_step,
+            stream=stream and stream.as_dict(),
+        )
         print(json.dumps(document, indent=2, default=str))
     else:
+        console.print(Text(headline, style=VERDICT_STYLES[level]))
         console.print(_runs_table(current))
         console.print(_freshness_table(current))
         if current.capture is not None:

@@ -141,11 +141,43 @@ class WarehouseStatus:
             found.append(capture)
         return found
 
+    def attention(self) -> list[str]:
+        """What is yellow: data the judged run set aside (rows rejected, files quarantined),
+        which the marts lack until it is repaired; one sentence per source."""
+        found: list[str] = []
+        for run in self.last_run:
+            if run.stage != "ingest" or not (run.rows_rejected or run.files_quarantined):
+                continue
+            parts = [f"{run.rows_rejected:,} row(s) rejected"] if run.rows_rejected else []
+            if run.files_quarantined:
+                parts.append(f"{run.files_quarantined:,} file(s) quarantined")
+            found.append(
+                f"{run.source}: {' and '.join(parts)} in run {run.run_id}, missing from the "
+                f"marts until repaired (raw_{run.source}.rejected_records"
+                + (f", raw_{run.source}.quarantined_files" if run.files_quarantined else "")
+                + ")"
+            )
+        return found
+
+    def next_step(self) -> str:
+        """The command to run first about what is red (empty when nothing is)."""
+        if any(run.status in ("failed", "interrupted") for run in self.last_run):
+            return "`shopflow retry` (resumes what failed; the runs table says why)"
+        if any(test.status in RED_TEST_STATUSES for test in self.tests):
+            return "`dbt show -s <failing test>` for its rows (the tests table names them)"
+        if any(s.status in ("error", "runtime error") for s in self.freshness):
+            return "`shopflow run` (or `shopflow ingest <source>` for the stale one)"
+        if self.problems():
+            return "`shopflow run` once the cause above is fixed"
+        return ""
+
     def as_json(self) -> str:
         """The whole status for machines, with ``healthy`` and ``problems`` on top."""
         document: dict[str, Any] = {
             "healthy": not self.problems(),
             "problems": self.problems(),
+            "attention": self.attention(),
+            "next": self.next_step(),
             "runs": [asdict(run) for run in self.runs],
             "freshness": [asdict(item) for item in self.freshness],
             "stale_models": [asdict(model) for model in self.stale],
@@ -310,3 +342,19 @@ def read_status(
         run_id=run_id,
         capture=read_capture(settings),
     )
+
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+
+
+def verdict(problems: list[str], attention: list[str], next_step: str) -> tuple[str, str]:
+    """The status in one line, first on the screen: green, yellow (data set aside, nothing
+    broken) or red, with its first cause and the command to run next."""
+    if problems:
+        more = f" (+{len(problems) - 1} more below)" if len(problems) > 1 else ""
+        then = f"; next: {next_step}" if next_step else ""
+        return RED, f"RED: {problems[0]}{more}{then}"
+    if attention:
+        more = f" (+{len(attention) - 1} more below)" if len(attention) > 1 else ""
+        return YELLOW, (f"YELLOW: {attention[0]}{more}; next: repair the source and `shopflow run`")
+    return GREEN, "GREEN: the last run passed, every test passes, every source is fresh"

@@ -8,10 +8,14 @@ from pathlib import Path
 
 from ingestion.loading.audit import PipelineRun
 from ingestion.monitoring.status import (
+    GREEN,
+    RED,
+    YELLOW,
     SourceFreshness,
     TestOutcome,
     WarehouseStatus,
     read_freshness,
+    verdict,
 )
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
@@ -108,3 +112,54 @@ def test_freshness_is_aged_to_now_against_dbt_criteria(tmp_path: Path) -> None:
     assert found["deliveries"].status == "runtime error"
     assert found["orders"].criteria == "warn 24 h, error 72 h"
     assert read_freshness(tmp_path / "missing.json") == []
+
+
+def ingest_run(source: str, rejected: int, quarantined: int) -> PipelineRun:
+    return PipelineRun(
+        run_id="new",
+        stage="ingest",
+        source=source,
+        started_at=NOW,
+        finished_at=NOW,
+        status="ok",
+        rows_rejected=rejected,
+        files_quarantined=quarantined,
+    )
+
+
+def test_rows_set_aside_make_the_verdict_yellow_not_red() -> None:
+    runs = [ingest_run("storefront", 3, 0), ingest_run("files", 0, 1), ingest_run("ops", 0, 0)]
+    status = WarehouseStatus(tables=[], tests=[], runs=runs)
+    assert status.problems() == []
+    attention = status.attention()
+    assert attention == [
+        "storefront: 3 row(s) rejected in run new, missing from the marts until repaired "
+        "(raw_storefront.rejected_records)",
+        "files: 1 file(s) quarantined in run new, missing from the marts until repaired "
+        "(raw_files.rejected_records, raw_files.quarantined_files)",
+    ]
+    level, line = verdict(status.problems(), attention, status.next_step())
+    assert level == YELLOW
+    assert line.startswith("YELLOW: storefront: 3 row(s) rejected") and "(+1 more below)" in line
+    assert json.loads(status.as_json())["attention"] == attention
+
+
+def test_red_leads_with_its_first_cause_and_the_next_command() -> None:
+    status = WarehouseStatus(
+        tables=[],
+        tests=[TestOutcome("unique_x", "test", "fail", 3)],
+        runs=[stage_run("new", "dbt-build", "failed", 5)],
+        freshness=[freshness("error")],
+    )
+    level, line = verdict(status.problems(), status.attention(), status.next_step())
+    assert level == RED
+    assert line == (
+        "RED: the last run (new) failed at: dbt-build (+2 more below); next: `shopflow retry`"
+        " (resumes what failed; the runs table says why)"
+    )
+    only_stale = WarehouseStatus(tables=[], tests=[], runs=[], freshness=[freshness("error")])
+    assert only_stale.next_step().startswith("`shopflow run`")
+    assert verdict([], [], "") == (
+        GREEN,
+        "GREEN: the last run passed, every test passes, every source is fresh",
+    )

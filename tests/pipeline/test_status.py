@@ -138,6 +138,9 @@ def test_status_reads_metrics_tests_and_runs(built_warehouse: BuiltWarehouse) ->
 def test_status_command_prints_the_tables(built_warehouse: BuiltWarehouse) -> None:
     result = CliRunner().invoke(app, ["status"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (  # the verdict first
+        "GREEN: the last run passed, every test passes, every source is fresh"
+    )
     run_id = built_warehouse.scalar("select max(run_id) from audit.pipeline_runs")
     for expected in ("marketing_spend", "order_items", "Tests of the last production", run_id):
         assert expected in result.output
