@@ -8,7 +8,8 @@ import functools
 import logging
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlsplit
 
 import typer
 
@@ -17,13 +18,15 @@ from ingestion.cli.project_settings import project_settings
 from ingestion.database.errors import DatabaseError
 from ingestion.database.server_settings import connection_settings
 from ingestion.database.service import ensure_ready
-from ingestion.settings import ConnectionSettings, Settings
+from ingestion.settings import REPO_ROOT, ConnectionSettings, Settings
 from ingestion.transform.dbt_runner import DbtError, run_dbt, target_dir
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 DOCS_FILES = ("index.html", "manifest.json", "catalog.json")
+OUTSIDE = ".not-served"
+"""What a path leading out of a mounted folder is answered with: a name that is not there."""
 
 
 class DocsSiteError(RuntimeError):
@@ -31,10 +34,29 @@ class DocsSiteError(RuntimeError):
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    """Serves the target folder; requests go to the debug log, not to the terminal."""
+    """Serves the target folder, and each mounted folder under its prefix (``/reports/...``);
+    requests go to the debug log, not to the terminal."""
+
+    mounts: ClassVar[dict[str, Path]] = {}
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("docs site: " + format, *args)
+
+    def translate_path(self, path: str) -> str:
+        route = unquote(urlsplit(path).path)
+        for prefix, folder in self.mounts.items():
+            if route.startswith(f"/{prefix}/"):
+                root = folder.resolve()
+                wanted = (root / route[len(prefix) + 2 :]).resolve()
+                # nothing outside the mounted folder, whatever the path says (``..``): a 404
+                return str(wanted if wanted.is_relative_to(root) else root / OUTSIDE)
+        return super().translate_path(path)
+
+
+def site_mounts(config: Settings) -> dict[str, Path]:
+    """What the exposures link to, served beside dbt's site so their links open: the report
+    (``reports/index.html#...``) and the project's docs (``docs/exports.md``)."""
+    return {"reports": config.report_dir, "docs": REPO_ROOT / "docs"}
 
 
 def generate_docs(settings: ConnectionSettings, config: Settings) -> Path:
@@ -43,16 +65,20 @@ def generate_docs(settings: ConnectionSettings, config: Settings) -> Path:
     return target_dir()
 
 
-def docs_server(folder: Path, port: int) -> ThreadingHTTPServer:
+def docs_server(
+    folder: Path, port: int, mounts: dict[str, Path] | None = None
+) -> ThreadingHTTPServer:
     """An HTTP server for the docs site in ``folder`` on 127.0.0.1 (``port`` 0: a free port),
-    bound but not yet serving: call ``serve_forever()`` (the caller owns its lifetime)."""
+    with ``mounts`` (URL prefix -> folder) beside it, bound but not yet serving: call
+    ``serve_forever()`` (the caller owns its lifetime)."""
     missing = [name for name in DOCS_FILES if not (folder / name).is_file()]
     if missing:
         raise DocsSiteError(
             f"No dbt docs in {folder} ({', '.join(missing)} missing): "
             "run `shopflow docs` without --no-generate, or `dbt docs generate`."
         )
-    handler = functools.partial(_QuietHandler, directory=str(folder))
+    routed = type("_SiteHandler", (_QuietHandler,), {"mounts": dict(mounts or {})})
+    handler = functools.partial(routed, directory=str(folder))
     try:
         return ThreadingHTTPServer((HOST, port), handler)
     except OSError as exc:
@@ -88,7 +114,7 @@ def docs(
             console.print(f"Generated the dbt docs in {folder}")
         if not serve:
             return
-        server = docs_server(folder, port)
+        server = docs_server(folder, port, site_mounts(project_settings()))
     except (DbtError, DatabaseError, DocsSiteError) as exc:
         fail(str(exc))
     console.print(f"Serving the dbt docs on http://{HOST}:{server.server_port}/ (Ctrl-C to stop)")

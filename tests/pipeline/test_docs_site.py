@@ -1,10 +1,12 @@
 """The dbt docs site of a real run, as a person sees it: served by `shopflow docs` on
 127.0.0.1 and rendered in headless Chromium (dbt docs is a single-page app), a mart's
 lineage is followed page by page through the rendered "Depends On" sections down to its raw
-source; the overview tells the story."""
+source; the overview tells the story; every exposure's link, followed from its rendered page,
+opens its page (the report and the project's docs are served beside the site)."""
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import re
@@ -12,12 +14,15 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urldefrag, urljoin
+from urllib.request import urlopen
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
-from ingestion.cli.docs import DocsSiteError, docs, docs_server
+from ingestion.cli.docs import DocsSiteError, docs, docs_server, site_mounts
+from ingestion.settings import Settings
 from tests.pipeline.support import chromium
 from tests.worlds import BuiltWarehouse
 
@@ -95,7 +100,8 @@ def lineage_path(manifest: dict, child: str, ancestor: str) -> list[str]:
 @pytest.fixture(scope="module")
 def site(built_warehouse: BuiltWarehouse) -> Iterator[str]:
     """The run's docs site (docs stage of `shopflow run`) served as `shopflow docs` serves it."""
-    server = docs_server(built_warehouse.target_dir, port=0)
+    mounts = site_mounts(Settings.from_environment())
+    server = docs_server(built_warehouse.target_dir, port=0, mounts=mounts)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -149,3 +155,30 @@ def test_a_taken_port_is_one_sentence(built_warehouse: BuiltWarehouse) -> None:
 def test_a_folder_without_docs_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DocsSiteError, match="No dbt docs in"):
         docs_server(tmp_path, port=0)
+
+
+def heading_anchors(markdown: str) -> set[str]:
+    """The anchors a markdown renderer gives the page's headings (GitHub's rule)."""
+    titles = (line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#"))
+    return {re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-") for title in titles}
+
+
+def test_every_exposure_link_opens_its_page(
+    site: str, built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    manifest = json.loads((built_warehouse.target_dir / "manifest.json").read_text())
+    exposures = manifest["exposures"]
+    assert len(exposures) >= 4
+    for unique_id, exposure in exposures.items():
+        url = exposure.get("url")
+        assert url, f"{unique_id} has no url"
+        dom = chromium_dom(tmp_path / "profile", page_url(site, unique_id))
+        assert f'href="{html.escape(url)}"' in dom, f"{unique_id}: no link to {url} on its page"
+        page, fragment = urldefrag(urljoin(f"{site}/", url))
+        with urlopen(page, timeout=30) as response:  # the link as the browser resolves it
+            assert response.status == 200, (unique_id, page)
+            body = response.read().decode()
+        if fragment and page.endswith(".html"):
+            assert f'id="{fragment}"' in body, f"{unique_id}: {page} has no #{fragment}"
+        elif fragment:
+            assert fragment in heading_anchors(body), f"{unique_id}: {page} has no #{fragment}"
