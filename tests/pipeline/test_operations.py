@@ -151,12 +151,16 @@ def test_a_source_that_is_down_fails_in_one_sentence(
         "SOURCES__STOREFRONT__API_KEY": "any",
         "SOURCES__STOREFRONT__REQUEST_MAX_ATTEMPTS": "1",
         "SHOPFLOW_ALERT_URL": receiver.url(),
+        "COLUMNS": "500",  # the summary's cells unwrapped: each table's sentence on one line
     }
     result = operated.shopflow("run", "--only", "ingest", **env)
 
     assert result.exit_code == 1
     run_id = run_id_of(result)
-    cause = f"http://127.0.0.1:{port}: connection refused"
+    cause = (
+        f"the storefront API at http://127.0.0.1:{port} refused every connection for 0 s"
+        " (1 attempt): is it running there? Nothing loaded, cursor kept"
+    )
     error = operated.scalar(
         "select error from audit.pipeline_runs "
         f"where run_id = '{run_id}' and stage = 'ingest' and source = 'storefront'"

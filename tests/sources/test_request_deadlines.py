@@ -105,9 +105,8 @@ def test_a_refused_connection_gives_up_after_its_own_short_budget(
         client.get("/v1/products")
     took = time.monotonic() - started
     message = str(raised.value)
-    assert f"refused every connection to {url}/v1/products" in message
-    assert "is it running at that address?" in message and KEY not in message
-    assert "SOURCES__STOREFRONT__REQUEST_REFUSED_BUDGET_SECONDS" in message
+    assert message.startswith(f"the storefront API at {url} refused every connection for ")
+    assert "is it running there?" in message and KEY not in message
     retries = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
     assert len(retries) >= 2 and "connection refused" in retries[0]
     assert took < 20.0  # 50 attempts within the 300 s budget would take minutes

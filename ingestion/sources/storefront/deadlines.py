@@ -51,7 +51,6 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 DEADLINE_SETTING = "SOURCES__STOREFRONT__REQUEST_DEADLINE_SECONDS"
 BUDGET_SETTING = "SOURCES__STOREFRONT__REQUEST_RETRY_BUDGET_SECONDS"
-REFUSED_SETTING = "SOURCES__STOREFRONT__REQUEST_REFUSED_BUDGET_SECONDS"
 
 log = logging.getLogger(__name__)
 
@@ -248,12 +247,13 @@ def _give_up(state: RetryCallState) -> Any:
             " nothing loaded, cursor kept: the next run asks again"
         ) from exc.__cause__  # not from exc: the root cause names the innermost of ours
     if refused(exc):
-        url = shown_url(failed_url(exc))
+        parts = urlsplit(shown_url(failed_url(exc)))
+        attempts = state.attempt_number
         raise ConnectionRefusedByApiError(
-            f"the storefront API refused every connection to {url} for"
-            f" {state.seconds_since_start or 0:.0f} s ({state.attempt_number} attempts,"
-            f" budget {REFUSED_SETTING}): is it running at that address? Nothing loaded,"
-            " cursor kept: the next run asks again"
+            f"the storefront API at {parts.scheme}://{parts.netloc} refused every connection"
+            f" for {state.seconds_since_start or 0:.0f} s ({attempts}"
+            f" attempt{'s' if attempts != 1 else ''}): is it running there? Nothing loaded,"
+            " cursor kept"
         ) from None
     return outcome.result() if outcome is not None else None
 
