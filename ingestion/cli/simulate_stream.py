@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import typer
 
@@ -11,12 +10,17 @@ from ingestion.cli.console import console, fail
 from ingestion.cli.project_settings import project_settings
 from ingestion.cli.ready import ready_settings
 from ingestion.simulators.world import WorldNotBuiltError
-from ingestion.simulators.world.live_clickstream import StreamFaults, live_messages
+from ingestion.simulators.world.live_clickstream import (
+    StreamFaults,
+    business_now,
+    live_messages,
+)
 from ingestion.streaming.publisher import publish
 from ingestion.streaming.topology import BrokerUnreachableError
 
 DEFAULT_SPAN_RATE = 2_000.0
-"""Without ``--rate`` the events are timed as if sent at this rate, ending now."""
+"""Without ``--rate`` the events are timed as if sent at this rate, ending at the world's
+business clock."""
 
 
 def stream(
@@ -37,15 +41,17 @@ def stream(
         None, "--seed", help="Same seed, same messages (default: new)."
     ),
 ) -> None:
-    """Publish live clickstream events (the landing files' generator, timed now) to the broker
-    started by `shopflow stream start`, each acknowledged by the stream."""
+    """Publish live clickstream events (the landing files' generator, timed at the simulated
+    world's business clock) to the broker started by `shopflow stream start`, each
+    acknowledged by the stream."""
     config = project_settings()
     settings = ready_settings()
-    now = int(time.time())
     span = max(1, int(events / (rate or DEFAULT_SPAN_RATE)))
-    window = (now, now + span) if rate else (now - span, now)
     faults = StreamFaults(duplicates=duplicates, late_minutes=late_minutes, malformed=malformed)
     try:
+        # on the world's calendar, as its orders are: see live_clickstream's docstring
+        now = business_now(settings)
+        window = (now, now + span) if rate else (now - span, now)
         messages = live_messages(settings, events, window, faults, seed)
     except WorldNotBuiltError as exc:
         fail(str(exc))

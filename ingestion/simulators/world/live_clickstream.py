@@ -1,4 +1,10 @@
-"""Live clickstream: the landing files' generator, timed now, as messages for the broker.
+"""Live clickstream: the landing files' generator, as messages for the broker.
+
+`shopflow simulate stream` times the events at the simulated world's business clock
+(``business_now``), not the wall clock: the warehouse's business clock is the latest activity
+of any source, so events stamped with today's date on a world whose orders end months earlier
+would move "today" for every mart (and fail the recency tests of the nightly build). The
+benchmark and the tests pass windows of their own.
 
 Sessions come from the same functions as the landing files (``clickstream``): abandoned
 sessions and sessions that end in a purchase, over the world's customers and catalogue (read
@@ -109,6 +115,12 @@ def _sessions(
     low, high = int(times.min()), int(times.max())
     squeezed = start + (times - low) * (end - start - 1) // max(1, high - low)
     return events.assign(timestamp=squeezed.astype(np.int64))
+
+
+def business_now(settings: ConnectionSettings) -> int:
+    """The simulated world's business time (epoch seconds): where its live events happen."""
+    with ops_transaction(settings) as cur:
+        return require_clock(cur).business_time
 
 
 def live_messages(
