@@ -199,6 +199,15 @@ scored as (
 
 ),
 
+kept as (
+
+    -- an erased customer has no feature rows (their orders still count in the scores above)
+    select *
+    from measured
+    where not is_erased
+
+),
+
 country_at_time as (
 
     {#- the version in force just before as_of_at: started before it, not ended before it -#}
@@ -256,7 +265,7 @@ final as (
         measured.last_event_at,
         country_at_time.customer_version_valid_from,
         {{ built_at() }} as dbt_built_at
-    from measured
+    from kept as measured
     left join scored
         on
             measured.customer_id = scored.customer_id
@@ -265,15 +274,13 @@ final as (
         on
             measured.customer_id = country_at_time.customer_id
             and measured.as_of_date = country_at_time.as_of_date
-    where
-        not measured.is_erased
-        {% if is_incremental() -%}
-        and measured.as_of_date >= {{ features_rebuilt_from([
-            (ref("int_orders_summarised"), "ordered_at"),
-            (ref("int_events_keyed"), "event_at"),
-            (ref("int_customer_versions_windowed"), "valid_from"),
-        ]) }}
-        {%- endif %}
+    {% if is_incremental() -%}
+    where measured.as_of_date >= {{ features_rebuilt_from([
+        (ref("int_orders_summarised"), "ordered_at"),
+        (ref("int_events_keyed"), "event_at"),
+        (ref("int_customer_versions_windowed"), "valid_from"),
+    ]) }}
+    {%- endif %}
 
 )
 

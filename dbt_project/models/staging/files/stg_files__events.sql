@@ -21,7 +21,9 @@ source as (
         product_information__sku,
         order_id,
         source_file,
-        _arrived_by,
+        {{ column_or_default(
+            source("files", "events"), "_arrived_by", "cast(null as " ~ dbt.type_string() ~ ")"
+        ) }} as _arrived_by,
         _dlt_load_id
     from {{ source("files", "events") }}
     where {{ touched_keys_filter(source("files", "events"), "event_id") }}
