@@ -54,6 +54,8 @@ BUDGET_SETTING = "SOURCES__STOREFRONT__REQUEST_RETRY_BUDGET_SECONDS"
 
 log = logging.getLogger(__name__)
 
+TOO_MANY_REQUESTS = 429
+
 _current = threading.local()
 
 
@@ -219,16 +221,22 @@ def failed_url(failure: BaseException | None) -> str:
 
 
 def _log_retry(state: RetryCallState) -> None:
-    """One line per retry: a piped log shows what the run is waiting for."""
+    """One line per retry, so a piped log shows what the run is waiting for: a warning, but
+    only an info line for a 429 (the API asking us to slow down is routine)."""
     exc = _failure(state)
-    url = shown_url(failed_url(exc)) if failed_url(exc) else "a request"
-    why = "connection refused" if refused(exc) else (type(exc).__name__ if exc else "an answer")
+    level = logging.WARNING
     if exc is None and state.outcome is not None:
-        why = f"HTTP {state.outcome.result().status_code}"
+        answer = state.outcome.result()
+        where, why = shown_url(answer.url), f"HTTP {answer.status_code}"
+        level = logging.INFO if answer.status_code == TOO_MANY_REQUESTS else level
+    else:
+        where = shown_url(failed_url(exc)) or "a request"
+        why = "connection refused" if refused(exc) else type(exc).__name__
     wait = state.next_action.sleep if state.next_action is not None else 0.0
-    log.warning(
-        "storefront: %s failed (%s, attempt %d); retrying in %.1f s",
-        url,
+    log.log(
+        level,
+        "storefront: %s: %s (attempt %d); retrying in %.1f s",
+        where,
         why,
         state.attempt_number,
         wait,
