@@ -43,6 +43,7 @@ from ingestion.streaming.topology import (
     connect,
     consumer_config,
     ensure_streams,
+    jetstream,
 )
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ async def consume(
     client = await connect(server_url, name="shopflow-consumer")
     database = connect_database(settings)
     try:
-        js = client.jetstream()
+        js = jetstream(client)
         await ensure_streams(client)
         config = consumer_config()
         if options.ack_wait_seconds is not None:

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from nats.js.api import PubAck
 
-from ingestion.streaming.topology import EVENTS_SUBJECT, STREAM, connect, ensure_streams
+from ingestion.streaming.topology import EVENTS_SUBJECT, STREAM, connect, ensure_streams, jetstream
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ async def publish(
     started = time.monotonic()
     stored = duplicates = 0
     try:
-        js = client.jetstream()
+        js = jetstream(client)
         await ensure_streams(client)
         window: list[asyncio.Future[PubAck]] = []
         for index, message in enumerate(messages):

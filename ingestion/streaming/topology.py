@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
@@ -43,6 +44,16 @@ MAX_ACK_PENDING = 20_000
 CLUSTER_REPLICAS = 3
 """Replicas of a stream created on a cluster (R3): a message is stored on three servers
 before its publication is acknowledged, so one server can be lost."""
+
+
+API_TIMEOUT_SECONDS = 30.0
+"""How long a JetStream API call (a stream's info, its update, a publication's ack) may wait
+for the server: nats-py's 5 s default timed out under load on 2 busy cores."""
+
+
+def jetstream(client: Client) -> JetStreamContext:
+    """The client's JetStream context, with ``API_TIMEOUT_SECONDS`` for every API call."""
+    return client.jetstream(timeout=API_TIMEOUT_SECONDS)
 
 
 class BrokerUnreachableError(ConnectionError):
@@ -83,7 +94,7 @@ def replicas_for(client: Client) -> int:
 async def ensure_streams(client: Client) -> None:
     """Create the clickstream and dead-letter streams, or bring existing ones to this
     configuration (keeping their replica count: an operator may have scaled it)."""
-    js = client.jetstream()
+    js = jetstream(client)
     for config in (
         StreamConfig(
             name=STREAM,
@@ -141,7 +152,7 @@ async def consumer_backlog(server_url: str) -> Backlog:
     """The stream's size and the shared consumer's backlog (zero when it does not exist yet)."""
     client = await connect(server_url, name="shopflow-stream-status")
     try:
-        js = client.jetstream()
+        js = jetstream(client)
         await ensure_streams(client)
         stream = await js.stream_info(STREAM)
         try:
