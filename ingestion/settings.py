@@ -45,6 +45,7 @@ ENV_REPORT_DIR = "SHOPFLOW_REPORT_DIR"
 ENV_EXPORT_NEUTRALISE_FORMULAS = "SHOPFLOW_EXPORT_NEUTRALISE_FORMULAS"
 ENV_ALERT_URL = "SHOPFLOW_ALERT_URL"
 ENV_ALERT_WEBHOOK = "SHOPFLOW_ALERT_WEBHOOK"
+ENV_EXPORT_MAIL_URL = "SHOPFLOW_EXPORT_MAIL_URL"
 ENV_LOG_LEVEL = "SHOPFLOW_LOG_LEVEL"
 ENV_PACKAGE_ATTEMPTS = "SHOPFLOW_PACKAGE_ATTEMPTS"
 ENV_SCHEMA_PREFIX = "SHOPFLOW_SCHEMA_PREFIX"
@@ -107,6 +108,9 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(ENV_ALERT_URL, "apprise URLs that receive run alerts (docs/alerts.md)", "unset"),
     Variable(ENV_ALERT_WEBHOOK, "older single http(s) webhook for alerts, still honoured", "unset"),
+    Variable(
+        ENV_EXPORT_MAIL_URL, "apprise mailto(s):// URLs for `export --mail` (secret)", "unset"
+    ),
     Variable(ENV_LOG_LEVEL, "log level of the CLI (DEBUG, INFO, WARNING, ...)", DEFAULT_LOG_LEVEL),
     Variable(ENV_PACKAGE_ATTEMPTS, "failed runs before a pending load package is set aside", "3"),
     Variable(ENV_SCHEMA_PREFIX, "build/read `<prefix>_<layer>` schemas (slim CI)", "unset", "dbt"),
@@ -256,15 +260,6 @@ def landing_dir() -> Path:
     return _folder(ENV_LANDING_DIR, REPO_ROOT / "data" / "landing")
 
 
-def alert_url() -> str:
-    """``SHOPFLOW_ALERT_URL``: one or more apprise URLs (unparsed)."""
-    return read_variable(ENV_ALERT_URL)
-
-
-def alert_webhook() -> str:
-    return read_variable(ENV_ALERT_WEBHOOK)
-
-
 def log_level() -> int:
     """The CLI's log level; an unknown name counts as the default (check_environment says so)."""
     level = logging.getLevelName(read_variable(ENV_LOG_LEVEL).upper() or DEFAULT_LOG_LEVEL)
@@ -402,6 +397,8 @@ class Settings:
     package_attempts: int
     alert_url: str
     alert_webhook: str
+    export_mail_url: str
+    """apprise URLs (``mailto://``/``mailtos://``) `shopflow export --mail` sends the files to."""
     schema_prefix: str
     storefront_base_url: str
     """dlt's ``SOURCES__STOREFRONT__BASE_URL`` ("" when unset: the simulated API is started)."""
@@ -437,8 +434,9 @@ class Settings:
             business_date=business_date(),
             export_neutralises_formulas=export_neutralises_formulas(),
             package_attempts=whole_number(ENV_PACKAGE_ATTEMPTS, 3),
-            alert_url=alert_url(),
-            alert_webhook=alert_webhook(),
+            alert_url=read_variable(ENV_ALERT_URL),
+            alert_webhook=read_variable(ENV_ALERT_WEBHOOK),
+            export_mail_url=read_variable(ENV_EXPORT_MAIL_URL),
             schema_prefix=schema_prefix(),
             storefront_base_url=read_variable(ENV_STOREFRONT_BASE_URL),
             ops_capture=ops_capture(),

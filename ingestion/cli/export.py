@@ -1,4 +1,5 @@
-"""`shopflow export`: a named question on the marts, written to a csv or parquet file."""
+"""`shopflow export`: named questions on the marts, written to csv or parquet files and, with
+`--mail`, e-mailed as attachments."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from ingestion.exports import (
     MartsNotBuiltError,
     Question,
     UnknownQuestionError,
+    export_all,
     export_question,
 )
-from ingestion.settings import ENV_EXPORT_NEUTRALISE_FORMULAS
+from ingestion.monitoring.export_mail import MailNotDeliveredError, mail_files, mail_urls
+from ingestion.settings import ENV_EXPORT_MAIL_URL, ENV_EXPORT_NEUTRALISE_FORMULAS
 
 
 def as_of_text(item: Question) -> str:
@@ -61,29 +64,54 @@ def export(
         show_default=False,
     ),
     list_: bool = typer.Option(False, "--list", help="List the questions and stop."),
+    all_: bool = typer.Option(
+        False, "--all", help="Export every question (one timestamp, one consistent read)."
+    ),
+    mail: bool = typer.Option(
+        False,
+        "--mail",
+        help=f"E-mail the written files as attachments to {ENV_EXPORT_MAIL_URL} (apprise "
+        "mailto:// or mailtos:// URLs); the files stay written if the mail fails.",
+    ),
     raw_cells: bool = typer.Option(
         False,
         "--raw-cells",
-        help="Write csv cells exactly as stored, also those a spreadsheet would run as formulas "
-        f"(default: neutralised with a leading ', unless {ENV_EXPORT_NEUTRALISE_FORMULAS}=false).",
+        help="Write csv text cells exactly as stored, also those a spreadsheet would run as "
+        f"formulas (default: neutralised with a leading ', unless "
+        f"{ENV_EXPORT_NEUTRALISE_FORMULAS}=false). Money is in cents either way.",
     ),
 ) -> None:
-    """Export a named question from the marts to a timestamped csv or parquet file."""
+    """Export named questions from the marts to timestamped csv or parquet files, and mail
+    them if asked."""
     if list_:
         list_questions()
         return
-    if name is None:
-        fail(f"Name a question to export: one of {', '.join(QUESTIONS)} (or use --list).")
-    config = project_settings()
-    try:
-        result = export_question(
-            connection_settings(),
-            name,
-            out_dir=out or config.export_dir,
-            fmt=fmt,
-            as_of=as_of.date() if as_of else None,
-            neutralise_formulas=config.export_neutralises_formulas and not raw_cells,
+    if (name is None) == (not all_):
+        fail(
+            f"Name one question to export (one of {', '.join(QUESTIONS)}) or use --all, "
+            "not both (--list describes them)."
         )
+    if all_ and as_of is not None:
+        fail("--as-of goes with one question: leave it out with --all.")
+    config = project_settings()
+    if mail:
+        try:
+            mail_urls(config.export_mail_url)  # refused before anything is written
+        except MailNotDeliveredError as exc:
+            fail(str(exc))
+    settings = connection_settings()
+    neutralise = config.export_neutralises_formulas and not raw_cells
+    folder = out or config.export_dir
+    try:
+        if name is None:
+            results = export_all(settings, folder, fmt, neutralise_formulas=neutralise)
+        else:
+            day = as_of.date() if as_of else None
+            results = [
+                export_question(
+                    settings, name, folder, fmt, as_of=day, neutralise_formulas=neutralise
+                )
+            ]
     except (
         UnknownQuestionError,
         AsOfNotSupportedError,
@@ -92,5 +120,12 @@ def export(
         UnwritableFolderError,
     ) as exc:
         fail(str(exc))
-    # a path is printed as written: `[x]` in a folder name is not rich markup
-    console.print(result.summary(), highlight=False, soft_wrap=True, markup=False)
+    for result in results:
+        # a path is printed as written: `[x]` in a folder name is not rich markup
+        console.print(result.summary(), highlight=False, soft_wrap=True, markup=False)
+    if mail:
+        try:
+            receivers = mail_files(results, config.export_mail_url)
+        except MailNotDeliveredError as exc:
+            fail(str(exc))
+        console.print(f"mailed {len(results)} file(s) to {receivers} receiver(s)", markup=False)

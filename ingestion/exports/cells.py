@@ -13,6 +13,13 @@ never starts with them, so neutralising them costs nothing.
 Only text is neutralised. A column Postgres types as a number, date, time, boolean or uuid
 is written as Postgres prints it: ``-12.50`` in a money column is a negative number and stays
 one (a formula can only arrive as text). Every other type is read as text and checked.
+
+Finance reads these files too, so two more cell rules hold for every csv export, whatever
+``--raw-cells`` says: a money column (named ``..._usd`` or ``..._amount``, the marts' naming
+rule) is rounded to cents, half away from zero (Postgres' ``round``); a ratio (``..._rate``,
+``..._share``, ``..._ratio``) keeps the marts' six decimals. A timestamp is written in ISO 8601
+to the second with its zone: the warehouse keeps UTC, so ``2025-06-01T10:15:00Z``. Parquet
+keeps every value as stored, typed.
 """
 
 from __future__ import annotations
@@ -25,6 +32,12 @@ from psycopg2 import sql
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 """First characters that make a spreadsheet evaluate a cell (OWASP), and full-width forms."""
 NEUTRALISING_PREFIX = "'"
+MONEY_SUFFIXES = ("_usd", "_amount")
+RATIO_SUFFIXES = ("_rate", "_share", "_ratio")
+NUMBER_OIDS = frozenset({700, 701, 1700})  # real, double precision, numeric
+TIMESTAMP_OID = 1114
+TIMESTAMPTZ_OID = 1184
+ISO_SECOND_UTC = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
 
 TYPED_OIDS = frozenset(
     {
@@ -56,6 +69,19 @@ def is_text_column(type_code: int) -> bool:
     return type_code not in TYPED_OIDS
 
 
+def is_money_column(column: psycopg2.extensions.Column) -> bool:
+    """A number named as money (``..._usd``, ``..._amount``): written to the cent."""
+    return column.type_code in NUMBER_OIDS and column.name.endswith(MONEY_SUFFIXES)
+
+
+def is_unclassified_number(column: psycopg2.extensions.Column) -> bool:
+    """A number named neither as money nor as a ratio: a question must not return one (its
+    cents would be a guess); tests/exports holds every question to it."""
+    return column.type_code in NUMBER_OIDS and not column.name.endswith(
+        MONEY_SUFFIXES + RATIO_SUFFIXES
+    )
+
+
 def result_columns(
     cursor: psycopg2.extensions.cursor, query: str
 ) -> Sequence[psycopg2.extensions.Column]:
@@ -78,37 +104,47 @@ def _starts_with_trigger(column: psycopg2.extensions.Column) -> sql.Composed:
     )
 
 
-def neutralising_query(query: str, columns: Sequence[psycopg2.extensions.Column]) -> sql.Composed:
-    """``query`` with every text column's cells neutralised, columns and row order unchanged.
+def csv_cell(column: psycopg2.extensions.Column, neutralise_formulas: bool) -> sql.Composed:
+    """The projection of one result column as its csv cell (module docstring: money to the
+    cent, timestamps ISO 8601 in UTC, text neutralised when asked)."""
+    name = sql.Identifier("answer", column.name)
+    alias = sql.Identifier(column.name)
+    if is_money_column(column):
+        cell = sql.SQL("round(cast({} as numeric), 2)").format(name)
+    elif column.type_code == TIMESTAMP_OID:  # the warehouse keeps UTC
+        cell = sql.SQL("to_char({}, {})").format(name, sql.Literal(ISO_SECOND_UTC))
+    elif column.type_code == TIMESTAMPTZ_OID:
+        cell = sql.SQL("to_char({} at time zone 'UTC', {})").format(
+            name, sql.Literal(ISO_SECOND_UTC)
+        )
+    elif neutralise_formulas and is_text_column(column.type_code):
+        cell = sql.SQL(
+            "case when {test} then {prefix} || {name}::text else {name}::text end"
+        ).format(
+            test=_starts_with_trigger(column), prefix=sql.Literal(NEUTRALISING_PREFIX), name=name
+        )
+    else:
+        cell = sql.SQL("{}").format(name)
+    return sql.SQL("{} as {}").format(cell, alias)
+
+
+def csv_query(
+    query: str, columns: Sequence[psycopg2.extensions.Column], *, neutralise_formulas: bool
+) -> sql.Composed:
+    """``query`` with every column projected as its csv cell, columns and row order unchanged.
 
     The question's ORDER BY stays inside: Postgres keeps a sorted subquery's order through a
     plain projection (no join, grouping or window on top), which is all this adds.
     """
     _unique_names(columns)
-    projections: list[sql.Composable] = []
-    for column in columns:
-        name = sql.Identifier("answer", column.name)
-        if is_text_column(column.type_code):
-            projections.append(
-                sql.SQL(
-                    "case when {test} then {prefix} || {name}::text"
-                    " else {name}::text end as {alias}"
-                ).format(
-                    test=_starts_with_trigger(column),
-                    prefix=sql.Literal(NEUTRALISING_PREFIX),
-                    name=name,
-                    alias=sql.Identifier(column.name),
-                )
-            )
-        else:
-            projections.append(name)
     return sql.SQL("select {} from ({}) as answer").format(
-        sql.SQL(", ").join(projections), sql.SQL(query)
+        sql.SQL(", ").join(csv_cell(column, neutralise_formulas) for column in columns),
+        sql.SQL(query),
     )
 
 
 def count_query(query: str, columns: Sequence[psycopg2.extensions.Column]) -> sql.Composed:
-    """How many cells of ``query``'s answer ``neutralising_query`` changes."""
+    """How many cells of ``query``'s answer neutralising its formulas changes."""
     _unique_names(columns)
     tests = [
         sql.SQL("count(*) filter (where {})").format(_starts_with_trigger(column))

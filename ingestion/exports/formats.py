@@ -1,7 +1,8 @@
 """Writing a query's result to a binary stream as csv or parquet.
 
-csv goes through Postgres' own ``COPY ... TO STDOUT WITH CSV HEADER``, its text cells
-neutralised against spreadsheet formulas unless asked not to (``cells.py``); parquet is built with
+csv goes through Postgres' own ``COPY ... TO STDOUT WITH CSV HEADER``, money to the cent,
+timestamps in ISO 8601 with their zone, text cells neutralised against spreadsheet formulas
+unless asked not to (``cells.py``); parquet is built with
 pyarrow from a server-side cursor, a batch at a time, with column types taken from the
 result's Postgres types (so an empty result still has its typed columns). Parquet keeps every
 value as stored: its readers see typed values, they never evaluate a cell.
@@ -18,7 +19,7 @@ import psycopg2.extensions
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion.exports.cells import neutralising_query, result_columns
+from ingestion.exports.cells import csv_query, result_columns
 
 BATCH_ROWS = 50_000
 DEFAULT_DECIMAL = pa.decimal128(38, 10)
@@ -57,11 +58,12 @@ def write_csv(
 ) -> int:
     """Write ``query``'s rows as csv with a header line; returns the number of rows.
 
-    With ``neutralise_formulas`` (the default) a text cell a spreadsheet would evaluate gets
-    ``'`` in front (``ingestion.exports.cells``); without, every cell is written as stored.
+    Money is written to the cent and timestamps in ISO 8601 with their zone; with
+    ``neutralise_formulas`` (the default) a text cell a spreadsheet would evaluate gets ``'``
+    in front, without it text is written as stored (``ingestion.exports.cells``).
     """
-    if neutralise_formulas:
-        query = neutralising_query(query, result_columns(cursor, query)).as_string(cursor)
+    columns = result_columns(cursor, query)
+    query = csv_query(query, columns, neutralise_formulas=neutralise_formulas).as_string(cursor)
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
     try:
         cursor.copy_expert(f"copy ({query}) to stdout with csv header", text)

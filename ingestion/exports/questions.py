@@ -203,6 +203,28 @@ order by month_start_date
     as_of_note="months up to and including the month of the date",
 )
 
+MONTHLY_REVENUE_BY_CHANNEL = Question(
+    name="monthly_revenue_by_channel",
+    description="Recognised orders, revenue, average order value and growth per calendar "
+    "month and sales channel, oldest month first (finance's monthly file).",
+    relations=("fct_sales", "dim_date"),
+    saved_query="monthly_revenue_by_channel",
+    sql="""
+select
+    cast(answer.metric_time__month as date) as month_start_date,
+    answer.channel,
+    answer.orders as recognised_orders,
+    cast(answer.revenue as numeric(28, 6)) as net_revenue_usd,
+    cast(answer.average_order_value as numeric(28, 6)) as average_order_value_usd,
+    cast(answer.revenue_growth_mom as numeric(28, 6)) as month_over_month_growth_rate
+from ({metrics}) as answer
+where answer.revenue is not null and {as_of}
+order by month_start_date, channel
+""",
+    as_of_predicate="cast(answer.metric_time__month as date) <= %(as_of)s",
+    as_of_note="months up to and including the month of the date",
+)
+
 AOV_BY_COUNTRY = Question(
     name="aov_by_country",
     description="Recognised orders, revenue and average order value per customer country "
@@ -252,6 +274,7 @@ QUESTIONS: dict[str, Question] = {
         CUSTOMERS_WITH_OPEN_ORDERS,
         TOP_CUSTOMERS,
         MONTHLY_REVENUE,
+        MONTHLY_REVENUE_BY_CHANNEL,
         AOV_BY_COUNTRY,
         BEST_SELLERS,
     )

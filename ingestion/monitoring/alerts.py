@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import apprise
 from apprise.utils.parse import parse_urls
 
-from ingestion.settings import ENV_ALERT_URL, alert_url, alert_webhook
+from ingestion.settings import ENV_ALERT_URL, read_variable
 from ingestion.settings import ENV_ALERT_WEBHOOK as ENV_ALERT_WEBHOOK  # tests import it from here
 from ingestion.stage_runner.stages import StageResult
 from ingestion.transform.dbt_runner import target_dir
@@ -59,6 +59,17 @@ class Notice:
     body: str
     notify_type: apprise.NotifyType
     fields: Mapping[str, str] = field(default_factory=dict)
+    attachments: tuple[Path, ...] = ()
+    """Files sent with the message (e-mail receivers: ``shopflow export --mail``)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one notice fared: how many services took it, and one sentence per receiver that
+    did not (its URL masked)."""
+
+    delivered: int
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,8 +166,8 @@ def notify_run_outcome(
 
 def configured_urls() -> list[str]:
     """Apprise URLs from ``SHOPFLOW_ALERT_URL`` and (converted) ``SHOPFLOW_ALERT_WEBHOOK``."""
-    urls = list(parse_urls(alert_url()))
-    webhook = alert_webhook()
+    urls = list(parse_urls(read_variable(ENV_ALERT_URL)))
+    webhook = read_variable(ENV_ALERT_WEBHOOK)
     if webhook:
         urls.append(webhook_as_apprise_url(webhook))
     return list(dict.fromkeys(url for url in urls if url.strip()))
@@ -204,19 +215,37 @@ def deliver(
     retry_delay: float | None = None,
     deadline: float | None = None,
 ) -> bool:
-    """Send the notice to every URL; True once at least one took it. Never raises, never takes
-    longer than ``deadline`` seconds (default ``DEADLINE_SECONDS``), logs a warning for each
-    URL that is unusable, refused the notice twice or did not answer in time. ``timeout`` is
-    apprise's connect and read timeout (default ``TIMEOUT_SECONDS``), ``retry_delay`` the wait
-    before the one retry (default ``RETRY_DELAY_SECONDS``).
+    """Send the notice to every URL (``send``); True once at least one took it. Never raises;
+    logs a warning for each receiver that did not take it."""
+    if not urls:
+        log.debug("no %s set: %r not sent", ENV_ALERT_URL, notice.title)
+        return False
+    outcome = send(notice, urls, timeout, retry_delay, deadline)
+    for problem in outcome.problems:
+        log.warning("%s", problem)
+    if outcome.delivered:
+        log.info("%r sent to %d receiver(s)", notice.title, outcome.delivered)
+    return outcome.delivered > 0
+
+
+def send(
+    notice: Notice,
+    urls: Sequence[str],
+    timeout: float | None = None,
+    retry_delay: float | None = None,
+    deadline: float | None = None,
+    setting: str = ENV_ALERT_URL,
+) -> Delivery:
+    """Send the notice to every URL; never raises, never takes longer than ``deadline``
+    seconds (default ``DEADLINE_SECONDS``). A URL that is unusable (``setting`` names where it
+    came from), refused the notice twice or did not answer in time is a problem of the
+    Delivery. ``timeout`` is apprise's connect and read timeout (default ``TIMEOUT_SECONDS``),
+    ``retry_delay`` the wait before the one retry (default ``RETRY_DELAY_SECONDS``).
 
     Each URL is delivered by a daemon thread of its own, in which apprise works without a
     deadline or thread pool of its own: apprise's pool threads are joined when the
     interpreter exits, so a receiver that answers a byte at a time would keep the finished
     command alive; a daemon thread left behind at the deadline ends with the process."""
-    if not urls:
-        log.debug("no %s set: %r not sent", ENV_ALERT_URL, notice.title)
-        return False
     limit = DEADLINE_SECONDS if deadline is None else deadline
     ends = time.monotonic() + limit  # setting apprise up counts too (it loads its plugins)
     asset = apprise.AppriseAsset(
@@ -228,21 +257,19 @@ def deliver(
         async_mode=False,
     )
     receivers: list[apprise.Apprise] = []
+    problems: list[str] = []
     for url in urls:
         services = apprise.Apprise(asset=asset)
         if services.add(with_settings(url, notice, timeout or TIMEOUT_SECONDS)):
             receivers.append(services)
             continue
         scheme = url.split("://", 1)[0] if "://" in url else "?"
-        log.warning(
-            "an alert URL (%s://...) in %s is not one apprise can use: check it against "
-            "https://appriseit.com/services/",
-            scheme,
-            ENV_ALERT_URL,
+        problems.append(
+            f"a URL ({scheme}://...) in {setting} is not one apprise can use: check it against "
+            "https://appriseit.com/services/"
         )
-    if not receivers:
-        return False
     outcomes: dict[int, apprise.AppriseResult | Exception] = {}
+    attach = [str(path) for path in notice.attachments] or None
 
     def notify(index: int, services: apprise.Apprise) -> None:
         try:
@@ -251,6 +278,7 @@ def deliver(
                 title=notice.title,
                 notify_type=notice.notify_type,
                 body_format=apprise.NotifyFormat.TEXT,
+                attach=attach,
             )
         except Exception as exc:  # reported below, in the caller's thread
             outcomes[index] = exc
@@ -263,41 +291,38 @@ def deliver(
         worker.start()
     for worker in workers:
         worker.join(max(ends - time.monotonic(), 0.0))
-    delivered = sum(
-        _report(notice, services, outcomes.get(index), limit)
-        for index, services in enumerate(receivers)
-    )
-    if delivered:
-        log.info("%r sent to %d receiver(s)", notice.title, delivered)
-    return delivered > 0
+    delivered = 0
+    for index, services in enumerate(receivers):
+        taken, refusals = _outcome(notice, services, outcomes.get(index), limit)
+        delivered += taken
+        problems += refusals
+    return Delivery(delivered, tuple(problems))
 
 
-def _report(
+def _outcome(
     notice: Notice,
     services: apprise.Apprise,
     outcome: apprise.AppriseResult | Exception | None,
     limit: float,
-) -> int:
-    """Warn about one receiver that did not take the notice; how many services took it."""
+) -> tuple[int, list[str]]:
+    """How many services of one receiver took the notice, and a sentence for each that did
+    not."""
     receiver = services[0].url(privacy=True).split("?")[0]  # masked; the query is noise
     if outcome is None:
-        log.warning(
-            "could not deliver %r to %s: it did not answer within %.0f s; carrying on without it",
-            notice.title,
-            receiver,
-            limit,
-        )
-        return 0
+        return 0, [
+            f"could not deliver {notice.title!r} to {receiver}: it did not answer within "
+            f"{limit:.0f} s; carrying on without it"
+        ]
     if isinstance(outcome, Exception):
-        log.warning("could not deliver %r: %s", notice.title, outcome, exc_info=outcome)
-        return 0
+        return 0, [f"could not deliver {notice.title!r} to {receiver}: {outcome}"]
+    problems = []
     for service in outcome:
         if service.status == apprise.AppriseResultStatus.SUCCESS:
             continue
         said = next((entry.message for entry in service.logs()), "it refused the notice")
         problem = f"{said.rstrip('.')} ({len(service)} attempts)"
-        log.warning("could not deliver %r to %s: %s", notice.title, receiver, problem)
-    return int(outcome.success_count)
+        problems.append(f"could not deliver {notice.title!r} to {receiver}: {problem}")
+    return int(outcome.success_count), problems
 
 
 def send_alert(

@@ -50,7 +50,7 @@ def test_csv_has_a_header_and_its_rows(
     assert rows == 1
     assert target.read_text(encoding="utf-8").splitlines() == [
         "order_id,city,amount_usd,is_open,delivery_date",
-        "7,café,12.500000,t,2026-01-02",
+        "7,café,12.50,t,2026-01-02",
     ]
 
 
@@ -75,6 +75,23 @@ def test_an_empty_result_still_writes_the_header(
             ("delivery_date", pa.date32()),
         ]
     )
+
+
+def test_csv_money_is_cents_ratios_keep_six_decimals_timestamps_are_utc_iso(
+    connection: psycopg2.extensions.connection, tmp_path: Path
+) -> None:
+    query = (
+        "select 0.005::numeric(28, 6) as half_cent_usd, -2.345::numeric(28, 6) as net_amount,"
+        " 0.123456::numeric(28, 6) as growth_rate, 3.5::numeric as units,"
+        " timestamp '2025-12-30 10:15:07.891' as ordered_at,"
+        " timestamptz '2025-12-30 12:15:07+02' as paid_at"
+    )
+    target = tmp_path / "finance.csv"
+    with connection.cursor() as cursor:
+        write_atomically(target, lambda stream: write_csv(cursor, query, stream))
+    assert target.read_text(encoding="utf-8").splitlines()[1] == (
+        "0.01,-2.35,0.123456,3.5,2025-12-30T10:15:07Z,2025-12-30T10:15:07Z"
+    ), "half away from zero; a ratio and an unnamed number as stored; UTC to the second"
 
 
 def test_parquet_keeps_the_values_and_their_types(

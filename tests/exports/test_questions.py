@@ -32,10 +32,16 @@ EXPECTED = {
     "customers_with_open_orders",
     "top_customers",
     "monthly_revenue",
+    "monthly_revenue_by_channel",
     "aov_by_country",
     "best_sellers",
 }
-WITH_AS_OF = {"open_orders", "top_delivery_dates", "monthly_revenue"}
+WITH_AS_OF = {
+    "open_orders",
+    "top_delivery_dates",
+    "monthly_revenue",
+    "monthly_revenue_by_channel",
+}
 
 
 def test_every_named_question_is_registered() -> None:
@@ -66,7 +72,7 @@ def test_the_aggregates_come_from_the_semantic_layer() -> None:
     """Figures a metric answers are defined once: the questions of totals read saved queries;
     the row-level lists and rankings read their marts."""
     from_metrics = {name for name, item in QUESTIONS.items() if item.saved_query}
-    assert from_metrics == {"monthly_revenue", "aov_by_country"}
+    assert from_metrics == {"monthly_revenue", "monthly_revenue_by_channel", "aov_by_country"}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -15,7 +15,10 @@ from typer.testing import CliRunner, Result
 
 from ingestion.cli.app import app
 from ingestion.exports import QUESTIONS, ExportFormat, export_all
-from ingestion.settings import ENV_DATABASE
+from ingestion.exports.cells import is_unclassified_number, result_columns
+from ingestion.exports.exporter import marts_snapshot, render_query
+from ingestion.settings import ENV_DATABASE, ENV_EXPORT_MAIL_URL
+from tests.mail_server import smtp_server
 from tests.worlds import BuiltWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -28,6 +31,7 @@ EXPECTED_SOURCE = {
     "customers_with_open_orders": ("marts.mart_customers_with_open_orders", "open_amount_usd"),
     "top_customers": ("marts.mart_top_customers", "lifetime_revenue_usd"),
     "monthly_revenue": ("marts.mart_monthly_revenue", "net_revenue_usd"),
+    "monthly_revenue_by_channel": ("marts.mart_monthly_revenue_by_channel", "net_revenue_usd"),
     "aov_by_country": ("marts.mart_aov_by_country", "net_revenue_usd"),
     "best_sellers": ("marts.mart_best_sellers_by_category", "net_revenue_usd"),
 }
@@ -69,8 +73,10 @@ def test_each_question_holds_its_marts_rows_and_money(
     built_warehouse: BuiltWarehouse, tmp_path: Path, name: str, fmt: str
 ) -> None:
     source, money = EXPECTED_SOURCE[name]
+    # csv writes money to the cent, parquet as stored
+    cell = f"round({money}, 2)" if fmt == "csv" else money
     count, total = built_warehouse.query(
-        f"select count(*), coalesce(sum({money}), 0) from {source}"
+        f"select count(*), coalesce(sum({cell}), 0) from {source}"
     )[0]
     result = export(name, "--format", fmt, "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
@@ -82,6 +88,39 @@ def test_each_question_holds_its_marts_rows_and_money(
     assert f"{name}: {shown} -> " in result.output
     assert path.name in result.output
     assert [p.name for p in tmp_path.iterdir()] == [path.name], "no temporary file is left"
+
+
+def test_csv_money_is_in_cents_and_timestamps_carry_their_zone(
+    built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    for name in ("open_orders", "monthly_revenue_by_channel"):
+        assert export(name, "--out", str(tmp_path)).exit_code == 0
+    orders = read_rows(exported_file(tmp_path, "open_orders", "csv"))
+    assert orders, "the small world has open orders"
+    for row in orders:
+        for column in ("net_amount", "net_amount_usd"):
+            assert re.fullmatch(r"-?\d+\.\d{2}", str(row[column])), (column, row[column])
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", str(row["ordered_at"]))
+    newest = max(row["ordered_at"] for row in orders)
+    stored = built_warehouse.scalar("select max(ordered_at) from marts.fct_orders where is_open")
+    assert newest == f"{stored:%Y-%m-%dT%H:%M:%S}Z", "UTC as stored, to the second"
+    by_channel = read_rows(exported_file(tmp_path, "monthly_revenue_by_channel", "csv"))
+    ratios = [
+        row["month_over_month_growth_rate"]
+        for row in by_channel
+        if row["month_over_month_growth_rate"]
+    ]
+    assert ratios and all(re.fullmatch(r"-?\d+\.\d{6}", str(r)) for r in ratios), "ratios keep 6"
+
+
+def test_every_number_a_question_returns_is_money_or_a_ratio(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    """A new question's numbers cannot reach finance unclassified (cents or six decimals)."""
+    with marts_snapshot(built_warehouse.settings) as connection, connection.cursor() as cursor:
+        for chosen in QUESTIONS.values():
+            columns = result_columns(cursor, render_query(cursor, chosen, "marts", None))
+            assert [c.name for c in columns if is_unclassified_number(c)] == [], chosen.name
 
 
 def test_rows_come_in_the_stated_order(built_warehouse: BuiltWarehouse, tmp_path: Path) -> None:
@@ -199,3 +238,35 @@ def test_export_all_writes_every_question_at_one_time(
             == built_warehouse.scalar(f"select count(*) from {source}")
             == len(read_rows(r.path))
         )
+
+
+def test_all_with_mail_sends_every_file_and_keeps_them(
+    built_warehouse: BuiltWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with smtp_server() as box:
+        monkeypatch.setenv(ENV_EXPORT_MAIL_URL, box.url)
+        result = export("--all", "--mail", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    files = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    assert len(files) == len(QUESTIONS)
+    assert box.attachments() == files, "every file, byte for byte, in one message"
+    assert f"mailed {len(QUESTIONS)} file(s) to 1 receiver(s)" in result.output
+
+
+def test_mail_without_its_url_is_refused_before_anything_is_written(
+    built_warehouse: BuiltWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV_EXPORT_MAIL_URL, raising=False)
+    result = export("open_orders", "--mail", "--out", str(tmp_path))
+    assert result.exit_code == 1
+    assert f"--mail needs {ENV_EXPORT_MAIL_URL}" in " ".join(result.output.split())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_name_or_all_not_both(built_warehouse: BuiltWarehouse, tmp_path: Path) -> None:
+    for args in (("open_orders", "--all"), ()):
+        result = export(*args, "--out", str(tmp_path))
+        assert result.exit_code == 1 and "or use --all" in result.output, args
+    refused = export("--all", "--as-of", "2025-12-01", "--out", str(tmp_path))
+    assert refused.exit_code == 1 and "--as-of goes with one question" in refused.output
+    assert list(tmp_path.iterdir()) == []
