@@ -107,36 +107,56 @@ monthly_rows as (
 
 ),
 
-recounted as (
+order_recount as (
+
+    -- set-based (a join per entity, then counts), not a subquery per row: a correlated
+    -- count scans every order or event once per monthly row, quadratic at volume
+    select
+        monthly_rows.customer_id,
+        monthly_rows.as_of_at,
+        count(orders.ordered_at) filter (
+            where orders.ordered_at >= monthly_rows.as_of_at - interval '30 days'
+        ) as orders_last_30_days,
+        count(orders.ordered_at) as orders_last_365_days
+    from monthly_rows
+    left join orders
+        on
+            monthly_rows.customer_id = orders.customer_id
+            and orders.ordered_at >= monthly_rows.as_of_at - interval '365 days'
+            and monthly_rows.as_of_at > orders.ordered_at
+    group by monthly_rows.customer_id, monthly_rows.as_of_at
+
+),
+
+event_recount as (
 
     select
         monthly_rows.customer_id,
         monthly_rows.as_of_at,
-        (
-            select count(*)
-            from orders
-            where
-                orders.customer_id = monthly_rows.customer_id
-                and orders.ordered_at >= monthly_rows.as_of_at - interval '30 days'
-                and orders.ordered_at < monthly_rows.as_of_at
-        ) as orders_last_30_days,
-        (
-            select count(*)
-            from orders
-            where
-                orders.customer_id = monthly_rows.customer_id
-                and orders.ordered_at >= monthly_rows.as_of_at - interval '365 days'
-                and orders.ordered_at < monthly_rows.as_of_at
-        ) as orders_last_365_days,
-        (
-            select count(*)
-            from events
-            where
-                events.customer_id = monthly_rows.customer_id
-                and events.event_at >= monthly_rows.as_of_at - interval '7 days'
-                and events.event_at < monthly_rows.as_of_at
-        ) as events_last_7_days
+        count(events.event_at) as events_last_7_days
     from monthly_rows
+    left join events
+        on
+            monthly_rows.customer_id = events.customer_id
+            and events.event_at >= monthly_rows.as_of_at - interval '7 days'
+            and monthly_rows.as_of_at > events.event_at
+    group by monthly_rows.customer_id, monthly_rows.as_of_at
+
+),
+
+recounted as (
+
+    select
+        order_recount.customer_id,
+        order_recount.as_of_at,
+        order_recount.orders_last_30_days,
+        order_recount.orders_last_365_days,
+        event_recount.events_last_7_days
+    from order_recount
+    inner join event_recount
+        on
+            order_recount.customer_id = event_recount.customer_id
+            and order_recount.as_of_at = event_recount.as_of_at
 
 ),
 
@@ -167,31 +187,62 @@ monthly_product_rows as (
 
 ),
 
-product_recounted as (
+sales_recount as (
 
     select
         monthly_product_rows.product_id,
         monthly_product_rows.as_of_at,
-        (
-            select count(*)
-            from sales_lines
-            where
-                sales_lines.product_id = monthly_product_rows.product_id
-                and sales_lines.sold_at >= monthly_product_rows.as_of_at - interval '30 days'
-                and sales_lines.sold_at < monthly_product_rows.as_of_at
-        ) as sales_last_30_days,
-        (
-            select count(*)
-            from events
-            inner join product_skus
-                on events.sku = product_skus.sku
-            where
-                product_skus.product_id = monthly_product_rows.product_id
-                and events.event_name = 'view'
-                and events.event_at >= monthly_product_rows.as_of_at - interval '30 days'
-                and events.event_at < monthly_product_rows.as_of_at
-        ) as views_last_30_days
+        count(sales_lines.sold_at) as sales_last_30_days
     from monthly_product_rows
+    left join sales_lines
+        on
+            monthly_product_rows.product_id = sales_lines.product_id
+            and sales_lines.sold_at >= monthly_product_rows.as_of_at - interval '30 days'
+            and monthly_product_rows.as_of_at > sales_lines.sold_at
+    group by monthly_product_rows.product_id, monthly_product_rows.as_of_at
+
+),
+
+product_views as (
+
+    select
+        product_skus.product_id,
+        events.event_at
+    from events
+    inner join product_skus
+        on events.sku = product_skus.sku
+    where events.event_name = 'view'
+
+),
+
+view_recount as (
+
+    select
+        monthly_product_rows.product_id,
+        monthly_product_rows.as_of_at,
+        count(product_views.event_at) as views_last_30_days
+    from monthly_product_rows
+    left join product_views
+        on
+            monthly_product_rows.product_id = product_views.product_id
+            and product_views.event_at >= monthly_product_rows.as_of_at - interval '30 days'
+            and monthly_product_rows.as_of_at > product_views.event_at
+    group by monthly_product_rows.product_id, monthly_product_rows.as_of_at
+
+),
+
+product_recounted as (
+
+    select
+        sales_recount.product_id,
+        sales_recount.as_of_at,
+        sales_recount.sales_last_30_days,
+        view_recount.views_last_30_days
+    from sales_recount
+    inner join view_recount
+        on
+            sales_recount.product_id = view_recount.product_id
+            and sales_recount.as_of_at = view_recount.as_of_at
 
 ),
 
