@@ -62,16 +62,17 @@ def unwritable(path: Path, exc: OSError, advice: str = DEFAULT_ADVICE) -> Unwrit
 
 
 def write_atomically(
-    path: Path, write: Callable[[IO[bytes]], T], advice: str = DEFAULT_ADVICE
+    path: Path, write: Callable[[IO[bytes]], T], advice: str = DEFAULT_ADVICE, mode: int = 0o644
 ) -> T:
-    """Call ``write`` on a temporary file beside ``path``, then move it to ``path``.
+    """Call ``write`` on a temporary file beside ``path``, then move it to ``path`` (with
+    permissions ``mode``: readable by all unless told otherwise).
 
     Returns what ``write`` returns. If ``write`` raises, the temporary file is removed and
     ``path`` is left as it was. A folder that cannot take the file raises
     ``UnwritableFolderError`` ending in ``advice`` (what the caller's user can do).
     """
     try:
-        return _write_atomically(path, write)
+        return _write_atomically(path, write, mode)
     except OSError as exc:
         if isinstance(exc, UnwritableFolderError) or exc.errno not in FOLDER_ERRORS:
             raise
@@ -79,7 +80,7 @@ def write_atomically(
         raise unwritable(path, exc, advice) from exc
 
 
-def _write_atomically(path: Path, write: Callable[[IO[bytes]], T]) -> T:
+def _write_atomically(path: Path, write: Callable[[IO[bytes]], T], mode: int) -> T:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, before the move)
         dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False
@@ -90,7 +91,7 @@ def _write_atomically(path: Path, write: Callable[[IO[bytes]], T]) -> T:
             result = write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)  # NamedTemporaryFile creates 0600; these files are shared
+        os.chmod(temporary, mode)  # NamedTemporaryFile creates 0600
         os.replace(temporary, path)
     except BaseException:
         log.debug("writing %s failed; removing %s", path, temporary)

@@ -100,11 +100,16 @@ def create_database(settings: ConnectionSettings, name: str) -> bool:
     if database_exists(settings, name):
         return False
     with autocommit(role_manager(settings), "postgres") as cur:
-        if settings.external:
-            cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        else:
-            database, owner = sql.Identifier(name), sql.Identifier(settings.user)
-            cur.execute(sql.SQL("create database {} owner {}").format(database, owner))
+        database = sql.Identifier(name)
+        try:
+            if settings.external:
+                cur.execute(sql.SQL("create database {}").format(database))
+            else:
+                owner = sql.Identifier(settings.user)
+                cur.execute(sql.SQL("create database {} owner {}").format(database, owner))
+        except (psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
+            return False  # another command created it a moment ago: it exists, as wanted
+        if not settings.external:
             cur.execute(sql.SQL("revoke temporary on database {} from public").format(database))
     return True
 

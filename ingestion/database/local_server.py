@@ -7,6 +7,7 @@ Postgres destination insists on a host and a password.
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import logging
 import os
@@ -15,6 +16,8 @@ import shutil
 import socket
 import stat
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +61,11 @@ class ServerPaths:
     @property
     def pid_file(self) -> Path:
         return self.data / "postmaster.pid"
+
+    @property
+    def lock_file(self) -> Path:
+        """Held by the one command that starts, restarts, stops or provisions the server."""
+        return self.root / "server.lock"
 
     @property
     def record_file(self) -> Path:
@@ -205,6 +213,21 @@ def _initdb(paths: ServerPaths, admin: ConnectionSettings, user: str | None) -> 
         )
     finally:
         pwfile.unlink(missing_ok=True)
+
+
+@contextmanager
+def exclusive(paths: ServerPaths) -> Iterator[None]:
+    """One command at a time starts, restarts, stops or provisions the local server: two at
+    once would both run initdb on a new data folder, or one remove the pid file the other's
+    server just wrote, or race to create the same database. A file lock (``flock``): released
+    by the kernel when the process ends, however it ends."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with paths.lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def start(paths: ServerPaths, settings: ConnectionSettings) -> bool:

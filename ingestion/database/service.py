@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ingestion.database import local_server
 from ingestion.database.admin import admin_settings
@@ -48,14 +48,21 @@ def ensure_ready(
     the roles are created if the server allows it.
     """
     settings = settings or connection_settings()
-    started = False
-    superuser = False
     if settings.external:
-        superuser = warn_if_superuser(settings)
-    else:
+        return _provision(settings, started=False, superuser=warn_if_superuser(settings))
+    with local_server.exclusive(local_paths()):  # commands started together take turns
         started = local_server.start(local_paths(), settings)
         ensure_pipeline_role(settings)  # first: an older server's administrator is made here
         started = _restart_for_logical_decoding(settings) or started
+        ready = _provision(settings, started, superuser=False)
+        admin = admin_settings(settings)
+        state = choose(admin, durability) if durability else read_state(admin)
+    return replace(ready, durability=state)
+
+
+def _provision(settings: ConnectionSettings, started: bool, superuser: bool) -> ReadyServer:
+    """Both databases and the analyst roles, each safe when another command does the same at
+    the same moment (an external server has no file lock of ours)."""
     created = tuple(
         name
         for name in (settings.database, settings.ops_database)
@@ -64,13 +71,7 @@ def ensure_ready(
     for name in created:
         log.info("created database %s", name)
     roles = ensure_analyst_roles(settings)
-    state = None
-    if not settings.external:
-        admin = admin_settings(settings)
-        state = choose(admin, durability) if durability else read_state(admin)
-    return ReadyServer(
-        settings, started, created, server_version(settings), roles, state, superuser
-    )
+    return ReadyServer(settings, started, created, server_version(settings), roles, None, superuser)
 
 
 def _restart_for_logical_decoding(settings: ConnectionSettings) -> bool:
@@ -90,7 +91,8 @@ def _restart_for_logical_decoding(settings: ConnectionSettings) -> bool:
 
 
 def stop_local() -> bool:
-    return local_server.stop(local_paths())
+    with local_server.exclusive(local_paths()):
+        return local_server.stop(local_paths())
 
 
 def local_status() -> local_server.ServerStatus:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ingestion.atomic_write import write_atomically
 from ingestion.settings import (
     ENV_BUSINESS_DATE,
     ENV_DATABASE,
@@ -53,8 +54,10 @@ def render_profile(settings: ConnectionSettings) -> str:
 
 
 def write_profile(settings: ConnectionSettings, target: Path = REPO_ROOT / "profiles.yml") -> Path:
-    target.write_text(render_profile(settings))
-    target.chmod(0o600)
+    """Write the profile whole or not at all: a dbt started by another command meanwhile
+    reads the old file or the new one, never a half-written one."""
+    text = render_profile(settings).encode()
+    write_atomically(target, lambda stream: stream.write(text), mode=0o600)
     return target
 
 

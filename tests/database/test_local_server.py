@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,3 +125,34 @@ def test_a_server_without_logical_decoding_is_restarted_once_with_it(
     with caplog.at_level(logging.WARNING):
         assert service.ensure_ready(own_server).started_now is False
     assert "restarting" not in caplog.text
+
+
+PROVISION = (
+    "from ingestion.database import service; ready = service.ensure_ready(); "
+    "print(ready.started_now, *ready.created_databases)"
+)
+
+
+def test_four_commands_provisioning_a_new_server_at_once_take_turns(
+    own_server: ConnectionSettings,
+) -> None:
+    """Four commands on a fresh clone at the same moment: one initdb, one start, each database
+    created once, no error (without the server's lock two would both run initdb, or one remove
+    the pid file the other's server had just written)."""
+    commands = [
+        subprocess.Popen(
+            [sys.executable, "-c", PROVISION],
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [command.communicate(timeout=600)[0] for command in commands]
+    assert [command.returncode for command in commands] == [0] * 4, outputs
+    said = [output.strip().splitlines()[-1].split() for output in outputs]
+    assert sorted(words[0] for words in said) == ["False"] * 3 + ["True"], outputs
+    created = sorted(name for words in said for name in words[1:])
+    assert created == ["shopflow", "shopflow_ops"], outputs
+    assert service.local_status().running
