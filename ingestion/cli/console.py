@@ -7,9 +7,10 @@ full width and headings as plain lines.
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO, cast
 
 from rich.console import Console, RenderableType
 from rich.logging import RichHandler
@@ -23,11 +24,48 @@ PIPED_WIDTH = 1000
 message of ours is cut or folded (rich then prints tables at their natural width)."""
 
 
+class TrimmedLines(io.TextIOBase):
+    """A piped stream whose lines lose their trailing spaces: at ``PIPED_WIDTH`` rich pads a
+    centred table title (or any justified text) to the full width, which a log file keeps."""
+
+    def __init__(self, stderr: bool) -> None:
+        self.stderr = stderr
+        self.pending = ""
+
+    @property
+    def stream(self) -> TextIO:
+        """The process's stream at the moment of writing (a test may have replaced it)."""
+        return sys.stderr if self.stderr else sys.stdout
+
+    def write(self, text: str) -> int:
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            self.stream.write(line.rstrip() + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        """Rich flushes after each print, whose text ends in a new line: a part line (a print
+        with ``end=""``) goes out as it is."""
+        if self.pending:
+            self.stream.write(self.pending)
+            self.pending = ""
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # TextIOBase declares it read-only
+        return getattr(self.stream, "encoding", "utf-8")
+
+
 def _console(stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     if stream.isatty():
         return Console(stderr=stderr)
-    return Console(stderr=stderr, width=PIPED_WIDTH, no_color=True, highlight=False)
+    return Console(
+        file=cast(TextIO, TrimmedLines(stderr)), width=PIPED_WIDTH, no_color=True, highlight=False
+    )
 
 
 console = _console(stderr=False)
@@ -42,12 +80,23 @@ def heading(text: str) -> None:
         console.print(f"== {text}")
 
 
+PIPED_LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+PIPED_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
 def configure_logging(verbose: bool) -> None:
+    """Log records on stderr: rich's columns on a terminal; piped, one plain line per record
+    (time, level, message), as long as its message and never padded (rich pads every line to
+    the console's width, which is ``PIPED_WIDTH`` there)."""
+    handler: logging.Handler
+    if err_console.is_terminal:
+        handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=True)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(PIPED_LOG_FORMAT, PIPED_TIME_FORMAT))
     logging.basicConfig(
-        level=logging.DEBUG if verbose else log_level(),
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=True)],
-        force=True,
+        level=logging.DEBUG if verbose else log_level(), handlers=[handler], force=True
     )
 
 

@@ -110,8 +110,8 @@ def run_dbt(
     try:
         for line in process.stdout:
             lines.append(line)
-            if stream:
-                sys.stdout.write(line)
+            if stream:  # without dbt's trailing spaces (its blank lines are "12:00:01  ")
+                sys.stdout.write(line.rstrip() + "\n")
         code = process.wait()
     except BaseException:
         log.warning("stopping dbt (pid %s) before leaving", process.pid)

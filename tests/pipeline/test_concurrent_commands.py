@@ -51,6 +51,8 @@ def test_four_runs_at_once_give_one_run_and_three_one_sentence_refusals(
         refused = [done for done in finished if done.returncode == BUSY_EXIT_CODE]
         outputs = "\n---\n".join(done.stdout + done.stderr for done in finished)
         assert "Traceback" not in outputs, outputs
+        padded = [line for line in outputs.splitlines() if line != line.rstrip()]
+        assert padded == [], "a piped line is as long as what it says"
         assert (len(ran), len(refused)) == (1, COMMANDS - 1), outputs
         for done in refused:
             said = " ".join(done.stderr.split())  # one sentence, however the console wraps it
