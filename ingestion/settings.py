@@ -51,6 +51,7 @@ ENV_PACKAGE_ATTEMPTS = "SHOPFLOW_PACKAGE_ATTEMPTS"
 ENV_SCHEMA_PREFIX = "SHOPFLOW_SCHEMA_PREFIX"
 ENV_DBT_THREADS = "SHOPFLOW_DBT_THREADS"
 ENV_DBT_TARGET_PATH = "DBT_TARGET_PATH"
+ENV_DBT_PROFILES_DIR = "DBT_PROFILES_DIR"
 ENV_PGOPTIONS = "PGOPTIONS"
 ENV_BUSINESS_DATE = "SHOPFLOW_BUSINESS_DATE"
 ENV_TARGET = "SHOPFLOW_TARGET"
@@ -116,6 +117,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(ENV_SCHEMA_PREFIX, "build/read `<prefix>_<layer>` schemas (slim CI)", "unset", "dbt"),
     Variable(ENV_DBT_THREADS, "dbt threads (the profile)", "4", "dbt"),
     Variable(ENV_DBT_TARGET_PATH, "dbt's artifact folder", "target/", "dbt"),
+    Variable(ENV_DBT_PROFILES_DIR, "where `db start` writes profiles.yml", "the repo root", "dbt"),
     Variable(ENV_PGOPTIONS, "extra Postgres session settings for dbt", "unset", "libpq"),
     Variable(ENV_BUSINESS_DATE, "the business day a run stands for (YYYY-MM-DD)", "unset"),
     Variable(ENV_TARGET, "the engine dbt builds on: `dev` (Postgres) or `spark`", "dev"),
@@ -226,8 +228,7 @@ def export_neutralises_formulas() -> bool:
 
 
 def whole_number(name: str, default: int) -> int:
-    """A variable holding a whole number >= 1 (``default`` when unset), else SettingsError:
-    failed runs before a load package is set aside, the NATS port, a window's lateness."""
+    """A variable holding a whole number >= 1 (``default`` when unset), else SettingsError."""
     if (raw := read_variable(name) or str(default)).isdigit() and int(raw) >= 1:
         return int(raw)
     raise SettingsError(f"{name}={raw!r}: set a whole number >= 1, or unset it ({default})")
@@ -256,18 +257,21 @@ def _one_of(name: str, choices: tuple[str, ...], default: str, what: str) -> str
 
 
 def landing_dir() -> Path:
-    """The landing zone where source files are dropped (git-ignored)."""
-    return _folder(ENV_LANDING_DIR, REPO_ROOT / "data" / "landing")
+    return _folder(ENV_LANDING_DIR, REPO_ROOT / "data" / "landing")  # git-ignored
 
 
-def log_level() -> int:
-    """The CLI's log level; an unknown name counts as the default (check_environment says so)."""
+def log_level() -> int:  # an unknown name counts as the default (check_environment says so)
     level = logging.getLevelName(read_variable(ENV_LOG_LEVEL).upper() or DEFAULT_LOG_LEVEL)
     return level if isinstance(level, int) else logging.WARNING
 
 
 def schema_prefix() -> str:
     return read_variable(ENV_SCHEMA_PREFIX)
+
+
+def dbt_profiles_dir() -> Path:
+    """``DBT_PROFILES_DIR`` (dbt reads profiles.yml there), else the repo root."""
+    return _folder(ENV_DBT_PROFILES_DIR, REPO_ROOT)
 
 
 def dbt_target_path(environment: Mapping[str, str] | None = None) -> str:
@@ -282,14 +286,12 @@ TARGETS = (DEFAULT_TARGET, SPARK_TARGET)
 
 
 def dbt_target() -> str:
-    """``SHOPFLOW_TARGET``: the profile output dbt builds on, ``dev`` (Postgres, the default)
-    or ``spark``."""
+    """``SHOPFLOW_TARGET``: the profile output dbt builds on, ``dev`` (Postgres) or ``spark``."""
     return _one_of(ENV_TARGET, TARGETS, DEFAULT_TARGET, "target")
 
 
 def lake_url() -> str:
-    """``SHOPFLOW_LAKE_URL``: the Parquet lake's root, an object-store URL as written
-    (``s3://bucket/prefix``) or an absolute folder; default ``<SHOPFLOW_HOME>/lake``."""
+    """``SHOPFLOW_LAKE_URL``: an object-store URL as written, or a folder (``<home>/lake``)."""
     configured = read_variable(ENV_LAKE_URL)
     if "://" in configured:
         return configured.rstrip("/")

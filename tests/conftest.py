@@ -31,6 +31,7 @@ from ingestion.settings import (
     ENV_DATABASE,
     ENV_DBT_TARGET_PATH,
     ENV_EXPORT_DIR,
+    ENV_DBT_PROFILES_DIR,
     ENV_HOME,
     ENV_HOST,
     ENV_LANDING_DIR,
@@ -136,6 +137,8 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="shopflow-test-home-"))
     home = root / "shopflow-home"
     monkeypatch.setenv(ENV_HOME, str(home))
+    # `shopflow db start` writes dbt's profile for its server here, not over the repo's
+    monkeypatch.setenv(ENV_DBT_PROFILES_DIR, str(root))
     yield home
     shutil.rmtree(root, ignore_errors=True)
 

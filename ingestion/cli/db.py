@@ -17,7 +17,9 @@ from ingestion.database.server_settings import connection_settings
 from ingestion.settings import (
     ENV_HOST,
     ENV_PORT,
+    REPO_ROOT,
     ConnectionSettings,
+    dbt_profiles_dir,
     explicit_port,
     origin,
 )
@@ -69,8 +71,9 @@ def start(
             markup=False,
             highlight=False,
         )
-    profile = write_profile(settings)
-    console.print(f"dbt profile written to {profile.name} (git-ignored).")
+    profile = write_profile(settings, dbt_profiles_dir() / "profiles.yml")
+    where = "profiles.yml (git-ignored)" if profile.parent == REPO_ROOT else str(profile)
+    console.print(f"dbt profile written to {where}.", highlight=False)
 
 
 @app.command()

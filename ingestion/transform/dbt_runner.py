@@ -13,6 +13,7 @@ from pathlib import Path
 from ingestion.interrupts import child_process_options, stop_process_group
 from ingestion.settings import (
     DEFAULT_TARGET,
+    ENV_DBT_PROFILES_DIR,
     REPO_ROOT,
     ConnectionSettings,
     Settings,
@@ -82,7 +83,7 @@ def run_dbt(
     env = {
         **{name: value for name, value in os.environ.items() if name not in DECIDED_VARIABLES},
         **dbt_environment(settings, config),
-        "DBT_PROFILES_DIR": str(project_dir),
+        ENV_DBT_PROFILES_DIR: str(project_dir),
         **(extra_env or {}),
     }
     colours = ["--use-colors"] if sys.stdout.isatty() else ["--no-use-colors"]
