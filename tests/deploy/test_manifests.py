@@ -14,17 +14,26 @@ from typing import Any
 import pytest
 import yaml
 
-from ingestion.settings import ENV_ENV_FILE, ENV_SCHEMA_PREFIX, REPO_ROOT, VARIABLES
+from ingestion.settings import (
+    ENV_DBT_PROFILES_DIR,
+    ENV_ENV_FILE,
+    ENV_SCHEMA_PREFIX,
+    REPO_ROOT,
+    VARIABLES,
+)
 
 DEPLOY = REPO_ROOT / "deploy"
 KUBERNETES = DEPLOY / "kubernetes"
 NAMESPACE = "shopflow"
 # Settings that make no sense in the cluster (configmap.yaml says why, in its header).
-NOT_IN_CLUSTER = {ENV_ENV_FILE, ENV_SCHEMA_PREFIX}
+NOT_IN_CLUSTER = {ENV_ENV_FILE, ENV_SCHEMA_PREFIX, ENV_DBT_PROFILES_DIR}
+"""A developer's settings: a dotenv file, slim CI's prefix, where `shopflow db start` writes
+dbt's profile (the pipeline writes its own for each dbt call)."""
 SECRET_SETTINGS = {
     "SHOPFLOW_PG_PASSWORD",
     "SHOPFLOW_ALERT_URL",
     "SHOPFLOW_ALERT_WEBHOOK",
+    "SHOPFLOW_EXPORT_MAIL_URL",
     "SOURCES__STOREFRONT__API_KEY",
 }
 PLACEHOLDERS = {"", "change-me"}
