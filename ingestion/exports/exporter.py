@@ -92,7 +92,7 @@ def render_query(
 ) -> str:
     """The question's SQL on ``schema``, with the as-of condition (or none) bound in and the
     saved query's SQL (semantic layer) in place of ``{metrics}``."""
-    condition = chosen.as_of_predicate if as_of is not None else None
+    condition = chosen.as_of_predicate if as_of is not None else chosen.without_as_of
     composed = sql.SQL(chosen.sql.strip()).format(
         marts=sql.Identifier(schema),
         as_of=sql.SQL(condition or "true"),

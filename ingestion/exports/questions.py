@@ -38,6 +38,9 @@ class Question:
     """What ``--as-of DATE`` means for this question, or why it is refused."""
     as_of_predicate: str | None = None
     """SQL condition on ``%(as_of)s``; None when the question has no as-of date."""
+    without_as_of: str = "true"
+    """What ``{as_of}`` becomes without ``--as-of`` (a question may default to business
+    today)."""
     saved_query: str | None = None
     """The semantic layer's saved query the figures come from (_marts__saved_queries.yml):
     ``{metrics}`` in the SQL is its compiled SQL, the SQL around it only names, types (the
@@ -158,6 +161,33 @@ order by open_orders_rank
     "use open_orders --as-of for order-level rows",
 )
 
+OPEN_ORDERS_BY_DELIVERY_DATE = Question(
+    name="open_orders_by_delivery_date",
+    description="Orders open at the end of a business day (default: business today) per "
+    "promised delivery date: how many, units and amount.",
+    relations=("fct_order_open_periods", "dim_date"),
+    sql="""
+select
+    orders.delivery_date,
+    cast(count(orders.order_id) as integer) as open_orders,
+    cast(sum(orders.units) as bigint) as open_units,
+    cast(sum(orders.net_amount_usd) as numeric(28, 6)) as open_amount_usd,
+    the_day.date_day as as_of_date
+from {marts}.fct_order_open_periods as orders
+inner join {marts}.dim_date as the_day
+    on
+        orders.opened_at < the_day.date_day + 1
+        and (orders.closed_at is null or orders.closed_at >= the_day.date_day + 1)
+where {as_of}
+group by the_day.date_day, orders.delivery_date
+order by orders.delivery_date nulls last
+""",
+    as_of_predicate="the_day.date_day = %(as_of)s",
+    without_as_of="the_day.is_business_today",
+    as_of_note="the orders open at the end of that day (doc block open_order_periods); "
+    "without it, business today",
+)
+
 TOP_CUSTOMERS = Question(
     name="top_customers",
     description="Customers ranked by lifetime recognised revenue, best first.",
@@ -271,6 +301,7 @@ QUESTIONS: dict[str, Question] = {
         OPEN_ORDERS,
         PENDING_ITEMS,
         TOP_DELIVERY_DATES,
+        OPEN_ORDERS_BY_DELIVERY_DATE,
         CUSTOMERS_WITH_OPEN_ORDERS,
         TOP_CUSTOMERS,
         MONTHLY_REVENUE,

@@ -29,6 +29,7 @@ EXPECTED = {
     "open_orders",
     "pending_items",
     "top_delivery_dates",
+    "open_orders_by_delivery_date",
     "customers_with_open_orders",
     "top_customers",
     "monthly_revenue",
@@ -39,6 +40,7 @@ EXPECTED = {
 WITH_AS_OF = {
     "open_orders",
     "top_delivery_dates",
+    "open_orders_by_delivery_date",
     "monthly_revenue",
     "monthly_revenue_by_channel",
 }

@@ -28,6 +28,8 @@ EXPECTED_SOURCE = {
     "open_orders": ("marts.fct_orders where is_open", "net_amount_usd"),
     "pending_items": ("marts.mart_pending_items_by_product", "pending_amount_usd"),
     "top_delivery_dates": ("marts.mart_open_orders_by_delivery_date", "open_amount_usd"),
+    # without --as-of: the orders open at the end of business today, which are today's open
+    "open_orders_by_delivery_date": ("marts.mart_open_orders_by_delivery_date", "open_amount_usd"),
     "customers_with_open_orders": ("marts.mart_customers_with_open_orders", "open_amount_usd"),
     "top_customers": ("marts.mart_top_customers", "lifetime_revenue_usd"),
     "monthly_revenue": ("marts.mart_monthly_revenue", "net_revenue_usd"),
@@ -170,6 +172,33 @@ def test_as_of_keeps_deliveries_from_the_date_and_months_up_to_it(
         assert len(read_rows(exported_file(tmp_path, name, "csv"))) == count, name
     if delivery_dates[0] < cut:
         assert expected["open_orders"][1] < len(delivery_dates), "the date did cut something"
+
+
+def test_open_orders_of_a_past_day_include_those_shipped_since(
+    built_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    """A week before business today, the orders placed by then and shipped after it were open:
+    the answer for that day holds them, which today's open orders cannot."""
+    today = built_warehouse.scalar("select date_day from marts.dim_date where is_business_today")
+    assert isinstance(today, date)
+    day = today - timedelta(days=7)
+    end = f"date '{day + timedelta(days=1)}'"  # the end of that day
+    shipped_since = built_warehouse.scalar(
+        f"select count(*) from marts.fct_orders where ordered_at < {end} and shipped_at >= {end}"
+    )
+    assert isinstance(shipped_since, int) and shipped_since > 0, "the world ships every week"
+    result = export(
+        "open_orders_by_delivery_date", "--as-of", day.isoformat(), "--out", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    rows = read_rows(exported_file(tmp_path, "open_orders_by_delivery_date", "csv"))
+    assert {row["as_of_date"] for row in rows} == {day.isoformat()}
+    open_then = sum(int(str(row["open_orders"])) for row in rows)
+    still_open = built_warehouse.scalar(
+        f"select count(*) from marts.fct_orders where is_open and ordered_at < {end}"
+    )
+    assert isinstance(still_open, int)
+    assert open_then >= still_open + shipped_since
 
 
 def test_as_of_after_every_delivery_gives_an_empty_file_with_its_header(
