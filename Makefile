@@ -46,12 +46,17 @@ db-stop: install
 # the models only Spark builds (off on Postgres in dbt_project.yml): their own sqlfluff pass
 SPARK_ONLY_MODELS := dbt_project/models/staging/storefront/stg_storefront__product_versions.sql
 
+# each step says what it is and its usual time first (measured in CI on 2 cores): the quiet
+# ones run for a minute without printing
 lint: install db-start
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@echo "lint: mypy on ingestion/ (about 45 s; prints only its verdict)"
 	$(BIN)/mypy ingestion
+	@echo "lint: sqlfluff with the dbt templater on every model and test (about 1 min)"
 	$(BIN)/sqlfluff lint dbt_project $(wildcard tests/dbt)
 	$(BIN)/sqlfluff lint --config .sqlfluff-spark $(SPARK_ONLY_MODELS)
+	@echo "lint: the project's own rules on the dbt manifest (about 10 s)"
 	$(SHOPFLOW) check-project
 
 format: install
