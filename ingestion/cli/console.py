@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
+import textwrap
 from typing import Any, NoReturn, TextIO, cast
 
 from rich.console import Console, RenderableType
@@ -112,6 +113,21 @@ class DataTable(Table):
 
     def __init__(self, *headers: Any, title: str | None = None, **options: Any) -> None:
         super().__init__(*headers, title=None if title is None else Text(title), **options)
+        self.plain_title = title or ""
+        self.plain_rows: list[list[str]] = []
+
+    def as_lines(self, width: int) -> list[str]:
+        """The table as plain lines of at most ``width`` characters, for a narrow piped
+        output: its title, then one entry per row (``header: value; ...``), wrapped, each
+        continuation indented. Nothing is cut."""
+        headers = [str(column.header) for column in self.columns]
+        lines = [self.plain_title] if self.plain_title else []
+        for row in self.plain_rows:
+            entry = "; ".join(f"{h}: {v}" for h, v in zip(headers, row, strict=True) if v)
+            lines += textwrap.wrap(
+                entry, width, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False
+            ) or ["-"]
+        return lines
 
     def add_row(
         self,
@@ -120,6 +136,12 @@ class DataTable(Table):
         end_section: bool = False,
     ) -> None:
         cells = [Text(cell) if isinstance(cell, str) else cell for cell in renderables]
+        self.plain_rows.append(
+            [
+                cell.plain if isinstance(cell, Text) else "" if cell is None else str(cell)
+                for cell in cells
+            ]
+        )
         super().add_row(*cells, style=style, end_section=end_section)
 
 

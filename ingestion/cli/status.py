@@ -5,6 +5,7 @@ orchestrator can gate on it (`--json` for machines)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.text import Text
@@ -47,6 +48,11 @@ STATUS_STYLES = {
 }
 RED_EXIT_CODE = 1
 VERDICT_STYLES = {GREEN: "bold green", YELLOW: "bold yellow", RED: "bold red"}
+
+
+PIPED_STATUS_WIDTH = 100
+"""Columns of `shopflow status` when piped (the console's own piped width never cuts a table,
+which made lines of 669 characters)."""
 
 
 def _styled(status: str) -> Text:
@@ -237,22 +243,31 @@ def status(
         )
         print(json.dumps(document, indent=2, default=str))
     else:
-        console.print(Text(headline, style=VERDICT_STYLES[level]))
-        console.print(_runs_table(current))
-        console.print(_freshness_table(current))
+
+        def show(item: DataTable | Text | str, **options: Any) -> None:
+            """On a terminal as rich draws it; piped (a cron mail, a chat message) every line
+            fits PIPED_STATUS_WIDTH: tables as one wrapped entry per row, nothing cut."""
+            if console.is_terminal:
+                console.print(item, **options)
+            elif isinstance(item, DataTable):
+                console.print("\n".join(item.as_lines(PIPED_STATUS_WIDTH)), markup=False)
+            else:
+                console.print(item, width=PIPED_STATUS_WIDTH, **options)
+
+        show(Text(headline, style=VERDICT_STYLES[level]))
+        show(_runs_table(current))
+        show(_freshness_table(current))
         if current.capture is not None:
-            console.print(_capture_table(current.capture))
+            show(_capture_table(current.capture))
         if stream is not None and (stream.has_windows or stream.broker_reachable):
-            console.print(_stream_table(stream))
+            show(_stream_table(stream))
             if (warning := stream.warning()) is not None:
-                console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-        console.print(_tests_table(current))
-        console.print(_quality_table(current))
+                show(f"[yellow]warning:[/] {warning}", highlight=False)
+        show(_tests_table(current))
+        show(_quality_table(current))
         if problems:
-            console.print(Text.assemble(("RED:", "bold red"), " ", "; ".join(problems)))
+            show(Text.assemble(("RED:", "bold red"), " ", "; ".join(problems)))
         else:
-            console.print(
-                "[green]healthy:[/] the last run passed, every test passes, every source is fresh"
-            )
+            show("[green]healthy:[/] the last run passed, every test passes, every source is fresh")
     if problems:
         raise typer.Exit(RED_EXIT_CODE)

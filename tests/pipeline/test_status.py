@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.cli.app import app
+from ingestion.cli.status import PIPED_STATUS_WIDTH
 from ingestion.database.connection import connect
 from ingestion.monitoring.status import read_status
 from ingestion.settings import ENV_DATABASE
@@ -144,6 +145,8 @@ def test_status_command_prints_the_tables(built_warehouse: BuiltWarehouse) -> No
     run_id = built_warehouse.scalar("select max(run_id) from audit.pipeline_runs")
     for expected in ("marketing_spend", "order_items", "Tests of the last production", run_id):
         assert expected in result.output
+    too_wide = [line for line in result.output.splitlines() if len(line) > PIPED_STATUS_WIDTH]
+    assert too_wide == [], "piped, every line fits 100 columns"
 
 
 def test_status_command_says_when_the_warehouse_is_not_built(
