@@ -65,5 +65,6 @@ def test_as_lines_wraps_every_row_within_the_width_and_cuts_nothing() -> None:
     assert all(len(line) <= 100 for line in lines)
     assert lines[1].startswith("- run: 20261207T101500Z-0a1b2c; status: failed; error or detail:")
     assert all(line.startswith("  ") for line in lines[2:-1]), "continuations are indented"
-    assert " ".join(line.strip() for line in lines[1:-1]).count("order_id failed;") == 12, "nothing cut"
+    joined = " ".join(line.strip() for line in lines[1:-1])
+    assert joined.count("order_id failed;") == 12, "nothing cut"
     assert lines[-1] == "- run: 20261206T101500Z-9f8e7d; status: ok"
