@@ -40,7 +40,7 @@ from ingestion.settings import (
     ENV_USER,
     ConnectionSettings,
 )
-from ingestion.transform.slim_ci import production_state_dir
+from ingestion.stage_runner.warehouse_removal import drop_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +169,6 @@ def throwaway_world(
         create_database(settings, settings.ops_database)
         yield CliWorld(settings, folder)
     finally:
-        drop_database(settings, settings.database)
-        drop_database(settings, settings.ops_database)
-        for leftover in (folder, pipelines_dir(settings), production_state_dir(settings)):
-            shutil.rmtree(leftover, ignore_errors=True)
+        drop_warehouse(settings)
+        shutil.rmtree(folder, ignore_errors=True)
         log.info("dropped %s and its _ops database, removed %s", settings.database, folder)

@@ -9,7 +9,7 @@ import typer
 from ingestion.cli.console import console, err_console, fail
 from ingestion.database import service
 from ingestion.database.admin import admin_settings
-from ingestion.database.connection import server_version
+from ingestion.database.connection import database_exists, server_version
 from ingestion.database.durability import Durability, read_state
 from ingestion.database.errors import DatabaseError
 from ingestion.database.local_server import binary
@@ -23,6 +23,8 @@ from ingestion.settings import (
     explicit_port,
     origin,
 )
+from ingestion.stage_runner.run_lock import run_lock
+from ingestion.stage_runner.warehouse_removal import drop_warehouse
 from ingestion.transform.dbt_profile import write_profile
 
 app = typer.Typer(help="Start, stop and reach the Postgres server.", no_args_is_help=True)
@@ -88,6 +90,37 @@ def stop() -> None:
     except DatabaseError as exc:
         fail(str(exc))
     console.print("Stopped the local server." if stopped else "The local server was not running.")
+
+
+@app.command()
+def drop(
+    confirm: str = typer.Option(
+        ...,
+        "--confirm",
+        help="The warehouse database's name again (SHOPFLOW_PG_DATABASE): nothing is dropped "
+        "unless it matches.",
+    ),
+) -> None:
+    """Drop the configured warehouse and operations databases and their local state (dlt's
+    folder, the production manifest): a throwaway world's, e.g. after trying the Airflow DAG.
+    Refused while a run holds the warehouse."""
+    settings = connection_settings()
+    if confirm != settings.database:
+        fail(
+            f"--confirm {confirm!r} is not the configured warehouse {settings.database!r}: "
+            f"give its name to drop it and {settings.ops_database!r} (nothing was dropped)."
+        )
+    try:
+        if database_exists(settings, settings.database):
+            with run_lock(settings, "db drop", wait_seconds=0):
+                pass  # no run holds it now; a run started after this line fails on the drop
+        drop_warehouse(settings)
+    except DatabaseError as exc:  # RunLockBusyError included: it names the holder
+        fail(str(exc))
+    console.print(
+        f"Dropped {settings.database} and {settings.ops_database} and their local state.",
+        highlight=False,
+    )
 
 
 @app.command()
