@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 import typer
 
 from ingestion.cli.console import console, fail
+from ingestion.cli.progress import working
 from ingestion.cli.project_settings import project_settings
 from ingestion.database.errors import DatabaseError
 from ingestion.database.server_settings import connection_settings
@@ -109,7 +110,7 @@ def docs(
         if generate:
             settings = connection_settings()
             ensure_ready(settings)
-            with console.status("dbt docs generate"):
+            with working("docs", "dbt docs generate"):
                 folder = generate_docs(settings, project_settings())
             console.print(f"Generated the dbt docs in {folder}")
         if not serve:

@@ -1,9 +1,12 @@
-"""The ingestion's progress display: one line per load unit, shown on a terminal only."""
+"""Progress: the ingestion's display (one line per load unit, on a terminal), and a heartbeat
+line every 30 s for any long stage when the output is piped into a file."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
@@ -50,12 +53,48 @@ class ProgressObserver:
 
 @contextmanager
 def ingest_progress() -> Iterator[ProgressObserver]:
-    """An observer of the ingestion, with a live display while a person watches a terminal
-    (in a file the summary table afterwards says it all)."""
+    """An observer of the ingestion, with a live display while a person watches a terminal;
+    in a file a heartbeat line every 30 s, and the summary table afterwards says it all."""
     if not console.is_terminal:
-        yield ProgressObserver(None)
+        with heartbeat("ingest"):
+            yield ProgressObserver(None)
         return
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as progress:
         yield ProgressObserver(progress)
+
+
+HEARTBEAT_SECONDS = 30.0
+
+
+@contextmanager
+def heartbeat(label: str, every: float | None = None) -> Iterator[None]:
+    """While the block runs, a plain line every ``every`` seconds (default
+    ``HEARTBEAT_SECONDS``: ``<label>: still working
+    after 90 s``), so a log file or a CI job shows a long stage is alive rather than nothing
+    for minutes. Meant for piped output: on a terminal the live displays say it."""
+    stop = threading.Event()
+    started = time.monotonic()
+    period = HEARTBEAT_SECONDS if every is None else every
+
+    def beat() -> None:
+        while not stop.wait(period):
+            elapsed = time.monotonic() - started
+            console.print(f"{label}: still working after {elapsed:.0f} s", markup=False)
+
+    thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def working(label: str, description: str) -> AbstractContextManager[object]:
+    """While a long step works: a spinner with its description on a terminal, the heartbeat
+    when piped."""
+    if console.is_terminal:
+        return console.status(f"{label}: {description}")
+    return heartbeat(label)

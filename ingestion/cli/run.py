@@ -10,7 +10,7 @@ import typer
 
 from ingestion.cli.console import DataTable, console, fail, heading, styled
 from ingestion.cli.locking import WAIT, exclusive_run
-from ingestion.cli.progress import ingest_progress
+from ingestion.cli.progress import ingest_progress, working
 from ingestion.cli.project_settings import project_settings
 from ingestion.cli.ready import ready_settings
 from ingestion.cli.run_id import RUN_ID, run_id_or_new
@@ -67,17 +67,22 @@ def summary_table(results: list[StageResult], run_id: str) -> DataTable:
 
 
 SHOWS_ITS_OWN_PROGRESS = ("ingest", "dbt-build")
-"""Stages that show progress themselves (a line per table; dbt's log); the others get a
-spinner while they work, on a terminal."""
+"""Stages that show progress themselves on a terminal (a line per table; dbt's log); the
+others get a spinner while they work."""
+SHOWS_ITS_OWN_PROGRESS_PIPED = ("ingest",)
+"""Piped, the ingestion beats itself (``ingest_progress``); dbt's log can stay silent for
+minutes on one long model, so dbt-build gets the heartbeat like the rest."""
 
 
-def with_spinner(stage: Stage) -> Stage:
-    """The stage, showing a spinner while it works when a person watches a terminal."""
-    if stage.name in SHOWS_ITS_OWN_PROGRESS or not console.is_terminal:
+def with_progress(stage: Stage) -> Stage:
+    """The stage, showing that it works: a spinner when a person watches a terminal (unless
+    it shows its own progress), a heartbeat line every 30 s when piped into a file."""
+    own = SHOWS_ITS_OWN_PROGRESS if console.is_terminal else SHOWS_ITS_OWN_PROGRESS_PIPED
+    if stage.name in own:
         return stage
 
     def action() -> StageOutcome | str:
-        with console.status(f"{stage.name}: {stage.description}"):
+        with working(stage.name, stage.description):
             return stage.action()
 
     return replace(stage, action=action)
@@ -101,7 +106,7 @@ def _execute(
 
     with exclusive_run(settings, command, wait):
         results = run_stages(
-            [with_spinner(stage) for stage in stages], on_start=announce, on_finish=recorder
+            [with_progress(stage) for stage in stages], on_start=announce, on_finish=recorder
         )
         previous_failed = previous_run_failed(settings, run_id)
     console.print(summary_table(results, run_id))
