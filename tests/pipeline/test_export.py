@@ -55,9 +55,10 @@ def read_rows(path: Path) -> list[dict[str, object]]:
 
 
 def exported_file(out_dir: Path, name: str, fmt: str) -> Path:
-    files = list(out_dir.glob(f"{name}_*.{fmt}"))
+    """The one file of question ``name`` (a name can start another's: open_orders)."""
+    pattern = FILE_NAME.format(name=re.escape(name), ext=fmt)
+    files = [path for path in out_dir.iterdir() if re.fullmatch(pattern, path.name)]
     assert len(files) == 1, files
-    assert re.fullmatch(FILE_NAME.format(name=name, ext=fmt), files[0].name)
     return files[0]
 
 
