@@ -29,9 +29,9 @@ from ingestion.database.server_settings import connection_settings
 from ingestion.loading.runtime import pipelines_dir
 from ingestion.settings import (
     ENV_DATABASE,
+    ENV_DBT_PROFILES_DIR,
     ENV_DBT_TARGET_PATH,
     ENV_EXPORT_DIR,
-    ENV_DBT_PROFILES_DIR,
     ENV_HOME,
     ENV_HOST,
     ENV_LANDING_DIR,
