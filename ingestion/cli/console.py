@@ -121,7 +121,7 @@ class DataTable(Table):
         output: its title, then one entry per row (``header: value; ...``), wrapped, each
         continuation indented. Nothing is cut."""
         headers = [str(column.header) for column in self.columns]
-        lines = [self.plain_title] if self.plain_title else []
+        lines = textwrap.wrap(self.plain_title, width, subsequent_indent="  ")
         for row in self.plain_rows:
             entry = "; ".join(f"{h}: {v}" for h, v in zip(headers, row, strict=True) if v)
             lines += textwrap.wrap(

@@ -54,17 +54,18 @@ def test_markup_in_a_cell_makes_no_link() -> None:
 
 
 def test_as_lines_wraps_every_row_within_the_width_and_cuts_nothing() -> None:
-    table = DataTable(title="Last runs")
+    title = "Tests of the last production build (pass=423, warn=1; dbt invocation " + "e" * 36 + ")"
+    table = DataTable(title=title)
     for column in ("run", "status", "error or detail"):
         table.add_column(column)
     detail = "dbt build failed: " + "test not_null_fct_orders_order_id failed; " * 12
     table.add_row("20261207T101500Z-0a1b2c", "failed", detail)
     table.add_row("20261206T101500Z-9f8e7d", "ok", None)
     lines = table.as_lines(100)
-    assert lines[0] == "Last runs"
-    assert all(len(line) <= 100 for line in lines)
-    assert lines[1].startswith("- run: 20261207T101500Z-0a1b2c; status: failed; error or detail:")
-    assert all(line.startswith("  ") for line in lines[2:-1]), "continuations are indented"
-    joined = " ".join(line.strip() for line in lines[1:-1])
+    assert all(len(line) <= 100 for line in lines), "the title too"
+    assert " ".join(line.strip() for line in lines[:2]) == title
+    assert lines[2].startswith("- run: 20261207T101500Z-0a1b2c; status: failed; error or detail:")
+    assert all(line.startswith("  ") for line in lines[3:-1]), "continuations are indented"
+    joined = " ".join(line.strip() for line in lines[2:-1])
     assert joined.count("order_id failed;") == 12, "nothing cut"
     assert lines[-1] == "- run: 20261206T101500Z-9f8e7d; status: ok"
