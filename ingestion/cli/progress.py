@@ -70,10 +70,10 @@ HEARTBEAT_SECONDS = 30.0
 
 @contextmanager
 def heartbeat(label: str, every: float | None = None) -> Iterator[None]:
-    """While the block runs, a plain line every ``every`` seconds (default
-    ``HEARTBEAT_SECONDS``: ``<label>: still working
-    after 90 s``), so a log file or a CI job shows a long stage is alive rather than nothing
-    for minutes. Meant for piped output: on a terminal the live displays say it."""
+    """While the block runs, a line ``<label>: still working after 90 s`` every ``every``
+    seconds (default ``HEARTBEAT_SECONDS``), so a log file or a CI job shows a long stage is
+    alive rather than nothing for minutes. For piped output: on a terminal the live displays
+    say it."""
     stop = threading.Event()
     started = time.monotonic()
     period = HEARTBEAT_SECONDS if every is None else every
