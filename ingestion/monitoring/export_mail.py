@@ -8,7 +8,6 @@ password masked) and the folder the files are in.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import apprise
 from apprise.utils.parse import parse_urls
@@ -59,7 +58,7 @@ def mail_files(results: Sequence[ExportResult], configured: str) -> int:
     """Mail the written files to every URL in ``configured``; how many receivers took them.
     ``MailNotDeliveredError`` (one sentence) when a receiver did not."""
     urls = mail_urls(configured)
-    folder = _folder(results)
+    folder = results[0].path.parent  # an export writes at least one file
     outcome = send(
         files_notice(results), urls, deadline=MAIL_DEADLINE_SECONDS, setting=ENV_EXPORT_MAIL_URL
     )
@@ -68,7 +67,3 @@ def mail_files(results: Sequence[ExportResult], configured: str) -> int:
             f"{outcome.problems[0].rstrip('.')}; the files stay in {folder}."
         )
     return outcome.delivered
-
-
-def _folder(results: Sequence[ExportResult]) -> Path:
-    return results[0].path.parent if results else Path(".")
